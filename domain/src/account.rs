@@ -1,0 +1,124 @@
+//! Rules for accounts: what a usable email, password, name and phone number look like.
+
+use crate::error::ValidationErrors;
+use crate::text::{char_len, clean_text};
+
+pub const PASSWORD_MIN: usize = 10;
+pub const PASSWORD_MAX: usize = 128;
+pub const NAME_MIN: usize = 2;
+pub const NAME_MAX: usize = 50;
+pub const EMAIL_MAX: usize = 254;
+
+/// Lowercased and trimmed; one `@` with something on both sides and a dot in the domain.
+pub fn normalize_email(raw: &str) -> Option<String> {
+    let e = raw.trim().to_lowercase();
+    if e.len() > EMAIL_MAX || e.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
+    let (local, domain) = e.split_once('@')?;
+    if local.is_empty() || domain.contains('@') || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
+        return None;
+    }
+    Some(e)
+}
+
+/// Algerian numbers in any usual spelling (`0551 23 45 67`, `+213 551234567`, `00213…`)
+/// become `+213` followed by nine digits.
+pub fn normalize_phone(raw: &str) -> Option<String> {
+    let compact: String = raw.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
+    let national = if let Some(rest) = compact.strip_prefix("+213") {
+        rest.to_string()
+    } else if let Some(rest) = compact.strip_prefix("00213") {
+        rest.to_string()
+    } else if let Some(rest) = compact.strip_prefix('0') {
+        rest.to_string()
+    } else {
+        return None;
+    };
+    let national = national.strip_prefix('0').unwrap_or(&national);
+    if national.len() == 9 && national.chars().all(|c| c.is_ascii_digit()) && !national.starts_with('0') {
+        Some(format!("+213{national}"))
+    } else {
+        None
+    }
+}
+
+pub fn check_password(errors: &mut ValidationErrors, field: &str, password: &str) {
+    let n = char_len(password);
+    if n < PASSWORD_MIN {
+        errors.push(field, "too_short", format!("at least {PASSWORD_MIN} characters"));
+    } else if n > PASSWORD_MAX {
+        errors.push(field, "too_long", format!("at most {PASSWORD_MAX} characters"));
+    }
+}
+
+/// A valid registration, normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    pub email: String,
+    pub display_name: String,
+    pub phone: Option<String>,
+}
+
+pub fn validate_registration(
+    email: &str,
+    password: &str,
+    display_name: &str,
+    phone: Option<&str>,
+) -> Result<Registration, ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let email = normalize_email(email).unwrap_or_else(|| {
+        errors.push("email", "invalid_email", "not a usable email address");
+        String::new()
+    });
+    check_password(&mut errors, "password", password);
+    let display_name = match clean_text(display_name) {
+        Some(n) if (NAME_MIN..=NAME_MAX).contains(&char_len(&n)) => n,
+        Some(_) => {
+            errors.push("display_name", "invalid_length", format!("between {NAME_MIN} and {NAME_MAX} characters"));
+            String::new()
+        }
+        None => {
+            errors.push("display_name", "invalid_characters", "control characters are not allowed");
+            String::new()
+        }
+    };
+    let phone = match phone.map(str::trim).filter(|p| !p.is_empty()) {
+        None => None,
+        Some(p) => normalize_phone(p).or_else(|| {
+            errors.push("phone", "invalid_phone", "an Algerian number such as 0551 23 45 67 or +213 551 23 45 67");
+            None
+        }),
+    };
+    errors.into_result(Registration { email, display_name, phone })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_in_every_usual_spelling() {
+        for p in ["0551 23 45 67", "+213 551 23 45 67", "00213551234567", "+213 (0) 551-23-45-67"] {
+            assert_eq!(normalize_phone(p).as_deref(), Some("+213551234567"), "{p}");
+        }
+        for p in ["12345", "0551 23 45 6", "+33 6 12 34 56 78", "05512345678"] {
+            assert_eq!(normalize_phone(p), None, "{p}");
+        }
+    }
+
+    #[test]
+    fn emails_are_normalised() {
+        assert_eq!(normalize_email("  Amine@Example.DZ ").as_deref(), Some("amine@example.dz"));
+        for e in ["no-at", "a@b", "@x.dz", "a@@x.dz", "a b@x.dz"] {
+            assert_eq!(normalize_email(e), None, "{e}");
+        }
+    }
+
+    #[test]
+    fn registration_reports_every_field() {
+        let e = validate_registration("bad", "short", "x", Some("123")).unwrap_err();
+        let fields: Vec<_> = e.0.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, vec!["email", "password", "display_name", "phone"]);
+    }
+}

@@ -1,0 +1,16 @@
+//! Domain of souk: what a listing is and which rules it obeys, independent of HTTP and
+//! of the database. The store, the API, the worker and the search index all speak these types.
+
+pub mod account;
+pub mod attributes;
+pub mod category;
+pub mod error;
+pub mod geo;
+pub mod listing;
+pub mod text;
+
+pub use attributes::{AttributeKind, AttributeSpec, AttributeValue, Attributes};
+pub use category::{catalog, Catalog, Category, Localized};
+pub use error::{FieldError, ValidationErrors};
+pub use geo::{geography, Commune, Geography, Wilaya};
+pub use listing::{ListingDraft, ListingPatch, ListingStatus};

@@ -1,0 +1,266 @@
+//! What makes a listing valid, whoever submits it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::attributes::{validate_attributes, Attributes};
+use crate::category::Catalog;
+use crate::error::ValidationErrors;
+use crate::geo::{distance_km, in_algeria, Geography};
+use crate::text::{char_len, clean_text};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ListingStatus {
+    Active,
+    Sold,
+    Expired,
+    Deleted,
+}
+
+impl ListingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListingStatus::Active => "active",
+            ListingStatus::Sold => "sold",
+            ListingStatus::Expired => "expired",
+            ListingStatus::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "active" => ListingStatus::Active,
+            "sold" => ListingStatus::Sold,
+            "expired" => ListingStatus::Expired,
+            "deleted" => ListingStatus::Deleted,
+            _ => return None,
+        })
+    }
+}
+
+pub const TITLE_MIN: usize = 5;
+pub const TITLE_MAX: usize = 120;
+pub const DESCRIPTION_MIN: usize = 10;
+pub const DESCRIPTION_MAX: usize = 5000;
+/// 100 billion dinars: above any real ad, below anything that could overflow a sum.
+pub const PRICE_MAX: i64 = 100_000_000_000;
+/// A pin farther than this from its commune's point was put there by mistake.
+pub const LOCATION_MAX_KM_FROM_COMMUNE: f64 = 60.0;
+
+/// A listing as submitted, before validation. `attributes` is raw JSON, checked against the
+/// category's schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListingDraft {
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    pub price: Option<i64>,
+    pub negotiable: bool,
+    pub exchange: bool,
+    pub wilaya: i32,
+    pub commune: i32,
+    pub location: Option<(f64, f64)>,
+    pub show_phone: bool,
+}
+
+/// A partial update: `None` keeps the field. `price: Some(None)` means "on request".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListingPatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+    pub price: Option<Option<i64>>,
+    pub negotiable: Option<bool>,
+    pub exchange: Option<bool>,
+    pub wilaya: Option<i32>,
+    pub commune: Option<i32>,
+    pub location: Option<(f64, f64)>,
+    pub show_phone: Option<bool>,
+}
+
+impl ListingPatch {
+    /// Applies the patch. Moving to another commune without a new pin drops the old pin, so the
+    /// listing falls back to the new commune's point instead of keeping a stale one.
+    pub fn apply(self, mut draft: ListingDraft) -> ListingDraft {
+        let commune_changed = self.commune.is_some_and(|c| c != draft.commune);
+        macro_rules! set {
+            ($($f:ident),*) => { $( if let Some(v) = self.$f { draft.$f = v; } )* };
+        }
+        set!(title, description, category, attributes, price, negotiable, exchange, wilaya, commune, show_phone);
+        if let Some(loc) = self.location {
+            draft.location = Some(loc);
+        } else if commune_changed {
+            draft.location = None;
+        }
+        draft
+    }
+}
+
+/// A listing that passed every rule; what the store writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidListing {
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub attributes: Attributes,
+    pub price: Option<i64>,
+    pub negotiable: bool,
+    pub exchange: bool,
+    pub wilaya: i32,
+    pub commune: i32,
+    pub lat: f64,
+    pub lon: f64,
+    pub show_phone: bool,
+}
+
+impl ListingDraft {
+    pub fn validate(self, catalog: &Catalog, geo: &Geography) -> Result<ValidListing, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let title = checked_text(&mut errors, "title", &self.title, TITLE_MIN, TITLE_MAX);
+        let description = checked_text(&mut errors, "description", &self.description, DESCRIPTION_MIN, DESCRIPTION_MAX);
+
+        let mut attributes = Attributes::new();
+        match catalog.get(&self.category) {
+            None => errors.push("category", "unknown_category", "no category has this slug"),
+            Some(c) if !c.is_leaf() => errors.push(
+                "category",
+                "not_a_leaf",
+                format!("post in one of the subcategories: {}", c.children.join(", ")),
+            ),
+            Some(c) => match validate_attributes(&c.attributes, &self.attributes) {
+                Ok(a) => attributes = a,
+                Err(e) => errors.0.extend(e.0),
+            },
+        }
+
+        if let Some(p) = self.price {
+            if !(0..=PRICE_MAX).contains(&p) {
+                errors.push("price", "out_of_range", format!("between 0 and {PRICE_MAX} DZD, or null for 'on request'"));
+            }
+        }
+
+        let mut point = (0.0, 0.0);
+        match (geo.wilaya(self.wilaya), geo.commune(self.commune)) {
+            (None, _) => errors.push("wilaya", "unknown_wilaya", "no wilaya has this code"),
+            (Some(_), None) => errors.push("commune", "unknown_commune", "no commune has this id"),
+            (Some(w), Some(c)) if c.wilaya_code != w.code => {
+                errors.push("commune", "commune_not_in_wilaya", format!("{} is not in wilaya {}", c.name_latin, w.code))
+            }
+            (Some(_), Some(c)) => {
+                point = (c.lat, c.lon);
+                if let Some((lat, lon)) = self.location {
+                    if !lat.is_finite() || !lon.is_finite() || !in_algeria(lat, lon) {
+                        errors.push("location", "outside_algeria", "the point must be in Algeria");
+                    } else if distance_km((lat, lon), (c.lat, c.lon)) > LOCATION_MAX_KM_FROM_COMMUNE {
+                        errors.push(
+                            "location",
+                            "far_from_commune",
+                            format!("the point is more than {LOCATION_MAX_KM_FROM_COMMUNE} km from {}", c.name_latin),
+                        );
+                    } else {
+                        point = (lat, lon);
+                    }
+                }
+            }
+        }
+
+        errors.into_result(ValidListing {
+            title,
+            description,
+            category: self.category,
+            attributes,
+            price: self.price,
+            negotiable: self.negotiable,
+            exchange: self.exchange,
+            wilaya: self.wilaya,
+            commune: self.commune,
+            lat: point.0,
+            lon: point.1,
+            show_phone: self.show_phone,
+        })
+    }
+}
+
+fn checked_text(errors: &mut ValidationErrors, field: &'static str, raw: &str, min: usize, max: usize) -> String {
+    match clean_text(raw) {
+        None => {
+            errors.push(field, "invalid_characters", "control characters are not allowed");
+            String::new()
+        }
+        Some(t) => {
+            let n = char_len(&t);
+            if n < min {
+                errors.push(field, "too_short", format!("at least {min} characters"));
+            } else if n > max {
+                errors.push(field, "too_long", format!("at most {max} characters"));
+            }
+            t
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{catalog, geography};
+    use serde_json::json;
+
+    fn draft() -> ListingDraft {
+        ListingDraft {
+            title: "بيجو 208 نظيفة".into(),
+            description: "Voiture très propre, première main, papiers en règle.".into(),
+            category: "cars".into(),
+            attributes: json!({"brand": "peugeot", "year": 2019, "fuel": "diesel"}).as_object().unwrap().clone(),
+            price: Some(2_500_000),
+            negotiable: true,
+            exchange: false,
+            wilaya: 16,
+            commune: 1601,
+            location: None,
+            show_phone: false,
+        }
+    }
+
+    fn fields(e: ValidationErrors) -> Vec<String> {
+        e.0.into_iter().map(|f| f.field).collect()
+    }
+
+    #[test]
+    fn valid_draft_gets_the_commune_point() {
+        let v = draft().validate(catalog(), geography()).unwrap();
+        let c = geography().commune(1601).unwrap();
+        assert_eq!((v.lat, v.lon), (c.lat, c.lon));
+    }
+
+    #[test]
+    fn wrong_places_are_refused() {
+        let mut d = draft();
+        d.commune = 3101; // Oran
+        assert_eq!(fields(d.validate(catalog(), geography()).unwrap_err()), vec!["commune"]);
+        let mut d = draft();
+        d.location = Some((48.85, 2.35)); // Paris
+        assert_eq!(fields(d.validate(catalog(), geography()).unwrap_err()), vec!["location"]);
+        let mut d = draft();
+        d.location = Some((35.69, -0.63)); // Oran, 350 km away
+        assert_eq!(fields(d.validate(catalog(), geography()).unwrap_err()), vec!["location"]);
+    }
+
+    #[test]
+    fn all_errors_come_together() {
+        let mut d = draft();
+        d.title = "a".into();
+        d.category = "vehicles".into();
+        d.price = Some(-1);
+        assert_eq!(fields(d.validate(catalog(), geography()).unwrap_err()), vec!["title", "category", "price"]);
+    }
+
+    #[test]
+    fn moving_commune_drops_a_stale_pin() {
+        let mut d = draft();
+        d.location = Some((36.75, 3.05));
+        let patched = ListingPatch { commune: Some(1602), ..Default::default() }.apply(d);
+        assert_eq!(patched.location, None);
+    }
+}

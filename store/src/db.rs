@@ -1,0 +1,137 @@
+//! Connections: one diesel `MultiConnection` over SQLite and PostgreSQL, chosen by URL scheme.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::{StoreError, StoreResult};
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+impl DbConn {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConn::Pg(_) => Backend::Postgres,
+            DbConn::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// A database location: `postgres://…`/`postgresql://…`, or `sqlite://path` / a plain path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbUrl {
+    pub backend: Backend,
+    /// What the driver gets: the full URL for PostgreSQL, the file path for SQLite.
+    pub target: String,
+}
+
+impl DbUrl {
+    pub fn parse(url: &str) -> DbUrl {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            DbUrl { backend: Backend::Postgres, target: url.to_string() }
+        } else {
+            let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+            DbUrl { backend: Backend::Sqlite, target: path.to_string() }
+        }
+    }
+}
+
+pub fn establish(url: &DbUrl) -> StoreResult<DbConn> {
+    let conn = match url.backend {
+        Backend::Postgres => DbConn::Pg(PgConnection::establish(&url.target).map_err(|e| StoreError::Pool(e.to_string()))?),
+        Backend::Sqlite => {
+            let mut c = SqliteConnection::establish(&url.target).map_err(|e| StoreError::Pool(e.to_string()))?;
+            // WAL lets readers in other processes (worker, admin commands) run beside the
+            // writer; busy_timeout makes a second writer wait instead of failing.
+            c.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+            )?;
+            DbConn::Sqlite(c)
+        }
+    };
+    Ok(conn)
+}
+
+/// r2d2 manager that builds the right variant from the URL (the derive's own `establish`
+/// would try each backend in turn).
+#[derive(Debug, Clone)]
+pub struct Manager(DbUrl);
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = StoreError;
+
+    fn connect(&self) -> Result<DbConn, StoreError> {
+        establish(&self.0)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), StoreError> {
+        conn.batch_execute("SELECT 1").map_err(StoreError::from)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+/// Applies pending migrations of the connection's backend.
+pub fn run_migrations(conn: &mut DbConn) -> StoreResult<usize> {
+    let applied = match conn {
+        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    };
+    applied.map_err(|e| StoreError::Migration(e.to_string()))
+}
+
+/// Opens a pool, creating the SQLite file's folder and running migrations first.
+///
+/// SQLite gets a single pooled connection: it has one writer anyway, and a deferred
+/// transaction that upgrades to a write while another connection writes fails at once with
+/// SQLITE_BUSY, which busy_timeout cannot help. One connection serialises that away.
+pub fn open_pool(url: &str, max_size: u32) -> StoreResult<Pool> {
+    let url = DbUrl::parse(url);
+    if url.backend == Backend::Sqlite {
+        if let Some(dir) = std::path::Path::new(&url.target).parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| StoreError::Pool(format!("{}: {e}", dir.display())))?;
+            }
+        }
+    }
+    let mut first = establish(&url)?;
+    let applied = run_migrations(&mut first)?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrations applied");
+    }
+    drop(first);
+    let size = if url.backend == Backend::Sqlite { 1 } else { max_size.max(1) };
+    r2d2::Pool::builder()
+        .max_size(size)
+        .connection_timeout(Duration::from_secs(30))
+        .build(Manager(url))
+        .map_err(|e| StoreError::Pool(e.to_string()))
+}
+
+/// The embedded default: a SQLite file in the data folder.
+pub fn default_database_url(data_dir: &std::path::Path) -> String {
+    format!("sqlite://{}", data_dir.join("souk.db").display())
+}

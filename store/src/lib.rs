@@ -1,0 +1,16 @@
+//! The database of souk. Functions take a connection, not a pool, so that callers can compose
+//! them into one transaction (a listing, its change-feed row and its email job commit together).
+
+pub mod db;
+pub mod error;
+pub mod jobs;
+pub mod listings;
+pub mod photos;
+pub mod schema;
+pub mod time;
+pub mod tokens;
+pub mod users;
+
+pub use db::{open_pool, Backend, DbConn, DbUrl, Pool, PooledConn};
+pub use error::{StoreError, StoreResult};
+pub use time::now;

@@ -1,0 +1,265 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use souk_domain::listing::ValidListing;
+use souk_domain::{Attributes, ListingDraft, ListingStatus};
+
+use crate::db::DbConn;
+use crate::error::{StoreError, StoreResult};
+use crate::schema::{listing_changes, listings};
+use crate::time::now;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = listings)]
+pub struct Listing {
+    pub id: i64,
+    pub user_id: i64,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub attributes: String,
+    pub price: Option<i64>,
+    pub negotiable: bool,
+    pub exchange: bool,
+    pub wilaya: i32,
+    pub commune: i32,
+    pub lat: f64,
+    pub lon: f64,
+    pub show_phone: bool,
+    pub status: String,
+    pub views: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub sold_at: Option<NaiveDateTime>,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+impl Listing {
+    pub fn status(&self) -> StoreResult<ListingStatus> {
+        ListingStatus::parse(&self.status).ok_or_else(|| StoreError::Corrupt(format!("listing {} status {}", self.id, self.status)))
+    }
+
+    pub fn attributes(&self) -> StoreResult<Attributes> {
+        serde_json::from_str(&self.attributes).map_err(|e| StoreError::Corrupt(format!("listing {} attributes: {e}", self.id)))
+    }
+
+    /// The listing as a draft again, so that a patch is validated like a new submission.
+    pub fn to_draft(&self) -> StoreResult<ListingDraft> {
+        let attributes = serde_json::from_str(&self.attributes)
+            .map_err(|e| StoreError::Corrupt(format!("listing {} attributes: {e}", self.id)))?;
+        Ok(ListingDraft {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            category: self.category.clone(),
+            attributes,
+            price: self.price,
+            negotiable: self.negotiable,
+            exchange: self.exchange,
+            wilaya: self.wilaya,
+            commune: self.commune,
+            location: Some((self.lat, self.lon)),
+            show_phone: self.show_phone,
+        })
+    }
+}
+
+/// A row for bulk loading (demo data). Status and timestamps are the caller's.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = listings)]
+pub struct NewListingRow {
+    pub user_id: i64,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub attributes: String,
+    pub price: Option<i64>,
+    pub negotiable: bool,
+    pub exchange: bool,
+    pub wilaya: i32,
+    pub commune: i32,
+    pub lat: f64,
+    pub lon: f64,
+    pub show_phone: bool,
+    pub status: String,
+    pub views: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+fn attributes_json(a: &Attributes) -> String {
+    serde_json::to_string(a).unwrap_or_else(|_| "{}".into())
+}
+
+/// Appends to the change feed; call inside the transaction of the change itself.
+pub fn record_change(conn: &mut DbConn, listing_id: i64) -> StoreResult<()> {
+    diesel::insert_into(listing_changes::table)
+        .values((listing_changes::listing_id.eq(listing_id), listing_changes::created_at.eq(now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_listing(conn: &mut DbConn, user_id: i64, l: &ValidListing, expires_at: NaiveDateTime) -> StoreResult<Listing> {
+    let t = now();
+    let id: i64 = diesel::insert_into(listings::table)
+        .values((
+            listings::user_id.eq(user_id),
+            listings::title.eq(&l.title),
+            listings::description.eq(&l.description),
+            listings::category.eq(&l.category),
+            listings::attributes.eq(attributes_json(&l.attributes)),
+            listings::price.eq(l.price),
+            listings::negotiable.eq(l.negotiable),
+            listings::exchange.eq(l.exchange),
+            listings::wilaya.eq(l.wilaya),
+            listings::commune.eq(l.commune),
+            listings::lat.eq(l.lat),
+            listings::lon.eq(l.lon),
+            listings::show_phone.eq(l.show_phone),
+            listings::status.eq(ListingStatus::Active.as_str()),
+            listings::views.eq(0i64),
+            listings::created_at.eq(t),
+            listings::updated_at.eq(t),
+            listings::expires_at.eq(expires_at),
+        ))
+        .returning(listings::id)
+        .get_result(conn)?;
+    record_change(conn, id)?;
+    get_listing(conn, id)
+}
+
+pub fn get_listing(conn: &mut DbConn, id: i64) -> StoreResult<Listing> {
+    listings::table.find(id).select(Listing::as_select()).first(conn).optional()?.ok_or(StoreError::NotFound)
+}
+
+/// Like `get_listing`, but a deleted listing is gone as far as anyone outside is concerned.
+pub fn get_visible_listing(conn: &mut DbConn, id: i64) -> StoreResult<Listing> {
+    let l = get_listing(conn, id)?;
+    if l.status == ListingStatus::Deleted.as_str() {
+        return Err(StoreError::NotFound);
+    }
+    Ok(l)
+}
+
+pub fn update_listing(conn: &mut DbConn, id: i64, l: &ValidListing) -> StoreResult<Listing> {
+    diesel::update(listings::table.find(id))
+        .set((
+            listings::title.eq(&l.title),
+            listings::description.eq(&l.description),
+            listings::category.eq(&l.category),
+            listings::attributes.eq(attributes_json(&l.attributes)),
+            listings::price.eq(l.price),
+            listings::negotiable.eq(l.negotiable),
+            listings::exchange.eq(l.exchange),
+            listings::wilaya.eq(l.wilaya),
+            listings::commune.eq(l.commune),
+            listings::lat.eq(l.lat),
+            listings::lon.eq(l.lon),
+            listings::show_phone.eq(l.show_phone),
+            listings::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    record_change(conn, id)?;
+    get_listing(conn, id)
+}
+
+/// Moves a listing to `status`, stamping `sold_at`/`deleted_at` where it applies.
+pub fn set_status(conn: &mut DbConn, id: i64, status: ListingStatus) -> StoreResult<Listing> {
+    let t = now();
+    let target = listings::table.find(id);
+    let n = match status {
+        ListingStatus::Sold => diesel::update(target)
+            .set((listings::status.eq(status.as_str()), listings::sold_at.eq(t), listings::updated_at.eq(t)))
+            .execute(conn)?,
+        ListingStatus::Deleted => diesel::update(target)
+            .set((listings::status.eq(status.as_str()), listings::deleted_at.eq(t), listings::updated_at.eq(t)))
+            .execute(conn)?,
+        _ => diesel::update(target)
+            .set((listings::status.eq(status.as_str()), listings::updated_at.eq(t)))
+            .execute(conn)?,
+    };
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    record_change(conn, id)?;
+    get_listing(conn, id)
+}
+
+/// Puts a listing back online until `expires_at`.
+pub fn renew(conn: &mut DbConn, id: i64, expires_at: NaiveDateTime) -> StoreResult<Listing> {
+    let t = now();
+    diesel::update(listings::table.find(id))
+        .set((
+            listings::status.eq(ListingStatus::Active.as_str()),
+            listings::expires_at.eq(expires_at),
+            listings::sold_at.eq(None::<NaiveDateTime>),
+            listings::updated_at.eq(t),
+        ))
+        .execute(conn)?;
+    record_change(conn, id)?;
+    get_listing(conn, id)
+}
+
+pub fn increment_views(conn: &mut DbConn, id: i64, by: i64) -> StoreResult<()> {
+    diesel::update(listings::table.find(id)).set(listings::views.eq(listings::views + by)).execute(conn)?;
+    Ok(())
+}
+
+/// A user's own listings, all statuses but deleted, newest first.
+pub fn list_for_user(conn: &mut DbConn, user_id: i64, page: i64, per_page: i64) -> StoreResult<(Vec<Listing>, i64)> {
+    let base = listings::table
+        .filter(listings::user_id.eq(user_id))
+        .filter(listings::status.ne(ListingStatus::Deleted.as_str()));
+    let total: i64 = base.count().get_result(conn)?;
+    let items = base
+        .order((listings::created_at.desc(), listings::id.desc()))
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .select(Listing::as_select())
+        .load(conn)?;
+    Ok((items, total))
+}
+
+/// The simple browse: active listings, newest first, optionally within categories and wilayas.
+#[derive(Debug, Clone, Default)]
+pub struct BrowseFilter {
+    /// Leaf category slugs; `None` means all.
+    pub categories: Option<Vec<String>>,
+    pub wilaya: Option<i32>,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+pub fn browse(conn: &mut DbConn, f: &BrowseFilter) -> StoreResult<(Vec<Listing>, i64)> {
+    let mut q = listings::table.filter(listings::status.eq(ListingStatus::Active.as_str())).into_boxed();
+    let mut count = listings::table.filter(listings::status.eq(ListingStatus::Active.as_str())).into_boxed();
+    if let Some(cats) = &f.categories {
+        q = q.filter(listings::category.eq_any(cats.clone()));
+        count = count.filter(listings::category.eq_any(cats.clone()));
+    }
+    if let Some(w) = f.wilaya {
+        q = q.filter(listings::wilaya.eq(w));
+        count = count.filter(listings::wilaya.eq(w));
+    }
+    let total: i64 = count.count().get_result(conn)?;
+    let items = q
+        .order((listings::created_at.desc(), listings::id.desc()))
+        .offset((f.page - 1) * f.per_page)
+        .limit(f.per_page)
+        .select(Listing::as_select())
+        .load(conn)?;
+    Ok((items, total))
+}
+
+/// Multi-row insert for bulk loads. MultiConnection cannot batch-insert through the enum, so
+/// this matches on the backend; the statement is the same.
+pub fn insert_listings_bulk(conn: &mut DbConn, rows: &[NewListingRow]) -> StoreResult<usize> {
+    Ok(match conn {
+        DbConn::Pg(c) => diesel::insert_into(listings::table).values(rows).execute(c)?,
+        DbConn::Sqlite(c) => diesel::insert_into(listings::table).values(rows).execute(c)?,
+    })
+}
+
+pub fn count_by_status(conn: &mut DbConn, status: ListingStatus) -> StoreResult<i64> {
+    Ok(listings::table.filter(listings::status.eq(status.as_str())).count().get_result(conn)?)
+}

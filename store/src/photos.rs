@@ -1,0 +1,90 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::error::{StoreError, StoreResult};
+use crate::listings::record_change;
+use crate::schema::photos;
+use crate::time::now;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = photos)]
+pub struct Photo {
+    pub id: i64,
+    pub listing_id: i64,
+    /// Names the files on disk; random, so URLs cannot be guessed from ids.
+    pub storage_key: String,
+    pub position: i32,
+    pub width: i32,
+    pub height: i32,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn count_photos(conn: &mut DbConn, listing_id: i64) -> StoreResult<i64> {
+    Ok(photos::table.filter(photos::listing_id.eq(listing_id)).count().get_result(conn)?)
+}
+
+pub fn insert_photo(conn: &mut DbConn, listing_id: i64, storage_key: &str, width: i32, height: i32) -> StoreResult<Photo> {
+    let position: Option<i32> =
+        photos::table.filter(photos::listing_id.eq(listing_id)).select(diesel::dsl::max(photos::position)).first(conn)?;
+    let id: i64 = diesel::insert_into(photos::table)
+        .values((
+            photos::listing_id.eq(listing_id),
+            photos::storage_key.eq(storage_key),
+            photos::position.eq(position.map_or(0, |p| p + 1)),
+            photos::width.eq(width),
+            photos::height.eq(height),
+            photos::created_at.eq(now()),
+        ))
+        .returning(photos::id)
+        .get_result(conn)?;
+    record_change(conn, listing_id)?;
+    photos::table.find(id).select(Photo::as_select()).first(conn).map_err(Into::into)
+}
+
+pub fn list_photos(conn: &mut DbConn, listing_id: i64) -> StoreResult<Vec<Photo>> {
+    Ok(photos::table
+        .filter(photos::listing_id.eq(listing_id))
+        .order((photos::position.asc(), photos::id.asc()))
+        .select(Photo::as_select())
+        .load(conn)?)
+}
+
+/// Photos of several listings, for result pages (first photo = thumbnail).
+pub fn photos_of(conn: &mut DbConn, listing_ids: &[i64]) -> StoreResult<Vec<Photo>> {
+    Ok(photos::table
+        .filter(photos::listing_id.eq_any(listing_ids))
+        .order((photos::listing_id.asc(), photos::position.asc(), photos::id.asc()))
+        .select(Photo::as_select())
+        .load(conn)?)
+}
+
+pub fn find_photo_by_key(conn: &mut DbConn, storage_key: &str) -> StoreResult<Photo> {
+    photos::table
+        .filter(photos::storage_key.eq(storage_key))
+        .select(Photo::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound)
+}
+
+/// Deletes one photo row of a listing and returns it, so the caller can remove its files.
+pub fn delete_photo(conn: &mut DbConn, listing_id: i64, photo_id: i64) -> StoreResult<Photo> {
+    let photo = photos::table
+        .filter(photos::id.eq(photo_id))
+        .filter(photos::listing_id.eq(listing_id))
+        .select(Photo::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
+    diesel::delete(photos::table.find(photo_id)).execute(conn)?;
+    record_change(conn, listing_id)?;
+    Ok(photo)
+}
+
+/// Deletes every photo row of a listing, returning them for file removal.
+pub fn delete_all_photos(conn: &mut DbConn, listing_id: i64) -> StoreResult<Vec<Photo>> {
+    let all = list_photos(conn, listing_id)?;
+    diesel::delete(photos::table.filter(photos::listing_id.eq(listing_id))).execute(conn)?;
+    Ok(all)
+}

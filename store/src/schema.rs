@@ -1,0 +1,107 @@
+// One portable schema for both backends: only types diesel's MultiConnection supports
+// (BigInt ids, Timestamp in UTC, JSON kept as Text).
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        password_hash -> Text,
+        display_name -> Text,
+        phone -> Nullable<Text>,
+        role -> Text,
+        email_verified_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        family_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    one_time_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        purpose -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    listings (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        title -> Text,
+        description -> Text,
+        category -> Text,
+        attributes -> Text,
+        price -> Nullable<BigInt>,
+        negotiable -> Bool,
+        exchange -> Bool,
+        wilaya -> Integer,
+        commune -> Integer,
+        lat -> Double,
+        lon -> Double,
+        show_phone -> Bool,
+        status -> Text,
+        views -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        expires_at -> Timestamp,
+        sold_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    photos (id) {
+        id -> BigInt,
+        listing_id -> BigInt,
+        storage_key -> Text,
+        position -> Integer,
+        width -> Integer,
+        height -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    listing_changes (id) {
+        id -> BigInt,
+        listing_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
+        id -> BigInt,
+        kind -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        max_attempts -> Integer,
+        run_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(listings -> users (user_id));
+diesel::joinable!(photos -> listings (listing_id));
+diesel::allow_tables_to_appear_in_same_query!(users, refresh_tokens, one_time_tokens, listings, photos, listing_changes, jobs);

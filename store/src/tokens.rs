@@ -1,0 +1,129 @@
+//! Refresh tokens (rotated, revocable by family) and one-time tokens (email verification,
+//! password reset). Only SHA-256 hashes of tokens are stored: a leaked table grants nothing.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::error::StoreResult;
+use crate::schema::{one_time_tokens, refresh_tokens};
+use crate::time::now;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshToken {
+    pub id: i64,
+    pub user_id: i64,
+    pub family_id: String,
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+pub fn insert_refresh(
+    conn: &mut DbConn,
+    user_id: i64,
+    family_id: &str,
+    token_hash: &str,
+    expires_at: NaiveDateTime,
+) -> StoreResult<()> {
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::user_id.eq(user_id),
+            refresh_tokens::family_id.eq(family_id),
+            refresh_tokens::token_hash.eq(token_hash),
+            refresh_tokens::created_at.eq(now()),
+            refresh_tokens::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_refresh(conn: &mut DbConn, token_hash: &str) -> StoreResult<Option<RefreshToken>> {
+    Ok(refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(token_hash))
+        .select(RefreshToken::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Marks a token used, only if it was still unused. Returns false when another request used
+/// it first: the caller must then treat the presentation as a replay.
+pub fn mark_refresh_used(conn: &mut DbConn, id: i64) -> StoreResult<bool> {
+    let n = diesel::update(refresh_tokens::table.find(id).filter(refresh_tokens::used_at.is_null()))
+        .set(refresh_tokens::used_at.eq(now()))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn revoke_family(conn: &mut DbConn, family_id: &str) -> StoreResult<usize> {
+    Ok(diesel::update(
+        refresh_tokens::table.filter(refresh_tokens::family_id.eq(family_id)).filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(now()))
+    .execute(conn)?)
+}
+
+pub fn revoke_all_for_user(conn: &mut DbConn, user_id: i64) -> StoreResult<usize> {
+    Ok(diesel::update(
+        refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)).filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(now()))
+    .execute(conn)?)
+}
+
+/// What a one-time token is for; a token of one purpose never works for another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    VerifyEmail,
+    ResetPassword,
+}
+
+impl TokenPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenPurpose::VerifyEmail => "verify_email",
+            TokenPurpose::ResetPassword => "reset_password",
+        }
+    }
+}
+
+pub fn insert_one_time(
+    conn: &mut DbConn,
+    user_id: i64,
+    purpose: TokenPurpose,
+    token_hash: &str,
+    expires_at: NaiveDateTime,
+) -> StoreResult<()> {
+    diesel::insert_into(one_time_tokens::table)
+        .values((
+            one_time_tokens::user_id.eq(user_id),
+            one_time_tokens::purpose.eq(purpose.as_str()),
+            one_time_tokens::token_hash.eq(token_hash),
+            one_time_tokens::created_at.eq(now()),
+            one_time_tokens::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Uses up a one-time token. Returns its user when the token exists, has this purpose, is
+/// unexpired and unused; the single conditional UPDATE makes a second use fail even when
+/// two requests race.
+pub fn consume_one_time(conn: &mut DbConn, purpose: TokenPurpose, token_hash: &str) -> StoreResult<Option<i64>> {
+    let t = now();
+    let user: Option<i64> = diesel::update(
+        one_time_tokens::table
+            .filter(one_time_tokens::token_hash.eq(token_hash))
+            .filter(one_time_tokens::purpose.eq(purpose.as_str()))
+            .filter(one_time_tokens::used_at.is_null())
+            .filter(one_time_tokens::expires_at.gt(t)),
+    )
+    .set(one_time_tokens::used_at.eq(t))
+    .returning(one_time_tokens::user_id)
+    .get_result(conn)
+    .optional()?;
+    Ok(user)
+}
