@@ -1,1 +1,18 @@
+//! souk-api: the HTTP edge. Routes stay thin; rules live in `souk-domain`, data in `souk-store`.
 
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod emails;
+pub mod error;
+pub mod extract;
+pub mod imaging;
+pub mod openapi;
+pub mod ratelimit;
+pub mod routes;
+pub mod seed;
+pub mod state;
+pub mod telemetry;
+
+pub use app::{start, Running};
+pub use config::Config;

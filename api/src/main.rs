@@ -1,1 +1,110 @@
-fn main(){}
+//! `souk-api`: serves the API; admin subcommands for migrations, demo data and the spec.
+
+use std::net::TcpListener;
+
+use clap::{Parser, Subcommand};
+use souk_api::config::Config;
+
+#[derive(Parser)]
+#[command(about = "souk classifieds API", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve {
+        /// On start, when the database has no listings, seed this many demo listings.
+        #[arg(long)]
+        demo: Option<usize>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Insert demo users and listings across every category and wilaya.
+    Seed {
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        /// Demo sellers to spread the listings over.
+        #[arg(long, default_value_t = 500)]
+        users: usize,
+        /// Random seed, for reproducible data sets.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Print the OpenAPI document (YAML), as checked in at openapi.yaml.
+    Openapi,
+    /// Inspect and retry background jobs.
+    Jobs {
+        #[command(subcommand)]
+        action: JobsAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsAction {
+    /// List dead jobs with their last error.
+    Dead,
+    /// Queue dead jobs again (all, or one by id).
+    Retry { id: Option<i64> },
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        print!("{}", souk_api::openapi::yaml());
+        return Ok(());
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| "info".into()))
+        .init();
+    let config = Config::from_env()?;
+    match cli.command.unwrap_or(Command::Serve { demo: None }) {
+        Command::Serve { demo } => serve(config, demo),
+        Command::Migrate => {
+            souk_store::open_pool(&config.database_url, 1)?;
+            tracing::info!("database is up to date");
+            Ok(())
+        }
+        Command::Seed { count, users, seed } => {
+            let pool = souk_store::open_pool(&config.database_url, 2)?;
+            souk_api::seed::seed(&pool, count, users, seed, true)?;
+            Ok(())
+        }
+        Command::Jobs { action } => jobs(&config, action),
+        Command::Openapi => unreachable!("handled above"),
+    }
+}
+
+fn serve(config: Config, demo: Option<usize>) -> Result<(), Box<dyn std::error::Error>> {
+    if let Some(count) = demo {
+        let pool = souk_store::open_pool(&config.database_url, 2)?;
+        let existing = souk_store::listings::count_all(&mut *pool.get()?)?;
+        if existing == 0 {
+            tracing::info!(count, "empty database: seeding demo data");
+            souk_api::seed::seed(&pool, count, (count / 20).clamp(5, 500), 42, true)?;
+        }
+    }
+    let listener = TcpListener::bind(config.bind)?;
+    actix_web::rt::System::new().block_on(async move {
+        let running = souk_api::start(config, listener).await?;
+        running.server.await?;
+        Ok(())
+    })
+}
+
+fn jobs(config: &Config, action: JobsAction) -> Result<(), Box<dyn std::error::Error>> {
+    use souk_store::jobs;
+    let pool = souk_store::open_pool(&config.database_url, 1)?;
+    let mut conn = pool.get()?;
+    match action {
+        JobsAction::Dead => {
+            for j in jobs::list_by_status(&mut conn, jobs::STATUS_DEAD, 1000)? {
+                println!("{}\t{}\tattempts={}\t{}\t{}", j.id, j.kind, j.attempts, j.updated_at, j.last_error.unwrap_or_default());
+            }
+        }
+        JobsAction::Retry { id } => println!("{} job(s) queued again", jobs::retry_dead(&mut conn, id)?),
+    }
+    Ok(())
+}

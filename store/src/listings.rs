@@ -263,3 +263,14 @@ pub fn insert_listings_bulk(conn: &mut DbConn, rows: &[NewListingRow]) -> StoreR
 pub fn count_by_status(conn: &mut DbConn, status: ListingStatus) -> StoreResult<i64> {
     Ok(listings::table.filter(listings::status.eq(status.as_str())).count().get_result(conn)?)
 }
+
+/// Takes the listing's row lock for the rest of the transaction (a no-op write), so that
+/// checks such as "fewer than 8 photos" cannot race on PostgreSQL. SQLite serialises writers anyway.
+pub fn lock_listing(conn: &mut DbConn, id: i64) -> StoreResult<()> {
+    diesel::update(listings::table.find(id)).set(listings::id.eq(id)).execute(conn)?;
+    Ok(())
+}
+
+pub fn count_all(conn: &mut DbConn) -> StoreResult<i64> {
+    Ok(listings::table.count().get_result(conn)?)
+}

@@ -1,0 +1,178 @@
+//! Builds and starts the HTTP service. `main` and the tests use the same `start`.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::body::{to_bytes, BoxBody, MessageBody};
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{error, web, App, HttpResponse, HttpServer, ResponseError};
+use souk_worker::{Mailer, RunnerConfig};
+use tokio::sync::{watch, Notify};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::jwt::JwtKeys;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::openapi::ApiDoc;
+use crate::ratelimit::RateLimiter;
+use crate::routes::{accounts, listings, ops, photos, reference};
+use crate::state::AppState;
+use crate::telemetry;
+
+pub const JSON_LIMIT_BYTES: usize = 64 * 1024;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(accounts::register)
+        .service(accounts::login)
+        .service(accounts::refresh)
+        .service(accounts::logout)
+        .service(accounts::verify_email)
+        .service(accounts::verify_email_link)
+        .service(accounts::resend_verification)
+        .service(accounts::request_reset)
+        .service(accounts::confirm_reset)
+        .service(accounts::me)
+        .service(listings::my_listings)
+        .service(listings::create_listing)
+        .service(listings::browse)
+        .service(listings::get_listing)
+        .service(listings::update_listing)
+        .service(listings::delete_listing)
+        .service(listings::mark_sold)
+        .service(listings::renew_listing)
+        .service(photos::upload_photo)
+        .service(photos::delete_photo)
+        .service(photos::serve_photo)
+        .service(reference::categories)
+        .service(reference::wilayas)
+        .service(reference::communes)
+        .service(ops::healthz)
+        .service(ops::readyz)
+        .service(ops::metrics);
+}
+
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _| {
+        let api = ApiError::bad_request("invalid_query", err.to_string());
+        error::InternalError::from_response(err, api.error_response()).into()
+    })
+}
+
+fn path_config() -> web::PathConfig {
+    // A path that does not parse (`/v1/listings/abc`) names nothing that exists.
+    web::PathConfig::default().error_handler(|err, _| error::InternalError::from_response(err, ApiError::NotFound.error_response()).into())
+}
+
+/// Turns any error response that is not yet a problem document (from actix itself: a wrong
+/// method, a broken multipart body…) into one, so clients see a single error format.
+async fn problem_fallback(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?.map_into_boxed_body();
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/problem+json"));
+    if status.as_u16() < 400 || is_problem {
+        return Ok(res);
+    }
+    let (req, res) = res.into_parts();
+    let detail = to_bytes(res.into_body()).await.ok().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let api = match status {
+        StatusCode::NOT_FOUND => ApiError::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::bad_request("method_not_allowed", "this method is not allowed here"),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(detail),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(detail),
+        s if s.is_client_error() => ApiError::bad_request("bad_request", detail),
+        _ => ApiError::Internal(detail),
+    };
+    let mut out: HttpResponse = api.error_response();
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        *out.status_mut() = status;
+    }
+    Ok(ServiceResponse::new(req, out))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Store(#[from] souk_store::StoreError),
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("mail: {0}")]
+    Mail(#[from] souk_worker::mailer::MailError),
+}
+
+/// A started service: its address, the server future to await, and a way to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub server: Server,
+    pub state: AppState,
+    stop_worker: watch::Sender<bool>,
+}
+
+impl Running {
+    /// Stops accepting requests, finishes those in flight, stops the embedded worker.
+    pub async fn stop(&self) {
+        let _ = self.stop_worker.send(true);
+        self.server.handle().stop(true).await;
+    }
+}
+
+pub fn build_state(config: Config) -> Result<AppState, StartError> {
+    let pool = souk_store::open_pool(&config.database_url, config.db_pool_size)?;
+    std::fs::create_dir_all(&config.photos_dir)?;
+    let jwt = JwtKeys::load(config.jwt_secret.as_deref(), &config.data_dir, config.access_ttl_secs)?;
+    Ok(AppState {
+        config: Arc::new(config),
+        pool,
+        jwt: Arc::new(jwt),
+        limiter: Arc::new(RateLimiter::default()),
+        jobs_wake: Arc::new(Notify::new()),
+    })
+}
+
+/// Starts the service on `listener`. Must be called within a Tokio runtime.
+pub async fn start(config: Config, listener: TcpListener) -> Result<Running, StartError> {
+    telemetry::init();
+    let state = tokio::task::spawn_blocking(move || build_state(config)).await.map_err(|e| std::io::Error::other(e.to_string()))??;
+    let (stop_worker, stop_rx) = watch::channel(false);
+    if state.config.embedded_worker {
+        let mailer = Mailer::from_config(&state.config.mail_config())?;
+        let cfg = RunnerConfig { poll_interval: std::time::Duration::from_millis(500), ..Default::default() };
+        tokio::spawn(souk_worker::run_until_shutdown(state.pool.clone(), mailer, cfg, state.jobs_wake.clone(), stop_rx));
+    }
+    let addr = listener.local_addr()?;
+    let data = web::Data::new(state.clone());
+    let openapi = ApiDoc::openapi();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(query_config())
+            .app_data(path_config())
+            .app_data(web::PayloadConfig::default().limit(crate::imaging::MAX_UPLOAD_BYTES + 64 * 1024))
+            .wrap(from_fn(problem_fallback))
+            .wrap(from_fn(telemetry::track))
+            .configure(routes)
+            .route("/openapi.json", web::get().to({
+                let doc = openapi.clone();
+                move || {
+                    let doc = doc.clone();
+                    async move { HttpResponse::Ok().json(doc) }
+                }
+            }))
+            .service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .config(utoipa_swagger_ui::Config::new(["/openapi.json"]).validator_url("none")),
+            )
+            .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::NotFound) }))
+    })
+    .listen(listener)?
+    .shutdown_timeout(10)
+    .run();
+    tracing::info!(%addr, "souk-api listening");
+    Ok(Running { addr, server, state, stop_worker })
+}

@@ -1,0 +1,101 @@
+use std::path::Path;
+
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::secret::random_token;
+use crate::error::ApiError;
+
+/// Access tokens carry this audience and nothing else does, so a token minted for another
+/// purpose can never pass as one.
+const ACCESS_AUDIENCE: &str = "souk-access";
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub sub: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    pub access_ttl_secs: i64,
+}
+
+impl JwtKeys {
+    pub fn new(secret: &[u8], access_ttl_secs: i64) -> Self {
+        JwtKeys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            access_ttl_secs,
+        }
+    }
+
+    /// `SOUK_JWT_SECRET` when set; otherwise a random secret kept in the data folder, so
+    /// sessions survive restarts without anyone having to invent a secret.
+    pub fn load(configured: Option<&str>, data_dir: &Path, access_ttl_secs: i64) -> std::io::Result<Self> {
+        let secret = match configured {
+            Some(s) => s.to_string(),
+            None => {
+                let path = data_dir.join("jwt_secret");
+                match std::fs::read_to_string(&path) {
+                    Ok(s) if s.trim().len() >= 32 => s.trim().to_string(),
+                    _ => {
+                        std::fs::create_dir_all(data_dir)?;
+                        let s = random_token();
+                        std::fs::write(&path, &s)?;
+                        restrict_permissions(&path);
+                        s
+                    }
+                }
+            }
+        };
+        Ok(JwtKeys::new(secret.as_bytes(), access_ttl_secs))
+    }
+
+    pub fn issue_access(&self, user_id: i64) -> Result<String, ApiError> {
+        let now = chrono::Utc::now().timestamp();
+        let claims = AccessClaims {
+            sub: user_id.to_string(),
+            aud: ACCESS_AUDIENCE.into(),
+            iat: now,
+            exp: now + self.access_ttl_secs,
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| ApiError::Internal(format!("jwt: {e}")))
+    }
+
+    /// The user id of a valid, unexpired access token.
+    pub fn verify_access(&self, token: &str) -> Option<i64> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.set_audience(&[ACCESS_AUDIENCE]);
+        v.leeway = 5;
+        decode::<AccessClaims>(token, &self.decoding, &v).ok().and_then(|d| d.claims.sub.parse().ok())
+    }
+}
+
+#[cfg(unix)]
+fn restrict_permissions(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+}
+
+#[cfg(not(unix))]
+fn restrict_permissions(_path: &Path) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_and_foreign_ones_fail() {
+        let keys = JwtKeys::new(b"0123456789abcdef0123456789abcdef", 60);
+        let t = keys.issue_access(42).unwrap();
+        assert_eq!(keys.verify_access(&t), Some(42));
+        let other = JwtKeys::new(b"another-secret-another-secret-xx", 60);
+        assert_eq!(other.verify_access(&t), None);
+        let expired = JwtKeys::new(b"0123456789abcdef0123456789abcdef", -120);
+        assert_eq!(keys.verify_access(&expired.issue_access(42).unwrap()), None);
+    }
+}

@@ -1,0 +1,93 @@
+//! Configuration, read once from the environment (see the README's table).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub photos_dir: PathBuf,
+    pub public_url: String,
+    pub jwt_secret: Option<String>,
+    pub access_ttl_secs: i64,
+    pub refresh_ttl_days: i64,
+    pub listing_ttl_days: i64,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    /// Run the job runner inside the API process (the embedded default).
+    pub embedded_worker: bool,
+    pub db_pool_size: u32,
+    pub limits: RateLimits,
+}
+
+/// Requests allowed per window; see `ratelimit`.
+#[derive(Debug, Clone)]
+pub struct RateLimits {
+    pub login_per_minute: u32,
+    pub register_per_hour: u32,
+    pub post_per_hour: u32,
+    pub reset_per_hour: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {problem}")]
+pub struct ConfigError {
+    name: &'static str,
+    problem: String,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parsed<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError { name, problem: format!("{v:?}: {e}") }),
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let data_dir: PathBuf = parsed("SOUK_DATA_DIR", PathBuf::from("./data"))?;
+        let bind: SocketAddr = parsed("SOUK_BIND", "127.0.0.1:8080".parse().expect("valid default"))?;
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| souk_store::db::default_database_url(&data_dir));
+        let is_sqlite = souk_store::DbUrl::parse(&database_url).backend == souk_store::Backend::Sqlite;
+        Ok(Config {
+            bind,
+            public_url: var("SOUK_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}")),
+            database_url,
+            redis_url: var("REDIS_URL"),
+            photos_dir: parsed("SOUK_PHOTOS_DIR", data_dir.join("photos"))?,
+            jwt_secret: var("SOUK_JWT_SECRET"),
+            access_ttl_secs: parsed("SOUK_ACCESS_TTL_SECS", 900)?,
+            refresh_ttl_days: parsed("SOUK_REFRESH_TTL_DAYS", 30)?,
+            listing_ttl_days: parsed("SOUK_LISTING_TTL_DAYS", 60)?,
+            smtp_url: var("SOUK_SMTP_URL"),
+            mail_from: var("SOUK_MAIL_FROM").unwrap_or_else(|| "souk <no-reply@souk.local>".into()),
+            embedded_worker: parsed("SOUK_EMBEDDED_WORKER", is_sqlite)?,
+            db_pool_size: parsed("SOUK_DB_POOL_SIZE", 16)?,
+            limits: RateLimits {
+                login_per_minute: parsed("SOUK_RATE_LOGIN_PER_MIN", 10)?,
+                register_per_hour: parsed("SOUK_RATE_REGISTER_PER_HOUR", 20)?,
+                post_per_hour: parsed("SOUK_RATE_POST_PER_HOUR", 30)?,
+                reset_per_hour: parsed("SOUK_RATE_RESET_PER_HOUR", 5)?,
+            },
+            data_dir,
+        })
+    }
+
+    pub fn mail_config(&self) -> souk_worker::MailConfig {
+        souk_worker::MailConfig {
+            smtp_url: self.smtp_url.clone(),
+            from: self.mail_from.clone(),
+            outbox_dir: self.data_dir.join("outbox"),
+        }
+    }
+}

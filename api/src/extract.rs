@@ -1,0 +1,141 @@
+//! `Json<T>`: like actix's, but a body that does not fit `T` is reported with the path of
+//! the offending field (`attributes.year`, `price`), so clients can point at it.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use crate::app::JSON_LIMIT_BYTES;
+use crate::error::{ApiError, ProblemField};
+
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| {
+                let m = m.trim().to_ascii_lowercase();
+                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+            });
+        let too_long = req
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .is_some_and(|n| n > JSON_LIMIT_BYTES);
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::UnsupportedMediaType("send `Content-Type: application/json`".into()));
+            }
+            if too_long {
+                return Err(limit_error());
+            }
+            let bytes = body.await.map_err(|e| match e.as_response_error().status_code().as_u16() {
+                413 => limit_error(),
+                _ => ApiError::bad_request("unreadable_body", e.to_string()),
+            })?;
+            if bytes.len() > JSON_LIMIT_BYTES {
+                return Err(limit_error());
+            }
+            parse(&bytes).map(Json)
+        })
+    }
+}
+
+fn limit_error() -> ApiError {
+    ApiError::PayloadTooLarge(format!("JSON bodies are limited to {} KB", JSON_LIMIT_BYTES / 1024))
+}
+
+/// Parses `bytes` as `T`; shape errors name their field, syntax errors their position.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let inner = e.inner();
+        if !inner.is_data() {
+            return ApiError::bad_request("malformed_json", inner.to_string());
+        }
+        let msg = inner.to_string();
+        // serde reports a missing or unknown field at its parent; name the field itself.
+        let named = |prefix: &str| msg.strip_prefix(prefix).and_then(|r| r.split('`').next()).map(str::to_string);
+        let parent = e.path().to_string();
+        let join = |f: String| if parent == "." || parent.is_empty() { f } else { format!("{parent}.{f}") };
+        let (field, code) = if let Some(f) = named("missing field `") {
+            (join(f), "required")
+        } else if let Some(f) = named("unknown field `") {
+            (join(f), "unknown_field")
+        } else {
+            (if parent == "." { "body".into() } else { parent }, "wrong_type")
+        };
+        let message = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+        ApiError::BadFields(vec![ProblemField { field, code: code.into(), message }])
+    })?;
+    de.end().map_err(|e| ApiError::bad_request("malformed_json", e.to_string()))?;
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        year: i64,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        title: String,
+        inner: Option<Inner>,
+    }
+
+    fn field_of(body: &str) -> (String, String) {
+        match parse::<Outer>(body.as_bytes()) {
+            Err(ApiError::BadFields(f)) => (f[0].field.clone(), f[0].code.clone()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn shape_errors_name_the_field() {
+        assert_eq!(field_of(r#"{"inner": null}"#), ("title".into(), "required".into()));
+        assert_eq!(field_of(r#"{"title": 5}"#), ("title".into(), "wrong_type".into()));
+        assert_eq!(field_of(r#"{"title": "x", "inner": {"year": "old"}}"#), ("inner.year".into(), "wrong_type".into()));
+        assert_eq!(field_of(r#"{"title": "x", "extra": 1}"#), ("extra".into(), "unknown_field".into()));
+        assert_eq!(field_of(r#"{"title": "x", "inner": {}}"#), ("inner.year".into(), "required".into()));
+    }
+
+    #[test]
+    fn syntax_errors_are_malformed_json() {
+        for body in ["{bad", "", "{\"title\": \"x\"} trailing", "\u{0}"] {
+            assert!(matches!(parse::<Outer>(body.as_bytes()), Err(ApiError::BadRequest { code: "malformed_json", .. })), "{body:?}");
+        }
+        assert!(matches!(parse::<Outer>(b"{\"title\": \"\xff\xfe\"}"), Err(ApiError::BadRequest { .. })));
+    }
+}

@@ -1,0 +1,66 @@
+//! The OpenAPI document, generated from the handlers' annotations. `openapi.yaml` at the
+//! repository root is this document; a test fails when they differ.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes::{accounts, listings, ops, photos, reference};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "souk",
+        description = "Classifieds marketplace API: accounts, listings with photos, categories and Algerian geography. \
+                       Errors are application/problem+json documents with a stable `type`.",
+        license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
+    ),
+    servers((url = "http://127.0.0.1:8080", description = "embedded default")),
+    paths(
+        accounts::register, accounts::login, accounts::refresh, accounts::logout,
+        accounts::verify_email, accounts::verify_email_link, accounts::resend_verification,
+        accounts::request_reset, accounts::confirm_reset, accounts::me,
+        listings::create_listing, listings::browse, listings::get_listing, listings::update_listing,
+        listings::delete_listing, listings::mark_sold, listings::renew_listing, listings::my_listings,
+        photos::upload_photo, photos::delete_photo, photos::serve_photo,
+        reference::categories, reference::wilayas, reference::communes,
+        ops::healthz, ops::readyz, ops::metrics,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "accounts", description = "Registration, sessions, email verification, password reset"),
+        (name = "listings", description = "Ads: post, read, edit, sell, renew, delete, browse"),
+        (name = "photos", description = "Listing photos (EXIF stripped, re-encoded)"),
+        (name = "reference", description = "Categories with attribute schemas, wilayas, communes"),
+        (name = "operations", description = "Health, readiness, metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// The document as checked in.
+pub fn yaml() -> String {
+    ApiDoc::openapi().to_yaml().expect("the OpenAPI document serialises")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn checked_in_openapi_yaml_matches_the_code() {
+        let checked_in = include_str!("../../openapi.yaml");
+        assert!(
+            checked_in == super::yaml(),
+            "openapi.yaml is stale: run `cargo run -p souk-api -- openapi > openapi.yaml`"
+        );
+    }
+}

@@ -1,0 +1,355 @@
+//! Registration, login, token refresh and logout, email verification, password reset, /me.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+use souk_domain::account::{check_password, normalize_email, validate_registration};
+use souk_domain::ValidationErrors;
+use souk_store::tokens::{self, TokenPurpose};
+use souk_store::users::{self, NewUser, User};
+use souk_store::{now, DbConn, StoreError};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::password::{dummy_hash, hash_password, verify_password};
+use crate::auth::secret::{random_hex, random_token, token_hash};
+use crate::auth::AuthUser;
+use crate::emails;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Json;
+use crate::routes::views::time;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    #[schema(example = "amine@example.dz")]
+    pub email: String,
+    #[schema(min_length = 10, max_length = 128)]
+    pub password: String,
+    #[schema(example = "Amine")]
+    pub display_name: String,
+    /// Algerian number; stored as +213XXXXXXXXX.
+    #[schema(example = "0551 23 45 67")]
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    /// JWT to send as `Authorization: Bearer …`.
+    pub access_token: String,
+    /// Opaque; exchange it at /v1/auth/refresh. Single use: each refresh returns a new one.
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    /// Lifetime of the access token in seconds.
+    pub expires_in: i64,
+}
+
+/// The signed-in user's own account. Only ever sent to that user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub phone: Option<String>,
+    pub email_verified: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<User> for Me {
+    fn from(u: User) -> Self {
+        Me {
+            id: u.id,
+            email: u.email,
+            display_name: u.display_name,
+            phone: u.phone,
+            email_verified: u.email_verified_at.is_some(),
+            created_at: time(u.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBody {
+    /// The token from the email.
+    pub token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetConfirm {
+    pub token: String,
+    pub new_password: String,
+}
+
+const VERIFY_TTL_HOURS: i64 = 48;
+const RESET_TTL_MINUTES: i64 = 60;
+
+fn client_ip(req: &HttpRequest) -> String {
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+/// Issues a fresh token pair, starting a new refresh family when `family` is None.
+fn issue_tokens(state: &AppState, conn: &mut DbConn, user_id: i64, family: Option<&str>) -> ApiResult<TokenPair> {
+    let refresh_token = random_token();
+    let family = family.map(str::to_string).unwrap_or_else(|| random_hex(16));
+    let expires = now() + Duration::days(state.config.refresh_ttl_days);
+    tokens::insert_refresh(conn, user_id, &family, &token_hash(&refresh_token), expires)?;
+    Ok(TokenPair {
+        access_token: state.jwt.issue_access(user_id)?,
+        refresh_token,
+        token_type: "Bearer",
+        expires_in: state.jwt.access_ttl_secs,
+    })
+}
+
+fn queue_verification(state: &AppState, conn: &mut DbConn, user: &User) -> ApiResult<()> {
+    let token = random_token();
+    tokens::insert_one_time(
+        conn,
+        user.id,
+        TokenPurpose::VerifyEmail,
+        &token_hash(&token),
+        now() + Duration::hours(VERIFY_TTL_HOURS),
+    )?;
+    let email = emails::verify_email(&state.config.public_url, &user.email, &user.display_name, &token);
+    souk_worker::email::enqueue_email(conn, email)?;
+    Ok(())
+}
+
+/// Create an account. A verification email is queued in the same transaction.
+#[utoipa::path(tag = "accounts", request_body = RegisterRequest,
+    responses((status = 201, body = Me), (status = 409, description = "email taken", body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
+#[post("/v1/auth/register")]
+pub async fn register(state: web::Data<AppState>, req: HttpRequest, body: Json<RegisterRequest>) -> ApiResult<HttpResponse> {
+    let limits = &state.config.limits;
+    state.limiter.hit(&format!("register:{}", client_ip(&req)), limits.register_per_hour, std::time::Duration::from_secs(3600))?;
+    let body = body.into_inner();
+    let reg = validate_registration(&body.email, &body.password, &body.display_name, body.phone.as_deref())?;
+    let hash = web::block(move || hash_password(&body.password)).await.map_err(|e| ApiError::Internal(e.to_string()))??;
+    let st = state.clone();
+    let user = state
+        .tx(move |conn| {
+            let user = users::create_user(
+                conn,
+                NewUser { email: &reg.email, password_hash: &hash, display_name: &reg.display_name, phone: reg.phone.as_deref() },
+            )?;
+            queue_verification(&st, conn, &user)?;
+            Ok(user)
+        })
+        .await?;
+    state.jobs_wake.notify_one();
+    Ok(HttpResponse::Created().json(Me::from(user)))
+}
+
+/// Exchange email and password for tokens.
+#[utoipa::path(tag = "accounts", request_body = LoginRequest,
+    responses((status = 200, body = TokenPair), (status = 401, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
+#[post("/v1/auth/login")]
+pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<LoginRequest>) -> ApiResult<web::Json<TokenPair>> {
+    let body = body.into_inner();
+    let email = normalize_email(&body.email).unwrap_or_default();
+    // Per address and per client, so one attacker can neither guess one password nor many.
+    let minute = std::time::Duration::from_secs(60);
+    let per_min = state.config.limits.login_per_minute;
+    state.limiter.hit(&format!("login:{email}"), per_min, minute)?;
+    state.limiter.hit(&format!("login-ip:{}", client_ip(&req)), per_min * 5, minute)?;
+    let lookup = email.clone();
+    let user = state.db(move |c| Ok(users::find_user_by_email(c, &lookup)?)).await?;
+    let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| dummy_hash().to_string());
+    let ok = web::block(move || verify_password(&body.password, &hash)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let user = match user {
+        Some(u) if ok => u,
+        _ => {
+            return Err(ApiError::Unauthorized { code: "invalid_credentials", detail: "wrong email or password" });
+        }
+    };
+    let st = state.clone();
+    let pair = state.tx(move |conn| issue_tokens(&st, conn, user.id, None)).await?;
+    Ok(web::Json(pair))
+}
+
+/// Rotate a refresh token. Presenting an already-used token revokes its whole family.
+#[utoipa::path(tag = "accounts", request_body = RefreshRequest,
+    responses((status = 200, body = TokenPair), (status = 401, body = crate::error::Problem)))]
+#[post("/v1/auth/refresh")]
+pub async fn refresh(state: web::Data<AppState>, body: Json<RefreshRequest>) -> ApiResult<web::Json<TokenPair>> {
+    let hash = token_hash(body.refresh_token.trim());
+    let st = state.clone();
+    // The replay check commits even though the request fails, so it runs in its own step.
+    let outcome = state
+        .tx(move |conn| {
+            let invalid = ApiError::Unauthorized { code: "invalid_token", detail: "the refresh token is invalid or expired" };
+            let Some(t) = tokens::find_refresh(conn, &hash)? else { return Ok(Err(invalid)) };
+            if t.revoked_at.is_some() || t.expires_at <= now() {
+                return Ok(Err(invalid));
+            }
+            if t.used_at.is_some() || !tokens::mark_refresh_used(conn, t.id)? {
+                tokens::revoke_family(conn, &t.family_id)?;
+                tracing::warn!(user = t.user_id, "refresh token reused; family revoked");
+                return Ok(Err(ApiError::Unauthorized {
+                    code: "token_reused",
+                    detail: "this refresh token was already used; every session of its login was signed out",
+                }));
+            }
+            Ok(Ok(issue_tokens(&st, conn, t.user_id, Some(&t.family_id))?))
+        })
+        .await?;
+    outcome.map(web::Json)
+}
+
+/// Sign out: the refresh token and every token rotated from it stop working.
+#[utoipa::path(tag = "accounts", request_body = RefreshRequest, responses((status = 204)))]
+#[post("/v1/auth/logout")]
+pub async fn logout(state: web::Data<AppState>, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
+    let hash = token_hash(body.refresh_token.trim());
+    state
+        .tx(move |conn| {
+            if let Some(t) = tokens::find_refresh(conn, &hash)? {
+                tokens::revoke_family(conn, &t.family_id)?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn consume_verification(state: &AppState, token: &str) -> ApiResult<HttpResponse> {
+    let hash = token_hash(token.trim());
+    state
+        .tx(move |conn| match tokens::consume_one_time(conn, TokenPurpose::VerifyEmail, &hash)? {
+            Some(user) => Ok(users::mark_email_verified(conn, user)?),
+            None => Err(ApiError::bad_request("invalid_token", "this link is invalid, expired or already used")),
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Confirm an email address with the emailed token.
+#[utoipa::path(tag = "accounts", request_body = TokenBody,
+    responses((status = 204), (status = 400, body = crate::error::Problem)))]
+#[post("/v1/auth/verify-email")]
+pub async fn verify_email(state: web::Data<AppState>, body: Json<TokenBody>) -> ApiResult<HttpResponse> {
+    consume_verification(&state, &body.token).await
+}
+
+/// The link in the verification email (one click, no app needed).
+#[utoipa::path(tag = "accounts", params(TokenBody),
+    responses((status = 204), (status = 400, body = crate::error::Problem)))]
+#[get("/v1/auth/verify-email")]
+pub async fn verify_email_link(state: web::Data<AppState>, q: web::Query<TokenBody>) -> ApiResult<HttpResponse> {
+    consume_verification(&state, &q.token).await
+}
+
+/// Send a new verification email to the signed-in user.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])),
+    responses((status = 202), (status = 409, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
+#[post("/v1/auth/verify-email/resend")]
+pub async fn resend_verification(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
+    state.limiter.hit(&format!("verify:{}", user.id), state.config.limits.reset_per_hour, std::time::Duration::from_secs(3600))?;
+    let st = state.clone();
+    state
+        .tx(move |conn| {
+            let u = users::find_user(conn, user.id)?;
+            if u.email_verified_at.is_some() {
+                return Err(ApiError::Conflict { code: "already_verified", detail: "this email is already confirmed".into() });
+            }
+            queue_verification(&st, conn, &u)
+        })
+        .await?;
+    state.jobs_wake.notify_one();
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// Ask for a password-reset email. Always 202, whether or not the address has an account.
+#[utoipa::path(tag = "accounts", request_body = ResetRequest,
+    responses((status = 202), (status = 429, body = crate::error::Problem)))]
+#[post("/v1/auth/password-reset")]
+pub async fn request_reset(state: web::Data<AppState>, req: HttpRequest, body: Json<ResetRequest>) -> ApiResult<HttpResponse> {
+    let hour = std::time::Duration::from_secs(3600);
+    let per_hour = state.config.limits.reset_per_hour;
+    state.limiter.hit(&format!("reset-ip:{}", client_ip(&req)), per_hour * 4, hour)?;
+    let Some(email) = normalize_email(&body.email) else {
+        return Ok(HttpResponse::Accepted().finish());
+    };
+    // Over the limit for an address: say nothing, so the limit reveals nothing either.
+    if state.limiter.hit(&format!("reset:{email}"), per_hour, hour).is_err() {
+        return Ok(HttpResponse::Accepted().finish());
+    }
+    state
+        .tx(move |conn| {
+            if let Some(u) = users::find_user_by_email(conn, &email)? {
+                let token = random_token();
+                let expires = now() + Duration::minutes(RESET_TTL_MINUTES);
+                tokens::insert_one_time(conn, u.id, TokenPurpose::ResetPassword, &token_hash(&token), expires)?;
+                souk_worker::email::enqueue_email(conn, emails::reset_password(&u.email, &u.display_name, &token))?;
+            }
+            Ok(())
+        })
+        .await?;
+    state.jobs_wake.notify_one();
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// Set a new password with the emailed token; every session of the account is signed out.
+#[utoipa::path(tag = "accounts", request_body = ResetConfirm,
+    responses((status = 204), (status = 400, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+#[post("/v1/auth/password-reset/confirm")]
+pub async fn confirm_reset(state: web::Data<AppState>, body: Json<ResetConfirm>) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let mut errors = ValidationErrors::default();
+    check_password(&mut errors, "new_password", &body.new_password);
+    errors.into_result(())?;
+    let new_password = body.new_password;
+    let hash = web::block(move || hash_password(&new_password)).await.map_err(|e| ApiError::Internal(e.to_string()))??;
+    let token = token_hash(body.token.trim());
+    state
+        .tx(move |conn| {
+            let user = tokens::consume_one_time(conn, TokenPurpose::ResetPassword, &token)?
+                .ok_or_else(|| ApiError::bad_request("invalid_token", "this code is invalid, expired or already used"))?;
+            users::set_password_hash(conn, user, &hash)?;
+            // A reset proves control of the mailbox, which also verifies it.
+            users::mark_email_verified(conn, user)?;
+            tokens::revoke_all_for_user(conn, user)?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The signed-in user's account.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = crate::error::Problem)))]
+#[get("/v1/me")]
+pub async fn me(state: web::Data<AppState>, user: AuthUser) -> ApiResult<web::Json<Me>> {
+    let u = state
+        .db(move |c| {
+            users::find_user(c, user.id).map_err(|e| match e {
+                // A token outliving its account (deleted since) is no longer a session.
+                StoreError::NotFound => ApiError::Unauthorized { code: "invalid_token", detail: "this account no longer exists" },
+                other => other.into(),
+            })
+        })
+        .await?;
+    Ok(web::Json(Me::from(u)))
+}

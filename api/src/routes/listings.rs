@@ -1,0 +1,357 @@
+//! Listings: post, read, edit, mark sold, renew, delete, browse.
+
+use actix_web::{delete, get, patch, post, web, HttpResponse};
+use chrono::Duration;
+use serde::{Deserialize, Deserializer};
+use souk_domain::{catalog, geography, ListingDraft, ListingPatch, ListingStatus};
+use souk_store::listings::{self, BrowseFilter, Listing};
+use souk_store::{now, photos, users, DbConn};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Json;
+use crate::routes::photos::remove_photo_files;
+use crate::routes::views::{listing_view, summaries, ListingPage, ListingView};
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LatLon {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewListing {
+    #[schema(example = "Peugeot 208 2019 diesel très propre", min_length = 5, max_length = 120)]
+    pub title: String,
+    #[schema(min_length = 10, max_length = 5000)]
+    pub description: String,
+    /// Slug of a leaf category, e.g. `cars`.
+    #[schema(example = "cars")]
+    pub category: String,
+    /// Checked against the category's attribute schema.
+    #[serde(default)]
+    #[schema(value_type = Object, example = json!({"brand": "peugeot", "model": "208", "year": 2019, "mileage_km": 85000, "fuel": "diesel", "gearbox": "manual"}))]
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    /// Integer DZD; null or absent means "price on request".
+    #[schema(example = 2450000)]
+    pub price: Option<i64>,
+    #[serde(default)]
+    pub negotiable: bool,
+    /// Open to an exchange (troc).
+    #[serde(default)]
+    pub exchange: bool,
+    #[schema(example = 16)]
+    pub wilaya: i32,
+    #[schema(example = 1601)]
+    pub commune: i32,
+    /// Defaults to the commune's point.
+    pub location: Option<LatLon>,
+    /// Show the account's phone number on the ad.
+    #[serde(default)]
+    pub show_phone: bool,
+}
+
+impl From<NewListing> for ListingDraft {
+    fn from(n: NewListing) -> Self {
+        ListingDraft {
+            title: n.title,
+            description: n.description,
+            category: n.category,
+            attributes: n.attributes,
+            price: n.price,
+            negotiable: n.negotiable,
+            exchange: n.exchange,
+            wilaya: n.wilaya,
+            commune: n.commune,
+            location: n.location.map(|l| (l.lat, l.lon)),
+            show_phone: n.show_phone,
+        }
+    }
+}
+
+/// Distinguishes an absent field (keep) from an explicit null (clear).
+fn explicit<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Fields to change; absent fields stay as they are. The result is validated as a whole.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListingUpdate {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    /// Replaces all attributes.
+    #[schema(value_type = Option<Object>)]
+    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+    /// null sets "price on request".
+    #[serde(default, deserialize_with = "explicit")]
+    #[schema(value_type = Option<i64>)]
+    pub price: Option<Option<i64>>,
+    pub negotiable: Option<bool>,
+    pub exchange: Option<bool>,
+    pub wilaya: Option<i32>,
+    pub commune: Option<i32>,
+    pub location: Option<LatLon>,
+    pub show_phone: Option<bool>,
+}
+
+impl From<ListingUpdate> for ListingPatch {
+    fn from(u: ListingUpdate) -> Self {
+        ListingPatch {
+            title: u.title,
+            description: u.description,
+            category: u.category,
+            attributes: u.attributes,
+            price: u.price,
+            negotiable: u.negotiable,
+            exchange: u.exchange,
+            wilaya: u.wilaya,
+            commune: u.commune,
+            location: u.location.map(|l| (l.lat, l.lon)),
+            show_phone: u.show_phone,
+        }
+    }
+}
+
+/// The ownership rule for every write: unknown or deleted listings are 404, someone else's 403.
+pub fn owned_listing(conn: &mut DbConn, id: i64, user: AuthUser) -> ApiResult<Listing> {
+    let l = listings::get_visible_listing(conn, id)?;
+    if l.user_id != user.id {
+        return Err(ApiError::Forbidden("only the seller can change this listing"));
+    }
+    Ok(l)
+}
+
+fn load_view(conn: &mut DbConn, l: Listing) -> ApiResult<ListingView> {
+    let photos = photos::list_photos(conn, l.id)?;
+    let seller = users::find_user(conn, l.user_id)?;
+    listing_view(l, &photos, &seller)
+}
+
+fn expiry(state: &AppState) -> chrono::NaiveDateTime {
+    now() + Duration::days(state.config.listing_ttl_days)
+}
+
+/// Post an ad. It is active at once and expires after the configured number of days.
+#[utoipa::path(tag = "listings", request_body = NewListing, security(("bearer" = [])),
+    responses((status = 201, body = ListingView), (status = 401, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
+#[post("/v1/listings")]
+pub async fn create_listing(state: web::Data<AppState>, user: AuthUser, body: Json<NewListing>) -> ApiResult<HttpResponse> {
+    state.limiter.hit(&format!("post:{}", user.id), state.config.limits.post_per_hour, std::time::Duration::from_secs(3600))?;
+    let valid = ListingDraft::from(body.into_inner()).validate(catalog(), geography())?;
+    let expires = expiry(&state);
+    let view = state
+        .tx(move |conn| {
+            let l = listings::insert_listing(conn, user.id, &valid, expires)?;
+            load_view(conn, l)
+        })
+        .await?;
+    Ok(HttpResponse::Created().insert_header(("Location", format!("/v1/listings/{}", view.id))).json(view))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListingId {
+    /// Listing id.
+    pub id: i64,
+}
+
+/// Read an ad. Public; counts a view unless the seller is looking.
+#[utoipa::path(tag = "listings", params(ListingId),
+    responses((status = 200, body = ListingView), (status = 404, body = crate::error::Problem)))]
+#[get("/v1/listings/{id}")]
+pub async fn get_listing(state: web::Data<AppState>, path: web::Path<ListingId>, viewer: Option<AuthUser>) -> ApiResult<web::Json<ListingView>> {
+    let id = path.id;
+    let view = state
+        .db(move |conn| {
+            let l = listings::get_visible_listing(conn, id)?;
+            if viewer.is_none_or(|v| v.id != l.user_id) {
+                listings::increment_views(conn, id, 1)?;
+            }
+            load_view(conn, l)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Edit an ad (seller only). Sold ads cannot be edited.
+#[utoipa::path(tag = "listings", params(ListingId), request_body = ListingUpdate, security(("bearer" = [])),
+    responses((status = 200, body = ListingView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)))]
+#[patch("/v1/listings/{id}")]
+pub async fn update_listing(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<ListingId>,
+    body: Json<ListingUpdate>,
+) -> ApiResult<web::Json<ListingView>> {
+    let id = path.id;
+    let patch = ListingPatch::from(body.into_inner());
+    let view = state
+        .tx(move |conn| {
+            let current = owned_listing(conn, id, user)?;
+            if current.status()? == ListingStatus::Sold {
+                return Err(ApiError::Conflict { code: "listing_sold", detail: "a sold listing cannot be edited".into() });
+            }
+            let valid = patch.apply(current.to_draft()?).validate(catalog(), geography())?;
+            let l = listings::update_listing(conn, id, &valid)?;
+            load_view(conn, l)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Delete an ad (seller only). It disappears at once; its photos are removed from disk.
+#[utoipa::path(tag = "listings", params(ListingId), security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+#[delete("/v1/listings/{id}")]
+pub async fn delete_listing(state: web::Data<AppState>, user: AuthUser, path: web::Path<ListingId>) -> ApiResult<HttpResponse> {
+    let id = path.id;
+    let removed = state
+        .tx(move |conn| {
+            owned_listing(conn, id, user)?;
+            listings::set_status(conn, id, ListingStatus::Deleted)?;
+            Ok(photos::delete_all_photos(conn, id)?)
+        })
+        .await?;
+    remove_photo_files(&state.config.photos_dir, &removed).await;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Mark an active ad as sold (seller only). It leaves browse and search.
+#[utoipa::path(tag = "listings", params(ListingId), security(("bearer" = [])),
+    responses((status = 200, body = ListingView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+#[post("/v1/listings/{id}/sold")]
+pub async fn mark_sold(state: web::Data<AppState>, user: AuthUser, path: web::Path<ListingId>) -> ApiResult<web::Json<ListingView>> {
+    let id = path.id;
+    let view = state
+        .tx(move |conn| {
+            let l = owned_listing(conn, id, user)?;
+            if l.status()? != ListingStatus::Active {
+                return Err(ApiError::Conflict { code: "not_active", detail: format!("the listing is {}", l.status) });
+            }
+            let l = listings::set_status(conn, id, ListingStatus::Sold)?;
+            load_view(conn, l)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Renew an active or expired ad for another full period (seller only).
+#[utoipa::path(tag = "listings", params(ListingId), security(("bearer" = [])),
+    responses((status = 200, body = ListingView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+#[post("/v1/listings/{id}/renew")]
+pub async fn renew_listing(state: web::Data<AppState>, user: AuthUser, path: web::Path<ListingId>) -> ApiResult<web::Json<ListingView>> {
+    let id = path.id;
+    let expires = expiry(&state);
+    let view = state
+        .tx(move |conn| {
+            let l = owned_listing(conn, id, user)?;
+            if !matches!(l.status()?, ListingStatus::Active | ListingStatus::Expired) {
+                return Err(ApiError::Conflict { code: "not_renewable", detail: format!("a {} listing cannot be renewed", l.status) });
+            }
+            let l = listings::renew(conn, id, expires)?;
+            load_view(conn, l)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+pub const PER_PAGE_MAX: i64 = 100;
+/// Offset pagination gets slow deep down; search (with cursors) serves deep browsing.
+pub const PAGE_MAX: i64 = 500;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct BrowseQuery {
+    /// Any category slug; includes its whole subtree.
+    pub category: Option<String>,
+    /// Wilaya code (1–69).
+    pub wilaya: Option<i32>,
+    /// 1-based page number (at most 500).
+    pub page: Option<i64>,
+    /// Items per page, 1–100 (default 20).
+    pub per_page: Option<i64>,
+}
+
+fn paging(page: Option<i64>, per_page: Option<i64>) -> ApiResult<(i64, i64)> {
+    let page = page.unwrap_or(1);
+    let per_page = per_page.unwrap_or(20);
+    if !(1..=PAGE_MAX).contains(&page) {
+        return Err(ApiError::field("page", "out_of_range", format!("between 1 and {PAGE_MAX}")));
+    }
+    if !(1..=PER_PAGE_MAX).contains(&per_page) {
+        return Err(ApiError::field("per_page", "out_of_range", format!("between 1 and {PER_PAGE_MAX}")));
+    }
+    Ok((page, per_page))
+}
+
+/// Browse active ads, newest first.
+#[utoipa::path(tag = "listings", params(BrowseQuery),
+    responses((status = 200, body = ListingPage), (status = 422, body = crate::error::Problem)))]
+#[get("/v1/listings")]
+pub async fn browse(state: web::Data<AppState>, q: web::Query<BrowseQuery>) -> ApiResult<web::Json<ListingPage>> {
+    let q = q.into_inner();
+    let (page, per_page) = paging(q.page, q.per_page)?;
+    let categories = match &q.category {
+        None => None,
+        Some(slug) => {
+            let leaves = catalog().leaves_under(slug);
+            if leaves.is_empty() {
+                return Err(ApiError::field("category", "unknown_category", "no category has this slug"));
+            }
+            Some(leaves.into_iter().map(String::from).collect())
+        }
+    };
+    if let Some(w) = q.wilaya {
+        if geography().wilaya(w).is_none() {
+            return Err(ApiError::field("wilaya", "unknown_wilaya", "no wilaya has this code"));
+        }
+    }
+    let filter = BrowseFilter { categories, wilaya: q.wilaya, page, per_page };
+    let result = state
+        .db(move |conn| {
+            let (items, total) = listings::browse(conn, &filter)?;
+            let ids: Vec<i64> = items.iter().map(|l| l.id).collect();
+            let photos = photos::photos_of(conn, &ids)?;
+            Ok(ListingPage { items: summaries(items, &photos), page, per_page, total })
+        })
+        .await?;
+    Ok(web::Json(result))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// The signed-in user's ads in every status but deleted, newest first.
+#[utoipa::path(tag = "listings", params(PageQuery), security(("bearer" = [])),
+    responses((status = 200, body = ListingPage), (status = 401, body = crate::error::Problem)))]
+#[get("/v1/me/listings")]
+pub async fn my_listings(state: web::Data<AppState>, user: AuthUser, q: web::Query<PageQuery>) -> ApiResult<web::Json<ListingPage>> {
+    let (page, per_page) = paging(q.page, q.per_page)?;
+    let result = state
+        .db(move |conn| {
+            let (items, total) = listings::list_for_user(conn, user.id, page, per_page)?;
+            let ids: Vec<i64> = items.iter().map(|l| l.id).collect();
+            let photos = photos::photos_of(conn, &ids)?;
+            Ok(ListingPage { items: summaries(items, &photos), page, per_page, total })
+        })
+        .await?;
+    Ok(web::Json(result))
+}

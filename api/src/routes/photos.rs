@@ -1,0 +1,184 @@
+//! Photo upload, deletion and serving. Files live under the photos folder, named by a
+//! random key; the database row is the source of truth and files follow it.
+
+use std::path::{Path, PathBuf};
+
+use actix_multipart::Multipart;
+use actix_web::http::header;
+use actix_web::{delete, get, post, web, HttpResponse};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use souk_store::photos::{self, Photo};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::secret::random_hex;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult};
+use crate::imaging::{self, ImageError, MAX_UPLOAD_BYTES};
+use crate::routes::listings::{owned_listing, ListingId};
+use crate::routes::views::PhotoView;
+use crate::state::AppState;
+
+pub const MAX_PHOTOS: i64 = 8;
+
+fn files_of(dir: &Path, key: &str) -> [PathBuf; 2] {
+    let shard = dir.join(&key[..2]);
+    [shard.join(format!("{key}_large.jpg")), shard.join(format!("{key}_thumb.jpg"))]
+}
+
+/// Removes the files of deleted photo rows. A failure leaves an orphan file, never a
+/// dangling row, so it is logged and not returned.
+pub async fn remove_photo_files(dir: &Path, removed: &[Photo]) {
+    for p in removed {
+        for f in files_of(dir, &p.storage_key) {
+            if let Err(e) = tokio::fs::remove_file(&f).await {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!(file = %f.display(), error = %e, "could not remove photo file");
+                }
+            }
+        }
+    }
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PhotoUpload {
+    /// JPEG, PNG or WebP, at most 10 MB.
+    #[schema(value_type = String, format = Binary)]
+    photo: Vec<u8>,
+}
+
+/// Reads the first file part of the form, refusing more than `MAX_UPLOAD_BYTES`.
+async fn read_upload(mut form: Multipart) -> ApiResult<Vec<u8>> {
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(|e| ApiError::bad_request("bad_multipart", e.to_string()))?;
+        if field.name() != Some("photo") {
+            // Drain and skip other parts.
+            while let Some(chunk) = field.next().await {
+                chunk.map_err(|e| ApiError::bad_request("bad_multipart", e.to_string()))?;
+            }
+            continue;
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| ApiError::bad_request("bad_multipart", e.to_string()))?;
+            if bytes.len() + chunk.len() > MAX_UPLOAD_BYTES {
+                return Err(ApiError::PayloadTooLarge(format!("a photo may be at most {} MB", MAX_UPLOAD_BYTES / 1024 / 1024)));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        return Ok(bytes);
+    }
+    Err(ApiError::field("photo", "required", "send the image in a multipart field named `photo`"))
+}
+
+/// Add a photo to an ad (seller only, at most 8). The image is decoded, stripped of
+/// metadata (EXIF, GPS) and stored as a large JPEG and a thumbnail.
+#[utoipa::path(tag = "photos", params(ListingId), security(("bearer" = [])),
+    request_body(content = PhotoUpload, content_type = "multipart/form-data"),
+    responses((status = 201, body = PhotoView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+              (status = 413, body = crate::error::Problem), (status = 415, body = crate::error::Problem)))]
+#[post("/v1/listings/{id}/photos")]
+pub async fn upload_photo(state: web::Data<AppState>, user: AuthUser, path: web::Path<ListingId>, form: Multipart) -> ApiResult<HttpResponse> {
+    let id = path.id;
+    // Check ownership before reading 10 MB from a stranger.
+    state.db(move |conn| owned_listing(conn, id, user).map(|_| ())).await?;
+    let bytes = read_upload(form).await?;
+    let processed = web::block(move || imaging::process(&bytes))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| match e {
+            ImageError::UnsupportedFormat => ApiError::UnsupportedMediaType(e.to_string()),
+            ImageError::TooManyPixels(_) => ApiError::PayloadTooLarge(e.to_string()),
+            ImageError::Corrupt(_) => ApiError::field("photo", "corrupt_image", e.to_string()),
+            ImageError::Encode(_) => ApiError::Internal(e.to_string()),
+        })?;
+
+    let key = random_hex(16);
+    let [large, thumb] = files_of(&state.config.photos_dir, &key);
+    let write = async {
+        tokio::fs::create_dir_all(large.parent().expect("sharded path")).await?;
+        tokio::fs::write(&large, &processed.large).await?;
+        tokio::fs::write(&thumb, &processed.thumb).await
+    };
+    write.await.map_err(|e| ApiError::Internal(format!("writing photo: {e}")))?;
+
+    let (w, h) = (processed.width as i32, processed.height as i32);
+    let row_key = key.clone();
+    let inserted = state
+        .tx(move |conn| {
+            // Re-checked in the transaction: the listing may have been deleted meanwhile.
+            owned_listing(conn, id, user)?;
+            souk_store::listings::lock_listing(conn, id)?;
+            if photos::count_photos(conn, id)? >= MAX_PHOTOS {
+                return Err(ApiError::Conflict { code: "too_many_photos", detail: format!("at most {MAX_PHOTOS} photos per listing") });
+            }
+            Ok(photos::insert_photo(conn, id, &row_key, w, h)?)
+        })
+        .await;
+    match inserted {
+        Ok(photo) => Ok(HttpResponse::Created().json(PhotoView::from(&photo))),
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&large).await;
+            let _ = tokio::fs::remove_file(&thumb).await;
+            Err(e)
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PhotoPath {
+    /// Listing id.
+    pub id: i64,
+    /// Photo id.
+    pub photo_id: i64,
+}
+
+/// Remove a photo from an ad (seller only); its files are deleted.
+#[utoipa::path(tag = "photos", params(PhotoPath), security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+#[delete("/v1/listings/{id}/photos/{photo_id}")]
+pub async fn delete_photo(state: web::Data<AppState>, user: AuthUser, path: web::Path<PhotoPath>) -> ApiResult<HttpResponse> {
+    let PhotoPath { id, photo_id } = path.into_inner();
+    let removed = state
+        .tx(move |conn| {
+            owned_listing(conn, id, user)?;
+            Ok(photos::delete_photo(conn, id, photo_id)?)
+        })
+        .await?;
+    remove_photo_files(&state.config.photos_dir, &[removed]).await;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PhotoFile {
+    /// The photo's key, as in its URL.
+    pub key: String,
+    /// `large` or `thumb`.
+    pub size: String,
+}
+
+/// A photo file. Keys are random, so URLs cannot be enumerated.
+#[utoipa::path(tag = "photos", params(PhotoFile),
+    responses((status = 200, content_type = "image/jpeg", body = Vec<u8>), (status = 404, body = crate::error::Problem)))]
+#[get("/v1/photos/{key}/{size}.jpg")]
+pub async fn serve_photo(state: web::Data<AppState>, path: web::Path<PhotoFile>) -> ApiResult<HttpResponse> {
+    let PhotoFile { key, size } = path.into_inner();
+    // Only our own key format reaches the filesystem: no traversal, no probing.
+    if key.len() != 32 || !key.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+        return Err(ApiError::NotFound);
+    }
+    let [large, thumb] = files_of(&state.config.photos_dir, &key);
+    let file = match size.as_str() {
+        "large" => large,
+        "thumb" => thumb,
+        _ => return Err(ApiError::NotFound),
+    };
+    let bytes = tokio::fs::read(&file).await.map_err(|_| ApiError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/jpeg")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .body(bytes))
+}

@@ -1,0 +1,222 @@
+//! Response shapes built from store rows. Rows never leave as JSON directly, so a new column
+//! cannot leak (the seller's email is not even loaded into these types).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Serialize;
+use souk_domain::{catalog, geography, Localized};
+use souk_store::listings::Listing;
+use souk_store::photos::Photo;
+use souk_store::users::User;
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+
+pub fn time(t: NaiveDateTime) -> DateTime<Utc> {
+    souk_store::time::to_utc(t)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Names {
+    pub ar: String,
+    pub fr: String,
+    pub en: String,
+}
+
+impl From<&Localized> for Names {
+    fn from(l: &Localized) -> Self {
+        Names { ar: l.ar.clone(), fr: l.fr.clone(), en: l.en.clone() }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryRef {
+    pub slug: String,
+    pub name: Names,
+    /// Slugs from the root down to this category.
+    pub path: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlaceRef {
+    /// Wilaya code or commune id.
+    pub id: i32,
+    pub name_latin: String,
+    pub name_ar: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GeoPoint {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhotoView {
+    pub id: i64,
+    pub position: i32,
+    pub width: i32,
+    pub height: i32,
+    pub thumb_url: String,
+    pub large_url: String,
+}
+
+impl From<&Photo> for PhotoView {
+    fn from(p: &Photo) -> Self {
+        PhotoView {
+            id: p.id,
+            position: p.position,
+            width: p.width,
+            height: p.height,
+            thumb_url: photo_url(&p.storage_key, "thumb"),
+            large_url: photo_url(&p.storage_key, "large"),
+        }
+    }
+}
+
+pub fn photo_url(key: &str, size: &str) -> String {
+    format!("/v1/photos/{key}/{size}.jpg")
+}
+
+/// What a buyer may know about a seller. No email, ever; the phone only when published.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SellerView {
+    pub id: i64,
+    pub display_name: String,
+    pub phone: Option<String>,
+    pub member_since: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListingView {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    pub category: CategoryRef,
+    /// Values typed by the category's schema (see GET /v1/categories).
+    #[schema(value_type = Object)]
+    pub attributes: serde_json::Value,
+    /// Integer DZD; null means "price on request".
+    pub price: Option<i64>,
+    pub negotiable: bool,
+    pub exchange: bool,
+    pub wilaya: PlaceRef,
+    pub commune: PlaceRef,
+    pub location: GeoPoint,
+    /// active, sold, expired or deleted.
+    pub status: String,
+    pub views: i64,
+    pub show_phone: bool,
+    pub photos: Vec<PhotoView>,
+    pub seller: SellerView,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// One line of a result list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListingSummary {
+    pub id: i64,
+    pub title: String,
+    pub price: Option<i64>,
+    pub negotiable: bool,
+    pub category: String,
+    pub wilaya: PlaceRef,
+    pub commune: PlaceRef,
+    pub status: String,
+    pub thumbnail_url: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListingPage {
+    pub items: Vec<ListingSummary>,
+    pub page: i64,
+    pub per_page: i64,
+    pub total: i64,
+}
+
+pub fn wilaya_ref(code: i32) -> PlaceRef {
+    match geography().wilaya(code) {
+        Some(w) => PlaceRef { id: w.code, name_latin: w.name_latin.clone(), name_ar: w.name_ar.clone() },
+        None => PlaceRef { id: code, name_latin: String::new(), name_ar: String::new() },
+    }
+}
+
+pub fn commune_ref(id: i32) -> PlaceRef {
+    match geography().commune(id) {
+        Some(c) => PlaceRef { id: c.id, name_latin: c.name_latin.clone(), name_ar: c.name_ar.clone() },
+        None => PlaceRef { id, name_latin: String::new(), name_ar: String::new() },
+    }
+}
+
+pub fn category_ref(slug: &str) -> CategoryRef {
+    let path = catalog().path(slug);
+    match path.last() {
+        Some(c) => CategoryRef {
+            slug: c.slug.clone(),
+            name: Names::from(&c.name),
+            path: path.iter().map(|p| p.slug.clone()).collect(),
+        },
+        None => CategoryRef {
+            slug: slug.into(),
+            name: Names { ar: String::new(), fr: String::new(), en: String::new() },
+            path: vec![],
+        },
+    }
+}
+
+pub fn listing_view(l: Listing, photos: &[Photo], seller: &User) -> Result<ListingView, ApiError> {
+    let attributes = serde_json::to_value(l.attributes()?).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(ListingView {
+        id: l.id,
+        category: category_ref(&l.category),
+        attributes,
+        price: l.price,
+        negotiable: l.negotiable,
+        exchange: l.exchange,
+        wilaya: wilaya_ref(l.wilaya),
+        commune: commune_ref(l.commune),
+        location: GeoPoint { lat: l.lat, lon: l.lon },
+        status: l.status,
+        views: l.views,
+        show_phone: l.show_phone,
+        photos: photos.iter().map(PhotoView::from).collect(),
+        seller: SellerView {
+            id: seller.id,
+            display_name: seller.display_name.clone(),
+            phone: if l.show_phone { seller.phone.clone() } else { None },
+            member_since: time(seller.created_at),
+        },
+        created_at: time(l.created_at),
+        updated_at: time(l.updated_at),
+        expires_at: time(l.expires_at),
+        title: l.title,
+        description: l.description,
+    })
+}
+
+/// Summaries with the first photo of each listing as thumbnail.
+pub fn summaries(listings: Vec<Listing>, photos: &[Photo]) -> Vec<ListingSummary> {
+    let mut first: HashMap<i64, &Photo> = HashMap::new();
+    for p in photos {
+        first.entry(p.listing_id).or_insert(p);
+    }
+    listings
+        .into_iter()
+        .map(|l| ListingSummary {
+            thumbnail_url: first.get(&l.id).map(|p| photo_url(&p.storage_key, "thumb")),
+            id: l.id,
+            price: l.price,
+            negotiable: l.negotiable,
+            category: l.category,
+            wilaya: wilaya_ref(l.wilaya),
+            commune: commune_ref(l.commune),
+            status: l.status,
+            created_at: time(l.created_at),
+            title: l.title,
+        })
+        .collect()
+}
