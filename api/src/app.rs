@@ -4,7 +4,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use actix_web::body::{to_bytes, BoxBody, MessageBody};
-use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Server, ServerHandle, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{error, web, App, HttpResponse, HttpServer, ResponseError};
@@ -63,12 +63,17 @@ fn query_config() -> web::QueryConfig {
 
 fn path_config() -> web::PathConfig {
     // A path that does not parse (`/v1/listings/abc`) names nothing that exists.
-    web::PathConfig::default().error_handler(|err, _| error::InternalError::from_response(err, ApiError::NotFound.error_response()).into())
+    web::PathConfig::default().error_handler(|err, _| {
+        error::InternalError::from_response(err, ApiError::NotFound.error_response()).into()
+    })
 }
 
 /// Turns any error response that is not yet a problem document (from actix itself: a wrong
 /// method, a broken multipart body…) into one, so clients see a single error format.
-async fn problem_fallback(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+async fn problem_fallback(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let res = next.call(req).await?.map_into_boxed_body();
     let status = res.status();
     let is_problem = res
@@ -80,10 +85,16 @@ async fn problem_fallback(req: ServiceRequest, next: Next<impl MessageBody + 'st
         return Ok(res);
     }
     let (req, res) = res.into_parts();
-    let detail = to_bytes(res.into_body()).await.ok().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let detail = to_bytes(res.into_body())
+        .await
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
     let api = match status {
         StatusCode::NOT_FOUND => ApiError::NotFound,
-        StatusCode::METHOD_NOT_ALLOWED => ApiError::bad_request("method_not_allowed", "this method is not allowed here"),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ApiError::bad_request("method_not_allowed", "this method is not allowed here")
+        }
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(detail),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(detail),
         s if s.is_client_error() => ApiError::bad_request("bad_request", detail),
@@ -106,11 +117,12 @@ pub enum StartError {
     Mail(#[from] souk_worker::mailer::MailError),
 }
 
-/// A started service: its address, the server future to await, and a way to stop it.
+/// A started service: its address, its state, and a way to stop it. The server future
+/// itself is returned beside it by `start`, for the caller to await or spawn.
 pub struct Running {
     pub addr: SocketAddr,
-    pub server: Server,
     pub state: AppState,
+    handle: ServerHandle,
     stop_worker: watch::Sender<bool>,
 }
 
@@ -118,14 +130,18 @@ impl Running {
     /// Stops accepting requests, finishes those in flight, stops the embedded worker.
     pub async fn stop(&self) {
         let _ = self.stop_worker.send(true);
-        self.server.handle().stop(true).await;
+        self.handle.stop(true).await;
     }
 }
 
 pub fn build_state(config: Config) -> Result<AppState, StartError> {
     let pool = souk_store::open_pool(&config.database_url, config.db_pool_size)?;
     std::fs::create_dir_all(&config.photos_dir)?;
-    let jwt = JwtKeys::load(config.jwt_secret.as_deref(), &config.data_dir, config.access_ttl_secs)?;
+    let jwt = JwtKeys::load(
+        config.jwt_secret.as_deref(),
+        &config.data_dir,
+        config.access_ttl_secs,
+    )?;
     Ok(AppState {
         config: Arc::new(config),
         pool,
@@ -136,14 +152,25 @@ pub fn build_state(config: Config) -> Result<AppState, StartError> {
 }
 
 /// Starts the service on `listener`. Must be called within a Tokio runtime.
-pub async fn start(config: Config, listener: TcpListener) -> Result<Running, StartError> {
+pub async fn start(config: Config, listener: TcpListener) -> Result<(Running, Server), StartError> {
     telemetry::init();
-    let state = tokio::task::spawn_blocking(move || build_state(config)).await.map_err(|e| std::io::Error::other(e.to_string()))??;
+    let state = tokio::task::spawn_blocking(move || build_state(config))
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))??;
     let (stop_worker, stop_rx) = watch::channel(false);
     if state.config.embedded_worker {
         let mailer = Mailer::from_config(&state.config.mail_config())?;
-        let cfg = RunnerConfig { poll_interval: std::time::Duration::from_millis(500), ..Default::default() };
-        tokio::spawn(souk_worker::run_until_shutdown(state.pool.clone(), mailer, cfg, state.jobs_wake.clone(), stop_rx));
+        let cfg = RunnerConfig {
+            poll_interval: std::time::Duration::from_millis(500),
+            ..Default::default()
+        };
+        tokio::spawn(souk_worker::run_until_shutdown(
+            state.pool.clone(),
+            mailer,
+            cfg,
+            state.jobs_wake.clone(),
+            stop_rx,
+        ));
     }
     let addr = listener.local_addr()?;
     let data = web::Data::new(state.clone());
@@ -153,26 +180,43 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
             .app_data(data.clone())
             .app_data(query_config())
             .app_data(path_config())
-            .app_data(web::PayloadConfig::default().limit(crate::imaging::MAX_UPLOAD_BYTES + 64 * 1024))
+            .app_data(
+                web::PayloadConfig::default().limit(crate::imaging::MAX_UPLOAD_BYTES + 64 * 1024),
+            )
             .wrap(from_fn(problem_fallback))
             .wrap(from_fn(telemetry::track))
             .configure(routes)
-            .route("/openapi.json", web::get().to({
-                let doc = openapi.clone();
-                move || {
-                    let doc = doc.clone();
-                    async move { HttpResponse::Ok().json(doc) }
-                }
-            }))
-            .service(
-                SwaggerUi::new("/docs/{_:.*}")
-                    .config(utoipa_swagger_ui::Config::new(["/openapi.json"]).validator_url("none")),
+            .route(
+                "/openapi.json",
+                web::get().to({
+                    let doc = openapi.clone();
+                    move || {
+                        let doc = doc.clone();
+                        async move { HttpResponse::Ok().json(doc) }
+                    }
+                }),
             )
-            .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::NotFound) }))
+            .service(
+                SwaggerUi::new("/docs/{_:.*}").config(
+                    utoipa_swagger_ui::Config::new(["/openapi.json"]).validator_url("none"),
+                ),
+            )
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(ApiError::NotFound)
+            }))
     })
     .listen(listener)?
     .shutdown_timeout(10)
     .run();
     tracing::info!(%addr, "souk-api listening");
-    Ok(Running { addr, server, state, stop_worker })
+    let handle = server.handle();
+    Ok((
+        Running {
+            addr,
+            state,
+            handle,
+            stop_worker,
+        },
+        server,
+    ))
 }

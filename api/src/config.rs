@@ -49,16 +49,24 @@ where
 {
     match var(name) {
         None => Ok(default),
-        Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError { name, problem: format!("{v:?}: {e}") }),
+        Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError {
+            name,
+            problem: format!("{v:?}: {e}"),
+        }),
     }
 }
 
 impl Config {
     pub fn from_env() -> Result<Config, ConfigError> {
         let data_dir: PathBuf = parsed("SOUK_DATA_DIR", PathBuf::from("./data"))?;
-        let bind: SocketAddr = parsed("SOUK_BIND", "127.0.0.1:8080".parse().expect("valid default"))?;
-        let database_url = var("DATABASE_URL").unwrap_or_else(|| souk_store::db::default_database_url(&data_dir));
-        let is_sqlite = souk_store::DbUrl::parse(&database_url).backend == souk_store::Backend::Sqlite;
+        let bind: SocketAddr = parsed(
+            "SOUK_BIND",
+            "127.0.0.1:8080".parse().expect("valid default"),
+        )?;
+        let database_url =
+            var("DATABASE_URL").unwrap_or_else(|| souk_store::db::default_database_url(&data_dir));
+        let is_sqlite =
+            souk_store::DbUrl::parse(&database_url).backend == souk_store::Backend::Sqlite;
         Ok(Config {
             bind,
             public_url: var("SOUK_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}")),

@@ -5,7 +5,10 @@ use souk_worker::Email;
 
 fn render(to: &str, subject: &str, greeting: &str, lines: &[String], link: Option<&str>) -> Email {
     let mut text = format!("{greeting}\n\n");
-    let mut html = format!("<!doctype html><html><body><p>{}</p>", html_escape(greeting));
+    let mut html = format!(
+        "<!doctype html><html><body><p>{}</p>",
+        html_escape(greeting)
+    );
     for l in lines {
         text.push_str(l);
         text.push_str("\n\n");
@@ -13,11 +16,19 @@ fn render(to: &str, subject: &str, greeting: &str, lines: &[String], link: Optio
     }
     if let Some(link) = link {
         text.push_str(&format!("{link}\n\n"));
-        html.push_str(&format!("<p><a href=\"{0}\">{0}</a></p>", html_escape(link)));
+        html.push_str(&format!(
+            "<p><a href=\"{0}\">{0}</a></p>",
+            html_escape(link)
+        ));
     }
     text.push_str("-- souk");
     html.push_str("<p>-- souk</p></body></html>");
-    Email { to: to.into(), subject: subject.into(), text, html }
+    Email {
+        to: to.into(),
+        subject: subject.into(),
+        text,
+        html,
+    }
 }
 
 pub fn verify_email(public_url: &str, to: &str, name: &str, token: &str) -> Email {

@@ -18,7 +18,10 @@ pub enum ApiError {
     #[error("the body does not have the expected shape")]
     BadFields(Vec<ProblemField>),
     #[error("{detail}")]
-    Unauthorized { code: &'static str, detail: &'static str },
+    Unauthorized {
+        code: &'static str,
+        detail: &'static str,
+    },
     #[error("{0}")]
     Forbidden(&'static str),
     #[error("not found")]
@@ -60,13 +63,20 @@ pub struct ProblemField {
 
 impl From<FieldError> for ProblemField {
     fn from(f: FieldError) -> Self {
-        ProblemField { field: f.field, code: f.code.to_string(), message: f.message }
+        ProblemField {
+            field: f.field,
+            code: f.code.to_string(),
+            message: f.message,
+        }
     }
 }
 
 impl ApiError {
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
-        ApiError::BadRequest { code, detail: detail.into() }
+        ApiError::BadRequest {
+            code,
+            detail: detail.into(),
+        }
     }
 
     pub fn field(field: &str, code: &'static str, message: impl Into<String>) -> Self {
@@ -93,7 +103,9 @@ impl ApiError {
     fn title(&self) -> &'static str {
         match self {
             ApiError::Validation(_) => "Some fields are invalid",
-            ApiError::BadRequest { .. } | ApiError::BadFields(_) => "The request could not be understood",
+            ApiError::BadRequest { .. } | ApiError::BadFields(_) => {
+                "The request could not be understood"
+            }
             ApiError::Unauthorized { .. } => "Authentication is required",
             ApiError::Forbidden(_) => "This action is not allowed",
             ApiError::NotFound => "Not found",
@@ -110,7 +122,9 @@ impl ApiError {
         let detail = match self {
             ApiError::Validation(e) => format!("{} field(s) are invalid; see `errors`", e.0.len()),
             ApiError::NotFound => "nothing exists at this address".into(),
-            ApiError::TooManyRequests { retry_after_secs } => format!("try again in {retry_after_secs} s"),
+            ApiError::TooManyRequests { retry_after_secs } => {
+                format!("try again in {retry_after_secs} s")
+            }
             ApiError::Internal(_) => "something went wrong on our side; it has been logged".into(),
             other => other.to_string(),
         };
@@ -175,7 +189,10 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::NotFound,
-            StoreError::Conflict(code) => ApiError::Conflict { code, detail: conflict_detail(code).into() },
+            StoreError::Conflict(code) => ApiError::Conflict {
+                code,
+                detail: conflict_detail(code).into(),
+            },
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -48,15 +48,19 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !is_json {
-                return Err(ApiError::UnsupportedMediaType("send `Content-Type: application/json`".into()));
+                return Err(ApiError::UnsupportedMediaType(
+                    "send `Content-Type: application/json`".into(),
+                ));
             }
             if too_long {
                 return Err(limit_error());
             }
-            let bytes = body.await.map_err(|e| match e.as_response_error().status_code().as_u16() {
-                413 => limit_error(),
-                _ => ApiError::bad_request("unreadable_body", e.to_string()),
-            })?;
+            let bytes =
+                body.await
+                    .map_err(|e| match e.as_response_error().status_code().as_u16() {
+                        413 => limit_error(),
+                        _ => ApiError::bad_request("unreadable_body", e.to_string()),
+                    })?;
             if bytes.len() > JSON_LIMIT_BYTES {
                 return Err(limit_error());
             }
@@ -66,7 +70,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 }
 
 fn limit_error() -> ApiError {
-    ApiError::PayloadTooLarge(format!("JSON bodies are limited to {} KB", JSON_LIMIT_BYTES / 1024))
+    ApiError::PayloadTooLarge(format!(
+        "JSON bodies are limited to {} KB",
+        JSON_LIMIT_BYTES / 1024
+    ))
 }
 
 /// Parses `bytes` as `T`; shape errors name their field, syntax errors their position.
@@ -78,21 +85,40 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             return ApiError::bad_request("malformed_json", inner.to_string());
         }
         let msg = inner.to_string();
-        // serde reports a missing or unknown field at its parent; name the field itself.
-        let named = |prefix: &str| msg.strip_prefix(prefix).and_then(|r| r.split('`').next()).map(str::to_string);
+        // A missing field is reported at its parent (name the field itself); an unknown one
+        // already at its own path.
+        let named = |prefix: &str| {
+            msg.strip_prefix(prefix)
+                .and_then(|r| r.split('`').next())
+                .map(str::to_string)
+        };
         let parent = e.path().to_string();
-        let join = |f: String| if parent == "." || parent.is_empty() { f } else { format!("{parent}.{f}") };
+        let join = |f: String| {
+            if parent == "." || parent.is_empty() {
+                f
+            } else {
+                format!("{parent}.{f}")
+            }
+        };
         let (field, code) = if let Some(f) = named("missing field `") {
             (join(f), "required")
-        } else if let Some(f) = named("unknown field `") {
-            (join(f), "unknown_field")
+        } else if msg.starts_with("unknown field `") {
+            (parent, "unknown_field")
         } else {
-            (if parent == "." { "body".into() } else { parent }, "wrong_type")
+            (
+                if parent == "." { "body".into() } else { parent },
+                "wrong_type",
+            )
         };
         let message = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-        ApiError::BadFields(vec![ProblemField { field, code: code.into(), message }])
+        ApiError::BadFields(vec![ProblemField {
+            field,
+            code: code.into(),
+            message,
+        }])
     })?;
-    de.end().map_err(|e| ApiError::bad_request("malformed_json", e.to_string()))?;
+    de.end()
+        .map_err(|e| ApiError::bad_request("malformed_json", e.to_string()))?;
     Ok(value)
 }
 
@@ -124,18 +150,45 @@ mod tests {
 
     #[test]
     fn shape_errors_name_the_field() {
-        assert_eq!(field_of(r#"{"inner": null}"#), ("title".into(), "required".into()));
-        assert_eq!(field_of(r#"{"title": 5}"#), ("title".into(), "wrong_type".into()));
-        assert_eq!(field_of(r#"{"title": "x", "inner": {"year": "old"}}"#), ("inner.year".into(), "wrong_type".into()));
-        assert_eq!(field_of(r#"{"title": "x", "extra": 1}"#), ("extra".into(), "unknown_field".into()));
-        assert_eq!(field_of(r#"{"title": "x", "inner": {}}"#), ("inner.year".into(), "required".into()));
+        assert_eq!(
+            field_of(r#"{"inner": null}"#),
+            ("title".into(), "required".into())
+        );
+        assert_eq!(
+            field_of(r#"{"title": 5}"#),
+            ("title".into(), "wrong_type".into())
+        );
+        assert_eq!(
+            field_of(r#"{"title": "x", "inner": {"year": "old"}}"#),
+            ("inner.year".into(), "wrong_type".into())
+        );
+        assert_eq!(
+            field_of(r#"{"title": "x", "extra": 1}"#),
+            ("extra".into(), "unknown_field".into())
+        );
+        assert_eq!(
+            field_of(r#"{"title": "x", "inner": {}}"#),
+            ("inner.year".into(), "required".into())
+        );
     }
 
     #[test]
     fn syntax_errors_are_malformed_json() {
         for body in ["{bad", "", "{\"title\": \"x\"} trailing", "\u{0}"] {
-            assert!(matches!(parse::<Outer>(body.as_bytes()), Err(ApiError::BadRequest { code: "malformed_json", .. })), "{body:?}");
+            assert!(
+                matches!(
+                    parse::<Outer>(body.as_bytes()),
+                    Err(ApiError::BadRequest {
+                        code: "malformed_json",
+                        ..
+                    })
+                ),
+                "{body:?}"
+            );
         }
-        assert!(matches!(parse::<Outer>(b"{\"title\": \"\xff\xfe\"}"), Err(ApiError::BadRequest { .. })));
+        assert!(matches!(
+            parse::<Outer>(b"{\"title\": \"\xff\xfe\"}"),
+            Err(ApiError::BadRequest { .. })
+        ));
     }
 }

@@ -35,12 +35,16 @@ pub struct Processed {
 }
 
 pub fn process(bytes: &[u8]) -> Result<Processed, ImageError> {
-    let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| ImageError::Corrupt(e.to_string()))?;
+    let reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| ImageError::Corrupt(e.to_string()))?;
     match reader.format() {
         Some(ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP) => {}
         _ => return Err(ImageError::UnsupportedFormat),
     }
-    let mut decoder = reader.into_decoder().map_err(|e| ImageError::Corrupt(e.to_string()))?;
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|e| ImageError::Corrupt(e.to_string()))?;
     let (w, h) = decoder.dimensions();
     // Checked from the header before a single pixel is allocated.
     if w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) > MAX_PIXELS {
@@ -50,9 +54,14 @@ pub fn process(bytes: &[u8]) -> Result<Processed, ImageError> {
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_PIXELS * 4 + 64 * 1024 * 1024);
-    decoder.set_limits(limits).map_err(|e| ImageError::TooManyPixels(e.to_string()))?;
-    let orientation = decoder.orientation().map_err(|e| ImageError::Corrupt(e.to_string()))?;
-    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| ImageError::Corrupt(e.to_string()))?;
+    decoder
+        .set_limits(limits)
+        .map_err(|e| ImageError::TooManyPixels(e.to_string()))?;
+    let orientation = decoder
+        .orientation()
+        .map_err(|e| ImageError::Corrupt(e.to_string()))?;
+    let mut img =
+        DynamicImage::from_decoder(decoder).map_err(|e| ImageError::Corrupt(e.to_string()))?;
     img.apply_orientation(orientation);
 
     let large = if img.width() > LARGE_SIDE || img.height() > LARGE_SIDE {
@@ -96,9 +105,13 @@ mod tests {
     use super::*;
 
     fn png(w: u32, h: u32) -> Vec<u8> {
-        let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 128]));
+        let img = image::RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+        });
         let mut buf = Vec::new();
-        DynamicImage::ImageRgb8(img).write_to(&mut Cursor::new(&mut buf), ImageFormat::Png).unwrap();
+        DynamicImage::ImageRgb8(img)
+            .write_to(&mut Cursor::new(&mut buf), ImageFormat::Png)
+            .unwrap();
         buf
     }
 
@@ -112,8 +125,14 @@ mod tests {
 
     #[test]
     fn text_is_not_an_image() {
-        assert!(matches!(process(b"GIF89a not really"), Err(ImageError::UnsupportedFormat | ImageError::Corrupt(_))));
-        assert!(matches!(process(b"hello world, this is text"), Err(ImageError::UnsupportedFormat)));
+        assert!(matches!(
+            process(b"GIF89a not really"),
+            Err(ImageError::UnsupportedFormat | ImageError::Corrupt(_))
+        ));
+        assert!(matches!(
+            process(b"hello world, this is text"),
+            Err(ImageError::UnsupportedFormat)
+        ));
     }
 
     #[test]
@@ -132,7 +151,11 @@ mod tests {
         for &b in data {
             crc ^= u32::from(b);
             for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
             }
         }
         !crc

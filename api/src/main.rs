@@ -57,7 +57,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
         .init();
     let config = Config::from_env()?;
     match cli.command.unwrap_or(Command::Serve { demo: None }) {
@@ -88,8 +91,8 @@ fn serve(config: Config, demo: Option<usize>) -> Result<(), Box<dyn std::error::
     }
     let listener = TcpListener::bind(config.bind)?;
     actix_web::rt::System::new().block_on(async move {
-        let running = souk_api::start(config, listener).await?;
-        running.server.await?;
+        let (_running, server) = souk_api::start(config, listener).await?;
+        server.await?;
         Ok(())
     })
 }
@@ -101,10 +104,19 @@ fn jobs(config: &Config, action: JobsAction) -> Result<(), Box<dyn std::error::E
     match action {
         JobsAction::Dead => {
             for j in jobs::list_by_status(&mut conn, jobs::STATUS_DEAD, 1000)? {
-                println!("{}\t{}\tattempts={}\t{}\t{}", j.id, j.kind, j.attempts, j.updated_at, j.last_error.unwrap_or_default());
+                println!(
+                    "{}\t{}\tattempts={}\t{}\t{}",
+                    j.id,
+                    j.kind,
+                    j.attempts,
+                    j.updated_at,
+                    j.last_error.unwrap_or_default()
+                );
             }
         }
-        JobsAction::Retry { id } => println!("{} job(s) queued again", jobs::retry_dead(&mut conn, id)?),
+        JobsAction::Retry { id } => {
+            println!("{} job(s) queued again", jobs::retry_dead(&mut conn, id)?)
+        }
     }
     Ok(())
 }

@@ -43,14 +43,21 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
     }
 }
 
 /// The document as checked in.
 pub fn yaml() -> String {
-    ApiDoc::openapi().to_yaml().expect("the OpenAPI document serialises")
+    ApiDoc::openapi()
+        .to_yaml()
+        .expect("the OpenAPI document serialises")
 }
 
 #[cfg(test)]

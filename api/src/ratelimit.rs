@@ -27,7 +27,9 @@ impl RateLimiter {
         }
         if entry.1 >= limit {
             let left = window.saturating_sub(now.duration_since(entry.0));
-            return Err(ApiError::TooManyRequests { retry_after_secs: left.as_secs().max(1) });
+            return Err(ApiError::TooManyRequests {
+                retry_after_secs: left.as_secs().max(1),
+            });
         }
         entry.1 += 1;
         Ok(())
@@ -45,7 +47,9 @@ mod tests {
             rl.hit("k", 3, Duration::from_secs(60)).unwrap();
         }
         match rl.hit("k", 3, Duration::from_secs(60)) {
-            Err(ApiError::TooManyRequests { retry_after_secs }) => assert!((1..=60).contains(&retry_after_secs)),
+            Err(ApiError::TooManyRequests { retry_after_secs }) => {
+                assert!((1..=60).contains(&retry_after_secs))
+            }
             other => panic!("{other:?}"),
         }
         rl.hit("other", 3, Duration::from_secs(60)).unwrap();

@@ -47,9 +47,9 @@ pub enum SeedError {
 }
 
 const FIRST_NAMES: &[&str] = &[
-    "Amine", "Yacine", "Sofiane", "Karim", "Nassim", "Walid", "Riad", "Mehdi", "Bilal", "Samir", "Fateh", "Hichem",
-    "Lamine", "Ilyes", "Anis", "Sara", "Amina", "Lina", "Meriem", "Yasmine", "Nour", "Imane", "Khadidja", "Rania",
-    "Feriel", "Lydia", "Asma", "Souad", "Djamel", "Mourad",
+    "Amine", "Yacine", "Sofiane", "Karim", "Nassim", "Walid", "Riad", "Mehdi", "Bilal", "Samir",
+    "Fateh", "Hichem", "Lamine", "Ilyes", "Anis", "Sara", "Amina", "Lina", "Meriem", "Yasmine",
+    "Nour", "Imane", "Khadidja", "Rania", "Feriel", "Lydia", "Asma", "Souad", "Djamel", "Mourad",
 ];
 
 pub struct SeedReport {
@@ -58,8 +58,15 @@ pub struct SeedReport {
 }
 
 /// Inserts `count` listings spread over `users` demo sellers (created or reused).
-pub fn seed(pool: &Pool, count: usize, users: usize, seed: u64, progress: bool) -> Result<SeedReport, SeedError> {
-    let corpus: HashMap<String, LeafCorpus> = serde_json::from_str(CORPUS_JSON).map_err(|e| SeedError::Corpus(e.to_string()))?;
+pub fn seed(
+    pool: &Pool,
+    count: usize,
+    users: usize,
+    seed: u64,
+    progress: bool,
+) -> Result<SeedReport, SeedError> {
+    let corpus: HashMap<String, LeafCorpus> =
+        serde_json::from_str(CORPUS_JSON).map_err(|e| SeedError::Corpus(e.to_string()))?;
     let leaves: Vec<&Category> = catalog().leaves().collect();
     for leaf in &leaves {
         if !corpus.contains_key(&leaf.slug) {
@@ -70,14 +77,23 @@ pub fn seed(pool: &Pool, count: usize, users: usize, seed: u64, progress: bool) 
     let mut conn = pool.get().map_err(|e| SeedError::Pool(e.to_string()))?;
     let user_ids = demo_users(&mut conn, users.max(1), &mut rng)?;
 
-    let bar = if progress { ProgressBar::new(count as u64) } else { ProgressBar::hidden() };
+    let bar = if progress {
+        ProgressBar::new(count as u64)
+    } else {
+        ProgressBar::hidden()
+    };
     bar.set_style(
-        ProgressStyle::with_template("{spinner} seeding [{bar:40}] {pos}/{len} listings ({per_sec}, eta {eta})")
-            .expect("static template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{spinner} seeding [{bar:40}] {pos}/{len} listings ({per_sec}, eta {eta})",
+        )
+        .expect("static template")
+        .progress_chars("=> "),
     );
     let communes = geography().communes();
-    let mut report = SeedReport { inserted: 0, skipped_invalid: 0 };
+    let mut report = SeedReport {
+        inserted: 0,
+        skipped_invalid: 0,
+    };
     let mut batch = Vec::with_capacity(BATCH);
     let t0 = now();
     while report.inserted + batch.len() < count {
@@ -89,7 +105,10 @@ pub fn seed(pool: &Pool, count: usize, users: usize, seed: u64, progress: bool) 
             Err(e) => {
                 report.skipped_invalid += 1;
                 if report.skipped_invalid > count / 10 + 100 {
-                    return Err(SeedError::Corpus(format!("too many invalid demo ads, e.g. {:?}", e.0)));
+                    return Err(SeedError::Corpus(format!(
+                        "too many invalid demo ads, e.g. {:?}",
+                        e.0
+                    )));
                 }
                 continue;
             }
@@ -102,14 +121,18 @@ pub fn seed(pool: &Pool, count: usize, users: usize, seed: u64, progress: bool) 
         } else if roll < 0.95 {
             (ListingStatus::Sold, created + Duration::days(60))
         } else {
-            (ListingStatus::Expired, t0 - Duration::hours(rng.gen_range(1..200)))
+            (
+                ListingStatus::Expired,
+                t0 - Duration::hours(rng.gen_range(1..200)),
+            )
         };
         batch.push(NewListingRow {
             user_id: user_ids[rng.gen_range(0..user_ids.len())],
             title: valid.title,
             description: valid.description,
             category: valid.category,
-            attributes: serde_json::to_string(&valid.attributes).map_err(|e| SeedError::Corpus(e.to_string()))?,
+            attributes: serde_json::to_string(&valid.attributes)
+                .map_err(|e| SeedError::Corpus(e.to_string()))?,
             price: valid.price,
             negotiable: valid.negotiable,
             exchange: valid.exchange,
@@ -132,11 +155,19 @@ pub fn seed(pool: &Pool, count: usize, users: usize, seed: u64, progress: bool) 
         }
     }
     bar.finish();
-    tracing::info!(inserted = report.inserted, skipped = report.skipped_invalid, "demo data seeded");
+    tracing::info!(
+        inserted = report.inserted,
+        skipped = report.skipped_invalid,
+        "demo data seeded"
+    );
     Ok(report)
 }
 
-fn demo_users(conn: &mut souk_store::DbConn, n: usize, rng: &mut StdRng) -> Result<Vec<i64>, SeedError> {
+fn demo_users(
+    conn: &mut souk_store::DbConn,
+    n: usize,
+    rng: &mut StdRng,
+) -> Result<Vec<i64>, SeedError> {
     let hash = hash_password(DEMO_PASSWORD).map_err(|e| SeedError::Corpus(e.to_string()))?;
     let mut ids = Vec::with_capacity(n);
     for i in 1..=n {
@@ -147,14 +178,31 @@ fn demo_users(conn: &mut souk_store::DbConn, n: usize, rng: &mut StdRng) -> Resu
         }
         let name = FIRST_NAMES.choose(rng).copied().unwrap_or("Demo");
         let phone = format!("+2135{:08}", rng.gen_range(0..100_000_000));
-        let phone = if rng.gen_bool(0.6) { Some(phone.as_str()) } else { None };
-        let u = create_user(conn, NewUser { email: &email, password_hash: &hash, display_name: name, phone })?;
+        let phone = if rng.gen_bool(0.6) {
+            Some(phone.as_str())
+        } else {
+            None
+        };
+        let u = create_user(
+            conn,
+            NewUser {
+                email: &email,
+                password_hash: &hash,
+                display_name: name,
+                phone,
+            },
+        )?;
         ids.push(u.id);
     }
     Ok(ids)
 }
 
-fn demo_draft(leaf: &Category, corpus: &LeafCorpus, commune: &souk_domain::Commune, rng: &mut StdRng) -> ListingDraft {
+fn demo_draft(
+    leaf: &Category,
+    corpus: &LeafCorpus,
+    commune: &souk_domain::Commune,
+    rng: &mut StdRng,
+) -> ListingDraft {
     let arabic = rng.gen_bool(0.5);
     let lang = if arabic { "ar" } else { "fr" };
     let mut attributes = serde_json::Map::new();
@@ -164,10 +212,17 @@ fn demo_draft(leaf: &Category, corpus: &LeafCorpus, commune: &souk_domain::Commu
             continue;
         }
         let value = demo_value(spec, corpus, &attributes, rng);
-        if let Some(label) = value.as_str().and_then(|v| spec.option(v)).map(|o| o.label.get(lang).to_string()) {
+        if let Some(label) = value
+            .as_str()
+            .and_then(|v| spec.option(v))
+            .map(|o| o.label.get(lang).to_string())
+        {
             words.insert(spec.key.as_str(), label);
         } else {
-            words.insert(spec.key.as_str(), value.to_string().trim_matches('"').to_string());
+            words.insert(
+                spec.key.as_str(),
+                value.to_string().trim_matches('"').to_string(),
+            );
         }
         attributes.insert(spec.key.clone(), value);
     }
@@ -178,10 +233,25 @@ fn demo_draft(leaf: &Category, corpus: &LeafCorpus, commune: &souk_domain::Commu
     };
     words.insert("commune", commune_name);
     words.insert("wilaya", wilaya_name);
-    let (titles, descriptions) =
-        if arabic { (&corpus.titles_ar, &corpus.descriptions_ar) } else { (&corpus.titles_fr, &corpus.descriptions_fr) };
-    let title: String = fill(titles.choose(rng).map(String::as_str).unwrap_or("Annonce"), &words).chars().take(120).collect();
-    let description = fill(descriptions.choose(rng).map(String::as_str).unwrap_or("Bon état, prix négociable."), &words);
+    let (titles, descriptions) = if arabic {
+        (&corpus.titles_ar, &corpus.descriptions_ar)
+    } else {
+        (&corpus.titles_fr, &corpus.descriptions_fr)
+    };
+    let title: String = fill(
+        titles.choose(rng).map(String::as_str).unwrap_or("Annonce"),
+        &words,
+    )
+    .chars()
+    .take(120)
+    .collect();
+    let description = fill(
+        descriptions
+            .choose(rng)
+            .map(String::as_str)
+            .unwrap_or("Bon état, prix négociable."),
+        &words,
+    );
     let price = if rng.gen_bool(0.05) {
         None
     } else {
@@ -204,14 +274,27 @@ fn demo_draft(leaf: &Category, corpus: &LeafCorpus, commune: &souk_domain::Commu
     }
 }
 
-fn demo_value(spec: &AttributeSpec, corpus: &LeafCorpus, so_far: &serde_json::Map<String, serde_json::Value>, rng: &mut StdRng) -> serde_json::Value {
+fn demo_value(
+    spec: &AttributeSpec,
+    corpus: &LeafCorpus,
+    so_far: &serde_json::Map<String, serde_json::Value>,
+    rng: &mut StdRng,
+) -> serde_json::Value {
     use serde_json::json;
     match &spec.kind {
         AttributeKind::Enum { options } => json!(options[rng.gen_range(0..options.len())].value),
         AttributeKind::Bool => json!(rng.gen_bool(0.5)),
         AttributeKind::Text { max_len } => {
-            let brand = so_far.get("brand").and_then(|b| b.as_str()).unwrap_or("other");
-            let model = corpus.models.get(brand).and_then(|m| m.choose(rng)).cloned().unwrap_or_else(|| "standard".into());
+            let brand = so_far
+                .get("brand")
+                .and_then(|b| b.as_str())
+                .unwrap_or("other");
+            let model = corpus
+                .models
+                .get(brand)
+                .and_then(|m| m.choose(rng))
+                .cloned()
+                .unwrap_or_else(|| "standard".into());
             json!(model.chars().take(*max_len).collect::<String>())
         }
         AttributeKind::Integer { min, max, .. } => {
@@ -220,7 +303,9 @@ fn demo_value(spec: &AttributeSpec, corpus: &LeafCorpus, so_far: &serde_json::Ma
                 "mileage_km" => (0, 350_000),
                 "rooms" => (1, 7),
                 "surface_m2" => (35, 450),
-                "storage_gb" => return json!([32, 64, 128, 256, 512][rng.gen_range(0..5)].clamp(*min, *max)),
+                "storage_gb" => {
+                    return json!([32, 64, 128, 256, 512][rng.gen_range(0..5)].clamp(*min, *max))
+                }
                 "ram_gb" => return json!([4, 8, 16, 32][rng.gen_range(0..4)].clamp(*min, *max)),
                 _ => (*min, (*min + 60).min(*max)),
             };
@@ -264,8 +349,14 @@ mod tests {
 
     #[test]
     fn placeholders_are_filled_or_dropped() {
-        let words = HashMap::from([("brand", "Peugeot".to_string()), ("year", "2019".to_string())]);
-        assert_eq!(fill("Vends {brand} {model} {year}", &words), "Vends Peugeot 2019");
+        let words = HashMap::from([
+            ("brand", "Peugeot".to_string()),
+            ("year", "2019".to_string()),
+        ]);
+        assert_eq!(
+            fill("Vends {brand} {model} {year}", &words),
+            "Vends Peugeot 2019"
+        );
     }
 
     #[test]
@@ -275,7 +366,12 @@ mod tests {
         let communes = geography().communes();
         for leaf in catalog().leaves() {
             for i in 0..20 {
-                let d = demo_draft(leaf, &corpus[&leaf.slug], &communes[(i * 77) % communes.len()], &mut rng);
+                let d = demo_draft(
+                    leaf,
+                    &corpus[&leaf.slug],
+                    &communes[(i * 77) % communes.len()],
+                    &mut rng,
+                );
                 if let Err(e) = d.clone().validate(catalog(), geography()) {
                     panic!("{}: {:?} from {:?}", leaf.slug, e.0, d);
                 }

@@ -28,7 +28,9 @@ impl AppState {
     {
         let pool = self.pool.clone();
         actix_web::web::block(move || {
-            let mut conn = pool.get().map_err(|e| ApiError::Unavailable(format!("database: {e}")))?;
+            let mut conn = pool
+                .get()
+                .map_err(|e| ApiError::Unavailable(format!("database: {e}")))?;
             f(&mut conn)
         })
         .await
@@ -42,8 +44,11 @@ impl AppState {
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
     {
         use diesel::Connection;
-        self.db(move |conn| conn.transaction::<T, TxError, _>(|c| f(c).map_err(TxError::Api)).map_err(ApiError::from))
-            .await
+        self.db(move |conn| {
+            conn.transaction::<T, TxError, _>(|c| f(c).map_err(TxError::Api))
+                .map_err(ApiError::from)
+        })
+        .await
     }
 }
 

@@ -18,7 +18,9 @@ fn handle() -> &'static PrometheusHandle {
         let recorder = PrometheusBuilder::new()
             .set_buckets_for_metric(
                 Matcher::Full(LATENCY.into()),
-                &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0],
+                &[
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                ],
             )
             .expect("static buckets are valid")
             .build_recorder();
@@ -39,15 +41,22 @@ pub fn render() -> String {
 
 /// Logs each request and records its count and latency under the route pattern (not the
 /// raw path, which would make one series per listing id).
-pub async fn track(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+pub async fn track(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let start = Instant::now();
     let method = req.method().to_string();
     let res = next.call(req).await?;
-    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".into());
     let status = res.status().as_u16();
     let elapsed = start.elapsed();
     metrics::counter!(REQUESTS, "method" => method.clone(), "route" => route.clone(), "status" => status.to_string()).increment(1);
-    metrics::histogram!(LATENCY, "method" => method.clone(), "route" => route.clone()).record(elapsed.as_secs_f64());
+    metrics::histogram!(LATENCY, "method" => method.clone(), "route" => route.clone())
+        .record(elapsed.as_secs_f64());
     tracing::info!(%method, %route, status, ms = elapsed.as_secs_f64() * 1000.0, "request");
     Ok(res)
 }

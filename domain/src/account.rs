@@ -16,7 +16,12 @@ pub fn normalize_email(raw: &str) -> Option<String> {
         return None;
     }
     let (local, domain) = e.split_once('@')?;
-    if local.is_empty() || domain.contains('@') || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
+    if local.is_empty()
+        || domain.contains('@')
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+    {
         return None;
     }
     Some(e)
@@ -25,7 +30,10 @@ pub fn normalize_email(raw: &str) -> Option<String> {
 /// Algerian numbers in any usual spelling (`0551 23 45 67`, `+213 551234567`, `00213…`)
 /// become `+213` followed by nine digits.
 pub fn normalize_phone(raw: &str) -> Option<String> {
-    let compact: String = raw.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
+    let compact: String = raw
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        .collect();
     let national = if let Some(rest) = compact.strip_prefix("+213") {
         rest.to_string()
     } else if let Some(rest) = compact.strip_prefix("00213") {
@@ -36,7 +44,10 @@ pub fn normalize_phone(raw: &str) -> Option<String> {
         return None;
     };
     let national = national.strip_prefix('0').unwrap_or(&national);
-    if national.len() == 9 && national.chars().all(|c| c.is_ascii_digit()) && !national.starts_with('0') {
+    if national.len() == 9
+        && national.chars().all(|c| c.is_ascii_digit())
+        && !national.starts_with('0')
+    {
         Some(format!("+213{national}"))
     } else {
         None
@@ -46,9 +57,17 @@ pub fn normalize_phone(raw: &str) -> Option<String> {
 pub fn check_password(errors: &mut ValidationErrors, field: &str, password: &str) {
     let n = char_len(password);
     if n < PASSWORD_MIN {
-        errors.push(field, "too_short", format!("at least {PASSWORD_MIN} characters"));
+        errors.push(
+            field,
+            "too_short",
+            format!("at least {PASSWORD_MIN} characters"),
+        );
     } else if n > PASSWORD_MAX {
-        errors.push(field, "too_long", format!("at most {PASSWORD_MAX} characters"));
+        errors.push(
+            field,
+            "too_long",
+            format!("at most {PASSWORD_MAX} characters"),
+        );
     }
 }
 
@@ -75,22 +94,38 @@ pub fn validate_registration(
     let display_name = match clean_text(display_name) {
         Some(n) if (NAME_MIN..=NAME_MAX).contains(&char_len(&n)) => n,
         Some(_) => {
-            errors.push("display_name", "invalid_length", format!("between {NAME_MIN} and {NAME_MAX} characters"));
+            errors.push(
+                "display_name",
+                "invalid_length",
+                format!("between {NAME_MIN} and {NAME_MAX} characters"),
+            );
             String::new()
         }
         None => {
-            errors.push("display_name", "invalid_characters", "control characters are not allowed");
+            errors.push(
+                "display_name",
+                "invalid_characters",
+                "control characters are not allowed",
+            );
             String::new()
         }
     };
     let phone = match phone.map(str::trim).filter(|p| !p.is_empty()) {
         None => None,
         Some(p) => normalize_phone(p).or_else(|| {
-            errors.push("phone", "invalid_phone", "an Algerian number such as 0551 23 45 67 or +213 551 23 45 67");
+            errors.push(
+                "phone",
+                "invalid_phone",
+                "an Algerian number such as 0551 23 45 67 or +213 551 23 45 67",
+            );
             None
         }),
     };
-    errors.into_result(Registration { email, display_name, phone })
+    errors.into_result(Registration {
+        email,
+        display_name,
+        phone,
+    })
 }
 
 #[cfg(test)]
@@ -99,7 +134,12 @@ mod tests {
 
     #[test]
     fn phones_in_every_usual_spelling() {
-        for p in ["0551 23 45 67", "+213 551 23 45 67", "00213551234567", "+213 (0) 551-23-45-67"] {
+        for p in [
+            "0551 23 45 67",
+            "+213 551 23 45 67",
+            "00213551234567",
+            "+213 (0) 551-23-45-67",
+        ] {
             assert_eq!(normalize_phone(p).as_deref(), Some("+213551234567"), "{p}");
         }
         for p in ["12345", "0551 23 45 6", "+33 6 12 34 56 78", "05512345678"] {
@@ -109,7 +149,10 @@ mod tests {
 
     #[test]
     fn emails_are_normalised() {
-        assert_eq!(normalize_email("  Amine@Example.DZ ").as_deref(), Some("amine@example.dz"));
+        assert_eq!(
+            normalize_email("  Amine@Example.DZ ").as_deref(),
+            Some("amine@example.dz")
+        );
         for e in ["no-at", "a@b", "@x.dz", "a@@x.dz", "a b@x.dz"] {
             assert_eq!(normalize_email(e), None, "{e}");
         }

@@ -19,9 +19,18 @@ pub struct EnumOption {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum AttributeKind {
-    Enum { options: Vec<EnumOption> },
-    Text { max_len: usize },
-    Integer { min: i64, max: i64, #[serde(default)] unit: Option<String> },
+    Enum {
+        options: Vec<EnumOption>,
+    },
+    Text {
+        max_len: usize,
+    },
+    Integer {
+        min: i64,
+        max: i64,
+        #[serde(default)]
+        unit: Option<String>,
+    },
     Bool,
 }
 
@@ -83,7 +92,11 @@ pub fn validate_attributes(
     let mut out = Attributes::new();
     for key in input.keys() {
         if !schema.iter().any(|s| &s.key == key) {
-            errors.push(format!("attributes.{key}"), "unknown_attribute", "this category has no such attribute");
+            errors.push(
+                format!("attributes.{key}"),
+                "unknown_attribute",
+                "this category has no such attribute",
+            );
         }
     }
     for spec in schema {
@@ -91,7 +104,11 @@ pub fn validate_attributes(
         match input.get(&spec.key) {
             None | Some(Value::Null) => {
                 if spec.required {
-                    errors.push(field, "required", "this attribute is required in this category");
+                    errors.push(
+                        field,
+                        "required",
+                        "this attribute is required in this category",
+                    );
                 }
             }
             Some(value) => match check_value(spec, value) {
@@ -105,29 +122,46 @@ pub fn validate_attributes(
     errors.into_result(out)
 }
 
-fn check_value(spec: &AttributeSpec, value: &Value) -> Result<AttributeValue, (&'static str, String)> {
+fn check_value(
+    spec: &AttributeSpec,
+    value: &Value,
+) -> Result<AttributeValue, (&'static str, String)> {
     match (&spec.kind, value) {
         (AttributeKind::Enum { options }, Value::String(s)) => {
             if options.iter().any(|o| &o.value == s) {
                 Ok(AttributeValue::Text(s.clone()))
             } else {
                 let allowed: Vec<&str> = options.iter().map(|o| o.value.as_str()).collect();
-                Err(("invalid_option", format!("must be one of: {}", allowed.join(", "))))
+                Err((
+                    "invalid_option",
+                    format!("must be one of: {}", allowed.join(", ")),
+                ))
             }
         }
         (AttributeKind::Integer { min, max, .. }, Value::Number(n)) => {
             // 2019.0 is a whole number as far as a user is concerned; 1e30 is merely out of range.
-            let whole = n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64));
+            let whole = n.as_i64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                    .map(|f| f as i64)
+            });
             match whole {
                 Some(i) if i >= *min && i <= *max => Ok(AttributeValue::Integer(i)),
-                None if n.as_f64().is_some_and(|f| f.fract() != 0.0) => Err(("wrong_type", "must be a whole number".into())),
+                None if n.as_f64().is_some_and(|f| f.fract() != 0.0) => {
+                    Err(("wrong_type", "must be a whole number".into()))
+                }
                 _ => Err(("out_of_range", format!("must be between {min} and {max}"))),
             }
         }
         (AttributeKind::Text { max_len }, Value::String(s)) => match clean_text(s) {
-            None => Err(("invalid_characters", "control characters are not allowed".into())),
+            None => Err((
+                "invalid_characters",
+                "control characters are not allowed".into(),
+            )),
             Some(t) if t.is_empty() => Err(("blank", "must not be blank".into())),
-            Some(t) if char_len(&t) > *max_len => Err(("too_long", format!("at most {max_len} characters"))),
+            Some(t) if char_len(&t) > *max_len => {
+                Err(("too_long", format!("at most {max_len} characters")))
+            }
             Some(t) => Ok(AttributeValue::Text(t)),
         },
         (AttributeKind::Bool, Value::Bool(b)) => Ok(AttributeValue::Bool(*b)),
@@ -153,7 +187,11 @@ mod tests {
     }
 
     fn codes(r: Result<Attributes, ValidationErrors>) -> Vec<(String, &'static str)> {
-        r.unwrap_err().0.into_iter().map(|e| (e.field, e.code)).collect()
+        r.unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| (e.field, e.code))
+            .collect()
     }
 
     #[test]
@@ -180,7 +218,10 @@ mod tests {
 
     #[test]
     fn missing_required_and_fractional_numbers() {
-        let errs = codes(validate_attributes(cars(), json!({"year": 2010.5}).as_object().unwrap()));
+        let errs = codes(validate_attributes(
+            cars(),
+            json!({"year": 2010.5}).as_object().unwrap(),
+        ));
         assert!(errs.contains(&("attributes.brand".into(), "required")));
         assert!(errs.contains(&("attributes.year".into(), "wrong_type")));
         let huge = json!({"brand": "kia", "year": 2010, "mileage_km": 1e30});

@@ -68,7 +68,11 @@ pub struct Catalog {
 impl Catalog {
     pub fn from_json(json: &str) -> Result<Self, String> {
         let raw: Vec<RawNode> = serde_json::from_str(json).map_err(|e| e.to_string())?;
-        let mut catalog = Catalog { roots: Vec::new(), order: Vec::new(), by_slug: HashMap::new() };
+        let mut catalog = Catalog {
+            roots: Vec::new(),
+            order: Vec::new(),
+            by_slug: HashMap::new(),
+        };
         for node in raw {
             catalog.roots.push(node.slug.clone());
             catalog.insert(node, None)?;
@@ -82,7 +86,10 @@ impl Catalog {
         }
         let children: Vec<String> = node.children.iter().map(|c| c.slug.clone()).collect();
         if !children.is_empty() && !node.attributes.is_empty() {
-            return Err(format!("inner category {} must not declare attributes", node.slug));
+            return Err(format!(
+                "inner category {} must not declare attributes",
+                node.slug
+            ));
         }
         self.order.push(node.slug.clone());
         self.by_slug.insert(
@@ -153,7 +160,9 @@ const CATEGORIES_JSON: &str = include_str!("../reference/categories.json");
 /// `expect` only fires if a broken file was committed.
 pub fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
-    CATALOG.get_or_init(|| Catalog::from_json(CATEGORIES_JSON).expect("reference/categories.json is valid"))
+    CATALOG.get_or_init(|| {
+        Catalog::from_json(CATEGORIES_JSON).expect("reference/categories.json is valid")
+    })
 }
 
 #[cfg(test)]
@@ -164,9 +173,21 @@ mod tests {
     #[test]
     fn shipped_tree_has_the_required_nodes() {
         let c = catalog();
-        for slug in ["vehicles", "cars", "motorcycles", "trucks", "smartphones", "tablets", "real-estate-sale",
-            "real-estate-rent", "real-estate-holiday-rent", "computers", "jobs", "services", "leisure"]
-        {
+        for slug in [
+            "vehicles",
+            "cars",
+            "motorcycles",
+            "trucks",
+            "smartphones",
+            "tablets",
+            "real-estate-sale",
+            "real-estate-rent",
+            "real-estate-holiday-rent",
+            "computers",
+            "jobs",
+            "services",
+            "leisure",
+        ] {
             assert!(c.get(slug).is_some(), "missing {slug}");
         }
         assert_eq!(c.get("cars").unwrap().parent.as_deref(), Some("vehicles"));
@@ -191,13 +212,21 @@ mod tests {
             }
             other => panic!("fuel is {other:?}"),
         }
-        assert!(catalog().get("real-estate-sale").unwrap().attribute("papers").is_some());
+        assert!(catalog()
+            .get("real-estate-sale")
+            .unwrap()
+            .attribute("papers")
+            .is_some());
     }
 
     #[test]
     fn every_root_has_leaves() {
         for root in catalog().roots() {
-            assert!(!catalog().leaves_under(&root.slug).is_empty(), "{} has no leaves", root.slug);
+            assert!(
+                !catalog().leaves_under(&root.slug).is_empty(),
+                "{} has no leaves",
+                root.slug
+            );
         }
     }
 }

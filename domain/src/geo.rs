@@ -61,8 +61,16 @@ impl Geography {
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;
-        let commune_index = communes.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
-        Ok(Geography { wilayas, communes, commune_index })
+        let commune_index = communes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id, i))
+            .collect();
+        Ok(Geography {
+            wilayas,
+            communes,
+            commune_index,
+        })
     }
 
     pub fn wilayas(&self) -> &[Wilaya] {
@@ -78,7 +86,9 @@ impl Geography {
     }
 
     pub fn communes_of(&self, wilaya: i32) -> impl Iterator<Item = &Commune> {
-        self.communes.iter().filter(move |c| c.wilaya_code == wilaya)
+        self.communes
+            .iter()
+            .filter(move |c| c.wilaya_code == wilaya)
     }
 
     pub fn communes(&self) -> &[Commune] {
@@ -95,13 +105,17 @@ pub fn in_algeria(lat: f64, lon: f64) -> bool {
 pub fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
     let (lat1, lon1) = (a.0.to_radians(), a.1.to_radians());
     let (lat2, lon2) = (b.0.to_radians(), b.1.to_radians());
-    let h = ((lat2 - lat1) / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * ((lon2 - lon1) / 2.0).sin().powi(2);
+    let h = ((lat2 - lat1) / 2.0).sin().powi(2)
+        + lat1.cos() * lat2.cos() * ((lon2 - lon1) / 2.0).sin().powi(2);
     2.0 * 6371.0088 * h.sqrt().asin()
 }
 
 /// Data rows split on commas; only the first `n` columns are used, and none of them is quoted.
 fn rows(csv: &str, n: usize) -> impl Iterator<Item = Vec<&str>> {
-    csv.lines().skip(1).filter(|l| !l.trim().is_empty()).map(move |l| l.splitn(n + 1, ',').take(n).collect())
+    csv.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(move |l| l.splitn(n + 1, ',').take(n).collect())
 }
 
 fn parse<T: std::str::FromStr>(s: &str) -> Result<T, String> {

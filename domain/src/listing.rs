@@ -88,7 +88,18 @@ impl ListingPatch {
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(v) = self.$f { draft.$f = v; } )* };
         }
-        set!(title, description, category, attributes, price, negotiable, exchange, wilaya, commune, show_phone);
+        set!(
+            title,
+            description,
+            category,
+            attributes,
+            price,
+            negotiable,
+            exchange,
+            wilaya,
+            commune,
+            show_phone
+        );
         if let Some(loc) = self.location {
             draft.location = Some(loc);
         } else if commune_changed {
@@ -116,10 +127,20 @@ pub struct ValidListing {
 }
 
 impl ListingDraft {
-    pub fn validate(self, catalog: &Catalog, geo: &Geography) -> Result<ValidListing, ValidationErrors> {
+    pub fn validate(
+        self,
+        catalog: &Catalog,
+        geo: &Geography,
+    ) -> Result<ValidListing, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let title = checked_text(&mut errors, "title", &self.title, TITLE_MIN, TITLE_MAX);
-        let description = checked_text(&mut errors, "description", &self.description, DESCRIPTION_MIN, DESCRIPTION_MAX);
+        let description = checked_text(
+            &mut errors,
+            "description",
+            &self.description,
+            DESCRIPTION_MIN,
+            DESCRIPTION_MAX,
+        );
 
         let mut attributes = Attributes::new();
         match catalog.get(&self.category) {
@@ -127,7 +148,10 @@ impl ListingDraft {
             Some(c) if !c.is_leaf() => errors.push(
                 "category",
                 "not_a_leaf",
-                format!("post in one of the subcategories: {}", c.children.join(", ")),
+                format!(
+                    "post in one of the subcategories: {}",
+                    c.children.join(", ")
+                ),
             ),
             Some(c) => match validate_attributes(&c.attributes, &self.attributes) {
                 Ok(a) => attributes = a,
@@ -137,7 +161,11 @@ impl ListingDraft {
 
         if let Some(p) = self.price {
             if !(0..=PRICE_MAX).contains(&p) {
-                errors.push("price", "out_of_range", format!("between 0 and {PRICE_MAX} DZD, or null for 'on request'"));
+                errors.push(
+                    "price",
+                    "out_of_range",
+                    format!("between 0 and {PRICE_MAX} DZD, or null for 'on request'"),
+                );
             }
         }
 
@@ -145,19 +173,29 @@ impl ListingDraft {
         match (geo.wilaya(self.wilaya), geo.commune(self.commune)) {
             (None, _) => errors.push("wilaya", "unknown_wilaya", "no wilaya has this code"),
             (Some(_), None) => errors.push("commune", "unknown_commune", "no commune has this id"),
-            (Some(w), Some(c)) if c.wilaya_code != w.code => {
-                errors.push("commune", "commune_not_in_wilaya", format!("{} is not in wilaya {}", c.name_latin, w.code))
-            }
+            (Some(w), Some(c)) if c.wilaya_code != w.code => errors.push(
+                "commune",
+                "commune_not_in_wilaya",
+                format!("{} is not in wilaya {}", c.name_latin, w.code),
+            ),
             (Some(_), Some(c)) => {
                 point = (c.lat, c.lon);
                 if let Some((lat, lon)) = self.location {
                     if !lat.is_finite() || !lon.is_finite() || !in_algeria(lat, lon) {
-                        errors.push("location", "outside_algeria", "the point must be in Algeria");
-                    } else if distance_km((lat, lon), (c.lat, c.lon)) > LOCATION_MAX_KM_FROM_COMMUNE {
+                        errors.push(
+                            "location",
+                            "outside_algeria",
+                            "the point must be in Algeria",
+                        );
+                    } else if distance_km((lat, lon), (c.lat, c.lon)) > LOCATION_MAX_KM_FROM_COMMUNE
+                    {
                         errors.push(
                             "location",
                             "far_from_commune",
-                            format!("the point is more than {LOCATION_MAX_KM_FROM_COMMUNE} km from {}", c.name_latin),
+                            format!(
+                                "the point is more than {LOCATION_MAX_KM_FROM_COMMUNE} km from {}",
+                                c.name_latin
+                            ),
                         );
                     } else {
                         point = (lat, lon);
@@ -183,10 +221,20 @@ impl ListingDraft {
     }
 }
 
-fn checked_text(errors: &mut ValidationErrors, field: &'static str, raw: &str, min: usize, max: usize) -> String {
+fn checked_text(
+    errors: &mut ValidationErrors,
+    field: &'static str,
+    raw: &str,
+    min: usize,
+    max: usize,
+) -> String {
     match clean_text(raw) {
         None => {
-            errors.push(field, "invalid_characters", "control characters are not allowed");
+            errors.push(
+                field,
+                "invalid_characters",
+                "control characters are not allowed",
+            );
             String::new()
         }
         Some(t) => {
@@ -212,7 +260,10 @@ mod tests {
             title: "بيجو 208 نظيفة".into(),
             description: "Voiture très propre, première main, papiers en règle.".into(),
             category: "cars".into(),
-            attributes: json!({"brand": "peugeot", "year": 2019, "fuel": "diesel"}).as_object().unwrap().clone(),
+            attributes: json!({"brand": "peugeot", "year": 2019, "fuel": "diesel"})
+                .as_object()
+                .unwrap()
+                .clone(),
             price: Some(2_500_000),
             negotiable: true,
             exchange: false,
@@ -238,13 +289,22 @@ mod tests {
     fn wrong_places_are_refused() {
         let mut d = draft();
         d.commune = 3101; // Oran
-        assert_eq!(fields(d.validate(catalog(), geography()).unwrap_err()), vec!["commune"]);
+        assert_eq!(
+            fields(d.validate(catalog(), geography()).unwrap_err()),
+            vec!["commune"]
+        );
         let mut d = draft();
         d.location = Some((48.85, 2.35)); // Paris
-        assert_eq!(fields(d.validate(catalog(), geography()).unwrap_err()), vec!["location"]);
+        assert_eq!(
+            fields(d.validate(catalog(), geography()).unwrap_err()),
+            vec!["location"]
+        );
         let mut d = draft();
         d.location = Some((35.69, -0.63)); // Oran, 350 km away
-        assert_eq!(fields(d.validate(catalog(), geography()).unwrap_err()), vec!["location"]);
+        assert_eq!(
+            fields(d.validate(catalog(), geography()).unwrap_err()),
+            vec!["location"]
+        );
     }
 
     #[test]
@@ -253,14 +313,21 @@ mod tests {
         d.title = "a".into();
         d.category = "vehicles".into();
         d.price = Some(-1);
-        assert_eq!(fields(d.validate(catalog(), geography()).unwrap_err()), vec!["title", "category", "price"]);
+        assert_eq!(
+            fields(d.validate(catalog(), geography()).unwrap_err()),
+            vec!["title", "category", "price"]
+        );
     }
 
     #[test]
     fn moving_commune_drops_a_stale_pin() {
         let mut d = draft();
         d.location = Some((36.75, 3.05));
-        let patched = ListingPatch { commune: Some(1602), ..Default::default() }.apply(d);
+        let patched = ListingPatch {
+            commune: Some(1602),
+            ..Default::default()
+        }
+        .apply(d);
         assert_eq!(patched.location, None);
     }
 }

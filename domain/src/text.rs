@@ -8,7 +8,10 @@ pub fn char_len(s: &str) -> usize {
 /// Trims and rejects control characters other than newlines and tabs, which never belong in an ad.
 pub fn clean_text(s: &str) -> Option<String> {
     let trimmed = s.trim();
-    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
         return None;
     }
     Some(trimmed.to_string())

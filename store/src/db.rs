@@ -41,19 +41,31 @@ pub struct DbUrl {
 impl DbUrl {
     pub fn parse(url: &str) -> DbUrl {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            DbUrl { backend: Backend::Postgres, target: url.to_string() }
+            DbUrl {
+                backend: Backend::Postgres,
+                target: url.to_string(),
+            }
         } else {
-            let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
-            DbUrl { backend: Backend::Sqlite, target: path.to_string() }
+            let path = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url);
+            DbUrl {
+                backend: Backend::Sqlite,
+                target: path.to_string(),
+            }
         }
     }
 }
 
 pub fn establish(url: &DbUrl) -> StoreResult<DbConn> {
     let conn = match url.backend {
-        Backend::Postgres => DbConn::Pg(PgConnection::establish(&url.target).map_err(|e| StoreError::Pool(e.to_string()))?),
+        Backend::Postgres => DbConn::Pg(
+            PgConnection::establish(&url.target).map_err(|e| StoreError::Pool(e.to_string()))?,
+        ),
         Backend::Sqlite => {
-            let mut c = SqliteConnection::establish(&url.target).map_err(|e| StoreError::Pool(e.to_string()))?;
+            let mut c = SqliteConnection::establish(&url.target)
+                .map_err(|e| StoreError::Pool(e.to_string()))?;
             // WAL lets readers in other processes (worker, admin commands) run beside the
             // writer; busy_timeout makes a second writer wait instead of failing.
             c.batch_execute(
@@ -97,7 +109,9 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations
 /// Applies pending migrations of the connection's backend.
 pub fn run_migrations(conn: &mut DbConn) -> StoreResult<usize> {
     let applied = match conn {
-        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        DbConn::Pg(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
     };
     applied.map_err(|e| StoreError::Migration(e.to_string()))
@@ -113,7 +127,8 @@ pub fn open_pool(url: &str, max_size: u32) -> StoreResult<Pool> {
     if url.backend == Backend::Sqlite {
         if let Some(dir) = std::path::Path::new(&url.target).parent() {
             if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| StoreError::Pool(format!("{}: {e}", dir.display())))?;
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| StoreError::Pool(format!("{}: {e}", dir.display())))?;
             }
         }
     }
@@ -123,7 +138,11 @@ pub fn open_pool(url: &str, max_size: u32) -> StoreResult<Pool> {
         tracing::info!(applied, "database migrations applied");
     }
     drop(first);
-    let size = if url.backend == Backend::Sqlite { 1 } else { max_size.max(1) };
+    let size = if url.backend == Backend::Sqlite {
+        1
+    } else {
+        max_size.max(1)
+    };
     r2d2::Pool::builder()
         .max_size(size)
         .connection_timeout(Duration::from_secs(30))

@@ -21,9 +21,10 @@ impl StoreError {
     /// Maps a unique violation to `Conflict(what)`, leaves every other error as it is.
     pub fn unique_as(e: diesel::result::Error, what: &'static str) -> StoreError {
         match e {
-            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
-                StoreError::Conflict(what)
-            }
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ) => StoreError::Conflict(what),
             other => StoreError::Database(other),
         }
     }

@@ -35,7 +35,8 @@ pub struct Job {
 
 pub fn enqueue<P: Serialize>(conn: &mut DbConn, kind: &str, payload: &P) -> StoreResult<i64> {
     let t = now();
-    let payload = serde_json::to_string(payload).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
+    let payload =
+        serde_json::to_string(payload).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
     Ok(diesel::insert_into(jobs::table)
         .values((
             jobs::kind.eq(kind),
@@ -58,17 +59,16 @@ pub fn enqueue<P: Serialize>(conn: &mut DbConn, kind: &str, payload: &P) -> Stor
 pub fn claim_next(conn: &mut DbConn, lease: Duration) -> StoreResult<Option<Job>> {
     let t = now();
     let until = t + lease;
-    let pick = match conn {
-        DbConn::Pg(_) => "SELECT id FROM jobs WHERE (status = 'queued' AND run_at <= $1) \
-                          OR (status = 'running' AND locked_until < $1) \
-                          ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
-        DbConn::Sqlite(_) => "SELECT id FROM jobs WHERE (status = 'queued' AND run_at <= $1) \
-                              OR (status = 'running' AND locked_until < $1) \
-                              ORDER BY run_at, id LIMIT 1",
+    // `now` and `until` are bound as parameters 1 and 2. SQLite would number `$n` names by
+    // first appearance, not by digit, so it gets its own `?n` form.
+    let (now_p, until_p, lock) = match conn {
+        DbConn::Pg(_) => ("$1", "$2", " FOR UPDATE SKIP LOCKED"),
+        DbConn::Sqlite(_) => ("?1", "?2", ""),
     };
     let sql = format!(
-        "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = $2, updated_at = $1 \
-         WHERE id = ({pick}) RETURNING id"
+        "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = {until_p}, updated_at = {now_p} \
+         WHERE id = (SELECT id FROM jobs WHERE (status = 'queued' AND run_at <= {now_p}) \
+         OR (status = 'running' AND locked_until < {now_p}) ORDER BY run_at, id LIMIT 1{lock}) RETURNING id"
     );
     let claimed: Option<IdRow> = diesel::sql_query(sql)
         .bind::<diesel::sql_types::Timestamp, _>(t)
@@ -77,7 +77,12 @@ pub fn claim_next(conn: &mut DbConn, lease: Duration) -> StoreResult<Option<Job>
         .optional()?;
     match claimed {
         None => Ok(None),
-        Some(row) => Ok(Some(jobs::table.find(row.id).select(Job::as_select()).first(conn)?)),
+        Some(row) => Ok(Some(
+            jobs::table
+                .find(row.id)
+                .select(Job::as_select())
+                .first(conn)?,
+        )),
     }
 }
 
@@ -89,15 +94,28 @@ struct IdRow {
 
 pub fn mark_done(conn: &mut DbConn, id: i64) -> StoreResult<()> {
     diesel::update(jobs::table.find(id))
-        .set((jobs::status.eq(STATUS_DONE), jobs::locked_until.eq(None::<NaiveDateTime>), jobs::updated_at.eq(now())))
+        .set((
+            jobs::status.eq(STATUS_DONE),
+            jobs::locked_until.eq(None::<NaiveDateTime>),
+            jobs::updated_at.eq(now()),
+        ))
         .execute(conn)?;
     Ok(())
 }
 
 /// Records a failure: back to the queue after `retry_in`, or dead when attempts are spent.
-pub fn mark_failed(conn: &mut DbConn, job: &Job, error: &str, retry_in: Duration) -> StoreResult<()> {
+pub fn mark_failed(
+    conn: &mut DbConn,
+    job: &Job,
+    error: &str,
+    retry_in: Duration,
+) -> StoreResult<()> {
     let t = now();
-    let status = if job.attempts >= job.max_attempts { STATUS_DEAD } else { STATUS_QUEUED };
+    let status = if job.attempts >= job.max_attempts {
+        STATUS_DEAD
+    } else {
+        STATUS_QUEUED
+    };
     let error: String = error.chars().take(2000).collect();
     diesel::update(jobs::table.find(job.id))
         .set((
@@ -112,20 +130,35 @@ pub fn mark_failed(conn: &mut DbConn, job: &Job, error: &str, retry_in: Duration
 }
 
 pub fn list_by_status(conn: &mut DbConn, status: &str, limit: i64) -> StoreResult<Vec<Job>> {
-    Ok(jobs::table.filter(jobs::status.eq(status)).order(jobs::id.asc()).limit(limit).select(Job::as_select()).load(conn)?)
+    Ok(jobs::table
+        .filter(jobs::status.eq(status))
+        .order(jobs::id.asc())
+        .limit(limit)
+        .select(Job::as_select())
+        .load(conn)?)
 }
 
 /// Gives dead jobs a fresh set of attempts (admin action).
 pub fn retry_dead(conn: &mut DbConn, id: Option<i64>) -> StoreResult<usize> {
     let t = now();
-    let mut q = diesel::update(jobs::table).filter(jobs::status.eq(STATUS_DEAD)).into_boxed();
+    let mut q = diesel::update(jobs::table)
+        .filter(jobs::status.eq(STATUS_DEAD))
+        .into_boxed();
     if let Some(id) = id {
         q = q.filter(jobs::id.eq(id));
     }
-    Ok(q.set((jobs::status.eq(STATUS_QUEUED), jobs::attempts.eq(0), jobs::run_at.eq(t), jobs::updated_at.eq(t)))
-        .execute(conn)?)
+    Ok(q.set((
+        jobs::status.eq(STATUS_QUEUED),
+        jobs::attempts.eq(0),
+        jobs::run_at.eq(t),
+        jobs::updated_at.eq(t),
+    ))
+    .execute(conn)?)
 }
 
 pub fn count_by_status(conn: &mut DbConn, status: &str) -> StoreResult<i64> {
-    Ok(jobs::table.filter(jobs::status.eq(status)).count().get_result(conn)?)
+    Ok(jobs::table
+        .filter(jobs::status.eq(status))
+        .count()
+        .get_result(conn)?)
 }

@@ -36,11 +36,14 @@ pub struct Listing {
 
 impl Listing {
     pub fn status(&self) -> StoreResult<ListingStatus> {
-        ListingStatus::parse(&self.status).ok_or_else(|| StoreError::Corrupt(format!("listing {} status {}", self.id, self.status)))
+        ListingStatus::parse(&self.status).ok_or_else(|| {
+            StoreError::Corrupt(format!("listing {} status {}", self.id, self.status))
+        })
     }
 
     pub fn attributes(&self) -> StoreResult<Attributes> {
-        serde_json::from_str(&self.attributes).map_err(|e| StoreError::Corrupt(format!("listing {} attributes: {e}", self.id)))
+        serde_json::from_str(&self.attributes)
+            .map_err(|e| StoreError::Corrupt(format!("listing {} attributes: {e}", self.id)))
     }
 
     /// The listing as a draft again, so that a patch is validated like a new submission.
@@ -94,12 +97,20 @@ fn attributes_json(a: &Attributes) -> String {
 /// Appends to the change feed; call inside the transaction of the change itself.
 pub fn record_change(conn: &mut DbConn, listing_id: i64) -> StoreResult<()> {
     diesel::insert_into(listing_changes::table)
-        .values((listing_changes::listing_id.eq(listing_id), listing_changes::created_at.eq(now())))
+        .values((
+            listing_changes::listing_id.eq(listing_id),
+            listing_changes::created_at.eq(now()),
+        ))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn insert_listing(conn: &mut DbConn, user_id: i64, l: &ValidListing, expires_at: NaiveDateTime) -> StoreResult<Listing> {
+pub fn insert_listing(
+    conn: &mut DbConn,
+    user_id: i64,
+    l: &ValidListing,
+    expires_at: NaiveDateTime,
+) -> StoreResult<Listing> {
     let t = now();
     let id: i64 = diesel::insert_into(listings::table)
         .values((
@@ -129,7 +140,12 @@ pub fn insert_listing(conn: &mut DbConn, user_id: i64, l: &ValidListing, expires
 }
 
 pub fn get_listing(conn: &mut DbConn, id: i64) -> StoreResult<Listing> {
-    listings::table.find(id).select(Listing::as_select()).first(conn).optional()?.ok_or(StoreError::NotFound)
+    listings::table
+        .find(id)
+        .select(Listing::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound)
 }
 
 /// Like `get_listing`, but a deleted listing is gone as far as anyone outside is concerned.
@@ -169,13 +185,24 @@ pub fn set_status(conn: &mut DbConn, id: i64, status: ListingStatus) -> StoreRes
     let target = listings::table.find(id);
     let n = match status {
         ListingStatus::Sold => diesel::update(target)
-            .set((listings::status.eq(status.as_str()), listings::sold_at.eq(t), listings::updated_at.eq(t)))
+            .set((
+                listings::status.eq(status.as_str()),
+                listings::sold_at.eq(t),
+                listings::updated_at.eq(t),
+            ))
             .execute(conn)?,
         ListingStatus::Deleted => diesel::update(target)
-            .set((listings::status.eq(status.as_str()), listings::deleted_at.eq(t), listings::updated_at.eq(t)))
+            .set((
+                listings::status.eq(status.as_str()),
+                listings::deleted_at.eq(t),
+                listings::updated_at.eq(t),
+            ))
             .execute(conn)?,
         _ => diesel::update(target)
-            .set((listings::status.eq(status.as_str()), listings::updated_at.eq(t)))
+            .set((
+                listings::status.eq(status.as_str()),
+                listings::updated_at.eq(t),
+            ))
             .execute(conn)?,
     };
     if n == 0 {
@@ -201,12 +228,19 @@ pub fn renew(conn: &mut DbConn, id: i64, expires_at: NaiveDateTime) -> StoreResu
 }
 
 pub fn increment_views(conn: &mut DbConn, id: i64, by: i64) -> StoreResult<()> {
-    diesel::update(listings::table.find(id)).set(listings::views.eq(listings::views + by)).execute(conn)?;
+    diesel::update(listings::table.find(id))
+        .set(listings::views.eq(listings::views + by))
+        .execute(conn)?;
     Ok(())
 }
 
 /// A user's own listings, all statuses but deleted, newest first.
-pub fn list_for_user(conn: &mut DbConn, user_id: i64, page: i64, per_page: i64) -> StoreResult<(Vec<Listing>, i64)> {
+pub fn list_for_user(
+    conn: &mut DbConn,
+    user_id: i64,
+    page: i64,
+    per_page: i64,
+) -> StoreResult<(Vec<Listing>, i64)> {
     let base = listings::table
         .filter(listings::user_id.eq(user_id))
         .filter(listings::status.ne(ListingStatus::Deleted.as_str()));
@@ -231,8 +265,12 @@ pub struct BrowseFilter {
 }
 
 pub fn browse(conn: &mut DbConn, f: &BrowseFilter) -> StoreResult<(Vec<Listing>, i64)> {
-    let mut q = listings::table.filter(listings::status.eq(ListingStatus::Active.as_str())).into_boxed();
-    let mut count = listings::table.filter(listings::status.eq(ListingStatus::Active.as_str())).into_boxed();
+    let mut q = listings::table
+        .filter(listings::status.eq(ListingStatus::Active.as_str()))
+        .into_boxed();
+    let mut count = listings::table
+        .filter(listings::status.eq(ListingStatus::Active.as_str()))
+        .into_boxed();
     if let Some(cats) = &f.categories {
         q = q.filter(listings::category.eq_any(cats.clone()));
         count = count.filter(listings::category.eq_any(cats.clone()));
@@ -255,19 +293,28 @@ pub fn browse(conn: &mut DbConn, f: &BrowseFilter) -> StoreResult<(Vec<Listing>,
 /// this matches on the backend; the statement is the same.
 pub fn insert_listings_bulk(conn: &mut DbConn, rows: &[NewListingRow]) -> StoreResult<usize> {
     Ok(match conn {
-        DbConn::Pg(c) => diesel::insert_into(listings::table).values(rows).execute(c)?,
-        DbConn::Sqlite(c) => diesel::insert_into(listings::table).values(rows).execute(c)?,
+        DbConn::Pg(c) => diesel::insert_into(listings::table)
+            .values(rows)
+            .execute(c)?,
+        DbConn::Sqlite(c) => diesel::insert_into(listings::table)
+            .values(rows)
+            .execute(c)?,
     })
 }
 
 pub fn count_by_status(conn: &mut DbConn, status: ListingStatus) -> StoreResult<i64> {
-    Ok(listings::table.filter(listings::status.eq(status.as_str())).count().get_result(conn)?)
+    Ok(listings::table
+        .filter(listings::status.eq(status.as_str()))
+        .count()
+        .get_result(conn)?)
 }
 
 /// Takes the listing's row lock for the rest of the transaction (a no-op write), so that
 /// checks such as "fewer than 8 photos" cannot race on PostgreSQL. SQLite serialises writers anyway.
 pub fn lock_listing(conn: &mut DbConn, id: i64) -> StoreResult<()> {
-    diesel::update(listings::table.find(id)).set(listings::id.eq(id)).execute(conn)?;
+    diesel::update(listings::table.find(id))
+        .set(listings::id.eq(id))
+        .execute(conn)?;
     Ok(())
 }
 

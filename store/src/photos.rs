@@ -21,12 +21,23 @@ pub struct Photo {
 }
 
 pub fn count_photos(conn: &mut DbConn, listing_id: i64) -> StoreResult<i64> {
-    Ok(photos::table.filter(photos::listing_id.eq(listing_id)).count().get_result(conn)?)
+    Ok(photos::table
+        .filter(photos::listing_id.eq(listing_id))
+        .count()
+        .get_result(conn)?)
 }
 
-pub fn insert_photo(conn: &mut DbConn, listing_id: i64, storage_key: &str, width: i32, height: i32) -> StoreResult<Photo> {
-    let position: Option<i32> =
-        photos::table.filter(photos::listing_id.eq(listing_id)).select(diesel::dsl::max(photos::position)).first(conn)?;
+pub fn insert_photo(
+    conn: &mut DbConn,
+    listing_id: i64,
+    storage_key: &str,
+    width: i32,
+    height: i32,
+) -> StoreResult<Photo> {
+    let position: Option<i32> = photos::table
+        .filter(photos::listing_id.eq(listing_id))
+        .select(diesel::dsl::max(photos::position))
+        .first(conn)?;
     let id: i64 = diesel::insert_into(photos::table)
         .values((
             photos::listing_id.eq(listing_id),
@@ -39,7 +50,11 @@ pub fn insert_photo(conn: &mut DbConn, listing_id: i64, storage_key: &str, width
         .returning(photos::id)
         .get_result(conn)?;
     record_change(conn, listing_id)?;
-    photos::table.find(id).select(Photo::as_select()).first(conn).map_err(Into::into)
+    photos::table
+        .find(id)
+        .select(Photo::as_select())
+        .first(conn)
+        .map_err(Into::into)
 }
 
 pub fn list_photos(conn: &mut DbConn, listing_id: i64) -> StoreResult<Vec<Photo>> {
@@ -54,7 +69,11 @@ pub fn list_photos(conn: &mut DbConn, listing_id: i64) -> StoreResult<Vec<Photo>
 pub fn photos_of(conn: &mut DbConn, listing_ids: &[i64]) -> StoreResult<Vec<Photo>> {
     Ok(photos::table
         .filter(photos::listing_id.eq_any(listing_ids))
-        .order((photos::listing_id.asc(), photos::position.asc(), photos::id.asc()))
+        .order((
+            photos::listing_id.asc(),
+            photos::position.asc(),
+            photos::id.asc(),
+        ))
         .select(Photo::as_select())
         .load(conn)?)
 }

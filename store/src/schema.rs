@@ -104,4 +104,12 @@ diesel::table! {
 
 diesel::joinable!(listings -> users (user_id));
 diesel::joinable!(photos -> listings (listing_id));
-diesel::allow_tables_to_appear_in_same_query!(users, refresh_tokens, one_time_tokens, listings, photos, listing_changes, jobs);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    refresh_tokens,
+    one_time_tokens,
+    listings,
+    photos,
+    listing_changes,
+    jobs
+);

@@ -4,7 +4,8 @@ use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 /// would keep nanoseconds, so values written by one and compared in the other must agree.
 pub fn now() -> NaiveDateTime {
     let t = Utc::now().naive_utc();
-    t.with_nanosecond(t.nanosecond() / 1_000 * 1_000).unwrap_or(t)
+    t.with_nanosecond(t.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(t)
 }
 
 pub fn to_utc(t: NaiveDateTime) -> DateTime<Utc> {

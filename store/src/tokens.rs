@@ -52,15 +52,21 @@ pub fn find_refresh(conn: &mut DbConn, token_hash: &str) -> StoreResult<Option<R
 /// Marks a token used, only if it was still unused. Returns false when another request used
 /// it first: the caller must then treat the presentation as a replay.
 pub fn mark_refresh_used(conn: &mut DbConn, id: i64) -> StoreResult<bool> {
-    let n = diesel::update(refresh_tokens::table.find(id).filter(refresh_tokens::used_at.is_null()))
-        .set(refresh_tokens::used_at.eq(now()))
-        .execute(conn)?;
+    let n = diesel::update(
+        refresh_tokens::table
+            .find(id)
+            .filter(refresh_tokens::used_at.is_null()),
+    )
+    .set(refresh_tokens::used_at.eq(now()))
+    .execute(conn)?;
     Ok(n == 1)
 }
 
 pub fn revoke_family(conn: &mut DbConn, family_id: &str) -> StoreResult<usize> {
     Ok(diesel::update(
-        refresh_tokens::table.filter(refresh_tokens::family_id.eq(family_id)).filter(refresh_tokens::revoked_at.is_null()),
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(now()))
     .execute(conn)?)
@@ -68,7 +74,9 @@ pub fn revoke_family(conn: &mut DbConn, family_id: &str) -> StoreResult<usize> {
 
 pub fn revoke_all_for_user(conn: &mut DbConn, user_id: i64) -> StoreResult<usize> {
     Ok(diesel::update(
-        refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)).filter(refresh_tokens::revoked_at.is_null()),
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(now()))
     .execute(conn)?)
@@ -112,7 +120,11 @@ pub fn insert_one_time(
 /// Uses up a one-time token. Returns its user when the token exists, has this purpose, is
 /// unexpired and unused; the single conditional UPDATE makes a second use fail even when
 /// two requests race.
-pub fn consume_one_time(conn: &mut DbConn, purpose: TokenPurpose, token_hash: &str) -> StoreResult<Option<i64>> {
+pub fn consume_one_time(
+    conn: &mut DbConn,
+    purpose: TokenPurpose,
+    token_hash: &str,
+) -> StoreResult<Option<i64>> {
     let t = now();
     let user: Option<i64> = diesel::update(
         one_time_tokens::table

@@ -47,18 +47,31 @@ pub fn create_user(conn: &mut DbConn, new: NewUser<'_>) -> StoreResult<User> {
 }
 
 pub fn find_user(conn: &mut DbConn, id: i64) -> StoreResult<User> {
-    users::table.find(id).select(User::as_select()).first(conn).optional()?.ok_or(StoreError::NotFound)
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound)
 }
 
 pub fn find_user_by_email(conn: &mut DbConn, email: &str) -> StoreResult<Option<User>> {
-    Ok(users::table.filter(users::email.eq(email)).select(User::as_select()).first(conn).optional()?)
+    Ok(users::table
+        .filter(users::email.eq(email))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn mark_email_verified(conn: &mut DbConn, id: i64) -> StoreResult<()> {
     let t = now();
-    diesel::update(users::table.find(id).filter(users::email_verified_at.is_null()))
-        .set((users::email_verified_at.eq(t), users::updated_at.eq(t)))
-        .execute(conn)?;
+    diesel::update(
+        users::table
+            .find(id)
+            .filter(users::email_verified_at.is_null()),
+    )
+    .set((users::email_verified_at.eq(t), users::updated_at.eq(t)))
+    .execute(conn)?;
     Ok(())
 }
 
@@ -74,5 +87,8 @@ pub fn set_password_hash(conn: &mut DbConn, id: i64, hash: &str) -> StoreResult<
 
 /// Phone and display names of several users at once, for listing pages.
 pub fn find_users(conn: &mut DbConn, ids: &[i64]) -> StoreResult<Vec<User>> {
-    Ok(users::table.filter(users::id.eq_any(ids)).select(User::as_select()).load(conn)?)
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select(User::as_select())
+        .load(conn)?)
 }

@@ -1,1 +1,340 @@
+//! Test harness: starts the real service on a free port over a fresh database (a SQLite file
+//! in a temp folder, or a new PostgreSQL database from `TEST_DATABASE_URL`) and talks to it
+//! over real HTTP. Every test runs on each backend that is available.
 
+pub mod email;
+pub mod images;
+
+use std::future::Future;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use rand::Rng;
+use reqwest::{Client, Method, Response, StatusCode};
+use serde_json::{json, Value};
+use souk_api::config::{Config, RateLimits};
+use souk_store::DbUrl;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// SQLite always; PostgreSQL when `TEST_DATABASE_URL` is set (CI always sets it).
+pub fn backends() -> Vec<Backend> {
+    let mut v = vec![Backend::Sqlite];
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        v.push(Backend::Postgres);
+    } else {
+        eprintln!("TEST_DATABASE_URL not set: PostgreSQL half of this test skipped");
+    }
+    v
+}
+
+/// Runs `scenario` once per backend, each time on a fresh app and database.
+pub async fn each_backend<F, Fut>(scenario: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for backend in backends() {
+        eprintln!("--- backend {backend:?}");
+        let app = TestApp::spawn(backend).await;
+        scenario(app).await;
+    }
+}
+
+/// A fresh, empty database of the given backend; dropped with the value.
+pub struct TestDb {
+    pub url: String,
+    pg_admin: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    pub fn create(backend: Backend) -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match backend {
+            Backend::Sqlite => {
+                let url = format!("sqlite://{}", dir.path().join("souk.db").display());
+                TestDb {
+                    url,
+                    pg_admin: None,
+                    _dir: dir,
+                }
+            }
+            Backend::Postgres => {
+                let admin = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+                let name = format!("souk_test_{:016x}", rand::thread_rng().gen::<u64>());
+                let mut conn = souk_store::db::establish(&DbUrl::parse(&admin))
+                    .expect("connect to TEST_DATABASE_URL");
+                conn.batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("create test database");
+                let url = replace_db_name(&admin, &name);
+                TestDb {
+                    url,
+                    pg_admin: Some((admin, name)),
+                    _dir: dir,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.pg_admin.take() {
+            if let Ok(mut conn) = souk_store::db::establish(&DbUrl::parse(&admin)) {
+                let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+fn replace_db_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let root = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+pub struct TestApp {
+    pub backend: Backend,
+    pub base: String,
+    pub client: Client,
+    pub data_dir: PathBuf,
+    pub running: souk_api::Running,
+    pub db: TestDb,
+    _data: tempfile::TempDir,
+}
+
+pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
+    Config {
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        database_url: db_url.to_string(),
+        redis_url: None,
+        data_dir: data_dir.to_path_buf(),
+        photos_dir: data_dir.join("photos"),
+        public_url: "http://souk.test".into(),
+        jwt_secret: Some("test-secret-test-secret-test-secret".into()),
+        access_ttl_secs: 900,
+        refresh_ttl_days: 30,
+        listing_ttl_days: 60,
+        smtp_url: None,
+        mail_from: "souk <no-reply@souk.test>".into(),
+        embedded_worker: true,
+        db_pool_size: 4,
+        limits: RateLimits {
+            login_per_minute: 10,
+            register_per_hour: 50,
+            post_per_hour: 30,
+            reset_per_hour: 5,
+        },
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let db = tokio::task::spawn_blocking(move || TestDb::create(backend))
+            .await
+            .expect("create db");
+        let data = tempfile::tempdir().expect("temp dir");
+        let mut config = test_config(&db.url, data.path());
+        tweak(&mut config);
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let (running, server) = souk_api::start(config, listener).await.expect("app starts");
+        tokio::spawn(server);
+        TestApp {
+            backend,
+            base: format!("http://{}", running.addr),
+            client: Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("client"),
+            data_dir: data.path().to_path_buf(),
+            running,
+            db,
+            _data: data,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Sends a JSON request, with a bearer token when given.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.call(Method::GET, path, None, None).await
+    }
+
+    /// Registers `email` with a standard password and returns the account JSON.
+    pub async fn register(&self, email: &str, phone: Option<&str>) -> Value {
+        let res = self
+            .call(
+                Method::POST,
+                "/v1/auth/register",
+                None,
+                Some(json!({"email": email, "password": PASSWORD, "display_name": "Test User", "phone": phone})),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "register {email}");
+        res.json().await.expect("json")
+    }
+
+    /// Logs in and returns the token pair.
+    pub async fn login(&self, email: &str) -> Value {
+        let res = self
+            .call(
+                Method::POST,
+                "/v1/auth/login",
+                None,
+                Some(json!({"email": email, "password": PASSWORD})),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "login {email}");
+        res.json().await.expect("json")
+    }
+
+    /// Registers and logs in; returns the access token.
+    pub async fn user(&self, email: &str) -> String {
+        self.register(email, Some("0551 23 45 67")).await;
+        self.login(email).await["access_token"]
+            .as_str()
+            .expect("token")
+            .to_string()
+    }
+
+    pub async fn create_listing(&self, token: &str, body: Value) -> Value {
+        let res = self
+            .call(Method::POST, "/v1/listings", Some(token), Some(body))
+            .await;
+        let status = res.status();
+        let json: Value = res.json().await.expect("json");
+        assert_eq!(status, StatusCode::CREATED, "create listing: {json}");
+        json
+    }
+
+    /// The .eml files the app has written so far, decoded to text.
+    pub fn outbox(&self) -> Vec<email::Eml> {
+        email::read_outbox(&self.data_dir.join("outbox"))
+    }
+
+    /// Waits until an email to `to` whose text contains `needle` shows up in the outbox.
+    pub async fn wait_for_email(&self, to: &str, needle: &str) -> email::Eml {
+        for _ in 0..100 {
+            if let Some(m) = self
+                .outbox()
+                .into_iter()
+                .find(|m| m.to.contains(to) && m.text.contains(needle))
+            {
+                return m;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "no email to {to} containing {needle:?}; outbox: {:?}",
+            self.outbox().iter().map(|m| &m.subject).collect::<Vec<_>>()
+        );
+    }
+
+    /// A raw store connection to the app's database, for assertions the API cannot make.
+    pub fn store(&self) -> souk_store::DbConn {
+        souk_store::db::establish(&DbUrl::parse(&self.db.url)).expect("store connection")
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A valid car ad in Algiers; override fields with `patch`.
+pub fn car_ad(patch: Value) -> Value {
+    let mut base = json!({
+        "title": "Peugeot 208 2019 diesel très propre",
+        "description": "Première main, carnet d'entretien, jamais accidentée. سيارة نظيفة جدا",
+        "category": "cars",
+        "attributes": {"brand": "peugeot", "model": "208", "year": 2019, "mileage_km": 85000, "fuel": "diesel", "gearbox": "manual"},
+        "price": 2450000,
+        "negotiable": true,
+        "wilaya": 16,
+        "commune": 1601,
+        "show_phone": false
+    });
+    if let (Some(b), Some(p)) = (base.as_object_mut(), patch.as_object()) {
+        for (k, v) in p {
+            b.insert(k.clone(), v.clone());
+        }
+    }
+    base
+}
+
+/// Asserts an error response: its status, the problem+json content type, and its `type`.
+pub async fn assert_problem(res: Response, status: u16, kind: &str) -> Value {
+    let got = res.status().as_u16();
+    let ctype = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    assert_eq!(got, status, "status; body {body}");
+    assert!(
+        ctype.starts_with("application/problem+json"),
+        "content type {ctype:?}; body {body}"
+    );
+    assert_eq!(
+        body["type"],
+        format!("/problems/{kind}"),
+        "problem type; body {body}"
+    );
+    assert_eq!(body["status"], status);
+    assert!(
+        body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
+    body
+}
+
+/// The `field` names in a problem's `errors`.
+pub fn problem_fields(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["field"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -26,5 +26,8 @@ pub fn enqueue_email(conn: &mut DbConn, email: Email) -> StoreResult<i64> {
 
 /// Escapes text for the HTML part.
 pub fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

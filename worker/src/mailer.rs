@@ -31,13 +31,22 @@ pub enum MailError {
 
 #[derive(Clone)]
 pub enum Mailer {
-    Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox },
-    Folder { dir: PathBuf, from: Mailbox },
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        from: Mailbox,
+    },
+    Folder {
+        dir: PathBuf,
+        from: Mailbox,
+    },
 }
 
 impl Mailer {
     pub fn from_config(cfg: &MailConfig) -> Result<Mailer, MailError> {
-        let from: Mailbox = cfg.from.parse().map_err(|e| MailError::Address(format!("{}: {e}", cfg.from)))?;
+        let from: Mailbox = cfg
+            .from
+            .parse()
+            .map_err(|e| MailError::Address(format!("{}: {e}", cfg.from)))?;
         match &cfg.smtp_url {
             Some(url) => {
                 let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
@@ -45,7 +54,10 @@ impl Mailer {
                     .build();
                 Ok(Mailer::Smtp { transport, from })
             }
-            None => Ok(Mailer::Folder { dir: cfg.outbox_dir.clone(), from }),
+            None => Ok(Mailer::Folder {
+                dir: cfg.outbox_dir.clone(),
+                from,
+            }),
         }
     }
 
@@ -55,7 +67,10 @@ impl Mailer {
         let from = match self {
             Mailer::Smtp { from, .. } | Mailer::Folder { from, .. } => from.clone(),
         };
-        let to: Mailbox = email.to.parse().map_err(|e| MailError::Address(format!("{}: {e}", email.to)))?;
+        let to: Mailbox = email
+            .to
+            .parse()
+            .map_err(|e| MailError::Address(format!("{}: {e}", email.to)))?;
         let message = Message::builder()
             .from(from)
             .to(to)
@@ -63,18 +78,35 @@ impl Mailer {
             .message_id(Some(message_id.to_string()))
             .multipart(
                 MultiPart::alternative()
-                    .singlepart(SinglePart::builder().header(header::ContentType::TEXT_PLAIN).body(email.text.clone()))
-                    .singlepart(SinglePart::builder().header(header::ContentType::TEXT_HTML).body(email.html.clone())),
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(header::ContentType::TEXT_PLAIN)
+                            .body(email.text.clone()),
+                    )
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(header::ContentType::TEXT_HTML)
+                            .body(email.html.clone()),
+                    ),
             )
             .map_err(|e| MailError::Build(e.to_string()))?;
         match self {
             Mailer::Smtp { transport, .. } => {
-                transport.send(message).await.map_err(|e| MailError::Smtp(e.to_string()))?;
+                transport
+                    .send(message)
+                    .await
+                    .map_err(|e| MailError::Smtp(e.to_string()))?;
             }
             Mailer::Folder { dir, .. } => {
                 tokio::fs::create_dir_all(dir).await?;
-                let safe: String = message_id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
-                let name = format!("{}-{safe}.eml", chrono::Utc::now().format("%Y%m%dT%H%M%S%.6f"));
+                let safe: String = message_id
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .collect();
+                let name = format!(
+                    "{}-{safe}.eml",
+                    chrono::Utc::now().format("%Y%m%dT%H%M%S%.6f")
+                );
                 tokio::fs::write(dir.join(name), message.formatted()).await?;
             }
         }

@@ -65,16 +65,29 @@ pub fn backoff(attempts: i32) -> chrono::Duration {
 async fn handle(job: &Job, mailer: &Mailer, cfg: &RunnerConfig) -> Result<(), String> {
     match job.kind.as_str() {
         SEND_EMAIL => {
-            let payload: EmailJob = serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
-            let message_id = format!("<job-{}.{}@{}>", job.id, job.created_at.and_utc().timestamp(), cfg.message_id_host);
-            mailer.send(&payload.email, &message_id).await.map_err(|e| e.to_string())
+            let payload: EmailJob =
+                serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
+            let message_id = format!(
+                "<job-{}.{}@{}>",
+                job.id,
+                job.created_at.and_utc().timestamp(),
+                cfg.message_id_host
+            );
+            mailer
+                .send(&payload.email, &message_id)
+                .await
+                .map_err(|e| e.to_string())
         }
         other => Err(format!("unknown job kind {other}")),
     }
 }
 
 /// Runs every job that is due now, one after another; returns how many ran.
-pub async fn run_due_jobs(pool: &Pool, mailer: &Mailer, cfg: &RunnerConfig) -> Result<usize, RunnerError> {
+pub async fn run_due_jobs(
+    pool: &Pool,
+    mailer: &Mailer,
+    cfg: &RunnerConfig,
+) -> Result<usize, RunnerError> {
     let mut ran = 0;
     loop {
         let lease = cfg.lease;
@@ -105,7 +118,10 @@ pub async fn run_until_shutdown(
     wake: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    tracing::info!(poll_ms = cfg.poll_interval.as_millis() as u64, "job runner started");
+    tracing::info!(
+        poll_ms = cfg.poll_interval.as_millis() as u64,
+        "job runner started"
+    );
     while !*shutdown.borrow() {
         if let Err(e) = run_due_jobs(&pool, &mailer, &cfg).await {
             tracing::error!(error = %e, "job runner pass failed");

@@ -25,16 +25,27 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
-    let header = req.headers().get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).ok_or(ApiError::Unauthorized {
-        code: "missing_token",
-        detail: "send an access token as `Authorization: Bearer <token>`",
-    })?;
+    let header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .ok_or(ApiError::Unauthorized {
+            code: "missing_token",
+            detail: "send an access token as `Authorization: Bearer <token>`",
+        })?;
     let token = header
         .strip_prefix("Bearer ")
         .or_else(|| header.strip_prefix("bearer "))
-        .ok_or(ApiError::Unauthorized { code: "missing_token", detail: "the Authorization scheme must be Bearer" })?;
-    state.jwt.verify_access(token.trim()).map(|id| AuthUser { id }).ok_or(ApiError::Unauthorized {
-        code: "invalid_token",
-        detail: "the access token is invalid or expired; refresh it",
-    })
+        .ok_or(ApiError::Unauthorized {
+            code: "missing_token",
+            detail: "the Authorization scheme must be Bearer",
+        })?;
+    state
+        .jwt
+        .verify_access(token.trim())
+        .map(|id| AuthUser { id })
+        .ok_or(ApiError::Unauthorized {
+            code: "invalid_token",
+            detail: "the access token is invalid or expired; refresh it",
+        })
 }

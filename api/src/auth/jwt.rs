@@ -35,7 +35,11 @@ impl JwtKeys {
 
     /// `SOUK_JWT_SECRET` when set; otherwise a random secret kept in the data folder, so
     /// sessions survive restarts without anyone having to invent a secret.
-    pub fn load(configured: Option<&str>, data_dir: &Path, access_ttl_secs: i64) -> std::io::Result<Self> {
+    pub fn load(
+        configured: Option<&str>,
+        data_dir: &Path,
+        access_ttl_secs: i64,
+    ) -> std::io::Result<Self> {
         let secret = match configured {
             Some(s) => s.to_string(),
             None => {
@@ -63,7 +67,8 @@ impl JwtKeys {
             iat: now,
             exp: now + self.access_ttl_secs,
         };
-        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| ApiError::Internal(format!("jwt: {e}")))
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| ApiError::Internal(format!("jwt: {e}")))
     }
 
     /// The user id of a valid, unexpired access token.
@@ -71,7 +76,9 @@ impl JwtKeys {
         let mut v = Validation::new(Algorithm::HS256);
         v.set_audience(&[ACCESS_AUDIENCE]);
         v.leeway = 5;
-        decode::<AccessClaims>(token, &self.decoding, &v).ok().and_then(|d| d.claims.sub.parse().ok())
+        decode::<AccessClaims>(token, &self.decoding, &v)
+            .ok()
+            .and_then(|d| d.claims.sub.parse().ok())
     }
 }
 

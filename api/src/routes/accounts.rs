@@ -105,11 +105,18 @@ const VERIFY_TTL_HOURS: i64 = 48;
 const RESET_TTL_MINUTES: i64 = 60;
 
 fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// Issues a fresh token pair, starting a new refresh family when `family` is None.
-fn issue_tokens(state: &AppState, conn: &mut DbConn, user_id: i64, family: Option<&str>) -> ApiResult<TokenPair> {
+fn issue_tokens(
+    state: &AppState,
+    conn: &mut DbConn,
+    user_id: i64,
+    family: Option<&str>,
+) -> ApiResult<TokenPair> {
     let refresh_token = random_token();
     let family = family.map(str::to_string).unwrap_or_else(|| random_hex(16));
     let expires = now() + Duration::days(state.config.refresh_ttl_days);
@@ -131,7 +138,12 @@ fn queue_verification(state: &AppState, conn: &mut DbConn, user: &User) -> ApiRe
         &token_hash(&token),
         now() + Duration::hours(VERIFY_TTL_HOURS),
     )?;
-    let email = emails::verify_email(&state.config.public_url, &user.email, &user.display_name, &token);
+    let email = emails::verify_email(
+        &state.config.public_url,
+        &user.email,
+        &user.display_name,
+        &token,
+    );
     souk_worker::email::enqueue_email(conn, email)?;
     Ok(())
 }
@@ -141,18 +153,38 @@ fn queue_verification(state: &AppState, conn: &mut DbConn, user: &User) -> ApiRe
     responses((status = 201, body = Me), (status = 409, description = "email taken", body = crate::error::Problem),
               (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
 #[post("/v1/auth/register")]
-pub async fn register(state: web::Data<AppState>, req: HttpRequest, body: Json<RegisterRequest>) -> ApiResult<HttpResponse> {
+pub async fn register(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<RegisterRequest>,
+) -> ApiResult<HttpResponse> {
     let limits = &state.config.limits;
-    state.limiter.hit(&format!("register:{}", client_ip(&req)), limits.register_per_hour, std::time::Duration::from_secs(3600))?;
+    state.limiter.hit(
+        &format!("register:{}", client_ip(&req)),
+        limits.register_per_hour,
+        std::time::Duration::from_secs(3600),
+    )?;
     let body = body.into_inner();
-    let reg = validate_registration(&body.email, &body.password, &body.display_name, body.phone.as_deref())?;
-    let hash = web::block(move || hash_password(&body.password)).await.map_err(|e| ApiError::Internal(e.to_string()))??;
+    let reg = validate_registration(
+        &body.email,
+        &body.password,
+        &body.display_name,
+        body.phone.as_deref(),
+    )?;
+    let hash = web::block(move || hash_password(&body.password))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
     let st = state.clone();
     let user = state
         .tx(move |conn| {
             let user = users::create_user(
                 conn,
-                NewUser { email: &reg.email, password_hash: &hash, display_name: &reg.display_name, phone: reg.phone.as_deref() },
+                NewUser {
+                    email: &reg.email,
+                    password_hash: &hash,
+                    display_name: &reg.display_name,
+                    phone: reg.phone.as_deref(),
+                },
             )?;
             queue_verification(&st, conn, &user)?;
             Ok(user)
@@ -166,26 +198,48 @@ pub async fn register(state: web::Data<AppState>, req: HttpRequest, body: Json<R
 #[utoipa::path(tag = "accounts", request_body = LoginRequest,
     responses((status = 200, body = TokenPair), (status = 401, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
 #[post("/v1/auth/login")]
-pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<LoginRequest>) -> ApiResult<web::Json<TokenPair>> {
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<LoginRequest>,
+) -> ApiResult<web::Json<TokenPair>> {
     let body = body.into_inner();
     let email = normalize_email(&body.email).unwrap_or_default();
     // Per address and per client, so one attacker can neither guess one password nor many.
     let minute = std::time::Duration::from_secs(60);
     let per_min = state.config.limits.login_per_minute;
-    state.limiter.hit(&format!("login:{email}"), per_min, minute)?;
-    state.limiter.hit(&format!("login-ip:{}", client_ip(&req)), per_min * 5, minute)?;
+    state
+        .limiter
+        .hit(&format!("login:{email}"), per_min, minute)?;
+    state.limiter.hit(
+        &format!("login-ip:{}", client_ip(&req)),
+        per_min * 5,
+        minute,
+    )?;
     let lookup = email.clone();
-    let user = state.db(move |c| Ok(users::find_user_by_email(c, &lookup)?)).await?;
-    let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| dummy_hash().to_string());
-    let ok = web::block(move || verify_password(&body.password, &hash)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let user = state
+        .db(move |c| Ok(users::find_user_by_email(c, &lookup)?))
+        .await?;
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| dummy_hash().to_string());
+    let ok = web::block(move || verify_password(&body.password, &hash))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     let user = match user {
         Some(u) if ok => u,
         _ => {
-            return Err(ApiError::Unauthorized { code: "invalid_credentials", detail: "wrong email or password" });
+            return Err(ApiError::Unauthorized {
+                code: "invalid_credentials",
+                detail: "wrong email or password",
+            });
         }
     };
     let st = state.clone();
-    let pair = state.tx(move |conn| issue_tokens(&st, conn, user.id, None)).await?;
+    let pair = state
+        .tx(move |conn| issue_tokens(&st, conn, user.id, None))
+        .await?;
     Ok(web::Json(pair))
 }
 
@@ -193,7 +247,10 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<Logi
 #[utoipa::path(tag = "accounts", request_body = RefreshRequest,
     responses((status = 200, body = TokenPair), (status = 401, body = crate::error::Problem)))]
 #[post("/v1/auth/refresh")]
-pub async fn refresh(state: web::Data<AppState>, body: Json<RefreshRequest>) -> ApiResult<web::Json<TokenPair>> {
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: Json<RefreshRequest>,
+) -> ApiResult<web::Json<TokenPair>> {
     let hash = token_hash(body.refresh_token.trim());
     let st = state.clone();
     // The replay check commits even though the request fails, so it runs in its own step.
@@ -221,7 +278,10 @@ pub async fn refresh(state: web::Data<AppState>, body: Json<RefreshRequest>) -> 
 /// Sign out: the refresh token and every token rotated from it stop working.
 #[utoipa::path(tag = "accounts", request_body = RefreshRequest, responses((status = 204)))]
 #[post("/v1/auth/logout")]
-pub async fn logout(state: web::Data<AppState>, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
+pub async fn logout(
+    state: web::Data<AppState>,
+    body: Json<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
     let hash = token_hash(body.refresh_token.trim());
     state
         .tx(move |conn| {
@@ -237,10 +297,15 @@ pub async fn logout(state: web::Data<AppState>, body: Json<RefreshRequest>) -> A
 async fn consume_verification(state: &AppState, token: &str) -> ApiResult<HttpResponse> {
     let hash = token_hash(token.trim());
     state
-        .tx(move |conn| match tokens::consume_one_time(conn, TokenPurpose::VerifyEmail, &hash)? {
-            Some(user) => Ok(users::mark_email_verified(conn, user)?),
-            None => Err(ApiError::bad_request("invalid_token", "this link is invalid, expired or already used")),
-        })
+        .tx(
+            move |conn| match tokens::consume_one_time(conn, TokenPurpose::VerifyEmail, &hash)? {
+                Some(user) => Ok(users::mark_email_verified(conn, user)?),
+                None => Err(ApiError::bad_request(
+                    "invalid_token",
+                    "this link is invalid, expired or already used",
+                )),
+            },
+        )
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -249,7 +314,10 @@ async fn consume_verification(state: &AppState, token: &str) -> ApiResult<HttpRe
 #[utoipa::path(tag = "accounts", request_body = TokenBody,
     responses((status = 204), (status = 400, body = crate::error::Problem)))]
 #[post("/v1/auth/verify-email")]
-pub async fn verify_email(state: web::Data<AppState>, body: Json<TokenBody>) -> ApiResult<HttpResponse> {
+pub async fn verify_email(
+    state: web::Data<AppState>,
+    body: Json<TokenBody>,
+) -> ApiResult<HttpResponse> {
     consume_verification(&state, &body.token).await
 }
 
@@ -257,7 +325,10 @@ pub async fn verify_email(state: web::Data<AppState>, body: Json<TokenBody>) -> 
 #[utoipa::path(tag = "accounts", params(TokenBody),
     responses((status = 204), (status = 400, body = crate::error::Problem)))]
 #[get("/v1/auth/verify-email")]
-pub async fn verify_email_link(state: web::Data<AppState>, q: web::Query<TokenBody>) -> ApiResult<HttpResponse> {
+pub async fn verify_email_link(
+    state: web::Data<AppState>,
+    q: web::Query<TokenBody>,
+) -> ApiResult<HttpResponse> {
     consume_verification(&state, &q.token).await
 }
 
@@ -265,14 +336,24 @@ pub async fn verify_email_link(state: web::Data<AppState>, q: web::Query<TokenBo
 #[utoipa::path(tag = "accounts", security(("bearer" = [])),
     responses((status = 202), (status = 409, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
 #[post("/v1/auth/verify-email/resend")]
-pub async fn resend_verification(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
-    state.limiter.hit(&format!("verify:{}", user.id), state.config.limits.reset_per_hour, std::time::Duration::from_secs(3600))?;
+pub async fn resend_verification(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> ApiResult<HttpResponse> {
+    state.limiter.hit(
+        &format!("verify:{}", user.id),
+        state.config.limits.reset_per_hour,
+        std::time::Duration::from_secs(3600),
+    )?;
     let st = state.clone();
     state
         .tx(move |conn| {
             let u = users::find_user(conn, user.id)?;
             if u.email_verified_at.is_some() {
-                return Err(ApiError::Conflict { code: "already_verified", detail: "this email is already confirmed".into() });
+                return Err(ApiError::Conflict {
+                    code: "already_verified",
+                    detail: "this email is already confirmed".into(),
+                });
             }
             queue_verification(&st, conn, &u)
         })
@@ -285,15 +366,25 @@ pub async fn resend_verification(state: web::Data<AppState>, user: AuthUser) -> 
 #[utoipa::path(tag = "accounts", request_body = ResetRequest,
     responses((status = 202), (status = 429, body = crate::error::Problem)))]
 #[post("/v1/auth/password-reset")]
-pub async fn request_reset(state: web::Data<AppState>, req: HttpRequest, body: Json<ResetRequest>) -> ApiResult<HttpResponse> {
+pub async fn request_reset(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<ResetRequest>,
+) -> ApiResult<HttpResponse> {
     let hour = std::time::Duration::from_secs(3600);
     let per_hour = state.config.limits.reset_per_hour;
-    state.limiter.hit(&format!("reset-ip:{}", client_ip(&req)), per_hour * 4, hour)?;
+    state
+        .limiter
+        .hit(&format!("reset-ip:{}", client_ip(&req)), per_hour * 4, hour)?;
     let Some(email) = normalize_email(&body.email) else {
         return Ok(HttpResponse::Accepted().finish());
     };
     // Over the limit for an address: say nothing, so the limit reveals nothing either.
-    if state.limiter.hit(&format!("reset:{email}"), per_hour, hour).is_err() {
+    if state
+        .limiter
+        .hit(&format!("reset:{email}"), per_hour, hour)
+        .is_err()
+    {
         return Ok(HttpResponse::Accepted().finish());
     }
     state
@@ -301,8 +392,17 @@ pub async fn request_reset(state: web::Data<AppState>, req: HttpRequest, body: J
             if let Some(u) = users::find_user_by_email(conn, &email)? {
                 let token = random_token();
                 let expires = now() + Duration::minutes(RESET_TTL_MINUTES);
-                tokens::insert_one_time(conn, u.id, TokenPurpose::ResetPassword, &token_hash(&token), expires)?;
-                souk_worker::email::enqueue_email(conn, emails::reset_password(&u.email, &u.display_name, &token))?;
+                tokens::insert_one_time(
+                    conn,
+                    u.id,
+                    TokenPurpose::ResetPassword,
+                    &token_hash(&token),
+                    expires,
+                )?;
+                souk_worker::email::enqueue_email(
+                    conn,
+                    emails::reset_password(&u.email, &u.display_name, &token),
+                )?;
             }
             Ok(())
         })
@@ -315,18 +415,28 @@ pub async fn request_reset(state: web::Data<AppState>, req: HttpRequest, body: J
 #[utoipa::path(tag = "accounts", request_body = ResetConfirm,
     responses((status = 204), (status = 400, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 #[post("/v1/auth/password-reset/confirm")]
-pub async fn confirm_reset(state: web::Data<AppState>, body: Json<ResetConfirm>) -> ApiResult<HttpResponse> {
+pub async fn confirm_reset(
+    state: web::Data<AppState>,
+    body: Json<ResetConfirm>,
+) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let mut errors = ValidationErrors::default();
     check_password(&mut errors, "new_password", &body.new_password);
     errors.into_result(())?;
     let new_password = body.new_password;
-    let hash = web::block(move || hash_password(&new_password)).await.map_err(|e| ApiError::Internal(e.to_string()))??;
+    let hash = web::block(move || hash_password(&new_password))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
     let token = token_hash(body.token.trim());
     state
         .tx(move |conn| {
             let user = tokens::consume_one_time(conn, TokenPurpose::ResetPassword, &token)?
-                .ok_or_else(|| ApiError::bad_request("invalid_token", "this code is invalid, expired or already used"))?;
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_token",
+                        "this code is invalid, expired or already used",
+                    )
+                })?;
             users::set_password_hash(conn, user, &hash)?;
             // A reset proves control of the mailbox, which also verifies it.
             users::mark_email_verified(conn, user)?;
@@ -346,7 +456,10 @@ pub async fn me(state: web::Data<AppState>, user: AuthUser) -> ApiResult<web::Js
         .db(move |c| {
             users::find_user(c, user.id).map_err(|e| match e {
                 // A token outliving its account (deleted since) is no longer a session.
-                StoreError::NotFound => ApiError::Unauthorized { code: "invalid_token", detail: "this account no longer exists" },
+                StoreError::NotFound => ApiError::Unauthorized {
+                    code: "invalid_token",
+                    detail: "this account no longer exists",
+                },
                 other => other.into(),
             })
         })

@@ -25,7 +25,11 @@ pub struct LatLon {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewListing {
-    #[schema(example = "Peugeot 208 2019 diesel très propre", min_length = 5, max_length = 120)]
+    #[schema(
+        example = "Peugeot 208 2019 diesel très propre",
+        min_length = 5,
+        max_length = 120
+    )]
     pub title: String,
     #[schema(min_length = 10, max_length = 5000)]
     pub description: String,
@@ -126,7 +130,9 @@ impl From<ListingUpdate> for ListingPatch {
 pub fn owned_listing(conn: &mut DbConn, id: i64, user: AuthUser) -> ApiResult<Listing> {
     let l = listings::get_visible_listing(conn, id)?;
     if l.user_id != user.id {
-        return Err(ApiError::Forbidden("only the seller can change this listing"));
+        return Err(ApiError::Forbidden(
+            "only the seller can change this listing",
+        ));
     }
     Ok(l)
 }
@@ -146,8 +152,16 @@ fn expiry(state: &AppState) -> chrono::NaiveDateTime {
     responses((status = 201, body = ListingView), (status = 401, body = crate::error::Problem),
               (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
 #[post("/v1/listings")]
-pub async fn create_listing(state: web::Data<AppState>, user: AuthUser, body: Json<NewListing>) -> ApiResult<HttpResponse> {
-    state.limiter.hit(&format!("post:{}", user.id), state.config.limits.post_per_hour, std::time::Duration::from_secs(3600))?;
+pub async fn create_listing(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: Json<NewListing>,
+) -> ApiResult<HttpResponse> {
+    state.limiter.hit(
+        &format!("post:{}", user.id),
+        state.config.limits.post_per_hour,
+        std::time::Duration::from_secs(3600),
+    )?;
     let valid = ListingDraft::from(body.into_inner()).validate(catalog(), geography())?;
     let expires = expiry(&state);
     let view = state
@@ -156,7 +170,9 @@ pub async fn create_listing(state: web::Data<AppState>, user: AuthUser, body: Js
             load_view(conn, l)
         })
         .await?;
-    Ok(HttpResponse::Created().insert_header(("Location", format!("/v1/listings/{}", view.id))).json(view))
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/v1/listings/{}", view.id)))
+        .json(view))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -169,13 +185,18 @@ pub struct ListingId {
 #[utoipa::path(tag = "listings", params(ListingId),
     responses((status = 200, body = ListingView), (status = 404, body = crate::error::Problem)))]
 #[get("/v1/listings/{id}")]
-pub async fn get_listing(state: web::Data<AppState>, path: web::Path<ListingId>, viewer: Option<AuthUser>) -> ApiResult<web::Json<ListingView>> {
+pub async fn get_listing(
+    state: web::Data<AppState>,
+    path: web::Path<ListingId>,
+    viewer: Option<AuthUser>,
+) -> ApiResult<web::Json<ListingView>> {
     let id = path.id;
     let view = state
         .db(move |conn| {
-            let l = listings::get_visible_listing(conn, id)?;
+            let mut l = listings::get_visible_listing(conn, id)?;
             if viewer.is_none_or(|v| v.id != l.user_id) {
                 listings::increment_views(conn, id, 1)?;
+                l.views += 1;
             }
             load_view(conn, l)
         })
@@ -201,9 +222,14 @@ pub async fn update_listing(
         .tx(move |conn| {
             let current = owned_listing(conn, id, user)?;
             if current.status()? == ListingStatus::Sold {
-                return Err(ApiError::Conflict { code: "listing_sold", detail: "a sold listing cannot be edited".into() });
+                return Err(ApiError::Conflict {
+                    code: "listing_sold",
+                    detail: "a sold listing cannot be edited".into(),
+                });
             }
-            let valid = patch.apply(current.to_draft()?).validate(catalog(), geography())?;
+            let valid = patch
+                .apply(current.to_draft()?)
+                .validate(catalog(), geography())?;
             let l = listings::update_listing(conn, id, &valid)?;
             load_view(conn, l)
         })
@@ -215,7 +241,11 @@ pub async fn update_listing(
 #[utoipa::path(tag = "listings", params(ListingId), security(("bearer" = [])),
     responses((status = 204), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 #[delete("/v1/listings/{id}")]
-pub async fn delete_listing(state: web::Data<AppState>, user: AuthUser, path: web::Path<ListingId>) -> ApiResult<HttpResponse> {
+pub async fn delete_listing(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<ListingId>,
+) -> ApiResult<HttpResponse> {
     let id = path.id;
     let removed = state
         .tx(move |conn| {
@@ -233,13 +263,20 @@ pub async fn delete_listing(state: web::Data<AppState>, user: AuthUser, path: we
     responses((status = 200, body = ListingView), (status = 403, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
 #[post("/v1/listings/{id}/sold")]
-pub async fn mark_sold(state: web::Data<AppState>, user: AuthUser, path: web::Path<ListingId>) -> ApiResult<web::Json<ListingView>> {
+pub async fn mark_sold(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<ListingId>,
+) -> ApiResult<web::Json<ListingView>> {
     let id = path.id;
     let view = state
         .tx(move |conn| {
             let l = owned_listing(conn, id, user)?;
             if l.status()? != ListingStatus::Active {
-                return Err(ApiError::Conflict { code: "not_active", detail: format!("the listing is {}", l.status) });
+                return Err(ApiError::Conflict {
+                    code: "not_active",
+                    detail: format!("the listing is {}", l.status),
+                });
             }
             let l = listings::set_status(conn, id, ListingStatus::Sold)?;
             load_view(conn, l)
@@ -253,14 +290,21 @@ pub async fn mark_sold(state: web::Data<AppState>, user: AuthUser, path: web::Pa
     responses((status = 200, body = ListingView), (status = 403, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
 #[post("/v1/listings/{id}/renew")]
-pub async fn renew_listing(state: web::Data<AppState>, user: AuthUser, path: web::Path<ListingId>) -> ApiResult<web::Json<ListingView>> {
+pub async fn renew_listing(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<ListingId>,
+) -> ApiResult<web::Json<ListingView>> {
     let id = path.id;
     let expires = expiry(&state);
     let view = state
         .tx(move |conn| {
             let l = owned_listing(conn, id, user)?;
             if !matches!(l.status()?, ListingStatus::Active | ListingStatus::Expired) {
-                return Err(ApiError::Conflict { code: "not_renewable", detail: format!("a {} listing cannot be renewed", l.status) });
+                return Err(ApiError::Conflict {
+                    code: "not_renewable",
+                    detail: format!("a {} listing cannot be renewed", l.status),
+                });
             }
             let l = listings::renew(conn, id, expires)?;
             load_view(conn, l)
@@ -290,10 +334,18 @@ fn paging(page: Option<i64>, per_page: Option<i64>) -> ApiResult<(i64, i64)> {
     let page = page.unwrap_or(1);
     let per_page = per_page.unwrap_or(20);
     if !(1..=PAGE_MAX).contains(&page) {
-        return Err(ApiError::field("page", "out_of_range", format!("between 1 and {PAGE_MAX}")));
+        return Err(ApiError::field(
+            "page",
+            "out_of_range",
+            format!("between 1 and {PAGE_MAX}"),
+        ));
     }
     if !(1..=PER_PAGE_MAX).contains(&per_page) {
-        return Err(ApiError::field("per_page", "out_of_range", format!("between 1 and {PER_PAGE_MAX}")));
+        return Err(ApiError::field(
+            "per_page",
+            "out_of_range",
+            format!("between 1 and {PER_PAGE_MAX}"),
+        ));
     }
     Ok((page, per_page))
 }
@@ -302,7 +354,10 @@ fn paging(page: Option<i64>, per_page: Option<i64>) -> ApiResult<(i64, i64)> {
 #[utoipa::path(tag = "listings", params(BrowseQuery),
     responses((status = 200, body = ListingPage), (status = 422, body = crate::error::Problem)))]
 #[get("/v1/listings")]
-pub async fn browse(state: web::Data<AppState>, q: web::Query<BrowseQuery>) -> ApiResult<web::Json<ListingPage>> {
+pub async fn browse(
+    state: web::Data<AppState>,
+    q: web::Query<BrowseQuery>,
+) -> ApiResult<web::Json<ListingPage>> {
     let q = q.into_inner();
     let (page, per_page) = paging(q.page, q.per_page)?;
     let categories = match &q.category {
@@ -310,23 +365,41 @@ pub async fn browse(state: web::Data<AppState>, q: web::Query<BrowseQuery>) -> A
         Some(slug) => {
             let leaves = catalog().leaves_under(slug);
             if leaves.is_empty() {
-                return Err(ApiError::field("category", "unknown_category", "no category has this slug"));
+                return Err(ApiError::field(
+                    "category",
+                    "unknown_category",
+                    "no category has this slug",
+                ));
             }
             Some(leaves.into_iter().map(String::from).collect())
         }
     };
     if let Some(w) = q.wilaya {
         if geography().wilaya(w).is_none() {
-            return Err(ApiError::field("wilaya", "unknown_wilaya", "no wilaya has this code"));
+            return Err(ApiError::field(
+                "wilaya",
+                "unknown_wilaya",
+                "no wilaya has this code",
+            ));
         }
     }
-    let filter = BrowseFilter { categories, wilaya: q.wilaya, page, per_page };
+    let filter = BrowseFilter {
+        categories,
+        wilaya: q.wilaya,
+        page,
+        per_page,
+    };
     let result = state
         .db(move |conn| {
             let (items, total) = listings::browse(conn, &filter)?;
             let ids: Vec<i64> = items.iter().map(|l| l.id).collect();
             let photos = photos::photos_of(conn, &ids)?;
-            Ok(ListingPage { items: summaries(items, &photos), page, per_page, total })
+            Ok(ListingPage {
+                items: summaries(items, &photos),
+                page,
+                per_page,
+                total,
+            })
         })
         .await?;
     Ok(web::Json(result))
@@ -343,14 +416,23 @@ pub struct PageQuery {
 #[utoipa::path(tag = "listings", params(PageQuery), security(("bearer" = [])),
     responses((status = 200, body = ListingPage), (status = 401, body = crate::error::Problem)))]
 #[get("/v1/me/listings")]
-pub async fn my_listings(state: web::Data<AppState>, user: AuthUser, q: web::Query<PageQuery>) -> ApiResult<web::Json<ListingPage>> {
+pub async fn my_listings(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<PageQuery>,
+) -> ApiResult<web::Json<ListingPage>> {
     let (page, per_page) = paging(q.page, q.per_page)?;
     let result = state
         .db(move |conn| {
             let (items, total) = listings::list_for_user(conn, user.id, page, per_page)?;
             let ids: Vec<i64> = items.iter().map(|l| l.id).collect();
             let photos = photos::photos_of(conn, &ids)?;
-            Ok(ListingPage { items: summaries(items, &photos), page, per_page, total })
+            Ok(ListingPage {
+                items: summaries(items, &photos),
+                page,
+                per_page,
+                total,
+            })
         })
         .await?;
     Ok(web::Json(result))

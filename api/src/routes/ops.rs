@@ -25,7 +25,10 @@ pub async fn healthz() -> web::Json<Health> {
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<web::Json<Health>> {
     use diesel::connection::SimpleConnection;
     state
-        .db(|c| c.batch_execute("SELECT 1").map_err(|e| ApiError::Unavailable(format!("database: {e}"))))
+        .db(|c| {
+            c.batch_execute("SELECT 1")
+                .map_err(|e| ApiError::Unavailable(format!("database: {e}")))
+        })
         .await
         .map_err(|e| match e {
             ApiError::Internal(m) => ApiError::Unavailable(m),
@@ -38,5 +41,7 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<web::Json<Health>> 
 #[utoipa::path(tag = "operations", responses((status = 200, content_type = "text/plain", body = String)))]
 #[get("/metrics")]
 pub async fn metrics() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(crate::telemetry::render())
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(crate::telemetry::render())
 }

@@ -23,7 +23,10 @@ pub const MAX_PHOTOS: i64 = 8;
 
 fn files_of(dir: &Path, key: &str) -> [PathBuf; 2] {
     let shard = dir.join(&key[..2]);
-    [shard.join(format!("{key}_large.jpg")), shard.join(format!("{key}_thumb.jpg"))]
+    [
+        shard.join(format!("{key}_large.jpg")),
+        shard.join(format!("{key}_thumb.jpg")),
+    ]
 }
 
 /// Removes the files of deleted photo rows. A failure leaves an orphan file, never a
@@ -63,13 +66,20 @@ async fn read_upload(mut form: Multipart) -> ApiResult<Vec<u8>> {
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(|e| ApiError::bad_request("bad_multipart", e.to_string()))?;
             if bytes.len() + chunk.len() > MAX_UPLOAD_BYTES {
-                return Err(ApiError::PayloadTooLarge(format!("a photo may be at most {} MB", MAX_UPLOAD_BYTES / 1024 / 1024)));
+                return Err(ApiError::PayloadTooLarge(format!(
+                    "a photo may be at most {} MB",
+                    MAX_UPLOAD_BYTES / 1024 / 1024
+                )));
             }
             bytes.extend_from_slice(&chunk);
         }
         return Ok(bytes);
     }
-    Err(ApiError::field("photo", "required", "send the image in a multipart field named `photo`"))
+    Err(ApiError::field(
+        "photo",
+        "required",
+        "send the image in a multipart field named `photo`",
+    ))
 }
 
 /// Add a photo to an ad (seller only, at most 8). The image is decoded, stripped of
@@ -80,10 +90,17 @@ async fn read_upload(mut form: Multipart) -> ApiResult<Vec<u8>> {
               (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
               (status = 413, body = crate::error::Problem), (status = 415, body = crate::error::Problem)))]
 #[post("/v1/listings/{id}/photos")]
-pub async fn upload_photo(state: web::Data<AppState>, user: AuthUser, path: web::Path<ListingId>, form: Multipart) -> ApiResult<HttpResponse> {
+pub async fn upload_photo(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<ListingId>,
+    form: Multipart,
+) -> ApiResult<HttpResponse> {
     let id = path.id;
     // Check ownership before reading 10 MB from a stranger.
-    state.db(move |conn| owned_listing(conn, id, user).map(|_| ())).await?;
+    state
+        .db(move |conn| owned_listing(conn, id, user).map(|_| ()))
+        .await?;
     let bytes = read_upload(form).await?;
     let processed = web::block(move || imaging::process(&bytes))
         .await
@@ -102,7 +119,9 @@ pub async fn upload_photo(state: web::Data<AppState>, user: AuthUser, path: web:
         tokio::fs::write(&large, &processed.large).await?;
         tokio::fs::write(&thumb, &processed.thumb).await
     };
-    write.await.map_err(|e| ApiError::Internal(format!("writing photo: {e}")))?;
+    write
+        .await
+        .map_err(|e| ApiError::Internal(format!("writing photo: {e}")))?;
 
     let (w, h) = (processed.width as i32, processed.height as i32);
     let row_key = key.clone();
@@ -112,7 +131,10 @@ pub async fn upload_photo(state: web::Data<AppState>, user: AuthUser, path: web:
             owned_listing(conn, id, user)?;
             souk_store::listings::lock_listing(conn, id)?;
             if photos::count_photos(conn, id)? >= MAX_PHOTOS {
-                return Err(ApiError::Conflict { code: "too_many_photos", detail: format!("at most {MAX_PHOTOS} photos per listing") });
+                return Err(ApiError::Conflict {
+                    code: "too_many_photos",
+                    detail: format!("at most {MAX_PHOTOS} photos per listing"),
+                });
             }
             Ok(photos::insert_photo(conn, id, &row_key, w, h)?)
         })
@@ -139,7 +161,11 @@ pub struct PhotoPath {
 #[utoipa::path(tag = "photos", params(PhotoPath), security(("bearer" = [])),
     responses((status = 204), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 #[delete("/v1/listings/{id}/photos/{photo_id}")]
-pub async fn delete_photo(state: web::Data<AppState>, user: AuthUser, path: web::Path<PhotoPath>) -> ApiResult<HttpResponse> {
+pub async fn delete_photo(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<PhotoPath>,
+) -> ApiResult<HttpResponse> {
     let PhotoPath { id, photo_id } = path.into_inner();
     let removed = state
         .tx(move |conn| {
@@ -163,10 +189,17 @@ pub struct PhotoFile {
 #[utoipa::path(tag = "photos", params(PhotoFile),
     responses((status = 200, content_type = "image/jpeg", body = Vec<u8>), (status = 404, body = crate::error::Problem)))]
 #[get("/v1/photos/{key}/{size}.jpg")]
-pub async fn serve_photo(state: web::Data<AppState>, path: web::Path<PhotoFile>) -> ApiResult<HttpResponse> {
+pub async fn serve_photo(
+    state: web::Data<AppState>,
+    path: web::Path<PhotoFile>,
+) -> ApiResult<HttpResponse> {
     let PhotoFile { key, size } = path.into_inner();
     // Only our own key format reaches the filesystem: no traversal, no probing.
-    if key.len() != 32 || !key.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+    if key.len() != 32
+        || !key
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
         return Err(ApiError::NotFound);
     }
     let [large, thumb] = files_of(&state.config.photos_dir, &key);
@@ -175,7 +208,9 @@ pub async fn serve_photo(state: web::Data<AppState>, path: web::Path<PhotoFile>)
         "thumb" => thumb,
         _ => return Err(ApiError::NotFound),
     };
-    let bytes = tokio::fs::read(&file).await.map_err(|_| ApiError::NotFound)?;
+    let bytes = tokio::fs::read(&file)
+        .await
+        .map_err(|_| ApiError::NotFound)?;
     Ok(HttpResponse::Ok()
         .content_type("image/jpeg")
         .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))

@@ -70,7 +70,15 @@ fn node(c: &Category) -> CategoryNode {
                 match &a.kind {
                     AttributeKind::Enum { options } => {
                         v.kind = "enum";
-                        v.options = Some(options.iter().map(|o| EnumOptionView { value: o.value.clone(), label: Names::from(&o.label) }).collect());
+                        v.options = Some(
+                            options
+                                .iter()
+                                .map(|o| EnumOptionView {
+                                    value: o.value.clone(),
+                                    label: Names::from(&o.label),
+                                })
+                                .collect(),
+                        );
                     }
                     AttributeKind::Text { max_len } => {
                         v.kind = "text";
@@ -85,7 +93,12 @@ fn node(c: &Category) -> CategoryNode {
                 v
             })
             .collect(),
-        children: c.children.iter().filter_map(|s| catalog().get(s)).map(node).collect(),
+        children: c
+            .children
+            .iter()
+            .filter_map(|s| catalog().get(s))
+            .map(node)
+            .collect(),
     }
 }
 
@@ -94,7 +107,9 @@ fn node(c: &Category) -> CategoryNode {
 #[get("/v1/categories")]
 pub async fn categories() -> HttpResponse {
     let tree: Vec<CategoryNode> = catalog().roots().map(node).collect();
-    HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=3600")).json(tree)
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .json(tree)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -113,9 +128,17 @@ pub async fn wilayas() -> HttpResponse {
     let list: Vec<WilayaView> = geography()
         .wilayas()
         .iter()
-        .map(|w| WilayaView { code: w.code, name_latin: w.name_latin.clone(), name_ar: w.name_ar.clone(), lat: w.lat, lon: w.lon })
+        .map(|w| WilayaView {
+            code: w.code,
+            name_latin: w.name_latin.clone(),
+            name_ar: w.name_ar.clone(),
+            lat: w.lat,
+            lon: w.lon,
+        })
         .collect();
-    HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=3600")).json(list)
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .json(list)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -155,5 +178,7 @@ pub async fn communes(path: web::Path<WilayaCode>) -> ApiResult<HttpResponse> {
             postal_code: c.postal_code.clone(),
         })
         .collect();
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=3600")).json(list))
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .json(list))
 }

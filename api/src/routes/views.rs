@@ -26,7 +26,11 @@ pub struct Names {
 
 impl From<&Localized> for Names {
     fn from(l: &Localized) -> Self {
-        Names { ar: l.ar.clone(), fr: l.fr.clone(), en: l.en.clone() }
+        Names {
+            ar: l.ar.clone(),
+            fr: l.fr.clone(),
+            en: l.en.clone(),
+        }
     }
 }
 
@@ -140,15 +144,31 @@ pub struct ListingPage {
 
 pub fn wilaya_ref(code: i32) -> PlaceRef {
     match geography().wilaya(code) {
-        Some(w) => PlaceRef { id: w.code, name_latin: w.name_latin.clone(), name_ar: w.name_ar.clone() },
-        None => PlaceRef { id: code, name_latin: String::new(), name_ar: String::new() },
+        Some(w) => PlaceRef {
+            id: w.code,
+            name_latin: w.name_latin.clone(),
+            name_ar: w.name_ar.clone(),
+        },
+        None => PlaceRef {
+            id: code,
+            name_latin: String::new(),
+            name_ar: String::new(),
+        },
     }
 }
 
 pub fn commune_ref(id: i32) -> PlaceRef {
     match geography().commune(id) {
-        Some(c) => PlaceRef { id: c.id, name_latin: c.name_latin.clone(), name_ar: c.name_ar.clone() },
-        None => PlaceRef { id, name_latin: String::new(), name_ar: String::new() },
+        Some(c) => PlaceRef {
+            id: c.id,
+            name_latin: c.name_latin.clone(),
+            name_ar: c.name_ar.clone(),
+        },
+        None => PlaceRef {
+            id,
+            name_latin: String::new(),
+            name_ar: String::new(),
+        },
     }
 }
 
@@ -162,14 +182,19 @@ pub fn category_ref(slug: &str) -> CategoryRef {
         },
         None => CategoryRef {
             slug: slug.into(),
-            name: Names { ar: String::new(), fr: String::new(), en: String::new() },
+            name: Names {
+                ar: String::new(),
+                fr: String::new(),
+                en: String::new(),
+            },
             path: vec![],
         },
     }
 }
 
 pub fn listing_view(l: Listing, photos: &[Photo], seller: &User) -> Result<ListingView, ApiError> {
-    let attributes = serde_json::to_value(l.attributes()?).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let attributes =
+        serde_json::to_value(l.attributes()?).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(ListingView {
         id: l.id,
         category: category_ref(&l.category),
@@ -179,7 +204,10 @@ pub fn listing_view(l: Listing, photos: &[Photo], seller: &User) -> Result<Listi
         exchange: l.exchange,
         wilaya: wilaya_ref(l.wilaya),
         commune: commune_ref(l.commune),
-        location: GeoPoint { lat: l.lat, lon: l.lon },
+        location: GeoPoint {
+            lat: l.lat,
+            lon: l.lon,
+        },
         status: l.status,
         views: l.views,
         show_phone: l.show_phone,
@@ -187,7 +215,11 @@ pub fn listing_view(l: Listing, photos: &[Photo], seller: &User) -> Result<Listi
         seller: SellerView {
             id: seller.id,
             display_name: seller.display_name.clone(),
-            phone: if l.show_phone { seller.phone.clone() } else { None },
+            phone: if l.show_phone {
+                seller.phone.clone()
+            } else {
+                None
+            },
             member_since: time(seller.created_at),
         },
         created_at: time(l.created_at),

@@ -1,0 +1,112 @@
+//! Reads the .eml files the app writes when no SMTP server is configured.
+
+use std::path::Path;
+
+use base64::Engine;
+
+#[derive(Debug, Clone)]
+pub struct Eml {
+    pub to: String,
+    pub subject: String,
+    pub message_id: String,
+    /// The decoded text/plain part.
+    pub text: String,
+    pub raw: String,
+}
+
+pub fn read_outbox(dir: &Path) -> Vec<Eml> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .map(|raw| parse(&raw))
+        .collect()
+}
+
+fn header(raw: &str, name: &str) -> String {
+    let prefix = format!("{}:", name.to_ascii_lowercase());
+    raw.lines()
+        .find(|l| l.to_ascii_lowercase().starts_with(&prefix))
+        .map(|l| l[prefix.len()..].trim().to_string())
+        .unwrap_or_default()
+}
+
+pub fn parse(raw: &str) -> Eml {
+    Eml {
+        to: header(raw, "To"),
+        subject: header(raw, "Subject"),
+        message_id: header(raw, "Message-ID"),
+        text: text_part(raw),
+        raw: raw.to_string(),
+    }
+}
+
+/// Finds the text/plain part and undoes its transfer encoding.
+fn text_part(raw: &str) -> String {
+    let raw = raw.replace("\r\n", "\n");
+    let Some(start) = raw.find("Content-Type: text/plain") else {
+        return String::new();
+    };
+    let part = &raw[start..];
+    let (headers, body) = part.split_once("\n\n").unwrap_or((part, ""));
+    let body = body.split("\n--").next().unwrap_or("");
+    let encoding = headers
+        .lines()
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("content-transfer-encoding:")
+        })
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if encoding.contains("base64") {
+        let compact: String = body.split_whitespace().collect();
+        String::from_utf8_lossy(
+            &base64::engine::general_purpose::STANDARD
+                .decode(compact)
+                .unwrap_or_default(),
+        )
+        .into_owned()
+    } else if encoding.contains("quoted-printable") {
+        quoted_printable(body)
+    } else {
+        body.to_string()
+    }
+}
+
+fn quoted_printable(s: &str) -> String {
+    let joined = s.replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The value of `name=` in the first URL or line carrying it.
+pub fn token_after(text: &str, marker: &str) -> Option<String> {
+    let at = text.find(marker)? + marker.len();
+    Some(
+        text[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect(),
+    )
+}
