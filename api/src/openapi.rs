@@ -53,7 +53,13 @@ impl Modify for BearerAuth {
         // Operations that do not ask for a token say so explicitly (`security: []`), so a
         // reader never has to guess whether a route is public.
         for item in openapi.paths.paths.values_mut() {
-            let ops = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+            let ops = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
             for op in ops.into_iter().flatten() {
                 op.security.get_or_insert_with(Vec::new);
             }
