@@ -16,9 +16,10 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::indexing::SearchService;
 use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
-use crate::routes::{accounts, listings, ops, photos, reference};
+use crate::routes::{accounts, listings, ops, photos, reference, search};
 use crate::state::AppState;
 use crate::telemetry;
 
@@ -46,6 +47,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(photos::upload_photo)
         .service(photos::delete_photo)
         .service(photos::serve_photo)
+        .service(search::search)
         .service(reference::categories)
         .service(reference::wilayas)
         .service(reference::communes)
@@ -92,19 +94,13 @@ async fn problem_fallback(
         .unwrap_or_default();
     let api = match status {
         StatusCode::NOT_FOUND => ApiError::NotFound,
-        StatusCode::METHOD_NOT_ALLOWED => {
-            ApiError::bad_request("method_not_allowed", "this method is not allowed here")
-        }
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(detail),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(detail),
         s if s.is_client_error() => ApiError::bad_request("bad_request", detail),
         _ => ApiError::Internal(detail),
     };
-    let mut out: HttpResponse = api.error_response();
-    if status == StatusCode::METHOD_NOT_ALLOWED {
-        *out.status_mut() = status;
-    }
-    Ok(ServiceResponse::new(req, out))
+    Ok(ServiceResponse::new(req, api.error_response()))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +111,8 @@ pub enum StartError {
     Io(#[from] std::io::Error),
     #[error("mail: {0}")]
     Mail(#[from] souk_worker::mailer::MailError),
+    #[error("search index: {0}")]
+    Search(#[from] souk_search::SearchError),
 }
 
 /// A started service: its address, its state, and a way to stop it. The server future
@@ -134,7 +132,8 @@ impl Running {
     }
 }
 
-pub fn build_state(config: Config) -> Result<AppState, StartError> {
+/// Opens what the service needs; the flag says whether the search index must be rebuilt.
+pub fn build_state(config: Config) -> Result<(AppState, bool), StartError> {
     let pool = souk_store::open_pool(&config.database_url, config.db_pool_size)?;
     std::fs::create_dir_all(&config.photos_dir)?;
     let jwt = JwtKeys::load(
@@ -142,19 +141,22 @@ pub fn build_state(config: Config) -> Result<AppState, StartError> {
         &config.data_dir,
         config.access_ttl_secs,
     )?;
-    Ok(AppState {
+    let (search, checkpoint) = SearchService::open(&config.index_dir)?;
+    let state = AppState {
         config: Arc::new(config),
         pool,
         jwt: Arc::new(jwt),
         limiter: Arc::new(RateLimiter::default()),
         jobs_wake: Arc::new(Notify::new()),
-    })
+        search: Arc::new(search),
+    };
+    Ok((state, checkpoint.is_none()))
 }
 
 /// Starts the service on `listener`. Must be called within a Tokio runtime.
 pub async fn start(config: Config, listener: TcpListener) -> Result<(Running, Server), StartError> {
     telemetry::init();
-    let state = tokio::task::spawn_blocking(move || build_state(config))
+    let (state, needs_rebuild) = tokio::task::spawn_blocking(move || build_state(config))
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))??;
     let (stop_worker, stop_rx) = watch::channel(false);
@@ -172,6 +174,13 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<(Running, Se
             stop_rx,
         ));
     }
+    tokio::spawn(crate::indexing::rebuild::run(
+        state.search.clone(),
+        state.config.database_url.clone(),
+        needs_rebuild,
+        std::time::Duration::from_millis(state.config.index_poll_ms),
+        stop_worker.subscribe(),
+    ));
     let addr = listener.local_addr()?;
     let data = web::Data::new(state.clone());
     let openapi = ApiDoc::openapi();

@@ -10,6 +10,9 @@ pub struct Config {
     pub redis_url: Option<String>,
     pub data_dir: PathBuf,
     pub photos_dir: PathBuf,
+    /// This process's search index (one per API process).
+    pub index_dir: PathBuf,
+    pub index_poll_ms: u64,
     pub public_url: String,
     pub jwt_secret: Option<String>,
     pub access_ttl_secs: i64,
@@ -43,6 +46,23 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// Like `parsed`, and within `range` (a TTL of zero or of a million days breaks the service).
+fn bounded(
+    name: &'static str,
+    default: i64,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<i64, ConfigError> {
+    let v = parsed(name, default)?;
+    if range.contains(&v) {
+        Ok(v)
+    } else {
+        Err(ConfigError {
+            name,
+            problem: format!("{v} is outside {}..={}", range.start(), range.end()),
+        })
+    }
+}
+
 fn parsed<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError>
 where
     T::Err: std::fmt::Display,
@@ -73,10 +93,12 @@ impl Config {
             database_url,
             redis_url: var("REDIS_URL"),
             photos_dir: parsed("SOUK_PHOTOS_DIR", data_dir.join("photos"))?,
+            index_dir: parsed("SOUK_INDEX_DIR", data_dir.join("index"))?,
+            index_poll_ms: parsed("SOUK_INDEX_POLL_MS", 200)?,
             jwt_secret: var("SOUK_JWT_SECRET"),
-            access_ttl_secs: parsed("SOUK_ACCESS_TTL_SECS", 900)?,
-            refresh_ttl_days: parsed("SOUK_REFRESH_TTL_DAYS", 30)?,
-            listing_ttl_days: parsed("SOUK_LISTING_TTL_DAYS", 60)?,
+            access_ttl_secs: bounded("SOUK_ACCESS_TTL_SECS", 900, 60..=86_400)?,
+            refresh_ttl_days: bounded("SOUK_REFRESH_TTL_DAYS", 30, 1..=365)?,
+            listing_ttl_days: bounded("SOUK_LISTING_TTL_DAYS", 60, 1..=3650)?,
             smtp_url: var("SOUK_SMTP_URL"),
             mail_from: var("SOUK_MAIL_FROM").unwrap_or_else(|| "souk <no-reply@souk.local>".into()),
             embedded_worker: parsed("SOUK_EMBEDDED_WORKER", is_sqlite)?,

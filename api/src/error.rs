@@ -26,6 +26,8 @@ pub enum ApiError {
     Forbidden(&'static str),
     #[error("not found")]
     NotFound,
+    #[error("this method is not allowed here")]
+    MethodNotAllowed,
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
     #[error("{0}")]
@@ -91,6 +93,7 @@ impl ApiError {
             ApiError::Unauthorized { code, .. } => code,
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict { code, .. } => code,
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -109,6 +112,7 @@ impl ApiError {
             ApiError::Unauthorized { .. } => "Authentication is required",
             ApiError::Forbidden(_) => "This action is not allowed",
             ApiError::NotFound => "Not found",
+            ApiError::MethodNotAllowed => "Method not allowed",
             ApiError::Conflict { .. } => "Conflict with the current state",
             ApiError::PayloadTooLarge(_) => "The request body is too large",
             ApiError::UnsupportedMediaType(_) => "Unsupported media type",
@@ -151,6 +155,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -182,6 +187,12 @@ impl ResponseError for ApiError {
 impl From<ValidationErrors> for ApiError {
     fn from(e: ValidationErrors) -> Self {
         ApiError::Validation(e)
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        ApiError::from(StoreError::Database(e))
     }
 }
 

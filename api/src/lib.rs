@@ -7,6 +7,7 @@ pub mod emails;
 pub mod error;
 pub mod extract;
 pub mod imaging;
+pub mod indexing;
 pub mod openapi;
 pub mod ratelimit;
 pub mod routes;

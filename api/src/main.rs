@@ -33,6 +33,9 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Rebuild the search index from the database into a new generation, with a progress
+    /// bar; a running service switches to it when done, searching the old one meanwhile.
+    Reindex,
     /// Print the OpenAPI document (YAML), as checked in at openapi.yaml.
     Openapi,
     /// Inspect and retry background jobs.
@@ -76,6 +79,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         Command::Jobs { action } => jobs(&config, action),
+        Command::Reindex => reindex(&config),
         Command::Openapi => unreachable!("handled above"),
     }
 }
@@ -118,5 +122,33 @@ fn jobs(config: &Config, action: JobsAction) -> Result<(), Box<dyn std::error::E
             println!("{} job(s) queued again", jobs::retry_dead(&mut conn, id)?)
         }
     }
+    Ok(())
+}
+
+fn reindex(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
+    use souk_api::indexing::{new_generation_name, rebuild::rebuild, set_current_generation};
+    souk_store::open_pool(&config.database_url, 1)?;
+    let mut conn = souk_store::db::establish(&souk_store::DbUrl::parse(&config.database_url))?;
+    let generation = new_generation_name();
+    std::fs::create_dir_all(&config.index_dir)?;
+    let started = std::time::Instant::now();
+    let (index, _) =
+        souk_search::SearchIndex::open(&config.index_dir.join(&generation), 512 * 1024 * 1024)?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} indexing [{bar:40}] {pos}/{len} listings ({per_sec}, eta {eta})",
+        )?
+        .progress_chars("=> "),
+    );
+    let checkpoint = rebuild(&mut conn, &index, &bar)?;
+    let docs = index.num_docs();
+    drop(index);
+    set_current_generation(&config.index_dir, &generation)?;
+    println!(
+        "indexed {docs} active listings into {generation} in {:.1} s (following the feed from change {})",
+        started.elapsed().as_secs_f64(),
+        checkpoint.watermark
+    );
     Ok(())
 }

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{accounts, listings, ops, photos, reference};
+use crate::routes::{accounts, listings, ops, photos, reference, search};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,6 +22,7 @@ use crate::routes::{accounts, listings, ops, photos, reference};
         listings::create_listing, listings::browse, listings::get_listing, listings::update_listing,
         listings::delete_listing, listings::mark_sold, listings::renew_listing, listings::my_listings,
         photos::upload_photo, photos::delete_photo, photos::serve_photo,
+        search::search,
         reference::categories, reference::wilayas, reference::communes,
         ops::healthz, ops::readyz, ops::metrics,
     ),
@@ -30,6 +31,7 @@ use crate::routes::{accounts, listings, ops, photos, reference};
         (name = "accounts", description = "Registration, sessions, email verification, password reset"),
         (name = "listings", description = "Ads: post, read, edit, sell, renew, delete, browse"),
         (name = "photos", description = "Listing photos (EXIF stripped, re-encoded)"),
+        (name = "search", description = "Full-text and faceted search over active ads"),
         (name = "reference", description = "Categories with attribute schemas, wilayas, communes"),
         (name = "operations", description = "Health, readiness, metrics"),
     )

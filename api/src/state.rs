@@ -1,11 +1,12 @@
 use std::sync::Arc;
 
-use souk_store::{DbConn, Pool, StoreError};
+use souk_store::{DbConn, Pool};
 use tokio::sync::Notify;
 
 use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::indexing::SearchService;
 use crate::ratelimit::RateLimiter;
 
 /// What every handler can reach. Cheap to clone: everything inside is shared.
@@ -17,6 +18,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Notified after a request commits a job, so the embedded runner starts at once.
     pub jobs_wake: Arc<Notify>,
+    /// This process's search index.
+    pub search: Arc<SearchService>,
 }
 
 impl AppState {
@@ -43,32 +46,7 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
     {
-        use diesel::Connection;
-        self.db(move |conn| {
-            conn.transaction::<T, TxError, _>(|c| f(c).map_err(TxError::Api))
-                .map_err(ApiError::from)
-        })
-        .await
-    }
-}
-
-/// Lets an `ApiError` abort a diesel transaction and come out unchanged.
-enum TxError {
-    Api(ApiError),
-    Db(diesel::result::Error),
-}
-
-impl From<diesel::result::Error> for TxError {
-    fn from(e: diesel::result::Error) -> Self {
-        TxError::Db(e)
-    }
-}
-
-impl From<TxError> for ApiError {
-    fn from(e: TxError) -> Self {
-        match e {
-            TxError::Api(a) => a,
-            TxError::Db(d) => ApiError::from(StoreError::Database(d)),
-        }
+        self.db(move |conn| souk_store::db::write_transaction(conn, f))
+            .await
     }
 }

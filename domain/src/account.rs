@@ -16,15 +16,24 @@ pub fn normalize_email(raw: &str) -> Option<String> {
         return None;
     }
     let (local, domain) = e.split_once('@')?;
-    if local.is_empty()
-        || domain.contains('@')
-        || !domain.contains('.')
-        || domain.starts_with('.')
-        || domain.ends_with('.')
-    {
-        return None;
+    // A bare address only: `x<victim@example.dz>` or quoted forms would be read by mailers as a
+    // display name plus another address, sending this account's mail somewhere else.
+    let local_ok = !local.is_empty()
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".!#$%&'*+/=?^_`{|}~-".contains(c));
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with(['.', '-'])
+        && !domain.ends_with(['.', '-'])
+        && !domain.contains("..")
+        && domain
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if local_ok && domain_ok {
+        Some(e)
+    } else {
+        None
     }
-    Some(e)
 }
 
 /// Algerian numbers in any usual spelling (`0551 23 45 67`, `+213 551234567`, `00213…`)
@@ -153,7 +162,17 @@ mod tests {
             normalize_email("  Amine@Example.DZ ").as_deref(),
             Some("amine@example.dz")
         );
-        for e in ["no-at", "a@b", "@x.dz", "a@@x.dz", "a b@x.dz"] {
+        for e in [
+            "no-at",
+            "a@b",
+            "@x.dz",
+            "a@@x.dz",
+            "a b@x.dz",
+            "x<victim@evil.dz>",
+            "\"a\"@x.dz",
+            "a@x..dz",
+            "a,b@x.dz",
+        ] {
             assert_eq!(normalize_email(e), None, "{e}");
         }
     }

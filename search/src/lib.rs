@@ -1,1 +1,33 @@
+//! souk's search: a tantivy index that is a projection of the database's active listings.
+//! It knows domain types only; the caller feeds it `ListingDoc`s from the change feed.
 
+pub mod analysis;
+pub mod cells;
+pub mod collect;
+pub mod doc;
+pub mod engine;
+pub mod index;
+pub mod query;
+pub mod request;
+pub mod schema;
+
+pub use doc::{ListingDoc, Summary};
+pub use engine::{CategoryCount, Facets, Hit, SearchResults};
+pub use index::{Checkpoint, SearchIndex};
+pub use request::{IntRange, Near, SearchRequest, Sort};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("index: {0}")]
+    Index(String),
+    #[error("malformed cursor")]
+    BadCursor,
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<tantivy::TantivyError> for SearchError {
+    fn from(e: tantivy::TantivyError) -> Self {
+        SearchError::Index(e.to_string())
+    }
+}

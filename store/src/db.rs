@@ -154,3 +154,28 @@ pub fn open_pool(url: &str, max_size: u32) -> StoreResult<Pool> {
 pub fn default_database_url(data_dir: &std::path::Path) -> String {
     format!("sqlite://{}", data_dir.join("souk.db").display())
 }
+
+/// Runs `f` in a write transaction. On SQLite it begins IMMEDIATE, taking the write lock up
+/// front: a deferred transaction that reads and then writes fails at once with SQLITE_BUSY
+/// when another process (worker, admin command) wrote in between, and no busy timeout helps.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    if !matches!(conn, DbConn::Sqlite(_)) {
+        return conn.transaction(f);
+    }
+    if let DbConn::Sqlite(c) = conn {
+        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+    }
+    let result = f(conn);
+    if let DbConn::Sqlite(c) = conn {
+        match &result {
+            Ok(_) => AnsiTransactionManager::commit_transaction(c)?,
+            Err(_) => AnsiTransactionManager::rollback_transaction(c)?,
+        }
+    }
+    result
+}

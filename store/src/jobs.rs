@@ -92,9 +92,12 @@ struct IdRow {
     id: i64,
 }
 
+/// Marks a job done and drops its payload: an email job carries a one-time token in clear,
+/// which must not outlive the send.
 pub fn mark_done(conn: &mut DbConn, id: i64) -> StoreResult<()> {
     diesel::update(jobs::table.find(id))
         .set((
+            jobs::payload.eq("{}"),
             jobs::status.eq(STATUS_DONE),
             jobs::locked_until.eq(None::<NaiveDateTime>),
             jobs::updated_at.eq(now()),

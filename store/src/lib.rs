@@ -3,6 +3,7 @@
 
 pub mod db;
 pub mod error;
+pub mod feed;
 pub mod jobs;
 pub mod listings;
 pub mod photos;

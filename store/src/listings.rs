@@ -35,10 +35,19 @@ pub struct Listing {
 }
 
 impl Listing {
+    /// The status as users see it: an active listing past its expiry date is expired even
+    /// before the worker's sweep has written so.
     pub fn status(&self) -> StoreResult<ListingStatus> {
-        ListingStatus::parse(&self.status).ok_or_else(|| {
+        let stored = ListingStatus::parse(&self.status).ok_or_else(|| {
             StoreError::Corrupt(format!("listing {} status {}", self.id, self.status))
-        })
+        })?;
+        Ok(
+            if stored == ListingStatus::Active && self.expires_at <= now() {
+                ListingStatus::Expired
+            } else {
+                stored
+            },
+        )
     }
 
     pub fn attributes(&self) -> StoreResult<Attributes> {
@@ -265,11 +274,14 @@ pub struct BrowseFilter {
 }
 
 pub fn browse(conn: &mut DbConn, f: &BrowseFilter) -> StoreResult<(Vec<Listing>, i64)> {
+    let t = now();
     let mut q = listings::table
         .filter(listings::status.eq(ListingStatus::Active.as_str()))
+        .filter(listings::expires_at.gt(t))
         .into_boxed();
     let mut count = listings::table
         .filter(listings::status.eq(ListingStatus::Active.as_str()))
+        .filter(listings::expires_at.gt(t))
         .into_boxed();
     if let Some(cats) = &f.categories {
         q = q.filter(listings::category.eq_any(cats.clone()));

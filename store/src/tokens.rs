@@ -117,6 +117,18 @@ pub fn insert_one_time(
     Ok(())
 }
 
+/// Uses up every unused token of `purpose` for a user (after a reset, older reset mails die).
+pub fn consume_all(conn: &mut DbConn, user_id: i64, purpose: TokenPurpose) -> StoreResult<usize> {
+    Ok(diesel::update(
+        one_time_tokens::table
+            .filter(one_time_tokens::user_id.eq(user_id))
+            .filter(one_time_tokens::purpose.eq(purpose.as_str()))
+            .filter(one_time_tokens::used_at.is_null()),
+    )
+    .set(one_time_tokens::used_at.eq(now()))
+    .execute(conn)?)
+}
+
 /// Uses up a one-time token. Returns its user when the token exists, has this purpose, is
 /// unexpired and unused; the single conditional UPDATE makes a second use fail even when
 /// two requests race.

@@ -127,6 +127,8 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
         redis_url: None,
         data_dir: data_dir.to_path_buf(),
         photos_dir: data_dir.join("photos"),
+        index_dir: data_dir.join("index"),
+        index_poll_ms: 50,
         public_url: "http://souk.test".into(),
         jwt_secret: Some("test-secret-test-secret-test-secret".into()),
         access_ttl_secs: 900,

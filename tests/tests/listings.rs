@@ -218,16 +218,33 @@ async fn renew_brings_an_expired_ad_back() {
         let seller = app.user("renew@example.dz").await;
         let ad = app.create_listing(&seller, car_ad(json!({}))).await;
         let id = ad["id"].as_i64().unwrap();
-        // Expire it the way the worker will: in the database.
+        // Its date passes before any sweep ran: it already reads as expired and leaves browse.
         {
             use diesel::prelude::*;
             use souk_store::schema::listings;
             let mut conn = app.store();
+            let past = souk_store::now() - chrono::Duration::minutes(1);
             diesel::update(listings::table.find(id))
-                .set(listings::status.eq("expired"))
+                .set(listings::expires_at.eq(past))
                 .execute(&mut conn)
                 .unwrap();
         }
+        let read: Value = app
+            .get(&format!("/v1/listings/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(read["status"], "expired");
+        let sold = app
+            .call(
+                Method::POST,
+                &format!("/v1/listings/{id}/sold"),
+                Some(&seller),
+                None,
+            )
+            .await;
+        assert_problem(sold, 409, "not_active").await;
         let page: Value = app.get("/v1/listings").await.json().await.unwrap();
         assert_eq!(page["total"], 0);
         let renewed: Value = app

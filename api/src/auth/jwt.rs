@@ -9,6 +9,7 @@ use crate::error::ApiError;
 /// Access tokens carry this audience and nothing else does, so a token minted for another
 /// purpose can never pass as one.
 const ACCESS_AUDIENCE: &str = "souk-access";
+const MIN_SECRET_BYTES: usize = 32;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AccessClaims {
@@ -41,6 +42,12 @@ impl JwtKeys {
         access_ttl_secs: i64,
     ) -> std::io::Result<Self> {
         let secret = match configured {
+            // HS256 is only as strong as its key: refuse guessable ones.
+            Some(s) if s.len() < MIN_SECRET_BYTES => {
+                return Err(std::io::Error::other(format!(
+                    "SOUK_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes"
+                )))
+            }
             Some(s) => s.to_string(),
             None => {
                 let path = data_dir.join("jwt_secret");
@@ -49,8 +56,7 @@ impl JwtKeys {
                     _ => {
                         std::fs::create_dir_all(data_dir)?;
                         let s = random_token();
-                        std::fs::write(&path, &s)?;
-                        restrict_permissions(&path);
+                        write_private(&path, &s)?;
                         s
                     }
                 }
@@ -82,14 +88,18 @@ impl JwtKeys {
     }
 }
 
-#[cfg(unix)]
-fn restrict_permissions(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+/// Writes a file only its owner can read, created that way (no window with wider rights).
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(content.as_bytes())
 }
-
-#[cfg(not(unix))]
-fn restrict_permissions(_path: &Path) {}
 
 #[cfg(test)]
 mod tests {

@@ -81,9 +81,16 @@ impl From<User> for Me {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema, IntoParams)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
+    /// The token from the email.
+    pub token: String,
+}
+
+/// The link's query. Extra parameters are ignored: mail clients append tracking ones.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct TokenQuery {
     /// The token from the email.
     pub token: String,
 }
@@ -208,9 +215,11 @@ pub async fn login(
     // Per address and per client, so one attacker can neither guess one password nor many.
     let minute = std::time::Duration::from_secs(60);
     let per_min = state.config.limits.login_per_minute;
-    state
-        .limiter
-        .hit(&format!("login:{email}"), per_min, minute)?;
+    state.limiter.hit(
+        &format!("login:{email}:{}", client_ip(&req)),
+        per_min,
+        minute,
+    )?;
     state.limiter.hit(
         &format!("login-ip:{}", client_ip(&req)),
         per_min * 5,
@@ -322,12 +331,12 @@ pub async fn verify_email(
 }
 
 /// The link in the verification email (one click, no app needed).
-#[utoipa::path(tag = "accounts", params(TokenBody),
+#[utoipa::path(tag = "accounts", params(TokenQuery),
     responses((status = 204), (status = 400, body = crate::error::Problem)))]
 #[get("/v1/auth/verify-email")]
 pub async fn verify_email_link(
     state: web::Data<AppState>,
-    q: web::Query<TokenBody>,
+    q: web::Query<TokenQuery>,
 ) -> ApiResult<HttpResponse> {
     consume_verification(&state, &q.token).await
 }
@@ -441,6 +450,7 @@ pub async fn confirm_reset(
             // A reset proves control of the mailbox, which also verifies it.
             users::mark_email_verified(conn, user)?;
             tokens::revoke_all_for_user(conn, user)?;
+            tokens::consume_all(conn, user, TokenPurpose::ResetPassword)?;
             Ok(())
         })
         .await?;

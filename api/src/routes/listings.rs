@@ -128,6 +128,8 @@ impl From<ListingUpdate> for ListingPatch {
 
 /// The ownership rule for every write: unknown or deleted listings are 404, someone else's 403.
 pub fn owned_listing(conn: &mut DbConn, id: i64, user: AuthUser) -> ApiResult<Listing> {
+    // Row lock first (PostgreSQL), so the checks below cannot race a concurrent delete or sale.
+    listings::lock_listing(conn, id)?;
     let l = listings::get_visible_listing(conn, id)?;
     if l.user_id != user.id {
         return Err(ApiError::Forbidden(
@@ -275,7 +277,7 @@ pub async fn mark_sold(
             if l.status()? != ListingStatus::Active {
                 return Err(ApiError::Conflict {
                     code: "not_active",
-                    detail: format!("the listing is {}", l.status),
+                    detail: format!("the listing is {}", l.status()?.as_str()),
                 });
             }
             let l = listings::set_status(conn, id, ListingStatus::Sold)?;
@@ -303,7 +305,7 @@ pub async fn renew_listing(
             if !matches!(l.status()?, ListingStatus::Active | ListingStatus::Expired) {
                 return Err(ApiError::Conflict {
                     code: "not_renewable",
-                    detail: format!("a {} listing cannot be renewed", l.status),
+                    detail: format!("a {} listing cannot be renewed", l.status()?.as_str()),
                 });
             }
             let l = listings::renew(conn, id, expires)?;

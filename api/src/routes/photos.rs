@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use actix_multipart::Multipart;
 use actix_web::http::header;
-use actix_web::{delete, get, post, web, HttpResponse};
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use souk_store::photos::{self, Photo};
@@ -51,35 +51,46 @@ pub struct PhotoUpload {
     photo: Vec<u8>,
 }
 
-/// Reads the first file part of the form, refusing more than `MAX_UPLOAD_BYTES`.
+fn too_large() -> ApiError {
+    ApiError::PayloadTooLarge(format!(
+        "a photo may be at most {} MB",
+        MAX_UPLOAD_BYTES / 1024 / 1024
+    ))
+}
+
+/// Reads the part named `photo`. Every part, skipped or not, counts against one budget, so a
+/// form cannot stream without end through parts we ignore.
 async fn read_upload(mut form: Multipart) -> ApiResult<Vec<u8>> {
+    let budget = MAX_UPLOAD_BYTES + 64 * 1024;
+    let mut seen = 0usize;
+    let mut photo: Option<Vec<u8>> = None;
+    let bad =
+        |e: actix_multipart::MultipartError| ApiError::bad_request("bad_multipart", e.to_string());
     while let Some(field) = form.next().await {
-        let mut field = field.map_err(|e| ApiError::bad_request("bad_multipart", e.to_string()))?;
-        if field.name() != Some("photo") {
-            // Drain and skip other parts.
-            while let Some(chunk) = field.next().await {
-                chunk.map_err(|e| ApiError::bad_request("bad_multipart", e.to_string()))?;
-            }
-            continue;
-        }
+        let mut field = field.map_err(bad)?;
+        let wanted = photo.is_none() && field.name() == Some("photo");
         let mut bytes = Vec::new();
         while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|e| ApiError::bad_request("bad_multipart", e.to_string()))?;
-            if bytes.len() + chunk.len() > MAX_UPLOAD_BYTES {
-                return Err(ApiError::PayloadTooLarge(format!(
-                    "a photo may be at most {} MB",
-                    MAX_UPLOAD_BYTES / 1024 / 1024
-                )));
+            let chunk = chunk.map_err(bad)?;
+            seen += chunk.len();
+            if seen > budget || (wanted && bytes.len() + chunk.len() > MAX_UPLOAD_BYTES) {
+                return Err(too_large());
             }
-            bytes.extend_from_slice(&chunk);
+            if wanted {
+                bytes.extend_from_slice(&chunk);
+            }
         }
-        return Ok(bytes);
+        if wanted {
+            photo = Some(bytes);
+        }
     }
-    Err(ApiError::field(
-        "photo",
-        "required",
-        "send the image in a multipart field named `photo`",
-    ))
+    photo.ok_or_else(|| {
+        ApiError::field(
+            "photo",
+            "required",
+            "send the image in a multipart field named `photo`",
+        )
+    })
 }
 
 /// Add a photo to an ad (seller only, at most 8). The image is decoded, stripped of
@@ -94,9 +105,20 @@ pub async fn upload_photo(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<ListingId>,
+    req: HttpRequest,
     form: Multipart,
 ) -> ApiResult<HttpResponse> {
     let id = path.id;
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if !is_multipart {
+        return Err(ApiError::UnsupportedMediaType(
+            "send the photo as multipart/form-data".into(),
+        ));
+    }
     // Check ownership before reading 10 MB from a stranger.
     state
         .db(move |conn| owned_listing(conn, id, user).map(|_| ()))

@@ -208,7 +208,7 @@ pub fn listing_view(l: Listing, photos: &[Photo], seller: &User) -> Result<Listi
             lat: l.lat,
             lon: l.lon,
         },
-        status: l.status,
+        status: l.status()?.as_str().to_string(),
         views: l.views,
         show_phone: l.show_phone,
         photos: photos.iter().map(PhotoView::from).collect(),
@@ -239,6 +239,11 @@ pub fn summaries(listings: Vec<Listing>, photos: &[Photo]) -> Vec<ListingSummary
     listings
         .into_iter()
         .map(|l| ListingSummary {
+            status: l
+                .status()
+                .map(|s| s.as_str())
+                .unwrap_or("active")
+                .to_string(),
             thumbnail_url: first.get(&l.id).map(|p| photo_url(&p.storage_key, "thumb")),
             id: l.id,
             price: l.price,
@@ -246,7 +251,6 @@ pub fn summaries(listings: Vec<Listing>, photos: &[Photo]) -> Vec<ListingSummary
             category: l.category,
             wilaya: wilaya_ref(l.wilaya),
             commune: commune_ref(l.commune),
-            status: l.status,
             created_at: time(l.created_at),
             title: l.title,
         })

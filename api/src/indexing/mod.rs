@@ -1,0 +1,142 @@
+//! Keeps this process's search index in step with the database: open or rebuild on start,
+//! follow the change feed, swap in a generation rebuilt by `souk-api reindex`.
+
+pub mod feed;
+pub mod rebuild;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use souk_domain::ListingStatus;
+use souk_search::{Checkpoint, ListingDoc, SearchError, SearchIndex};
+use souk_store::listings::Listing;
+
+pub use feed::FeedState;
+
+/// The live index of this process, replaceable as a whole.
+pub struct SearchService {
+    root: PathBuf,
+    current: RwLock<(String, Arc<SearchIndex>)>,
+    ready: AtomicBool,
+    pub(crate) feed: Mutex<FeedState>,
+}
+
+const CURRENT_FILE: &str = "CURRENT";
+/// Heap of the writer that follows live changes.
+pub const FOLLOW_HEAP: usize = 32 * 1024 * 1024;
+
+/// The generation named in `root/CURRENT`, if any.
+pub fn current_generation(root: &Path) -> Option<String> {
+    std::fs::read_to_string(root.join(CURRENT_FILE))
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// Points `root/CURRENT` at `generation`, atomically (write then rename).
+pub fn set_current_generation(root: &Path, generation: &str) -> std::io::Result<()> {
+    let tmp = root.join("CURRENT.tmp");
+    std::fs::write(&tmp, generation)?;
+    std::fs::rename(tmp, root.join(CURRENT_FILE))
+}
+
+pub fn new_generation_name() -> String {
+    format!("gen-{}", chrono::Utc::now().format("%Y%m%d%H%M%S%6f"))
+}
+
+impl SearchService {
+    /// Opens the current generation (creating a first one). The checkpoint is `None` when the
+    /// index must be rebuilt from the database before it can serve.
+    pub fn open(root: &Path) -> Result<(SearchService, Option<Checkpoint>), SearchError> {
+        std::fs::create_dir_all(root)?;
+        let generation = match current_generation(root) {
+            Some(g) => g,
+            None => {
+                let g = new_generation_name();
+                set_current_generation(root, &g)?;
+                g
+            }
+        };
+        let (index, checkpoint) = SearchIndex::open(&root.join(&generation), FOLLOW_HEAP)?;
+        let service = SearchService {
+            root: root.to_path_buf(),
+            current: RwLock::new((generation, Arc::new(index))),
+            ready: AtomicBool::new(checkpoint.is_some()),
+            feed: Mutex::new(FeedState::new(checkpoint.clone().unwrap_or_default())),
+        };
+        Ok((service, checkpoint))
+    }
+
+    pub fn index(&self) -> Arc<SearchIndex> {
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .1
+            .clone()
+    }
+
+    /// True once the index holds the database (after the first rebuild, if one was needed).
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_ready(&self) {
+        self.ready.store(true, Ordering::Release);
+    }
+
+    /// Switches to the generation `CURRENT` names when another process (`souk-api reindex`)
+    /// has built a new one; deletes the old generation's files.
+    pub fn adopt_new_generation(&self) -> Result<bool, SearchError> {
+        let Some(generation) = current_generation(&self.root) else {
+            return Ok(false);
+        };
+        if self.current.read().unwrap_or_else(|p| p.into_inner()).0 == generation {
+            return Ok(false);
+        }
+        let (index, checkpoint) = SearchIndex::open(&self.root.join(&generation), FOLLOW_HEAP)?;
+        let Some(checkpoint) = checkpoint else {
+            return Err(SearchError::Index(format!(
+                "generation {generation} has no checkpoint"
+            )));
+        };
+        let old = {
+            let mut cur = self.current.write().unwrap_or_else(|p| p.into_inner());
+            std::mem::replace(&mut *cur, (generation.clone(), Arc::new(index)))
+        };
+        *self.feed.lock().unwrap_or_else(|p| p.into_inner()) = FeedState::new(checkpoint);
+        self.set_ready();
+        tracing::info!(%generation, "switched to a rebuilt search index");
+        let old_dir = self.root.join(&old.0);
+        drop(old);
+        if let Err(e) = std::fs::remove_dir_all(&old_dir) {
+            tracing::warn!(dir = %old_dir.display(), error = %e, "could not remove old index generation");
+        }
+        Ok(true)
+    }
+}
+
+/// The index's view of a listing: `None` when it must not be searchable (sold, expired,
+/// deleted, or past its date).
+pub fn listing_doc(l: &Listing, thumbnail: Option<String>) -> Option<ListingDoc> {
+    if l.status().ok()? != ListingStatus::Active {
+        return None;
+    }
+    Some(ListingDoc {
+        id: l.id,
+        title: l.title.clone(),
+        description: l.description.clone(),
+        category: l.category.clone(),
+        attributes: l.attributes().ok()?,
+        price: l.price,
+        negotiable: l.negotiable,
+        exchange: l.exchange,
+        wilaya: l.wilaya,
+        commune: l.commune,
+        lat: l.lat,
+        lon: l.lon,
+        created_at_us: l.created_at.and_utc().timestamp_micros(),
+        expires_at_us: l.expires_at.and_utc().timestamp_micros(),
+        thumbnail,
+    })
+}

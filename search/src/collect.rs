@@ -1,0 +1,299 @@
+//! One pass over the matching documents: exact checks the index cannot do (distance, expiry),
+//! the top hits for the sort, and facet counts, all from fast columns.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+
+use crate::cells::distance_km;
+use crate::request::{Near, Sort};
+use crate::schema::Fields;
+
+/// A candidate hit. `rank` orders hits best-first (higher is better) whatever the sort;
+/// ties go to the higher id.
+#[derive(Debug, Clone, Copy)]
+pub struct Ranked {
+    pub rank: f64,
+    pub id: u64,
+    pub segment: SegmentOrdinal,
+    pub doc: DocId,
+    pub distance_km: Option<f64>,
+}
+
+impl Ranked {
+    fn key(&self) -> (f64, u64) {
+        (self.rank, self.id)
+    }
+}
+
+fn cmp_key(a: (f64, u64), b: (f64, u64)) -> Ordering {
+    a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
+}
+
+/// Min-heap wrapper: the worst kept hit on top, so it is the one evicted.
+struct Worst(Ranked);
+impl PartialEq for Worst {
+    fn eq(&self, o: &Self) -> bool {
+        cmp_key(self.0.key(), o.0.key()) == Ordering::Equal
+    }
+}
+impl Eq for Worst {}
+impl PartialOrd for Worst {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Worst {
+    fn cmp(&self, o: &Self) -> Ordering {
+        cmp_key(o.0.key(), self.0.key())
+    }
+}
+
+/// Which facets to count, by the column they are read from.
+#[derive(Clone, Default)]
+pub struct FacetSpec {
+    pub leaf: bool,
+    pub wilaya: bool,
+    /// (attribute key, number of dictionary values)
+    pub enums: Vec<(String, usize)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Counts {
+    pub total: u64,
+    pub leaf: Vec<u64>,
+    pub wilaya: Vec<u64>,
+    pub enums: Vec<Vec<u64>>,
+}
+
+impl Counts {
+    fn new(spec: &FacetSpec, n_categories: usize) -> Counts {
+        Counts {
+            total: 0,
+            leaf: if spec.leaf {
+                vec![0; n_categories]
+            } else {
+                Vec::new()
+            },
+            wilaya: if spec.wilaya {
+                vec![0; 128]
+            } else {
+                Vec::new()
+            },
+            enums: spec.enums.iter().map(|(_, n)| vec![0; *n]).collect(),
+        }
+    }
+
+    fn add(&mut self, o: &Counts) {
+        self.total += o.total;
+        for (a, b) in [(&mut self.leaf, &o.leaf), (&mut self.wilaya, &o.wilaya)] {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        for (a, b) in self.enums.iter_mut().zip(&o.enums) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+    }
+}
+
+/// The collector: `top` hits after `after` (a cursor) for `sort`, plus `facets` counts.
+pub struct SearchCollector {
+    pub fields: Fields,
+    pub sort: Sort,
+    pub top: usize,
+    pub after: Option<(f64, u64)>,
+    pub near: Option<Near>,
+    pub now_us: i64,
+    pub facets: FacetSpec,
+    pub n_categories: usize,
+}
+
+pub struct Fruit {
+    pub hits: Vec<Ranked>,
+    pub counts: Counts,
+}
+
+pub struct SegmentSearch {
+    segment: SegmentOrdinal,
+    id: Column<u64>,
+    expires: Column<i64>,
+    sort_col: Option<Column<i64>>,
+    lat: Column<f64>,
+    lon: Column<f64>,
+    leaf: Option<Column<u64>>,
+    wilaya: Option<Column<u64>>,
+    enums: Vec<Column<u64>>,
+    sort: Sort,
+    top: usize,
+    after: Option<(f64, u64)>,
+    near: Option<Near>,
+    now_us: i64,
+    heap: BinaryHeap<Worst>,
+    counts: Counts,
+}
+
+impl Collector for SearchCollector {
+    type Fruit = Fruit;
+    type Child = SegmentSearch;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<SegmentSearch> {
+        let ff = reader.fast_fields();
+        let name = |f| reader.schema().get_field_name(f).to_string();
+        let sort_col = match self.sort {
+            Sort::Newest => Some(ff.i64(&name(self.fields.created))?),
+            Sort::PriceAsc | Sort::PriceDesc => Some(ff.i64(&name(self.fields.price))?),
+            Sort::Relevance | Sort::Distance => None,
+        };
+        let mut enums = Vec::new();
+        for (key, _) in &self.facets.enums {
+            enums.push(ff.u64(&format!("e_{key}"))?);
+        }
+        Ok(SegmentSearch {
+            segment,
+            id: ff.u64(&name(self.fields.id))?,
+            expires: ff.i64(&name(self.fields.expires))?,
+            sort_col,
+            lat: ff.f64(&name(self.fields.lat))?,
+            lon: ff.f64(&name(self.fields.lon))?,
+            leaf: if self.facets.leaf {
+                Some(ff.u64(&name(self.fields.leaf))?)
+            } else {
+                None
+            },
+            wilaya: if self.facets.wilaya {
+                Some(ff.u64(&name(self.fields.wilaya))?)
+            } else {
+                None
+            },
+            enums,
+            sort: self.sort,
+            top: self.top,
+            after: self.after,
+            near: self.near,
+            now_us: self.now_us,
+            heap: BinaryHeap::with_capacity(self.top + 1),
+            counts: Counts::new(&self.facets, self.n_categories),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.sort == Sort::Relevance
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Fruit>) -> tantivy::Result<Fruit> {
+        let mut counts = Counts::new(&self.facets, self.n_categories);
+        let mut hits = Vec::new();
+        for f in fruits {
+            counts.add(&f.counts);
+            hits.extend(f.hits);
+        }
+        hits.sort_by(|a, b| cmp_key(b.key(), a.key()));
+        hits.truncate(self.top);
+        Ok(Fruit { hits, counts })
+    }
+}
+
+impl SegmentCollector for SegmentSearch {
+    type Fruit = Fruit;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        // Ads past their date leave search at once, even before the expiry sweep writes it.
+        if self.expires.first(doc).is_some_and(|e| e <= self.now_us) {
+            return;
+        }
+        let mut distance = None;
+        if let Some(n) = self.near {
+            let (Some(lat), Some(lon)) = (self.lat.first(doc), self.lon.first(doc)) else {
+                return;
+            };
+            let d = distance_km((n.lat, n.lon), (lat, lon));
+            if d > n.radius_km {
+                return;
+            }
+            distance = Some(d);
+        }
+        self.counts.total += 1;
+        if let Some(c) = &self.leaf {
+            if let Some(v) = c.first(doc) {
+                if let Some(slot) = self.counts.leaf.get_mut(v as usize) {
+                    *slot += 1;
+                }
+            }
+        }
+        if let Some(c) = &self.wilaya {
+            if let Some(v) = c.first(doc) {
+                if let Some(slot) = self.counts.wilaya.get_mut(v as usize) {
+                    *slot += 1;
+                }
+            }
+        }
+        for (col, counts) in self.enums.iter().zip(self.counts.enums.iter_mut()) {
+            if let Some(v) = col.first(doc) {
+                if let Some(slot) = counts.get_mut(v as usize) {
+                    *slot += 1;
+                }
+            }
+        }
+        if self.top == 0 {
+            return;
+        }
+        let id = self.id.first(doc).unwrap_or(0);
+        let rank = match self.sort {
+            Sort::Relevance => f64::from(score),
+            Sort::Newest => self
+                .sort_col
+                .as_ref()
+                .and_then(|c| c.first(doc))
+                .map_or(f64::MIN, |v| v as f64),
+            // Ads without a price ("on request") come last either way.
+            Sort::PriceAsc => self
+                .sort_col
+                .as_ref()
+                .and_then(|c| c.first(doc))
+                .map_or(f64::MIN, |v| -(v as f64)),
+            Sort::PriceDesc => self
+                .sort_col
+                .as_ref()
+                .and_then(|c| c.first(doc))
+                .map_or(f64::MIN, |v| v as f64),
+            Sort::Distance => distance.map_or(f64::MIN, |d| -d),
+        };
+        if let Some(after) = self.after {
+            if cmp_key((rank, id), after) != Ordering::Less {
+                return;
+            }
+        }
+        let hit = Ranked {
+            rank,
+            id,
+            segment: self.segment,
+            doc,
+            distance_km: distance,
+        };
+        if self.heap.len() < self.top {
+            self.heap.push(Worst(hit));
+        } else if let Some(worst) = self.heap.peek() {
+            if cmp_key(hit.key(), worst.0.key()) == Ordering::Greater {
+                self.heap.pop();
+                self.heap.push(Worst(hit));
+            }
+        }
+    }
+
+    fn harvest(self) -> Fruit {
+        Fruit {
+            hits: self.heap.into_iter().map(|w| w.0).collect(),
+            counts: self.counts,
+        }
+    }
+}

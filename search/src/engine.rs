@@ -1,0 +1,308 @@
+//! Running a search: plan, main pass (hits + facets without own filter), one extra counting
+//! pass per facet that has a filter, fuzzy retry when the exact words find little.
+
+use std::collections::BTreeMap;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use souk_domain::catalog;
+use tantivy::schema::Value;
+use tantivy::{DocAddress, TantivyDocument};
+
+use crate::collect::{Counts, FacetSpec, SearchCollector};
+use crate::doc::Summary;
+use crate::index::SearchIndex;
+use crate::query::{plan, FacetKey};
+use crate::request::{SearchRequest, Sort};
+use crate::SearchError;
+
+/// Below this many exact hits, a first page is retried with one typo allowed per long word.
+const FUZZY_BELOW: u64 = 3;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    #[serde(flatten)]
+    pub summary: Summary,
+    pub distance_km: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CategoryCount {
+    pub slug: String,
+    pub parent: Option<String>,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Facets {
+    /// Every category node with matches; a parent counts its whole subtree.
+    pub category: Vec<CategoryCount>,
+    /// Wilaya code → count.
+    pub wilaya: BTreeMap<i32, u64>,
+    /// For a leaf category: enum attribute → value → count.
+    pub attributes: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResults {
+    pub total: u64,
+    pub hits: Vec<Hit>,
+    pub facets: Option<Facets>,
+    pub next_cursor: Option<String>,
+    /// True when the words were matched with one typo allowed.
+    pub fuzzy: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Cursor {
+    s: String,
+    r: u64,
+    i: u64,
+    #[serde(default)]
+    f: bool,
+}
+
+fn encode_cursor(sort: Sort, rank: f64, id: u64, fuzzy: bool) -> String {
+    let c = Cursor {
+        s: sort.as_str().into(),
+        r: rank.to_bits(),
+        i: id,
+        f: fuzzy,
+    };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&c).unwrap_or_default())
+}
+
+fn decode_cursor(s: &str, sort: Sort) -> Result<((f64, u64), bool), SearchError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(s)
+        .map_err(|_| SearchError::BadCursor)?;
+    let c: Cursor = serde_json::from_slice(&bytes).map_err(|_| SearchError::BadCursor)?;
+    if c.s != sort.as_str() {
+        return Err(SearchError::BadCursor);
+    }
+    let rank = f64::from_bits(c.r);
+    if rank.is_nan() {
+        return Err(SearchError::BadCursor);
+    }
+    Ok(((rank, c.i), c.f))
+}
+
+impl SearchIndex {
+    /// Runs a request that passed `SearchRequest::validate`.
+    pub fn search(&self, req: &SearchRequest, now_us: i64) -> Result<SearchResults, SearchError> {
+        let sort = req.effective_sort();
+        let (after, cursor_fuzzy) = match &req.cursor {
+            Some(c) => {
+                let (a, f) = decode_cursor(c, sort)?;
+                (Some(a), f)
+            }
+            None => (None, false),
+        };
+        let mut results = self.run(req, sort, after, now_us, cursor_fuzzy)?;
+        if !cursor_fuzzy && after.is_none() && req.q.is_some() && results.total < FUZZY_BELOW {
+            let fuzzy = self.run(req, sort, after, now_us, true)?;
+            if fuzzy.total > results.total {
+                results = fuzzy;
+            }
+        }
+        Ok(results)
+    }
+
+    fn facet_spec(&self, req: &SearchRequest) -> FacetSpec {
+        if !req.facets {
+            return FacetSpec::default();
+        }
+        let leaf = req
+            .category
+            .as_deref()
+            .and_then(|c| catalog().get(c))
+            .filter(|c| c.is_leaf());
+        let enums = leaf
+            .map(|l| {
+                l.attributes
+                    .iter()
+                    .filter_map(|a| {
+                        self.dict
+                            .enum_values
+                            .get(&a.key)
+                            .map(|v| (a.key.clone(), v.len()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        FacetSpec {
+            leaf: true,
+            wilaya: true,
+            enums,
+        }
+    }
+
+    fn run(
+        &self,
+        req: &SearchRequest,
+        sort: Sort,
+        after: Option<(f64, u64)>,
+        now_us: i64,
+        fuzzy: bool,
+    ) -> Result<SearchResults, SearchError> {
+        let searcher = self.reader.searcher();
+        let p = plan(req, &self.fields, &self.dict, fuzzy);
+        let spec = self.facet_spec(req);
+        let n_categories = self.dict.categories.len();
+        let collector = |top: usize, facets: FacetSpec, after| SearchCollector {
+            fields: self.fields.clone(),
+            sort,
+            top,
+            after,
+            near: req.near,
+            now_us,
+            facets,
+            n_categories,
+        };
+
+        // Facets with an active filter are counted without it, in passes of their own, so
+        // clients can offer the other values of a multi-select.
+        let filtered: Vec<FacetKey> = p.facet_filters.iter().map(|(k, _)| k.clone()).collect();
+        let main_spec = FacetSpec {
+            leaf: spec.leaf && !filtered.contains(&FacetKey::Category),
+            wilaya: spec.wilaya && !filtered.contains(&FacetKey::Wilaya),
+            enums: spec
+                .enums
+                .iter()
+                .filter(|(k, _)| !filtered.contains(&FacetKey::Enum(k.clone())))
+                .cloned()
+                .collect(),
+        };
+        let main = searcher.search(
+            &*p.query(None),
+            &collector(req.limit + 1, main_spec.clone(), after),
+        )?;
+
+        let mut counts = main.counts.clone();
+        let mut enum_counts: BTreeMap<String, Vec<u64>> = main_spec
+            .enums
+            .iter()
+            .map(|(k, _)| k.clone())
+            .zip(main.counts.enums.iter().cloned())
+            .collect();
+        if req.facets {
+            for key in &filtered {
+                let only = match key {
+                    FacetKey::Category => FacetSpec {
+                        leaf: true,
+                        ..Default::default()
+                    },
+                    FacetKey::Wilaya => FacetSpec {
+                        wilaya: true,
+                        ..Default::default()
+                    },
+                    FacetKey::Enum(k) => match spec.enums.iter().find(|(e, _)| e == k) {
+                        Some(e) => FacetSpec {
+                            enums: vec![e.clone()],
+                            ..Default::default()
+                        },
+                        None => continue,
+                    },
+                };
+                let pass = searcher.search(&*p.query(Some(key)), &collector(0, only, None))?;
+                match key {
+                    FacetKey::Category => counts.leaf = pass.counts.leaf,
+                    FacetKey::Wilaya => counts.wilaya = pass.counts.wilaya,
+                    FacetKey::Enum(k) => {
+                        enum_counts.insert(
+                            k.clone(),
+                            pass.counts.enums.into_iter().next().unwrap_or_default(),
+                        );
+                    }
+                }
+            }
+        }
+
+        let mut ranked = main.hits;
+        let next_cursor = if ranked.len() > req.limit {
+            ranked.truncate(req.limit);
+            ranked
+                .last()
+                .map(|h| encode_cursor(sort, h.rank, h.id, fuzzy))
+        } else {
+            None
+        };
+        let mut hits = Vec::with_capacity(ranked.len());
+        for h in ranked {
+            let doc: TantivyDocument = searcher.doc(DocAddress::new(h.segment, h.doc))?;
+            let bytes = doc
+                .get_first(self.fields.summary)
+                .and_then(|v| v.as_bytes())
+                .unwrap_or_default();
+            let summary: Summary =
+                serde_json::from_slice(bytes).map_err(|e| SearchError::Index(e.to_string()))?;
+            hits.push(Hit {
+                summary,
+                distance_km: h.distance_km,
+            });
+        }
+        let facets = req.facets.then(|| self.facets_from(&counts, &enum_counts));
+        Ok(SearchResults {
+            total: main.counts.total,
+            hits,
+            facets,
+            next_cursor,
+            fuzzy,
+        })
+    }
+
+    fn facets_from(&self, counts: &Counts, enums: &BTreeMap<String, Vec<u64>>) -> Facets {
+        let cat = catalog();
+        // Leaf counts roll up to every ancestor.
+        let mut by_slug: BTreeMap<&str, u64> = BTreeMap::new();
+        for (ord, n) in counts.leaf.iter().enumerate() {
+            if *n == 0 {
+                continue;
+            }
+            if let Some(slug) = self.dict.categories.get(ord) {
+                for node in cat.path(slug) {
+                    *by_slug.entry(node.slug.as_str()).or_default() += n;
+                }
+            }
+        }
+        let category = cat
+            .all()
+            .filter_map(|c| {
+                by_slug.get(c.slug.as_str()).map(|n| CategoryCount {
+                    slug: c.slug.clone(),
+                    parent: c.parent.clone(),
+                    count: *n,
+                })
+            })
+            .collect();
+        let wilaya = counts
+            .wilaya
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(w, n)| (w as i32, *n))
+            .collect();
+        let attributes = enums
+            .iter()
+            .map(|(key, values)| {
+                let m = values
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| **n > 0)
+                    .filter_map(|(o, n)| {
+                        self.dict
+                            .enum_value(key, o as u64)
+                            .map(|v| (v.to_string(), *n))
+                    })
+                    .collect();
+                (key.clone(), m)
+            })
+            .collect();
+        Facets {
+            category,
+            wilaya,
+            attributes,
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! The index on disk: open (or find it must be rebuilt), write, commit with a checkpoint of the
+//! change feed, and search.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use souk_domain::catalog;
+use tantivy::directory::MmapDirectory;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use crate::doc::{to_document, ListingDoc};
+use crate::schema::{build, Dictionary, Fields};
+use crate::SearchError;
+
+/// How far the index has followed the database's change feed, saved with every commit.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub fingerprint: String,
+    /// Every change with an id at or below this is in the index.
+    pub watermark: i64,
+    /// Ids above the watermark already applied (changes committed out of order).
+    #[serde(default)]
+    pub applied_above: Vec<i64>,
+}
+
+pub struct SearchIndex {
+    _index: Index,
+    pub(crate) reader: IndexReader,
+    writer: Mutex<IndexWriter<TantivyDocument>>,
+    pub(crate) fields: Fields,
+    pub(crate) dict: Dictionary,
+    pub dir: PathBuf,
+}
+
+/// Memory for the writer that follows live changes; a full rebuild uses more.
+const FOLLOW_HEAP_BYTES: usize = 32 * 1024 * 1024;
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating it when missing. Returns the saved checkpoint, or
+    /// `None` when the index is new or was built by an incompatible version: the caller must
+    /// then rebuild it from the database.
+    pub fn open(
+        dir: &Path,
+        writer_heap: usize,
+    ) -> Result<(SearchIndex, Option<Checkpoint>), SearchError> {
+        let dict = Dictionary::from_catalog(catalog());
+        let (schema, fields) = build(&dict);
+        std::fs::create_dir_all(dir)?;
+        let mmap = MmapDirectory::open(dir).map_err(|e| SearchError::Index(e.to_string()))?;
+        let exists = Index::exists(&mmap).map_err(|e| SearchError::Index(e.to_string()))?;
+        let mut index = if exists {
+            Index::open(mmap)?
+        } else {
+            Index::create(mmap, schema.clone(), Default::default())?
+        };
+        let mut checkpoint: Option<Checkpoint> = index
+            .load_metas()?
+            .payload
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok());
+        if index.schema() != schema
+            || checkpoint
+                .as_ref()
+                .is_none_or(|c| c.fingerprint != dict.fingerprint())
+        {
+            // Another schema or numbering: start over in place.
+            drop(index);
+            for entry in std::fs::read_dir(dir)? {
+                let p = entry?.path();
+                if p.is_file() {
+                    std::fs::remove_file(p)?;
+                }
+            }
+            let mmap = MmapDirectory::open(dir).map_err(|e| SearchError::Index(e.to_string()))?;
+            index = Index::create(mmap, schema, Default::default())?;
+            checkpoint = None;
+        }
+        // A big heap means a bulk rebuild: give it both cores.
+        let threads = if writer_heap >= 128 * 1024 * 1024 {
+            2
+        } else {
+            1
+        };
+        let writer = index.writer_with_num_threads(threads, writer_heap.max(FOLLOW_HEAP_BYTES))?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let me = SearchIndex {
+            _index: index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            dict,
+            dir: dir.to_path_buf(),
+        };
+        Ok((me, checkpoint))
+    }
+
+    pub fn fingerprint(&self) -> String {
+        self.dict.fingerprint()
+    }
+
+    fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter<TantivyDocument>> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Adds or replaces listings (by id). Applying the same listing twice is harmless.
+    pub fn upsert(&self, docs: &[ListingDoc]) -> Result<(), SearchError> {
+        let w = self.writer();
+        for d in docs {
+            w.delete_term(Term::from_field_u64(self.fields.id, d.id as u64));
+            w.add_document(to_document(d, &self.fields, &self.dict))?;
+        }
+        Ok(())
+    }
+
+    pub fn remove(&self, ids: &[i64]) {
+        let w = self.writer();
+        for id in ids {
+            w.delete_term(Term::from_field_u64(self.fields.id, *id as u64));
+        }
+    }
+
+    /// Removes everything (start of a rebuild in place).
+    pub fn clear(&self) -> Result<(), SearchError> {
+        self.writer().delete_all_documents()?;
+        Ok(())
+    }
+
+    /// Makes the writes visible to searches and records how far the feed was followed.
+    pub fn commit(&self, checkpoint: &Checkpoint) -> Result<(), SearchError> {
+        {
+            let mut w = self.writer();
+            let mut prepared = w.prepare_commit()?;
+            prepared.set_payload(&serde_json::to_string(checkpoint).unwrap_or_default());
+            prepared.commit()?;
+        }
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+}

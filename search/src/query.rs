@@ -1,0 +1,194 @@
+//! Turns a `SearchRequest` into tantivy queries. Filters that are facets (category, wilaya,
+//! enum attributes) are kept apart, so facet counts can leave out a facet's own filter.
+
+use std::ops::Bound;
+
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery,
+    TermSetQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::Term;
+
+use crate::analysis::analyzer;
+use crate::cells::covering;
+use crate::request::{IntRange, SearchRequest};
+use crate::schema::{Dictionary, Fields, FLAG_EXCHANGE, FLAG_NEGOTIABLE, FLAG_PHOTOS};
+
+/// Which facet a filter belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FacetKey {
+    Category,
+    Wilaya,
+    Enum(String),
+}
+
+pub struct Plan {
+    pub text: Option<Box<dyn Query>>,
+    /// Filters that are not facets (price, ranges, flags, commune, geo cells).
+    pub hard: Vec<Box<dyn Query>>,
+    /// Facet filters, each with its facet.
+    pub facet_filters: Vec<(FacetKey, Box<dyn Query>)>,
+}
+
+impl Plan {
+    /// Everything, or everything but the filter of `skip`.
+    pub fn query(&self, skip: Option<&FacetKey>) -> Box<dyn Query> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(t) = &self.text {
+            clauses.push((Occur::Must, t.box_clone()));
+        }
+        for h in &self.hard {
+            clauses.push((Occur::Must, h.box_clone()));
+        }
+        for (k, q) in &self.facet_filters {
+            if Some(k) != skip {
+                clauses.push((Occur::Must, q.box_clone()));
+            }
+        }
+        match clauses.len() {
+            0 => Box::new(AllQuery),
+            1 if self.text.is_some() => clauses
+                .pop()
+                .map(|(_, q)| q)
+                .unwrap_or_else(|| Box::new(AllQuery)),
+            _ => Box::new(BooleanQuery::new(clauses)),
+        }
+    }
+}
+
+fn term_q(field: Field, term: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, term),
+        IndexRecordOption::WithFreqs,
+    ))
+}
+
+/// Matches `term` in the title (boosted) or the body; with `fuzzy`, one edit away too.
+fn word_q(fields: &Fields, term: &str, fuzzy: bool) -> Box<dyn Query> {
+    let mut alts: Vec<(Occur, Box<dyn Query>)> = vec![
+        (
+            Occur::Should,
+            Box::new(BoostQuery::new(term_q(fields.title, term), 2.0)),
+        ),
+        (Occur::Should, term_q(fields.body, term)),
+    ];
+    let long_enough = term.chars().count() >= 5;
+    let is_number = term.chars().all(|c| c.is_ascii_digit());
+    if fuzzy && long_enough && !is_number && !analyzer().is_canonical(term) {
+        for f in [fields.title, fields.body] {
+            alts.push((
+                Occur::Should,
+                Box::new(FuzzyTermQuery::new(Term::from_field_text(f, term), 1, true)),
+            ));
+        }
+    }
+    Box::new(BooleanQuery::new(alts))
+}
+
+/// Every word must match (in title or body). A glued word (`clio4`) matches as a whole or
+/// as all its pieces.
+pub fn text_query(fields: &Fields, q: &str, fuzzy: bool) -> Option<Box<dyn Query>> {
+    let words = analyzer().words(q);
+    if words.is_empty() {
+        return None;
+    }
+    let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for w in words {
+        let whole = word_q(fields, &w.term, fuzzy);
+        if w.parts.is_empty() {
+            must.push((Occur::Must, whole));
+        } else {
+            let pieces: Vec<(Occur, Box<dyn Query>)> = w
+                .parts
+                .iter()
+                .map(|p| (Occur::Must, word_q(fields, p, fuzzy)))
+                .collect();
+            let either = BooleanQuery::new(vec![
+                (Occur::Should, whole),
+                (Occur::Should, Box::new(BooleanQuery::new(pieces))),
+            ]);
+            must.push((Occur::Must, Box::new(either)));
+        }
+    }
+    Some(Box::new(BooleanQuery::new(must)))
+}
+
+fn i64_range(field: Field, r: IntRange) -> Option<Box<dyn Query>> {
+    if r.min.is_none() && r.max.is_none() {
+        return None;
+    }
+    let lo = r.min.map_or(Bound::Unbounded, |v| {
+        Bound::Included(Term::from_field_i64(field, v))
+    });
+    let hi = r.max.map_or(Bound::Unbounded, |v| {
+        Bound::Included(Term::from_field_i64(field, v))
+    });
+    Some(Box::new(RangeQuery::new(lo, hi)))
+}
+
+fn u64_set(field: Field, values: impl IntoIterator<Item = u64>) -> Box<dyn Query> {
+    Box::new(TermSetQuery::new(
+        values.into_iter().map(|v| Term::from_field_u64(field, v)),
+    ))
+}
+
+fn flag(fields: &Fields, value: Option<bool>, flag: u64) -> Option<Box<dyn Query>> {
+    let t: Box<dyn Query> = Box::new(TermQuery::new(
+        Term::from_field_u64(fields.flags, flag),
+        IndexRecordOption::Basic,
+    ));
+    match value {
+        None => None,
+        Some(true) => Some(t),
+        Some(false) => Some(Box::new(BooleanQuery::new(vec![
+            (Occur::Must, Box::new(AllQuery)),
+            (Occur::MustNot, t),
+        ]))),
+    }
+}
+
+/// The plan of a validated request.
+pub fn plan(req: &SearchRequest, fields: &Fields, dict: &Dictionary, fuzzy: bool) -> Plan {
+    let text = req.q.as_deref().and_then(|q| text_query(fields, q, fuzzy));
+    let mut hard: Vec<Box<dyn Query>> = Vec::new();
+    if let Some(c) = req.commune {
+        hard.push(u64_set(fields.commune, [c as u64]));
+    }
+    hard.extend(i64_range(fields.price, req.price));
+    for (key, range) in &req.ints {
+        if let Some(f) = fields.ints.get(key) {
+            hard.extend(i64_range(*f, *range));
+        }
+    }
+    hard.extend(flag(fields, req.negotiable, FLAG_NEGOTIABLE));
+    hard.extend(flag(fields, req.exchange, FLAG_EXCHANGE));
+    hard.extend(flag(fields, req.with_photos, FLAG_PHOTOS));
+    if let Some(n) = req.near {
+        hard.push(u64_set(fields.cell, covering(n.lat, n.lon, n.radius_km)));
+    }
+    let mut facet_filters: Vec<(FacetKey, Box<dyn Query>)> = Vec::new();
+    if let Some(ord) = req.category.as_deref().and_then(|c| dict.category_ord(c)) {
+        facet_filters.push((FacetKey::Category, u64_set(fields.cat, [ord])));
+    }
+    if !req.wilayas.is_empty() {
+        facet_filters.push((
+            FacetKey::Wilaya,
+            u64_set(fields.wilaya, req.wilayas.iter().map(|w| *w as u64)),
+        ));
+    }
+    for (key, values) in &req.enums {
+        if let Some(f) = fields.enums.get(key) {
+            let ords: Vec<u64> = values
+                .iter()
+                .filter_map(|v| dict.enum_ord(key, v))
+                .collect();
+            facet_filters.push((FacetKey::Enum(key.clone()), u64_set(*f, ords)));
+        }
+    }
+    Plan {
+        text,
+        hard,
+        facet_filters,
+    }
+}

@@ -1,0 +1,169 @@
+//! The index schema, derived from the category catalog: one fast column per enum and per
+//! integer attribute key, so that filters and facet counts read columns, never documents.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::hash::{Hash, Hasher};
+
+use souk_domain::attributes::AttributeKind;
+use souk_domain::Catalog;
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST,
+    INDEXED, STORED,
+};
+
+/// Every field of the index, resolved once.
+#[derive(Clone)]
+pub struct Fields {
+    pub id: Field,
+    pub title: Field,
+    pub body: Field,
+    /// Indexed category ordinals of the leaf and all its ancestors (subtree filters).
+    pub cat: Field,
+    /// Fast column: the leaf's ordinal (facet counts).
+    pub leaf: Field,
+    pub wilaya: Field,
+    pub commune: Field,
+    pub price: Field,
+    pub created: Field,
+    /// Expiry time (µs); hits past it are skipped until the sweep removes them.
+    pub expires: Field,
+    pub flags: Field,
+    pub lat: Field,
+    pub lon: Field,
+    pub cell: Field,
+    pub summary: Field,
+    /// Enum attribute key → u64 column of value ordinals (see `EnumDictionary`).
+    pub enums: BTreeMap<String, Field>,
+    /// Integer attribute key → i64 column.
+    pub ints: BTreeMap<String, Field>,
+}
+
+pub const FLAG_NEGOTIABLE: u64 = 1;
+pub const FLAG_EXCHANGE: u64 = 2;
+pub const FLAG_PHOTOS: u64 = 3;
+
+/// Stable numbering of categories and enum values, from the catalog's order.
+#[derive(Debug, Clone)]
+pub struct Dictionary {
+    pub categories: Vec<String>,
+    cat_ord: BTreeMap<String, u64>,
+    /// key → sorted distinct values; the ordinal is the position.
+    pub enum_values: BTreeMap<String, Vec<String>>,
+    pub int_keys: BTreeSet<String>,
+}
+
+impl Dictionary {
+    pub fn from_catalog(catalog: &Catalog) -> Dictionary {
+        let categories: Vec<String> = catalog.all().map(|c| c.slug.clone()).collect();
+        let cat_ord = categories
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.clone(), i as u64))
+            .collect();
+        let mut enum_values: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut int_keys = BTreeSet::new();
+        for leaf in catalog.leaves() {
+            for a in &leaf.attributes {
+                match &a.kind {
+                    AttributeKind::Enum { options } => {
+                        enum_values
+                            .entry(a.key.clone())
+                            .or_default()
+                            .extend(options.iter().map(|o| o.value.clone()));
+                    }
+                    AttributeKind::Integer { .. } => {
+                        int_keys.insert(a.key.clone());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Dictionary {
+            categories,
+            cat_ord,
+            enum_values: enum_values
+                .into_iter()
+                .map(|(k, v)| (k, v.into_iter().collect()))
+                .collect(),
+            int_keys,
+        }
+    }
+
+    pub fn category_ord(&self, slug: &str) -> Option<u64> {
+        self.cat_ord.get(slug).copied()
+    }
+
+    pub fn enum_ord(&self, key: &str, value: &str) -> Option<u64> {
+        self.enum_values
+            .get(key)?
+            .binary_search_by(|v| v.as_str().cmp(value))
+            .ok()
+            .map(|i| i as u64)
+    }
+
+    pub fn enum_value(&self, key: &str, ord: u64) -> Option<&str> {
+        self.enum_values
+            .get(key)?
+            .get(ord as usize)
+            .map(String::as_str)
+    }
+
+    /// Changes whenever the schema, the numbering or the text analysis would: an index built
+    /// under another fingerprint is rebuilt rather than misread.
+    pub fn fingerprint(&self) -> String {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        SCHEMA_VERSION.hash(&mut h);
+        self.categories.hash(&mut h);
+        self.enum_values.hash(&mut h);
+        self.int_keys.hash(&mut h);
+        crate::analysis::LEXICON_JSON.hash(&mut h);
+        format!("{:016x}", h.finish())
+    }
+}
+
+/// Bump when the code's idea of a document changes.
+const SCHEMA_VERSION: u32 = 1;
+
+pub fn build(dict: &Dictionary) -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
+    let fast_indexed = NumericOptions::default().set_indexed().set_fast();
+    let mut enums = BTreeMap::new();
+    for key in dict.enum_values.keys() {
+        enums.insert(
+            key.clone(),
+            b.add_u64_field(&format!("e_{key}"), fast_indexed.clone()),
+        );
+    }
+    let mut ints = BTreeMap::new();
+    for key in &dict.int_keys {
+        ints.insert(
+            key.clone(),
+            b.add_i64_field(&format!("n_{key}"), fast_indexed.clone()),
+        );
+    }
+    let fields = Fields {
+        id: b.add_u64_field("id", INDEXED | FAST),
+        title: b.add_text_field("title", text.clone()),
+        body: b.add_text_field("body", text),
+        cat: b.add_u64_field("cat", INDEXED),
+        leaf: b.add_u64_field("leaf", FAST),
+        wilaya: b.add_u64_field("wilaya", fast_indexed.clone()),
+        commune: b.add_u64_field("commune", fast_indexed.clone()),
+        price: b.add_i64_field("price", fast_indexed.clone()),
+        created: b.add_i64_field("created", FAST),
+        expires: b.add_i64_field("expires", FAST),
+        flags: b.add_u64_field("flags", INDEXED),
+        lat: b.add_f64_field("lat", FAST),
+        lon: b.add_f64_field("lon", FAST),
+        cell: b.add_u64_field("cell", INDEXED),
+        summary: b.add_bytes_field("summary", STORED),
+        enums,
+        ints,
+    };
+    (b.build(), fields)
+}
