@@ -156,6 +156,26 @@ impl TestApp {
         let db = tokio::task::spawn_blocking(move || TestDb::create(backend))
             .await
             .expect("create db");
+        Self::start_on(backend, db, tweak).await
+    }
+
+    /// An app over a database already holding `count` demo listings, seeded before start (as
+    /// an import would), so the app's index is built from the database by a rebuild.
+    pub async fn spawn_seeded(backend: Backend, count: usize) -> TestApp {
+        let db = tokio::task::spawn_blocking(move || {
+            let db = TestDb::create(backend);
+            let pool = souk_store::open_pool(&db.url, 2).expect("pool");
+            souk_api::seed::seed(&pool, count, 20, 11, false).expect("seed");
+            db
+        })
+        .await
+        .expect("seeded db");
+        let app = Self::start_on(backend, db, |_| {}).await;
+        app.wait_for_search_ready().await;
+        app
+    }
+
+    async fn start_on(backend: Backend, db: TestDb, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let data = tempfile::tempdir().expect("temp dir");
         let mut config = test_config(&db.url, data.path());
         tweak(&mut config);
@@ -173,6 +193,39 @@ impl TestApp {
             running,
             db,
             _data: data,
+        }
+    }
+
+    /// Waits until /v1/search answers (the index is built).
+    pub async fn wait_for_search_ready(&self) {
+        for _ in 0..300 {
+            if self.get("/v1/search?limit=1&facets=false").await.status() == StatusCode::OK {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("search index never became ready");
+    }
+
+    /// Polls a search until `pred` holds on its JSON, or fails after `within`.
+    pub async fn search_until(
+        &self,
+        query: &str,
+        within: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> (Value, Duration) {
+        let start = std::time::Instant::now();
+        loop {
+            let res = self.get(&format!("/v1/search?{query}")).await;
+            let status = res.status();
+            let body: Value = res.json().await.unwrap_or(Value::Null);
+            if status == StatusCode::OK && pred(&body) {
+                return (body, start.elapsed());
+            }
+            if start.elapsed() > within {
+                panic!("search {query:?} did not reach the expected state within {within:?}; last: {status} {body}");
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
 
