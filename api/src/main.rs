@@ -54,6 +54,7 @@ enum JobsAction {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    souk_api::telemetry::limit_malloc_arenas();
     let cli = Cli::parse();
     if let Some(Command::Openapi) = cli.command {
         print!("{}", souk_api::openapi::yaml());

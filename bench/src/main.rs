@@ -69,7 +69,7 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     (r, t.elapsed())
 }
 
-fn by_kind<'a>(mix: &'a [BenchQuery], k: Kind) -> impl Iterator<Item = &'a BenchQuery> {
+fn by_kind(mix: &[BenchQuery], k: Kind) -> impl Iterator<Item = &BenchQuery> {
     mix.iter().filter(move |q| q.kind == k)
 }
 

@@ -1,5 +1,8 @@
 //! What the index knows of a listing, and how it becomes a tantivy document.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use serde::{Deserialize, Serialize};
 use souk_domain::attributes::AttributeKind;
 use souk_domain::{catalog, geography, AttributeValue, Attributes};
@@ -65,45 +68,91 @@ fn pre_tokenized(text: String, tokens: Vec<String>) -> PreTokenizedString {
     PreTokenizedString { text, tokens }
 }
 
-/// Words that describe the ad without being in its text: category names and enum labels in
-/// Arabic, French and English, and the place names, so "appartement" finds "شقة" through its
-/// property type and "وهران" finds an ad in Oran.
-fn implied_text(doc: &ListingDoc) -> String {
-    let mut out = String::new();
-    let cat = catalog();
-    for c in cat.path(&doc.category) {
-        for s in [&c.name.ar, &c.name.fr, &c.name.en] {
-            out.push_str(s);
-            out.push(' ');
-        }
-    }
-    if let Some(leaf) = cat.get(&doc.category) {
-        for spec in &leaf.attributes {
-            if let (AttributeKind::Enum { .. }, Some(AttributeValue::Text(v))) =
-                (&spec.kind, doc.attributes.get(&spec.key))
-            {
-                if let Some(o) = spec.option(v) {
-                    for s in [&o.label.ar, &o.label.fr, &o.label.en] {
-                        out.push_str(s);
-                        out.push(' ');
+/// Analysed words that describe an ad without being in its text: category names and enum
+/// labels in Arabic, French and English, and place names, so "appartement" finds "شقة" through
+/// its property type and "وهران" finds an ad in Oran. They come from reference data, so they
+/// are analysed once and reused for every document.
+struct ImpliedWords {
+    category: HashMap<String, Vec<String>>,
+    option: HashMap<(String, String), Vec<String>>,
+    commune: HashMap<i32, Vec<String>>,
+    wilaya: HashMap<i32, Vec<String>>,
+}
+
+fn implied_words() -> &'static ImpliedWords {
+    static W: OnceLock<ImpliedWords> = OnceLock::new();
+    W.get_or_init(|| {
+        let a = analyzer();
+        let three = |l: &souk_domain::Localized| a.tokens(&format!("{} {} {}", l.ar, l.fr, l.en));
+        let cat = catalog();
+        let mut option = HashMap::new();
+        for leaf in cat.leaves() {
+            for spec in &leaf.attributes {
+                if let AttributeKind::Enum { options } = &spec.kind {
+                    for o in options {
+                        option
+                            .entry((spec.key.clone(), o.value.clone()))
+                            .or_insert_with(|| three(&o.label));
                     }
                 }
             }
-            if let (AttributeKind::Text { .. }, Some(AttributeValue::Text(v))) =
-                (&spec.kind, doc.attributes.get(&spec.key))
-            {
-                out.push_str(v);
-                out.push(' ');
+        }
+        let geo = geography();
+        ImpliedWords {
+            category: cat
+                .all()
+                .map(|c| {
+                    (
+                        c.slug.clone(),
+                        cat.path(&c.slug)
+                            .iter()
+                            .flat_map(|p| three(&p.name))
+                            .collect(),
+                    )
+                })
+                .collect(),
+            option,
+            commune: geo
+                .communes()
+                .iter()
+                .map(|c| (c.id, a.tokens(&format!("{} {}", c.name_latin, c.name_ar))))
+                .collect(),
+            wilaya: geo
+                .wilayas()
+                .iter()
+                .map(|w| (w.code, a.tokens(&format!("{} {}", w.name_latin, w.name_ar))))
+                .collect(),
+        }
+    })
+}
+
+/// The body's words: the description, free-text attributes, and the implied words.
+fn body_tokens(doc: &ListingDoc) -> Vec<String> {
+    let a = analyzer();
+    let w = implied_words();
+    let mut out = a.tokens(&doc.description);
+    out.extend(w.category.get(&doc.category).into_iter().flatten().cloned());
+    if let Some(leaf) = catalog().get(&doc.category) {
+        for spec in &leaf.attributes {
+            match (&spec.kind, doc.attributes.get(&spec.key)) {
+                (AttributeKind::Enum { .. }, Some(AttributeValue::Text(v))) => {
+                    out.extend(
+                        w.option
+                            .get(&(spec.key.clone(), v.clone()))
+                            .into_iter()
+                            .flatten()
+                            .cloned(),
+                    );
+                }
+                (AttributeKind::Text { .. }, Some(AttributeValue::Text(v))) => {
+                    out.extend(a.tokens(v))
+                }
+                _ => {}
             }
         }
     }
-    let geo = geography();
-    if let Some(w) = geo.wilaya(doc.wilaya) {
-        out.push_str(&format!("{} {} ", w.name_latin, w.name_ar));
-    }
-    if let Some(c) = geo.commune(doc.commune) {
-        out.push_str(&format!("{} {} ", c.name_latin, c.name_ar));
-    }
+    out.extend(w.wilaya.get(&doc.wilaya).into_iter().flatten().cloned());
+    out.extend(w.commune.get(&doc.commune).into_iter().flatten().cloned());
     out
 }
 
@@ -115,8 +164,7 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
         fields.title,
         pre_tokenized(String::new(), a.tokens(&doc.title)),
     );
-    let body = format!("{} {}", doc.description, implied_text(doc));
-    d.add_pre_tokenized_text(fields.body, pre_tokenized(String::new(), a.tokens(&body)));
+    d.add_pre_tokenized_text(fields.body, pre_tokenized(String::new(), body_tokens(doc)));
     for c in catalog().path(&doc.category) {
         if let Some(o) = dict.category_ord(&c.slug) {
             d.add_u64(fields.cat, o);

@@ -107,6 +107,7 @@ impl SearchService {
         *self.feed.lock().unwrap_or_else(|p| p.into_inner()) = FeedState::new(checkpoint);
         self.set_ready();
         tracing::info!(%generation, "switched to a rebuilt search index");
+        crate::telemetry::release_freed_memory();
         let old_dir = self.root.join(&old.0);
         drop(old);
         if let Err(e) = std::fs::remove_dir_all(&old_dir) {

@@ -111,6 +111,7 @@ fn step(
         let c = rebuild(conn, &service.index(), &ProgressBar::hidden())?;
         *service.feed.lock().unwrap_or_else(|p| p.into_inner()) = super::FeedState::new(c);
         service.set_ready();
+        crate::telemetry::release_freed_memory();
         tracing::info!(
             docs = service.index().num_docs(),
             ms = started.elapsed().as_millis() as u64,
