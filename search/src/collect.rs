@@ -109,6 +109,8 @@ pub struct SearchCollector {
     pub top: usize,
     pub after: Option<(f64, u64)>,
     pub near: Option<Near>,
+    /// (field, min, max) checked on the field's fast column; a missing value fails.
+    pub ranges: Vec<(tantivy::schema::Field, i64, i64)>,
     pub now_us: i64,
     pub facets: FacetSpec,
     pub n_categories: usize,
@@ -133,6 +135,7 @@ pub struct SegmentSearch {
     top: usize,
     after: Option<(f64, u64)>,
     near: Option<Near>,
+    ranges: Vec<(Column<i64>, i64, i64)>,
     now_us: i64,
     heap: BinaryHeap<Worst>,
     counts: Counts,
@@ -180,6 +183,11 @@ impl Collector for SearchCollector {
             top: self.top,
             after: self.after,
             near: self.near,
+            ranges: self
+                .ranges
+                .iter()
+                .map(|(f, lo, hi)| Ok((ff.i64(&name(*f))?, *lo, *hi)))
+                .collect::<tantivy::Result<Vec<_>>>()?,
             now_us: self.now_us,
             heap: BinaryHeap::with_capacity(self.top + 1),
             counts: Counts::new(&self.facets, self.n_categories),
@@ -210,6 +218,11 @@ impl SegmentCollector for SegmentSearch {
         // Ads past their date leave search at once, even before the expiry sweep writes it.
         if self.expires.first(doc).is_some_and(|e| e <= self.now_us) {
             return;
+        }
+        for (col, lo, hi) in &self.ranges {
+            if !col.first(doc).is_some_and(|v| v >= *lo && v <= *hi) {
+                return;
+            }
         }
         let mut distance = None;
         if let Some(n) = self.near {

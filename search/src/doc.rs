@@ -160,11 +160,11 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
     let a = analyzer();
     let mut d = TantivyDocument::default();
     d.add_u64(fields.id, doc.id as u64);
-    d.add_pre_tokenized_text(
-        fields.title,
-        pre_tokenized(String::new(), a.tokens(&doc.title)),
-    );
-    d.add_pre_tokenized_text(fields.body, pre_tokenized(String::new(), body_tokens(doc)));
+    let title = a.tokens(&doc.title);
+    let mut words = title.clone();
+    words.extend(title);
+    words.extend(body_tokens(doc));
+    d.add_pre_tokenized_text(fields.text, pre_tokenized(String::new(), words));
     for c in catalog().path(&doc.category) {
         if let Some(o) = dict.category_ord(&c.slug) {
             d.add_u64(fields.cat, o);

@@ -156,6 +156,7 @@ impl SearchIndex {
             top,
             after,
             near: req.near,
+            ranges: p.ranges.clone(),
             now_us,
             facets,
             n_categories,

@@ -4,8 +4,7 @@
 use std::ops::Bound;
 
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery,
-    TermSetQuery,
+    AllQuery, BooleanQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
@@ -29,6 +28,9 @@ pub struct Plan {
     pub hard: Vec<Box<dyn Query>>,
     /// Facet filters, each with its facet.
     pub facet_filters: Vec<(FacetKey, Box<dyn Query>)>,
+    /// Numeric ranges (field, min, max), checked on fast columns by the collector: walking a
+    /// range as a query would scan the column of every document.
+    pub ranges: Vec<(Field, i64, i64)>,
 }
 
 impl Plan {
@@ -64,26 +66,19 @@ fn term_q(field: Field, term: &str) -> Box<dyn Query> {
     ))
 }
 
-/// Matches `term` in the title (boosted) or the body; with `fuzzy`, one edit away too.
+/// Matches `term` (title words count twice); with `fuzzy`, one edit away too.
 fn word_q(fields: &Fields, term: &str, fuzzy: bool) -> Box<dyn Query> {
-    let mut alts: Vec<(Occur, Box<dyn Query>)> = vec![
-        (
-            Occur::Should,
-            Box::new(BoostQuery::new(term_q(fields.title, term), 2.0)),
-        ),
-        (Occur::Should, term_q(fields.body, term)),
-    ];
+    let exact = term_q(fields.text, term);
     let long_enough = term.chars().count() >= 5;
     let is_number = term.chars().all(|c| c.is_ascii_digit());
     if fuzzy && long_enough && !is_number && !analyzer().is_canonical(term) {
-        for f in [fields.title, fields.body] {
-            alts.push((
-                Occur::Should,
-                Box::new(FuzzyTermQuery::new(Term::from_field_text(f, term), 1, true)),
-            ));
-        }
+        let near = FuzzyTermQuery::new(Term::from_field_text(fields.text, term), 1, true);
+        return Box::new(BooleanQuery::new(vec![
+            (Occur::Should, exact),
+            (Occur::Should, Box::new(near)),
+        ]));
     }
-    Box::new(BooleanQuery::new(alts))
+    exact
 }
 
 /// Every word must match (in title or body). A glued word (`clio4`) matches as a whole or
@@ -155,10 +150,15 @@ pub fn plan(req: &SearchRequest, fields: &Fields, dict: &Dictionary, fuzzy: bool
     if let Some(c) = req.commune {
         hard.push(u64_set(fields.commune, [c as u64]));
     }
-    hard.extend(i64_range(fields.price, req.price));
+    let mut ranges: Vec<(Field, IntRange)> = Vec::new();
+    if req.price.min.is_some() || req.price.max.is_some() {
+        ranges.push((fields.price, req.price));
+    }
     for (key, range) in &req.ints {
         if let Some(f) = fields.ints.get(key) {
-            hard.extend(i64_range(*f, *range));
+            if range.min.is_some() || range.max.is_some() {
+                ranges.push((*f, *range));
+            }
         }
     }
     hard.extend(flag(fields, req.negotiable, FLAG_NEGOTIABLE));
@@ -186,9 +186,20 @@ pub fn plan(req: &SearchRequest, fields: &Fields, dict: &Dictionary, fuzzy: bool
             facet_filters.push((FacetKey::Enum(key.clone()), u64_set(*f, ords)));
         }
     }
+    // With nothing else to narrow the documents down, one range drives the query.
+    if text.is_none() && hard.is_empty() && facet_filters.is_empty() {
+        if let Some((f, r)) = ranges.first() {
+            hard.extend(i64_range(*f, *r));
+        }
+    }
+    let ranges = ranges
+        .iter()
+        .map(|(f, r)| (*f, r.min.unwrap_or(i64::MIN), r.max.unwrap_or(i64::MAX)))
+        .collect();
     Plan {
         text,
         hard,
         facet_filters,
+        ranges,
     }
 }
