@@ -143,6 +143,8 @@ fn reindex(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         .progress_chars("=> "),
     );
     let checkpoint = rebuild(&mut conn, &index, &bar)?;
+    // Let the merges finish before the service switches over.
+    index.resize_writer(souk_api::indexing::FOLLOW_HEAP)?;
     let docs = index.num_docs();
     drop(index);
     set_current_generation(&config.index_dir, &generation)?;

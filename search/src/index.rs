@@ -25,9 +25,9 @@ pub struct Checkpoint {
 }
 
 pub struct SearchIndex {
-    _index: Index,
     pub(crate) reader: IndexReader,
     writer: Mutex<IndexWriter<TantivyDocument>>,
+    pub(crate) index_for_writers: Index,
     pub(crate) fields: Fields,
     pub(crate) dict: Dictionary,
     pub dir: PathBuf,
@@ -77,20 +77,15 @@ impl SearchIndex {
             checkpoint = None;
         }
         // A big heap means a bulk rebuild: give it both cores.
-        let threads = if writer_heap >= 128 * 1024 * 1024 {
-            2
-        } else {
-            1
-        };
-        let writer = index.writer_with_num_threads(threads, writer_heap.max(FOLLOW_HEAP_BYTES))?;
+        let writer = new_writer(&index, writer_heap)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         let me = SearchIndex {
-            _index: index,
             reader,
             writer: Mutex::new(writer),
+            index_for_writers: index,
             fields,
             dict,
             dir: dir.to_path_buf(),
@@ -141,7 +136,30 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Swaps the writer for one with `heap` bytes, after the current one has finished its
+    /// merges: a rebuild writes with a big heap on both cores, then following the feed needs
+    /// little, and the merges must not compete with searches afterwards.
+    pub fn resize_writer(&self, heap: usize) -> Result<(), SearchError> {
+        let mut w = self.writer();
+        // Only one writer may exist per index: a placeholder in RAM stands in while the old
+        // one finishes its merges.
+        let placeholder = Index::create_in_ram(self.index_for_writers.schema())
+            .writer_with_num_threads(1, FOLLOW_HEAP_BYTES)?;
+        let old = std::mem::replace(&mut *w, placeholder);
+        old.wait_merging_threads()?;
+        *w = new_writer(&self.index_for_writers, heap)?;
+        drop(w);
+        self.reader.reload()?;
+        Ok(())
+    }
+
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
     }
+}
+
+/// A big heap means a bulk rebuild: it gets both cores.
+fn new_writer(index: &Index, heap: usize) -> Result<IndexWriter<TantivyDocument>, SearchError> {
+    let threads = if heap >= 128 * 1024 * 1024 { 2 } else { 1 };
+    Ok(index.writer_with_num_threads(threads, heap.max(FOLLOW_HEAP_BYTES))?)
 }

@@ -25,6 +25,8 @@ pub struct SearchService {
 const CURRENT_FILE: &str = "CURRENT";
 /// Heap of the writer that follows live changes.
 pub const FOLLOW_HEAP: usize = 32 * 1024 * 1024;
+/// Heap of the writer of a full rebuild (released once the rebuild is merged).
+pub const REBUILD_HEAP: usize = 512 * 1024 * 1024;
 
 /// The generation named in `root/CURRENT`, if any.
 pub fn current_generation(root: &Path) -> Option<String> {
@@ -58,7 +60,15 @@ impl SearchService {
                 g
             }
         };
-        let (index, checkpoint) = SearchIndex::open(&root.join(&generation), FOLLOW_HEAP)?;
+        let dir = root.join(&generation);
+        let (index, checkpoint) = SearchIndex::open(&dir, FOLLOW_HEAP)?;
+        // An index to rebuild gets the big writer; it shrinks back once the rebuild is merged.
+        let index = if checkpoint.is_none() {
+            drop(index);
+            SearchIndex::open(&dir, REBUILD_HEAP)?.0
+        } else {
+            index
+        };
         let service = SearchService {
             root: root.to_path_buf(),
             current: RwLock::new((generation, Arc::new(index))),
