@@ -19,6 +19,8 @@ struct LexiconFile {
 pub struct Analyzer {
     /// Normalised variant → canonical token of its group.
     canonical: HashMap<String, String>,
+    /// The canonical tokens themselves.
+    heads: std::collections::HashSet<String>,
 }
 
 /// One analysed token. `alternatives` holds the pieces of a letters-and-digits token
@@ -52,7 +54,8 @@ impl Analyzer {
                 }
             }
         }
-        Ok(Analyzer { canonical })
+        let heads = canonical.values().cloned().collect();
+        Ok(Analyzer { canonical, heads })
     }
 
     /// The searchable words of `text`, in order.
@@ -105,7 +108,7 @@ impl Analyzer {
     /// Is `token` (already analysed) a canonical lexicon entry? Fuzzy matching skips those:
     /// they are exact by construction.
     pub fn is_canonical(&self, token: &str) -> bool {
-        self.canonical.values().any(|v| v == token)
+        self.heads.contains(token)
     }
 }
 

@@ -7,9 +7,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use souk_search::Checkpoint;
-use souk_store::{feed, photos, DbConn, StoreError};
+use souk_store::{feed, DbConn, StoreError};
 
-use super::{listing_doc, SearchService};
+use super::{docs_of, SearchService};
 
 /// A missing id older than this belonged to a transaction that rolled back.
 pub const GAP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -115,19 +115,14 @@ pub fn apply_listings(
     ids: &[i64],
 ) -> Result<(), FeedError> {
     let rows = feed::listings_by_ids(conn, ids)?;
-    let mut thumbs: HashMap<i64, String> = HashMap::new();
-    for p in photos::photos_of(conn, ids)? {
-        thumbs.entry(p.listing_id).or_insert(p.storage_key);
-    }
+    let docs = docs_of(conn, &rows)?;
+    let kept: std::collections::HashSet<i64> = docs.iter().map(|d| d.id).collect();
+    let gone: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| !kept.contains(id))
+        .collect();
     let index = service.index();
-    let mut docs = Vec::new();
-    let mut gone: Vec<i64> = ids.to_vec();
-    for l in &rows {
-        if let Some(d) = listing_doc(l, thumbs.get(&l.id).cloned()) {
-            gone.retain(|id| *id != l.id);
-            docs.push(d);
-        }
-    }
     index.remove(&gone);
     index.upsert(&docs)?;
     Ok(())

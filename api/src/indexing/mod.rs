@@ -151,3 +151,20 @@ pub fn listing_doc(l: &Listing, thumbnail: Option<String>) -> Option<ListingDoc>
         thumbnail,
     })
 }
+
+/// The index documents of `rows` (those that must be searchable), each with its first photo
+/// as thumbnail; one photo query for the whole batch.
+pub fn docs_of(
+    conn: &mut souk_store::DbConn,
+    rows: &[Listing],
+) -> souk_store::StoreResult<Vec<ListingDoc>> {
+    let ids: Vec<i64> = rows.iter().map(|l| l.id).collect();
+    let mut thumbs: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+    for p in souk_store::photos::photos_of(conn, &ids)? {
+        thumbs.entry(p.listing_id).or_insert(p.storage_key);
+    }
+    Ok(rows
+        .iter()
+        .filter_map(|l| listing_doc(l, thumbs.remove(&l.id)))
+        .collect())
+}

@@ -1,17 +1,16 @@
 //! Rebuilding an index from the database: on first start, and by `souk-api reindex` into a
 //! new generation while the running service keeps searching the old one.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use indicatif::ProgressBar;
 use souk_search::{Checkpoint, SearchIndex};
-use souk_store::{feed, now, photos, DbConn, DbUrl};
+use souk_store::{feed, now, DbConn, DbUrl};
 use tokio::sync::watch;
 
 use super::feed::{follow_once, FeedError, GAP_TIMEOUT};
-use super::{listing_doc, SearchService};
+use super::{docs_of, SearchService};
 
 const PAGE: i64 = 5_000;
 
@@ -34,16 +33,7 @@ pub fn rebuild(
         let page = feed::active_after(conn, after, PAGE)?;
         let Some(last) = page.last() else { break };
         after = last.id;
-        let ids: Vec<i64> = page.iter().map(|l| l.id).collect();
-        let mut thumbs: HashMap<i64, String> = HashMap::new();
-        for p in photos::photos_of(conn, &ids)? {
-            thumbs.entry(p.listing_id).or_insert(p.storage_key);
-        }
-        let docs: Vec<_> = page
-            .iter()
-            .filter_map(|l| listing_doc(l, thumbs.remove(&l.id)))
-            .collect();
-        index.upsert(&docs)?;
+        index.upsert(&docs_of(conn, &page)?)?;
         progress.inc(page.len() as u64);
     }
     let checkpoint = Checkpoint {

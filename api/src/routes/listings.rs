@@ -315,6 +315,24 @@ pub async fn renew_listing(
     Ok(web::Json(view))
 }
 
+/// A result page: the listings with the first photo of each as thumbnail.
+fn page_of(
+    conn: &mut DbConn,
+    items: Vec<Listing>,
+    total: i64,
+    page: i64,
+    per_page: i64,
+) -> ApiResult<ListingPage> {
+    let ids: Vec<i64> = items.iter().map(|l| l.id).collect();
+    let photos = photos::photos_of(conn, &ids)?;
+    Ok(ListingPage {
+        items: summaries(items, &photos),
+        page,
+        per_page,
+        total,
+    })
+}
+
 pub const PER_PAGE_MAX: i64 = 100;
 /// Offset pagination gets slow deep down; search (with cursors) serves deep browsing.
 pub const PAGE_MAX: i64 = 500;
@@ -394,14 +412,7 @@ pub async fn browse(
     let result = state
         .db(move |conn| {
             let (items, total) = listings::browse(conn, &filter)?;
-            let ids: Vec<i64> = items.iter().map(|l| l.id).collect();
-            let photos = photos::photos_of(conn, &ids)?;
-            Ok(ListingPage {
-                items: summaries(items, &photos),
-                page,
-                per_page,
-                total,
-            })
+            page_of(conn, items, total, page, per_page)
         })
         .await?;
     Ok(web::Json(result))
@@ -427,14 +438,7 @@ pub async fn my_listings(
     let result = state
         .db(move |conn| {
             let (items, total) = listings::list_for_user(conn, user.id, page, per_page)?;
-            let ids: Vec<i64> = items.iter().map(|l| l.id).collect();
-            let photos = photos::photos_of(conn, &ids)?;
-            Ok(ListingPage {
-                items: summaries(items, &photos),
-                page,
-                per_page,
-                total,
-            })
+            page_of(conn, items, total, page, per_page)
         })
         .await?;
     Ok(web::Json(result))
