@@ -8,7 +8,9 @@ use actix_web::dev::{Server, ServerHandle, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{error, web, App, HttpResponse, HttpServer, ResponseError};
-use souk_worker::{Mailer, RunnerConfig};
+use souk_worker::{Mailer, RedisLink, Worker};
+
+use crate::view_counts::ViewCounter;
 use tokio::sync::{watch, Notify};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
@@ -19,7 +21,10 @@ use crate::error::ApiError;
 use crate::indexing::SearchService;
 use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
-use crate::routes::{accounts, listings, ops, photos, reference, search};
+use crate::routes::{
+    accounts, contact, email_links, favorites, listings, ops, photos, reference, saved_searches,
+    search,
+};
 use crate::state::AppState;
 use crate::telemetry;
 
@@ -36,6 +41,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(accounts::request_reset)
         .service(accounts::confirm_reset)
         .service(accounts::me)
+        .service(accounts::update_me)
+        .service(contact::contact_seller)
+        .service(contact::my_conversations)
+        .service(contact::get_conversation)
+        .service(contact::post_message)
+        .service(favorites::add_favorite)
+        .service(favorites::remove_favorite)
+        .service(favorites::my_favorites)
+        .service(saved_searches::create_saved_search)
+        .service(saved_searches::my_saved_searches)
+        .service(saved_searches::delete_saved_search)
+        .service(email_links::renewal_page)
+        .service(email_links::renew_by_token)
+        .service(email_links::unsubscribe_page)
+        .service(email_links::unsubscribe)
         .service(listings::my_listings)
         .service(listings::create_listing)
         .service(listings::browse)
@@ -142,13 +162,21 @@ pub fn build_state(config: Config) -> Result<(AppState, bool), StartError> {
         config.access_ttl_secs,
     )?;
     let (search, checkpoint) = SearchService::open(&config.index_dir)?;
+    let redis = config
+        .redis_url
+        .as_deref()
+        .map(RedisLink::new)
+        .transpose()
+        .map_err(|e| std::io::Error::other(format!("REDIS_URL: {e}")))?;
     let state = AppState {
         config: Arc::new(config),
         pool,
         jwt: Arc::new(jwt),
-        limiter: Arc::new(RateLimiter::default()),
+        limiter: Arc::new(RateLimiter::new(redis.clone())),
         jobs_wake: Arc::new(Notify::new()),
         search: Arc::new(search),
+        views: Arc::new(ViewCounter::new(redis.clone())),
+        redis,
     };
     Ok((state, checkpoint.is_none()))
 }
@@ -162,18 +190,20 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<(Running, Se
     let (stop_worker, stop_rx) = watch::channel(false);
     if state.config.embedded_worker {
         let mailer = Mailer::from_config(&state.config.mail_config())?;
-        let cfg = RunnerConfig {
-            poll_interval: std::time::Duration::from_millis(500),
-            ..Default::default()
-        };
-        tokio::spawn(souk_worker::run_until_shutdown(
+        let mut worker = Worker::new(
             state.pool.clone(),
             mailer,
-            cfg,
-            state.jobs_wake.clone(),
-            stop_rx,
-        ));
+            state.config.runner_config(),
+            state.redis.clone(),
+        );
+        worker.wake = state.jobs_wake.clone();
+        tokio::spawn(worker.run_until_shutdown(stop_rx));
     }
+    tokio::spawn(state.views.clone().run_flusher(
+        state.pool.clone(),
+        std::time::Duration::from_millis(state.config.worker.views_flush_ms.max(10)),
+        stop_worker.subscribe(),
+    ));
     tokio::spawn(crate::indexing::rebuild::run(
         state.search.clone(),
         state.config.database_url.clone(),

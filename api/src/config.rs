@@ -24,6 +24,20 @@ pub struct Config {
     pub embedded_worker: bool,
     pub db_pool_size: u32,
     pub limits: RateLimits,
+    /// Settings of the embedded job runner (same variables as `souk-worker`).
+    pub worker: WorkerSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    pub poll_ms: u64,
+    pub tick_secs: u64,
+    pub backoff_ms: u64,
+    pub expiry_warn_days: i64,
+    pub retention_deleted_days: i64,
+    pub retention_expired_days: i64,
+    /// How often views counted in this process (no Redis) are written to the database.
+    pub views_flush_ms: u64,
 }
 
 /// Requests allowed per window; see `ratelimit`.
@@ -33,6 +47,8 @@ pub struct RateLimits {
     pub register_per_hour: u32,
     pub post_per_hour: u32,
     pub reset_per_hour: u32,
+    /// Contact requests and messages per user.
+    pub contact_per_hour: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -108,9 +124,34 @@ impl Config {
                 register_per_hour: parsed("SOUK_RATE_REGISTER_PER_HOUR", 20)?,
                 post_per_hour: parsed("SOUK_RATE_POST_PER_HOUR", 30)?,
                 reset_per_hour: parsed("SOUK_RATE_RESET_PER_HOUR", 5)?,
+                contact_per_hour: parsed("SOUK_RATE_CONTACT_PER_HOUR", 20)?,
+            },
+            worker: WorkerSettings {
+                poll_ms: parsed("SOUK_WORKER_POLL_MS", 500)?,
+                tick_secs: bounded("SOUK_WORKER_TICK_SECS", 60, 1..=86_400)? as u64,
+                backoff_ms: parsed("SOUK_JOB_BACKOFF_MS", 5000)?,
+                expiry_warn_days: bounded("SOUK_EXPIRY_WARN_DAYS", 3, 0..=60)?,
+                retention_deleted_days: bounded("SOUK_RETENTION_DELETED_DAYS", 30, 0..=3650)?,
+                retention_expired_days: bounded("SOUK_RETENTION_EXPIRED_DAYS", 90, 0..=3650)?,
+                views_flush_ms: parsed("SOUK_VIEWS_FLUSH_MS", 5000)?,
             },
             data_dir,
         })
+    }
+
+    pub fn runner_config(&self) -> souk_worker::RunnerConfig {
+        let w = &self.worker;
+        souk_worker::RunnerConfig {
+            poll_interval: std::time::Duration::from_millis(w.poll_ms),
+            tick: std::time::Duration::from_secs(w.tick_secs.max(1)),
+            backoff_base: std::time::Duration::from_millis(w.backoff_ms),
+            public_url: self.public_url.trim_end_matches('/').to_string(),
+            photos_dir: self.photos_dir.clone(),
+            warn_before: chrono::Duration::days(w.expiry_warn_days),
+            deleted_retention: chrono::Duration::days(w.retention_deleted_days),
+            expired_retention: chrono::Duration::days(w.retention_expired_days),
+            ..Default::default()
+        }
     }
 
     pub fn mail_config(&self) -> souk_worker::MailConfig {

@@ -3,7 +3,6 @@
 pub mod app;
 pub mod auth;
 pub mod config;
-pub mod emails;
 pub mod error;
 pub mod extract;
 pub mod imaging;
@@ -14,6 +13,7 @@ pub mod routes;
 pub mod seed;
 pub mod state;
 pub mod telemetry;
+pub mod view_counts;
 
 pub use app::{start, Running};
 pub use config::Config;

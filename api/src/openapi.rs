@@ -4,7 +4,10 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{accounts, listings, ops, photos, reference, search};
+use crate::routes::{
+    accounts, contact, email_links, favorites, listings, ops, photos, reference, saved_searches,
+    search,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,11 +21,15 @@ use crate::routes::{accounts, listings, ops, photos, reference, search};
     paths(
         accounts::register, accounts::login, accounts::refresh, accounts::logout,
         accounts::verify_email, accounts::verify_email_link, accounts::resend_verification,
-        accounts::request_reset, accounts::confirm_reset, accounts::me,
+        accounts::request_reset, accounts::confirm_reset, accounts::me, accounts::update_me,
         listings::create_listing, listings::browse, listings::get_listing, listings::update_listing,
         listings::delete_listing, listings::mark_sold, listings::renew_listing, listings::my_listings,
         photos::upload_photo, photos::delete_photo, photos::serve_photo,
         search::search,
+        contact::contact_seller, contact::post_message, contact::get_conversation, contact::my_conversations,
+        favorites::add_favorite, favorites::remove_favorite, favorites::my_favorites,
+        saved_searches::create_saved_search, saved_searches::my_saved_searches, saved_searches::delete_saved_search,
+        email_links::renewal_page, email_links::renew_by_token, email_links::unsubscribe_page, email_links::unsubscribe,
         reference::categories, reference::wilayas, reference::communes,
         ops::healthz, ops::readyz, ops::metrics,
     ),
@@ -32,6 +39,10 @@ use crate::routes::{accounts, listings, ops, photos, reference, search};
         (name = "listings", description = "Ads: post, read, edit, sell, renew, delete, browse"),
         (name = "photos", description = "Listing photos (EXIF stripped, re-encoded)"),
         (name = "search", description = "Full-text and faceted search over active ads"),
+        (name = "contact", description = "Buyer–seller threads, relayed by email without revealing addresses"),
+        (name = "favorites", description = "Ads a buyer keeps; price drops are emailed"),
+        (name = "saved searches", description = "Searches whose new matches are emailed, instantly or daily"),
+        (name = "email links", description = "One-click renewal and unsubscribe links from emails (no sign-in)"),
         (name = "reference", description = "Categories with attribute schemas, wilayas, communes"),
         (name = "operations", description = "Health, readiness, metrics"),
     )

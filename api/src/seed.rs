@@ -190,6 +190,7 @@ fn demo_users(
                 password_hash: &hash,
                 display_name: name,
                 phone,
+                language: ["ar", "fr", "en"][rng.gen_range(0..3)],
             },
         )?;
         ids.push(u.id);

@@ -8,6 +8,8 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::indexing::SearchService;
 use crate::ratelimit::RateLimiter;
+use crate::view_counts::ViewCounter;
+use souk_worker::RedisLink;
 
 /// What every handler can reach. Cheap to clone: everything inside is shared.
 #[derive(Clone)]
@@ -20,9 +22,20 @@ pub struct AppState {
     pub jobs_wake: Arc<Notify>,
     /// This process's search index.
     pub search: Arc<SearchService>,
+    pub redis: Option<RedisLink>,
+    pub views: Arc<ViewCounter>,
 }
 
 impl AppState {
+    /// After a commit that queued a job: wakes the embedded runner at once, and every
+    /// `souk-worker` through Redis.
+    pub async fn wake_worker(&self) {
+        self.jobs_wake.notify_one();
+        if let Some(r) = &self.redis {
+            r.publish_wake().await;
+        }
+    }
+
     /// Runs blocking diesel work on the blocking thread pool with a pooled connection.
     pub async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
     where

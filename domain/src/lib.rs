@@ -6,6 +6,7 @@ pub mod attributes;
 pub mod category;
 pub mod error;
 pub mod geo;
+pub mod language;
 pub mod listing;
 pub mod text;
 
@@ -13,4 +14,5 @@ pub use attributes::{AttributeKind, AttributeSpec, AttributeValue, Attributes};
 pub use category::{catalog, Catalog, Category, Localized};
 pub use error::{FieldError, ValidationErrors};
 pub use geo::{geography, Commune, Geography, Wilaya};
+pub use language::Language;
 pub use listing::{ListingDraft, ListingPatch, ListingStatus};

@@ -45,3 +45,30 @@ mod tests {
         assert_eq!(slugify("  Auto Ben Ali -- Oran "), "auto-ben-ali-oran");
     }
 }
+
+/// A message between a buyer and a seller: trimmed, 2 to 2,000 characters, no control
+/// characters other than line breaks and tabs.
+pub fn clean_message(body: &str) -> Result<String, crate::ValidationErrors> {
+    const MIN: usize = 2;
+    const MAX: usize = 2000;
+    let mut e = crate::ValidationErrors::default();
+    let trimmed = body.trim();
+    let n = trimmed.chars().count();
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        e.push(
+            "message",
+            "invalid_characters",
+            "control characters are not allowed",
+        );
+    } else if !(MIN..=MAX).contains(&n) {
+        e.push(
+            "message",
+            "invalid_length",
+            format!("between {MIN} and {MAX} characters"),
+        );
+    }
+    e.into_result(trimmed.replace("\r\n", "\n"))
+}

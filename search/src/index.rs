@@ -93,6 +93,26 @@ impl SearchIndex {
         Ok((me, checkpoint))
     }
 
+    /// A throw-away index in memory (the worker matches new ads against saved searches in one).
+    pub fn in_memory() -> Result<SearchIndex, SearchError> {
+        let dict = Dictionary::from_catalog(catalog());
+        let (schema, fields) = build(&dict);
+        let index = Index::create_in_ram(schema);
+        let writer = index.writer_with_num_threads(1, FOLLOW_HEAP_BYTES)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(SearchIndex {
+            reader,
+            writer: Mutex::new(writer),
+            index_for_writers: index,
+            fields,
+            dict,
+            dir: PathBuf::new(),
+        })
+    }
+
     pub fn fingerprint(&self) -> String {
         self.dict.fingerprint()
     }

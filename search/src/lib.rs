@@ -7,6 +7,7 @@ pub mod collect;
 pub mod doc;
 pub mod engine;
 pub mod index;
+pub mod params;
 pub mod query;
 pub mod request;
 pub mod schema;

@@ -31,6 +31,7 @@ pub struct Job {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub effect_started_at: Option<NaiveDateTime>,
 }
 
 pub fn enqueue<P: Serialize>(conn: &mut DbConn, kind: &str, payload: &P) -> StoreResult<i64> {
@@ -106,6 +107,15 @@ pub fn mark_done(conn: &mut DbConn, id: i64) -> StoreResult<()> {
     Ok(())
 }
 
+/// Commits that the job's side effect (an email send) is starting, so a worker that finds
+/// this job again after a crash knows the effect may have happened.
+pub fn mark_effect_started(conn: &mut DbConn, id: i64) -> StoreResult<()> {
+    diesel::update(jobs::table.find(id))
+        .set(jobs::effect_started_at.eq(now()))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Records a failure: back to the queue after `retry_in`, or dead when attempts are spent.
 pub fn mark_failed(
     conn: &mut DbConn,
@@ -127,6 +137,8 @@ pub fn mark_failed(
             jobs::locked_until.eq(None::<NaiveDateTime>),
             jobs::last_error.eq(error),
             jobs::updated_at.eq(t),
+            // The effect failed for sure (the server said no), so the next try starts clean.
+            jobs::effect_started_at.eq(None::<NaiveDateTime>),
         ))
         .execute(conn)?;
     Ok(())
@@ -152,6 +164,7 @@ pub fn retry_dead(conn: &mut DbConn, id: Option<i64>) -> StoreResult<usize> {
     }
     Ok(q.set((
         jobs::status.eq(STATUS_QUEUED),
+        jobs::effect_started_at.eq(None::<NaiveDateTime>),
         jobs::attempts.eq(0),
         jobs::run_at.eq(t),
         jobs::updated_at.eq(t),

@@ -1,13 +1,18 @@
 //! The database of souk. Functions take a connection, not a pool, so that callers can compose
 //! them into one transaction (a listing, its change-feed row and its email job commit together).
 
+pub mod conversations;
 pub mod db;
 pub mod error;
+pub mod favorites;
 pub mod feed;
 pub mod jobs;
+pub mod lifecycle;
 pub mod listings;
 pub mod photos;
+pub mod saved_searches;
 pub mod schema;
+pub mod secret;
 pub mod time;
 pub mod tokens;
 pub mod users;

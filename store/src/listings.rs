@@ -32,6 +32,8 @@ pub struct Listing {
     pub expires_at: NaiveDateTime,
     pub sold_at: Option<NaiveDateTime>,
     pub deleted_at: Option<NaiveDateTime>,
+    pub expiry_warned_at: Option<NaiveDateTime>,
+    pub expired_at: Option<NaiveDateTime>,
 }
 
 impl Listing {
@@ -229,6 +231,8 @@ pub fn renew(conn: &mut DbConn, id: i64, expires_at: NaiveDateTime) -> StoreResu
             listings::status.eq(ListingStatus::Active.as_str()),
             listings::expires_at.eq(expires_at),
             listings::sold_at.eq(None::<NaiveDateTime>),
+            listings::expiry_warned_at.eq(None::<NaiveDateTime>),
+            listings::expired_at.eq(None::<NaiveDateTime>),
             listings::updated_at.eq(t),
         ))
         .execute(conn)?;

@@ -12,6 +12,8 @@ diesel::table! {
         email_verified_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        language -> Text,
+        price_drop_alerts -> Bool,
     }
 }
 
@@ -63,6 +65,8 @@ diesel::table! {
         expires_at -> Timestamp,
         sold_at -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
+        expiry_warned_at -> Nullable<Timestamp>,
+        expired_at -> Nullable<Timestamp>,
     }
 }
 
@@ -99,11 +103,59 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        effect_started_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    conversations (id) {
+        id -> BigInt,
+        listing_id -> Nullable<BigInt>,
+        listing_title -> Text,
+        buyer_id -> BigInt,
+        seller_id -> BigInt,
+        buyer_name -> Text,
+        buyer_phone -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_message_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> BigInt,
+        conversation_id -> BigInt,
+        sender_id -> BigInt,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    favorites (user_id, listing_id) {
+        user_id -> BigInt,
+        listing_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    saved_searches (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        query -> Text,
+        frequency -> Text,
+        last_listing_id -> BigInt,
+        last_sent_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
     }
 }
 
 diesel::joinable!(listings -> users (user_id));
 diesel::joinable!(photos -> listings (listing_id));
+diesel::joinable!(messages -> conversations (conversation_id));
+diesel::joinable!(favorites -> listings (listing_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     refresh_tokens,
@@ -111,5 +163,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     listings,
     photos,
     listing_changes,
-    jobs
+    jobs,
+    conversations,
+    messages,
+    favorites,
+    saved_searches
 );

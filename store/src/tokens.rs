@@ -87,6 +87,11 @@ pub fn revoke_all_for_user(conn: &mut DbConn, user_id: i64) -> StoreResult<usize
 pub enum TokenPurpose {
     VerifyEmail,
     ResetPassword,
+    /// The one-click renewal link of an expiry email: `<listing id>.<random>`.
+    RenewListing,
+    /// The unsubscribe link of an alert email: `s<saved search id>.<random>` or `p.<random>`
+    /// (price-drop alerts).
+    Unsubscribe,
 }
 
 impl TokenPurpose {
@@ -94,6 +99,8 @@ impl TokenPurpose {
         match self {
             TokenPurpose::VerifyEmail => "verify_email",
             TokenPurpose::ResetPassword => "reset_password",
+            TokenPurpose::RenewListing => "renew_listing",
+            TokenPurpose::Unsubscribe => "unsubscribe",
         }
     }
 }
@@ -150,4 +157,24 @@ pub fn consume_one_time(
     .get_result(conn)
     .optional()?;
     Ok(user)
+}
+
+/// Creates a one-time token `<subject>.<random>` for `user_id` and stores its hash; the subject
+/// (a listing id, say) tells the consumer what the token is about without a lookup table.
+pub fn mint(
+    conn: &mut DbConn,
+    user_id: i64,
+    purpose: TokenPurpose,
+    subject: &str,
+    expires_at: NaiveDateTime,
+) -> StoreResult<String> {
+    let token = format!("{subject}.{}", crate::secret::random_token());
+    insert_one_time(
+        conn,
+        user_id,
+        purpose,
+        &crate::secret::token_hash(&token),
+        expires_at,
+    )?;
+    Ok(token)
 }

@@ -18,6 +18,9 @@ pub struct User {
     pub email_verified_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// ar, fr or en: the language of the emails this user gets.
+    pub language: String,
+    pub price_drop_alerts: bool,
 }
 
 pub struct NewUser<'a> {
@@ -26,6 +29,7 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
     pub display_name: &'a str,
     pub phone: Option<&'a str>,
+    pub language: &'a str,
 }
 
 pub fn create_user(conn: &mut DbConn, new: NewUser<'_>) -> StoreResult<User> {
@@ -37,6 +41,7 @@ pub fn create_user(conn: &mut DbConn, new: NewUser<'_>) -> StoreResult<User> {
             users::display_name.eq(new.display_name),
             users::phone.eq(new.phone),
             users::role.eq("user"),
+            users::language.eq(new.language),
             users::created_at.eq(t),
             users::updated_at.eq(t),
         ))
@@ -91,4 +96,18 @@ pub fn find_users(conn: &mut DbConn, ids: &[i64]) -> StoreResult<Vec<User>> {
         .filter(users::id.eq_any(ids))
         .select(User::as_select())
         .load(conn)?)
+}
+
+pub fn set_language(conn: &mut DbConn, id: i64, language: &str) -> StoreResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::language.eq(language), users::updated_at.eq(now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_price_drop_alerts(conn: &mut DbConn, id: i64, on: bool) -> StoreResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::price_drop_alerts.eq(on), users::updated_at.eq(now())))
+        .execute(conn)?;
+    Ok(())
 }

@@ -14,7 +14,7 @@ use diesel::connection::SimpleConnection;
 use rand::Rng;
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{json, Value};
-use souk_api::config::{Config, RateLimits};
+use souk_api::config::{Config, RateLimits, WorkerSettings};
 use souk_store::DbUrl;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +143,17 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
             register_per_hour: 50,
             post_per_hour: 30,
             reset_per_hour: 5,
+            contact_per_hour: 20,
+        },
+        worker: WorkerSettings {
+            poll_ms: 50,
+            // Periodic tasks run once at start; tests run them again with `run_worker_once`.
+            tick_secs: 3600,
+            backoff_ms: 200,
+            expiry_warn_days: 3,
+            retention_deleted_days: 30,
+            retention_expired_days: 90,
+            views_flush_ms: 100,
         },
     }
 }
@@ -323,6 +334,24 @@ impl TestApp {
             "no email to {to} containing {needle:?}; outbox: {:?}",
             self.outbox().iter().map(|m| &m.subject).collect::<Vec<_>>()
         );
+    }
+
+    /// A worker over the app's database and outbox, as `souk-worker` would be started.
+    pub fn worker(&self) -> souk_worker::Worker {
+        let config = &self.running.state.config;
+        let mailer = souk_worker::Mailer::from_config(&config.mail_config()).expect("mailer");
+        souk_worker::Worker::new(
+            self.running.state.pool.clone(),
+            mailer,
+            config.runner_config(),
+            self.running.state.redis.clone(),
+        )
+    }
+
+    /// `souk-worker --once`: every periodic task (expiry, alerts, purge, view counts), then
+    /// every due job.
+    pub async fn run_worker_once(&self) -> usize {
+        self.worker().run_once().await.expect("worker pass")
     }
 
     /// A raw store connection to the app's database, for assertions the API cannot make.

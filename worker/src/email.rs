@@ -12,6 +12,9 @@ pub struct Email {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// One-click unsubscribe (RFC 8058) for alert emails; sent as List-Unsubscribe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsubscribe_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -1,10 +1,18 @@
 //! Background work of souk: the job runner and email delivery. Runs as `souk-worker`, or
 //! inside `souk-api` in the embedded default so a fresh machine needs one process only.
 
+pub mod alerts;
 pub mod email;
+pub mod lifecycle;
+pub mod links;
 pub mod mailer;
+pub mod projection;
+pub mod redis_link;
 pub mod runner;
+pub mod templates;
+pub mod views;
 
 pub use email::{Email, EmailJob, SEND_EMAIL};
 pub use mailer::{MailConfig, Mailer};
-pub use runner::{run_due_jobs, run_until_shutdown, RunnerConfig};
+pub use redis_link::RedisLink;
+pub use runner::{RunnerConfig, RunnerError, Worker};

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{header, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -61,6 +62,26 @@ impl Mailer {
         }
     }
 
+    /// Whether a message with this Message-ID is known to have gone out. Only the folder can
+    /// tell; an SMTP server cannot be asked, so there the answer is always "not known".
+    pub async fn already_sent(&self, message_id: &str) -> bool {
+        match self {
+            Mailer::Smtp { .. } => false,
+            Mailer::Folder { dir, .. } => {
+                let suffix = format!("-{}.eml", file_safe(message_id));
+                let Ok(mut entries) = tokio::fs::read_dir(dir).await else {
+                    return false;
+                };
+                while let Ok(Some(e)) = entries.next_entry().await {
+                    if e.file_name().to_string_lossy().ends_with(&suffix) {
+                        return true;
+                    }
+                }
+                false
+            }
+        }
+    }
+
     /// Sends `email` with a fixed Message-ID, so a resend after a crash carries the same
     /// id and receiving systems can drop the duplicate.
     pub async fn send(&self, email: &Email, message_id: &str) -> Result<(), MailError> {
@@ -71,11 +92,23 @@ impl Mailer {
             .to
             .parse()
             .map_err(|e| MailError::Address(format!("{}: {e}", email.to)))?;
-        let message = Message::builder()
+        let mut builder = Message::builder()
             .from(from)
             .to(to)
             .subject(&email.subject)
-            .message_id(Some(message_id.to_string()))
+            .message_id(Some(message_id.to_string()));
+        if let Some(url) = &email.unsubscribe_url {
+            builder = builder
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!("<{url}>"),
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".into(),
+                ));
+        }
+        let message = builder
             .multipart(
                 MultiPart::alternative()
                     .singlepart(
@@ -99,17 +132,25 @@ impl Mailer {
             }
             Mailer::Folder { dir, .. } => {
                 tokio::fs::create_dir_all(dir).await?;
-                let safe: String = message_id
-                    .chars()
-                    .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-                    .collect();
                 let name = format!(
-                    "{}-{safe}.eml",
-                    chrono::Utc::now().format("%Y%m%dT%H%M%S%.6f")
+                    "{}-{}.eml",
+                    chrono::Utc::now().format("%Y%m%dT%H%M%S%.6f"),
+                    file_safe(message_id)
                 );
-                tokio::fs::write(dir.join(name), message.formatted()).await?;
+                // Written aside, then renamed: a crash never leaves half a message that
+                // `already_sent` would take for a sent one.
+                let tmp = dir.join(format!(".{name}.tmp"));
+                tokio::fs::write(&tmp, message.formatted()).await?;
+                tokio::fs::rename(&tmp, dir.join(name)).await?;
             }
         }
         Ok(())
     }
+}
+
+fn file_safe(message_id: &str) -> String {
+    message_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect()
 }

@@ -1,15 +1,16 @@
-//! `souk-worker`: runs background jobs against the same database as the API.
+//! `souk-worker`: runs background jobs and periodic tasks against the same database as the
+//! API. Several may run at once on PostgreSQL; on SQLite run one (or the API's embedded one).
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Parser;
-use souk_worker::{run_due_jobs, run_until_shutdown, MailConfig, Mailer, RunnerConfig};
+use souk_worker::{MailConfig, Mailer, RedisLink, RunnerConfig, Worker};
 
 #[derive(Parser)]
 #[command(about = "souk background worker")]
 struct Args {
-    /// Run every due job once and exit (for cron and tests).
+    /// Run every periodic task and every due job once, then exit (for cron and tests).
     #[arg(long)]
     once: bool,
     #[arg(long, env = "SOUK_DATA_DIR", default_value = "./data")]
@@ -17,6 +18,9 @@ struct Args {
     /// Defaults to the SQLite file in the data folder.
     #[arg(long, env = "DATABASE_URL")]
     database_url: Option<String>,
+    /// Shared rate limits, view counts and instant wake-ups; optional.
+    #[arg(long, env = "REDIS_URL")]
+    redis_url: Option<String>,
     #[arg(long, env = "SOUK_SMTP_URL")]
     smtp_url: Option<String>,
     #[arg(
@@ -25,8 +29,24 @@ struct Args {
         default_value = "souk <no-reply@souk.local>"
     )]
     mail_from: String,
+    /// Base of the links in emails.
+    #[arg(long, env = "SOUK_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    public_url: String,
+    /// Defaults to `<data dir>/photos`.
+    #[arg(long, env = "SOUK_PHOTOS_DIR")]
+    photos_dir: Option<PathBuf>,
     #[arg(long, env = "SOUK_WORKER_POLL_MS", default_value_t = 2000)]
     poll_ms: u64,
+    #[arg(long, env = "SOUK_WORKER_TICK_SECS", default_value_t = 60)]
+    tick_secs: u64,
+    #[arg(long, env = "SOUK_JOB_BACKOFF_MS", default_value_t = 5000)]
+    backoff_ms: u64,
+    #[arg(long, env = "SOUK_EXPIRY_WARN_DAYS", default_value_t = 3)]
+    warn_days: i64,
+    #[arg(long, env = "SOUK_RETENTION_DELETED_DAYS", default_value_t = 30)]
+    deleted_retention_days: i64,
+    #[arg(long, env = "SOUK_RETENTION_EXPIRED_DAYS", default_value_t = 90)]
+    expired_retention_days: i64,
 }
 
 #[tokio::main]
@@ -47,23 +67,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         from: args.mail_from,
         outbox_dir: args.data_dir.join("outbox"),
     })?;
+    let redis = args.redis_url.as_deref().map(RedisLink::new).transpose()?;
     let cfg = RunnerConfig {
-        poll_interval: std::time::Duration::from_millis(args.poll_ms),
+        poll_interval: Duration::from_millis(args.poll_ms),
+        tick: Duration::from_secs(args.tick_secs.max(1)),
+        backoff_base: Duration::from_millis(args.backoff_ms),
+        public_url: args.public_url.trim_end_matches('/').to_string(),
+        photos_dir: args
+            .photos_dir
+            .unwrap_or_else(|| args.data_dir.join("photos")),
+        warn_before: chrono::Duration::days(args.warn_days),
+        deleted_retention: chrono::Duration::days(args.deleted_retention_days),
+        expired_retention: chrono::Duration::days(args.expired_retention_days),
         ..Default::default()
     };
+    let worker = Worker::new(pool, mailer, cfg, redis);
     if args.once {
-        let ran = run_due_jobs(&pool, &mailer, &cfg).await?;
-        tracing::info!(ran, "ran due jobs once");
+        let ran = worker.run_once().await?;
+        tracing::info!(ran, "ran periodic tasks and due jobs once");
         return Ok(());
     }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let runner = tokio::spawn(run_until_shutdown(
-        pool,
-        mailer,
-        cfg,
-        Arc::new(tokio::sync::Notify::new()),
-        stop_rx,
-    ));
+    let runner = tokio::spawn(worker.run_until_shutdown(stop_rx));
     shutdown_signal().await;
     tracing::info!("shutting down after the current job");
     let _ = stop_tx.send(true);

@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use souk_domain::ListingStatus;
-use souk_search::{Checkpoint, ListingDoc, SearchError, SearchIndex};
-use souk_store::listings::Listing;
+use souk_search::{Checkpoint, SearchError, SearchIndex};
 
 pub use feed::FeedState;
 
@@ -127,44 +125,4 @@ impl SearchService {
     }
 }
 
-/// The index's view of a listing: `None` when it must not be searchable (sold, expired,
-/// deleted, or past its date).
-pub fn listing_doc(l: &Listing, thumbnail: Option<String>) -> Option<ListingDoc> {
-    if l.status().ok()? != ListingStatus::Active {
-        return None;
-    }
-    Some(ListingDoc {
-        id: l.id,
-        title: l.title.clone(),
-        description: l.description.clone(),
-        category: l.category.clone(),
-        attributes: l.attributes().ok()?,
-        price: l.price,
-        negotiable: l.negotiable,
-        exchange: l.exchange,
-        wilaya: l.wilaya,
-        commune: l.commune,
-        lat: l.lat,
-        lon: l.lon,
-        created_at_us: l.created_at.and_utc().timestamp_micros(),
-        expires_at_us: l.expires_at.and_utc().timestamp_micros(),
-        thumbnail,
-    })
-}
-
-/// The index documents of `rows` (those that must be searchable), each with its first photo
-/// as thumbnail; one photo query for the whole batch.
-pub fn docs_of(
-    conn: &mut souk_store::DbConn,
-    rows: &[Listing],
-) -> souk_store::StoreResult<Vec<ListingDoc>> {
-    let ids: Vec<i64> = rows.iter().map(|l| l.id).collect();
-    let mut thumbs: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
-    for p in souk_store::photos::photos_of(conn, &ids)? {
-        thumbs.entry(p.listing_id).or_insert(p.storage_key);
-    }
-    Ok(rows
-        .iter()
-        .filter_map(|l| listing_doc(l, thumbs.remove(&l.id)))
-        .collect())
-}
+pub use souk_worker::projection::{docs_of, listing_doc};

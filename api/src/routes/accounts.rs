@@ -1,19 +1,19 @@
 //! Registration, login, token refresh and logout, email verification, password reset, /me.
 
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use souk_domain::account::{check_password, normalize_email, validate_registration};
-use souk_domain::ValidationErrors;
+use souk_domain::{Language, ValidationErrors};
 use souk_store::tokens::{self, TokenPurpose};
 use souk_store::users::{self, NewUser, User};
 use souk_store::{now, DbConn, StoreError};
+use souk_worker::templates;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::password::{dummy_hash, hash_password, verify_password};
 use crate::auth::secret::{random_hex, random_token, token_hash};
 use crate::auth::AuthUser;
-use crate::emails;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::routes::views::time;
@@ -31,6 +31,35 @@ pub struct RegisterRequest {
     /// Algerian number; stored as +213XXXXXXXXX.
     #[schema(example = "0551 23 45 67")]
     pub phone: Option<String>,
+    /// Language of the emails souk sends you: ar, fr or en. Defaults to the first of these in
+    /// `Accept-Language`, else fr.
+    #[schema(example = "ar")]
+    pub language: Option<String>,
+}
+
+/// What a signed-in user may change about their account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MePatch {
+    /// ar, fr or en.
+    pub language: Option<String>,
+}
+
+/// The language asked for in a body, else the client's `Accept-Language`, else French.
+fn language_of(req: &HttpRequest, asked: Option<&str>) -> ApiResult<Language> {
+    match asked {
+        Some(l) => Language::parse(l).ok_or_else(|| {
+            let mut e = ValidationErrors::default();
+            e.push("language", "invalid_language", "one of ar, fr, en");
+            e.into()
+        }),
+        None => Ok(req
+            .headers()
+            .get("accept-language")
+            .and_then(|v| v.to_str().ok())
+            .and_then(Language::from_accept_language)
+            .unwrap_or_default()),
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -65,6 +94,8 @@ pub struct Me {
     pub display_name: String,
     pub phone: Option<String>,
     pub email_verified: bool,
+    /// ar, fr or en: the language of your emails.
+    pub language: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -76,6 +107,7 @@ impl From<User> for Me {
             display_name: u.display_name,
             phone: u.phone,
             email_verified: u.email_verified_at.is_some(),
+            language: u.language,
             created_at: time(u.created_at),
         }
     }
@@ -145,12 +177,11 @@ fn queue_verification(state: &AppState, conn: &mut DbConn, user: &User) -> ApiRe
         &token_hash(&token),
         now() + Duration::hours(VERIFY_TTL_HOURS),
     )?;
-    let email = emails::verify_email(
-        &state.config.public_url,
-        &user.email,
-        &user.display_name,
-        &token,
+    let link = format!(
+        "{}/v1/auth/verify-email?token={token}",
+        state.config.public_url
     );
+    let email = templates::verify_email(&user.into(), &link);
     souk_worker::email::enqueue_email(conn, email)?;
     Ok(())
 }
@@ -166,12 +197,16 @@ pub async fn register(
     body: Json<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
     let limits = &state.config.limits;
-    state.limiter.hit(
-        &format!("register:{}", client_ip(&req)),
-        limits.register_per_hour,
-        std::time::Duration::from_secs(3600),
-    )?;
+    state
+        .limiter
+        .hit(
+            &format!("register:{}", client_ip(&req)),
+            limits.register_per_hour,
+            std::time::Duration::from_secs(3600),
+        )
+        .await?;
     let body = body.into_inner();
+    let language = language_of(&req, body.language.as_deref())?;
     let reg = validate_registration(
         &body.email,
         &body.password,
@@ -191,13 +226,14 @@ pub async fn register(
                     password_hash: &hash,
                     display_name: &reg.display_name,
                     phone: reg.phone.as_deref(),
+                    language: language.as_str(),
                 },
             )?;
             queue_verification(&st, conn, &user)?;
             Ok(user)
         })
         .await?;
-    state.jobs_wake.notify_one();
+    state.wake_worker().await;
     Ok(HttpResponse::Created().json(Me::from(user)))
 }
 
@@ -215,16 +251,22 @@ pub async fn login(
     // Per address and per client, so one attacker can neither guess one password nor many.
     let minute = std::time::Duration::from_secs(60);
     let per_min = state.config.limits.login_per_minute;
-    state.limiter.hit(
-        &format!("login:{email}:{}", client_ip(&req)),
-        per_min,
-        minute,
-    )?;
-    state.limiter.hit(
-        &format!("login-ip:{}", client_ip(&req)),
-        per_min * 5,
-        minute,
-    )?;
+    state
+        .limiter
+        .hit(
+            &format!("login:{email}:{}", client_ip(&req)),
+            per_min,
+            minute,
+        )
+        .await?;
+    state
+        .limiter
+        .hit(
+            &format!("login-ip:{}", client_ip(&req)),
+            per_min * 5,
+            minute,
+        )
+        .await?;
     let lookup = email.clone();
     let user = state
         .db(move |c| Ok(users::find_user_by_email(c, &lookup)?))
@@ -349,11 +391,14 @@ pub async fn resend_verification(
     state: web::Data<AppState>,
     user: AuthUser,
 ) -> ApiResult<HttpResponse> {
-    state.limiter.hit(
-        &format!("verify:{}", user.id),
-        state.config.limits.reset_per_hour,
-        std::time::Duration::from_secs(3600),
-    )?;
+    state
+        .limiter
+        .hit(
+            &format!("verify:{}", user.id),
+            state.config.limits.reset_per_hour,
+            std::time::Duration::from_secs(3600),
+        )
+        .await?;
     let st = state.clone();
     state
         .tx(move |conn| {
@@ -367,7 +412,7 @@ pub async fn resend_verification(
             queue_verification(&st, conn, &u)
         })
         .await?;
-    state.jobs_wake.notify_one();
+    state.wake_worker().await;
     Ok(HttpResponse::Accepted().finish())
 }
 
@@ -384,7 +429,8 @@ pub async fn request_reset(
     let per_hour = state.config.limits.reset_per_hour;
     state
         .limiter
-        .hit(&format!("reset-ip:{}", client_ip(&req)), per_hour * 4, hour)?;
+        .hit(&format!("reset-ip:{}", client_ip(&req)), per_hour * 4, hour)
+        .await?;
     let Some(email) = normalize_email(&body.email) else {
         return Ok(HttpResponse::Accepted().finish());
     };
@@ -392,6 +438,7 @@ pub async fn request_reset(
     if state
         .limiter
         .hit(&format!("reset:{email}"), per_hour, hour)
+        .await
         .is_err()
     {
         return Ok(HttpResponse::Accepted().finish());
@@ -410,13 +457,13 @@ pub async fn request_reset(
                 )?;
                 souk_worker::email::enqueue_email(
                     conn,
-                    emails::reset_password(&u.email, &u.display_name, &token),
+                    templates::reset_password(&(&u).into(), &token),
                 )?;
             }
             Ok(())
         })
         .await?;
-    state.jobs_wake.notify_one();
+    state.wake_worker().await;
     Ok(HttpResponse::Accepted().finish())
 }
 
@@ -472,6 +519,32 @@ pub async fn me(state: web::Data<AppState>, user: AuthUser) -> ApiResult<web::Js
                 },
                 other => other.into(),
             })
+        })
+        .await?;
+    Ok(web::Json(Me::from(u)))
+}
+
+/// Change your account's settings (for now, the language of your emails).
+#[utoipa::path(tag = "accounts", request_body = MePatch, security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+#[patch("/v1/me")]
+pub async fn update_me(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: AuthUser,
+    body: Json<MePatch>,
+) -> ApiResult<web::Json<Me>> {
+    let body = body.into_inner();
+    let language = match body.language.as_deref() {
+        Some(l) => Some(language_of(&req, Some(l))?),
+        None => None,
+    };
+    let u = state
+        .tx(move |c| {
+            if let Some(l) = language {
+                users::set_language(c, user.id, l.as_str())?;
+            }
+            Ok(users::find_user(c, user.id)?)
         })
         .await?;
     Ok(web::Json(Me::from(u)))

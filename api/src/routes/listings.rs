@@ -159,11 +159,14 @@ pub async fn create_listing(
     user: AuthUser,
     body: Json<NewListing>,
 ) -> ApiResult<HttpResponse> {
-    state.limiter.hit(
-        &format!("post:{}", user.id),
-        state.config.limits.post_per_hour,
-        std::time::Duration::from_secs(3600),
-    )?;
+    state
+        .limiter
+        .hit(
+            &format!("post:{}", user.id),
+            state.config.limits.post_per_hour,
+            std::time::Duration::from_secs(3600),
+        )
+        .await?;
     let valid = ListingDraft::from(body.into_inner()).validate(catalog(), geography())?;
     let expires = expiry(&state);
     let view = state
@@ -193,16 +196,18 @@ pub async fn get_listing(
     viewer: Option<AuthUser>,
 ) -> ApiResult<web::Json<ListingView>> {
     let id = path.id;
-    let view = state
+    let mut view = state
         .db(move |conn| {
-            let mut l = listings::get_visible_listing(conn, id)?;
-            if viewer.is_none_or(|v| v.id != l.user_id) {
-                listings::increment_views(conn, id, 1)?;
-                l.views += 1;
-            }
+            let l = listings::get_visible_listing(conn, id)?;
             load_view(conn, l)
         })
         .await?;
+    if viewer.is_none_or(|v| v.id != view.seller.id) {
+        // Counted in Redis or memory and written to the database in batches; the count shown
+        // includes this view but not the ones still pending.
+        state.views.count(id).await;
+        view.views += 1;
+    }
     Ok(web::Json(view))
 }
 
@@ -233,9 +238,14 @@ pub async fn update_listing(
                 .apply(current.to_draft()?)
                 .validate(catalog(), geography())?;
             let l = listings::update_listing(conn, id, &valid)?;
-            load_view(conn, l)
+            let queued = souk_worker::alerts::queue_price_drop(conn, id, current.price, l.price)?;
+            Ok((load_view(conn, l)?, queued))
         })
         .await?;
+    let (view, queued) = view;
+    if queued {
+        state.wake_worker().await;
+    }
     Ok(web::Json(view))
 }
 
@@ -316,7 +326,7 @@ pub async fn renew_listing(
 }
 
 /// A result page: the listings with the first photo of each as thumbnail.
-fn page_of(
+pub fn page_of(
     conn: &mut DbConn,
     items: Vec<Listing>,
     total: i64,
@@ -350,7 +360,7 @@ pub struct BrowseQuery {
     pub per_page: Option<i64>,
 }
 
-fn paging(page: Option<i64>, per_page: Option<i64>) -> ApiResult<(i64, i64)> {
+pub fn paging(page: Option<i64>, per_page: Option<i64>) -> ApiResult<(i64, i64)> {
     let page = page.unwrap_or(1);
     let per_page = per_page.unwrap_or(20);
     if !(1..=PAGE_MAX).contains(&page) {

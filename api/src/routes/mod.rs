@@ -1,7 +1,11 @@
 pub mod accounts;
+pub mod contact;
+pub mod email_links;
+pub mod favorites;
 pub mod listings;
 pub mod ops;
 pub mod photos;
 pub mod reference;
+pub mod saved_searches;
 pub mod search;
 pub mod views;

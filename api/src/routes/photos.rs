@@ -1,7 +1,7 @@
 //! Photo upload, deletion and serving. Files live under the photos folder, named by a
 //! random key; the database row is the source of truth and files follow it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use actix_multipart::Multipart;
 use actix_web::http::header;
@@ -21,26 +21,11 @@ use crate::state::AppState;
 
 pub const MAX_PHOTOS: i64 = 8;
 
-fn files_of(dir: &Path, key: &str) -> [PathBuf; 2] {
-    let shard = dir.join(&key[..2]);
-    [
-        shard.join(format!("{key}_large.jpg")),
-        shard.join(format!("{key}_thumb.jpg")),
-    ]
-}
-
-/// Removes the files of deleted photo rows. A failure leaves an orphan file, never a
-/// dangling row, so it is logged and not returned.
+/// Removes the files of deleted photo rows (see `souk_store::photos::remove_photo_files`).
 pub async fn remove_photo_files(dir: &Path, removed: &[Photo]) {
-    for p in removed {
-        for f in files_of(dir, &p.storage_key) {
-            if let Err(e) = tokio::fs::remove_file(&f).await {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    tracing::warn!(file = %f.display(), error = %e, "could not remove photo file");
-                }
-            }
-        }
-    }
+    let dir = dir.to_path_buf();
+    let keys: Vec<String> = removed.iter().map(|p| p.storage_key.clone()).collect();
+    let _ = tokio::task::spawn_blocking(move || photos::remove_photo_files(&dir, &keys)).await;
 }
 
 #[derive(ToSchema)]
@@ -135,7 +120,7 @@ pub async fn upload_photo(
         })?;
 
     let key = random_hex(16);
-    let [large, thumb] = files_of(&state.config.photos_dir, &key);
+    let [large, thumb] = photos::photo_files(&state.config.photos_dir, &key);
     let write = async {
         tokio::fs::create_dir_all(large.parent().expect("sharded path")).await?;
         tokio::fs::write(&large, &processed.large).await?;
@@ -224,7 +209,7 @@ pub async fn serve_photo(
     {
         return Err(ApiError::NotFound);
     }
-    let [large, thumb] = files_of(&state.config.photos_dir, &key);
+    let [large, thumb] = photos::photo_files(&state.config.photos_dir, &key);
     let file = match size.as_str() {
         "large" => large,
         "thumb" => thumb,

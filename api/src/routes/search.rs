@@ -2,8 +2,7 @@
 
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
-use souk_domain::ValidationErrors;
-use souk_search::{Facets, Near, SearchError, SearchRequest, Sort};
+use souk_search::{Facets, SearchError, SearchRequest};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult};
@@ -72,100 +71,6 @@ pub struct SearchPage {
     pub fuzzy: bool,
 }
 
-fn number<T: std::str::FromStr>(e: &mut ValidationErrors, name: &str, v: &str) -> Option<T> {
-    match v.trim().parse() {
-        Ok(x) => Some(x),
-        Err(_) => {
-            e.push(
-                name.to_string(),
-                "invalid_number",
-                format!("{v:?} is not a number"),
-            );
-            None
-        }
-    }
-}
-
-fn boolean(e: &mut ValidationErrors, name: &str, v: &str) -> Option<bool> {
-    match v {
-        "true" | "1" => Some(true),
-        "false" | "0" => Some(false),
-        _ => {
-            e.push(name.to_string(), "invalid_boolean", "true or false");
-            None
-        }
-    }
-}
-
-/// Builds the request from raw pairs (repeated keys allowed); shape errors all at once.
-pub fn parse(pairs: &[(String, String)]) -> Result<SearchRequest, ValidationErrors> {
-    let mut e = ValidationErrors::default();
-    let mut r = SearchRequest {
-        limit: 20,
-        facets: true,
-        ..Default::default()
-    };
-    let mut radius = None;
-    let mut near = None;
-    for (k, v) in pairs {
-        match k.as_str() {
-            "q" => r.q = Some(v.clone()).filter(|s| !s.trim().is_empty()),
-            "category" => r.category = Some(v.clone()),
-            "wilaya" => {
-                for w in v.split(',').filter(|s| !s.is_empty()) {
-                    r.wilayas.extend(number::<i32>(&mut e, "wilaya", w));
-                }
-            }
-            "commune" => r.commune = number(&mut e, k, v),
-            "price_min" => r.price.min = number(&mut e, k, v),
-            "price_max" => r.price.max = number(&mut e, k, v),
-            "negotiable" => r.negotiable = boolean(&mut e, k, v),
-            "exchange" => r.exchange = boolean(&mut e, k, v),
-            "with_photos" => r.with_photos = boolean(&mut e, k, v),
-            "facets" => r.facets = boolean(&mut e, k, v).unwrap_or(true),
-            "near" => match v.split_once(',') {
-                Some((a, b)) => {
-                    near = number::<f64>(&mut e, "near", a).zip(number::<f64>(&mut e, "near", b))
-                }
-                None => e.push("near", "invalid_point", "near=lat,lon"),
-            },
-            "radius_km" => radius = number::<f64>(&mut e, k, v),
-            "sort" => match Sort::parse(v) {
-                Some(s) => r.sort = Some(s),
-                None => e.push(
-                    "sort",
-                    "invalid_option",
-                    "relevance, newest, price_asc, price_desc or distance",
-                ),
-            },
-            "limit" => r.limit = number(&mut e, k, v).unwrap_or(0),
-            "cursor" => r.cursor = Some(v.clone()),
-            other => {
-                if let Some(key) = other.strip_suffix("_min") {
-                    let entry = r.ints.entry(key.to_string()).or_default();
-                    entry.min = number(&mut e, other, v);
-                } else if let Some(key) = other.strip_suffix("_max") {
-                    let entry = r.ints.entry(key.to_string()).or_default();
-                    entry.max = number(&mut e, other, v);
-                } else {
-                    let values = v.split(',').filter(|s| !s.is_empty()).map(str::to_string);
-                    r.enums.entry(other.to_string()).or_default().extend(values);
-                }
-            }
-        }
-    }
-    if let Some((lat, lon)) = near {
-        r.near = Some(Near {
-            lat,
-            lon,
-            radius_km: radius.unwrap_or(25.0),
-        });
-    } else if radius.is_some() {
-        e.push("radius_km", "needs_near", "radius_km needs near=lat,lon");
-    }
-    e.into_result(r)
-}
-
 /// Search active ads.
 #[utoipa::path(tag = "search", params(SearchParams),
     responses((status = 200, body = SearchPage), (status = 400, description = "malformed cursor", body = crate::error::Problem),
@@ -175,7 +80,7 @@ pub async fn search(
     state: web::Data<AppState>,
     query: web::Query<Vec<(String, String)>>,
 ) -> ApiResult<HttpResponse> {
-    let req = parse(&query)?;
+    let req = SearchRequest::from_pairs(&query)?;
     req.validate()?;
     let service = state.search.clone();
     if !service.is_ready() {

@@ -1,0 +1,92 @@
+//! Counts ad views without a database write per read: into Redis (flushed to the database by
+//! the worker), or, without Redis or while it is down, into this process's memory, flushed
+//! here every few seconds.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use souk_store::Pool;
+use souk_worker::RedisLink;
+use tokio::sync::watch;
+
+#[derive(Default)]
+pub struct ViewCounter {
+    redis: Option<RedisLink>,
+    pending: Mutex<HashMap<i64, i64>>,
+}
+
+impl ViewCounter {
+    pub fn new(redis: Option<RedisLink>) -> ViewCounter {
+        ViewCounter {
+            redis,
+            pending: Mutex::default(),
+        }
+    }
+
+    pub async fn count(&self, listing_id: i64) {
+        if let Some(r) = &self.redis {
+            if r.add_views(listing_id, 1).await {
+                return;
+            }
+        }
+        *self
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(listing_id)
+            .or_default() += 1;
+    }
+
+    fn take(&self) -> HashMap<i64, i64> {
+        std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Writes the views counted in memory to the database; on failure they are kept for
+    /// the next flush.
+    pub fn flush(&self, pool: &Pool) {
+        let batch = self.take();
+        if batch.is_empty() {
+            return;
+        }
+        let result = pool
+            .get()
+            .map_err(|e| souk_store::StoreError::Pool(e.to_string()))
+            .and_then(|mut c| {
+                souk_store::db::write_transaction(&mut c, |c| {
+                    for (id, n) in &batch {
+                        souk_store::listings::increment_views(c, *id, *n)?;
+                    }
+                    Ok(())
+                })
+            });
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "view counts not written; kept for the next flush");
+            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            for (id, n) in batch {
+                *pending.entry(id).or_default() += n;
+            }
+        }
+    }
+
+    /// Flushes every `every` until `stop`, and once more on the way out.
+    pub async fn run_flusher(
+        self: std::sync::Arc<Self>,
+        pool: Pool,
+        every: Duration,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        loop {
+            let stopping = tokio::select! {
+                _ = tokio::time::sleep(every) => false,
+                _ = stop.changed() => true,
+            };
+            let me = self.clone();
+            let p = pool.clone();
+            let _ = tokio::task::spawn_blocking(move || me.flush(&p)).await;
+            if stopping || *stop.borrow() {
+                return;
+            }
+        }
+    }
+}

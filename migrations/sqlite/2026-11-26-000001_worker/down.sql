@@ -1,0 +1,10 @@
+DROP TABLE saved_searches;
+DROP TABLE favorites;
+DROP TABLE messages;
+DROP TABLE conversations;
+DROP INDEX listings_status_deleted;
+ALTER TABLE jobs DROP COLUMN effect_started_at;
+ALTER TABLE listings DROP COLUMN expired_at;
+ALTER TABLE listings DROP COLUMN expiry_warned_at;
+ALTER TABLE users DROP COLUMN price_drop_alerts;
+ALTER TABLE users DROP COLUMN language;

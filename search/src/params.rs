@@ -1,0 +1,103 @@
+//! The query-string form of a search (`GET /v1/search?...`, saved searches).
+
+use souk_domain::ValidationErrors;
+
+use crate::request::{Near, SearchRequest, Sort};
+
+fn number<T: std::str::FromStr>(e: &mut ValidationErrors, name: &str, v: &str) -> Option<T> {
+    match v.trim().parse() {
+        Ok(x) => Some(x),
+        Err(_) => {
+            e.push(
+                name.to_string(),
+                "invalid_number",
+                format!("{v:?} is not a number"),
+            );
+            None
+        }
+    }
+}
+
+fn boolean(e: &mut ValidationErrors, name: &str, v: &str) -> Option<bool> {
+    match v {
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        _ => {
+            e.push(name.to_string(), "invalid_boolean", "true or false");
+            None
+        }
+    }
+}
+
+impl SearchRequest {
+    /// Builds a request from the pairs of a query string (repeated keys allowed), reporting
+    /// every shape error at once. Call `validate` on the result for the rules.
+    pub fn from_pairs(pairs: &[(String, String)]) -> Result<SearchRequest, ValidationErrors> {
+        let mut e = ValidationErrors::default();
+        let mut r = SearchRequest {
+            limit: 20,
+            facets: true,
+            ..Default::default()
+        };
+        let mut radius = None;
+        let mut near = None;
+        for (k, v) in pairs {
+            match k.as_str() {
+                "q" => r.q = Some(v.clone()).filter(|s| !s.trim().is_empty()),
+                "category" => r.category = Some(v.clone()),
+                "wilaya" => {
+                    for w in v.split(',').filter(|s| !s.is_empty()) {
+                        r.wilayas.extend(number::<i32>(&mut e, "wilaya", w));
+                    }
+                }
+                "commune" => r.commune = number(&mut e, k, v),
+                "price_min" => r.price.min = number(&mut e, k, v),
+                "price_max" => r.price.max = number(&mut e, k, v),
+                "negotiable" => r.negotiable = boolean(&mut e, k, v),
+                "exchange" => r.exchange = boolean(&mut e, k, v),
+                "with_photos" => r.with_photos = boolean(&mut e, k, v),
+                "facets" => r.facets = boolean(&mut e, k, v).unwrap_or(true),
+                "near" => match v.split_once(',') {
+                    Some((a, b)) => {
+                        near =
+                            number::<f64>(&mut e, "near", a).zip(number::<f64>(&mut e, "near", b))
+                    }
+                    None => e.push("near", "invalid_point", "near=lat,lon"),
+                },
+                "radius_km" => radius = number::<f64>(&mut e, k, v),
+                "sort" => match Sort::parse(v) {
+                    Some(s) => r.sort = Some(s),
+                    None => e.push(
+                        "sort",
+                        "invalid_option",
+                        "relevance, newest, price_asc, price_desc or distance",
+                    ),
+                },
+                "limit" => r.limit = number(&mut e, k, v).unwrap_or(0),
+                "cursor" => r.cursor = Some(v.clone()),
+                other => {
+                    if let Some(key) = other.strip_suffix("_min") {
+                        let entry = r.ints.entry(key.to_string()).or_default();
+                        entry.min = number(&mut e, other, v);
+                    } else if let Some(key) = other.strip_suffix("_max") {
+                        let entry = r.ints.entry(key.to_string()).or_default();
+                        entry.max = number(&mut e, other, v);
+                    } else {
+                        let values = v.split(',').filter(|s| !s.is_empty()).map(str::to_string);
+                        r.enums.entry(other.to_string()).or_default().extend(values);
+                    }
+                }
+            }
+        }
+        if let Some((lat, lon)) = near {
+            r.near = Some(Near {
+                lat,
+                lon,
+                radius_km: radius.unwrap_or(25.0),
+            });
+        } else if radius.is_some() {
+            e.push("radius_km", "needs_near", "radius_km needs near=lat,lon");
+        }
+        e.into_result(r)
+    }
+}

@@ -1,0 +1,233 @@
+//! Alerts to buyers: price drops on their favourites, and new ads matching their saved
+//! searches. New ads are matched by the same search engine as `GET /v1/search`, over a small
+//! index in memory holding only the ads posted since the searches were last looked at.
+
+use std::collections::HashMap;
+
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+use souk_domain::ListingStatus;
+use souk_search::{SearchIndex, SearchRequest, Sort};
+use souk_store::jobs::{self, Job};
+use souk_store::saved_searches::{self, SavedSearch, DAILY, INSTANT};
+use souk_store::tokens::{self, TokenPurpose};
+use souk_store::{favorites, feed, listings, users, DbConn, StoreError, StoreResult};
+
+use crate::email::enqueue_email;
+use crate::links;
+use crate::projection::docs_of;
+use crate::runner::{RunnerError, Worker};
+use crate::templates::{self, AdLine};
+
+/// The job kind that tells favouriters about a lower price.
+pub const PRICE_DROP: &str = "price_drop";
+/// New ads looked at per pass; more wait for the next pass.
+const NEW_ADS_PER_PASS: i64 = 2000;
+const SEARCHES_PER_PASS: i64 = 500;
+/// Ads listed in one alert email.
+const ADS_PER_ALERT: usize = 20;
+const UNSUBSCRIBE_TOKEN_DAYS: i64 = 180;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PriceDrop {
+    pub listing_id: i64,
+    pub old_price: i64,
+}
+
+/// Queues the price-drop fan-out when an edit lowers the price of a favourited ad; call in the
+/// edit's transaction.
+pub fn queue_price_drop(
+    conn: &mut DbConn,
+    listing_id: i64,
+    old_price: Option<i64>,
+    new_price: Option<i64>,
+) -> StoreResult<bool> {
+    let (Some(old_price), Some(new)) = (old_price, new_price) else {
+        return Ok(false);
+    };
+    if new >= old_price || favorites::count_for_listing(conn, listing_id)? == 0 {
+        return Ok(false);
+    }
+    jobs::enqueue(
+        conn,
+        PRICE_DROP,
+        &PriceDrop {
+            listing_id,
+            old_price,
+        },
+    )?;
+    Ok(true)
+}
+
+/// One email per favouriter (not the seller, not those who turned price alerts off), all
+/// queued in one transaction: either every favouriter gets one or the job runs again.
+pub async fn fan_out_price_drop(w: &Worker, job: &Job) -> Result<(), String> {
+    let drop: PriceDrop =
+        serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
+    let base = w.cfg.public_url.clone();
+    let queued = w
+        .tx(move |conn| {
+            let l = match listings::get_listing(conn, drop.listing_id) {
+                Ok(l) => l,
+                Err(StoreError::NotFound) => return Ok(0),
+                Err(e) => return Err(e),
+            };
+            // Raised again or gone since: nothing to tell.
+            if l.status()? != ListingStatus::Active || l.price.is_none_or(|p| p >= drop.old_price) {
+                return Ok(0);
+            }
+            let mut n = 0;
+            for u in favorites::favouriters(conn, l.id)? {
+                if u.id == l.user_id || !u.price_drop_alerts {
+                    continue;
+                }
+                let token = tokens::mint(
+                    conn,
+                    u.id,
+                    TokenPurpose::Unsubscribe,
+                    "p",
+                    souk_store::now() + Duration::days(UNSUBSCRIBE_TOKEN_DAYS),
+                )?;
+                let ad = AdLine {
+                    title: l.title.clone(),
+                    price: l.price,
+                    url: links::listing(&base, l.id),
+                };
+                enqueue_email(
+                    conn,
+                    templates::price_drop(
+                        &(&u).into(),
+                        ad,
+                        drop.old_price,
+                        &links::unsubscribe(&base, &token),
+                    ),
+                )?;
+                n += 1;
+            }
+            Ok(n)
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    if queued > 0 {
+        w.wake.notify_one();
+    }
+    Ok(())
+}
+
+/// The stored query of a saved search back as query-string pairs.
+pub fn query_pairs(stored: &str) -> Vec<(String, String)> {
+    serde_json::from_str::<Vec<(String, String)>>(stored).unwrap_or_default()
+}
+
+/// One pass over instant searches (every pass) and daily ones (once a day each).
+pub async fn saved_search_alerts(w: &Worker) -> Result<usize, RunnerError> {
+    let mut sent = 0;
+    for frequency in [INSTANT, DAILY] {
+        let base = w.cfg.public_url.clone();
+        sent += w.tx(move |conn| alert_pass(conn, frequency, &base)).await?;
+    }
+    if sent > 0 {
+        tracing::info!(emails = sent, "saved search alerts queued");
+        w.wake.notify_one();
+    }
+    Ok(sent)
+}
+
+fn alert_pass(conn: &mut DbConn, frequency: &'static str, base: &str) -> StoreResult<usize> {
+    let t = souk_store::now();
+    let sent_before = if frequency == DAILY {
+        t - Duration::days(1)
+    } else {
+        t
+    };
+    let searches = saved_searches::claim_due(conn, frequency, sent_before, SEARCHES_PER_PASS)?;
+    let Some(from) = searches.iter().map(|s| s.last_listing_id).min() else {
+        return Ok(0);
+    };
+    let new_ads = feed::active_after(conn, from, NEW_ADS_PER_PASS)?;
+    let Some(upto) = new_ads.last().map(|l| l.id) else {
+        return Ok(0);
+    };
+    let owners: HashMap<i64, i64> = new_ads.iter().map(|l| (l.id, l.user_id)).collect();
+    let index = SearchIndex::in_memory().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let docs = docs_of(conn, &new_ads)?;
+    index
+        .upsert(&docs)
+        .and_then(|_| index.commit(&Default::default()))
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut emails = 0;
+    for s in searches {
+        let hits = matches(&index, &s, &owners);
+        let sent = !hits.is_empty();
+        if sent {
+            let owner = users::find_user(conn, s.user_id)?;
+            let token = tokens::mint(
+                conn,
+                s.user_id,
+                TokenPurpose::Unsubscribe,
+                &format!("s{}", s.id),
+                t + Duration::days(UNSUBSCRIBE_TOKEN_DAYS),
+            )?;
+            let ads = hits
+                .into_iter()
+                .map(|h| AdLine {
+                    title: h.summary.title,
+                    price: h.summary.price,
+                    url: links::listing(base, h.summary.id),
+                })
+                .collect();
+            enqueue_email(
+                conn,
+                templates::saved_search_alert(
+                    &(&owner).into(),
+                    &s.name,
+                    ads,
+                    &links::unsubscribe(base, &token),
+                ),
+            )?;
+            emails += 1;
+        }
+        saved_searches::advance(conn, s.id, upto.max(s.last_listing_id), sent)?;
+    }
+    Ok(emails)
+}
+
+/// The new ads (above the search's watermark, not the searcher's own) that the search finds.
+fn matches(
+    index: &SearchIndex,
+    s: &SavedSearch,
+    owners: &HashMap<i64, i64>,
+) -> Vec<souk_search::Hit> {
+    let Ok(mut req) = SearchRequest::from_pairs(&query_pairs(&s.query)) else {
+        tracing::warn!(
+            saved_search = s.id,
+            "stored query no longer parses; skipped"
+        );
+        return Vec::new();
+    };
+    req.limit = 100;
+    req.facets = false;
+    req.cursor = None;
+    req.sort = Some(if req.q.is_some() {
+        Sort::Relevance
+    } else {
+        Sort::Newest
+    });
+    if req.validate().is_err() {
+        return Vec::new();
+    }
+    let now_us = chrono::Utc::now().timestamp_micros();
+    match index.search(&req, now_us) {
+        Ok(r) => r
+            .hits
+            .into_iter()
+            .filter(|h| h.summary.id > s.last_listing_id)
+            .filter(|h| owners.get(&h.summary.id) != Some(&s.user_id))
+            .take(ADS_PER_ALERT)
+            .collect(),
+        Err(e) => {
+            tracing::warn!(saved_search = s.id, error = %e, "saved search failed");
+            Vec::new()
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Periodic tasks of an ad's life: warn before expiry, expire, purge. Each batch is one
+//! transaction holding the status change, the change-feed rows and the emails it causes.
+
+use chrono::Duration;
+use souk_store::listings::Listing;
+use souk_store::tokens::{self, TokenPurpose};
+use souk_store::{lifecycle, users, DbConn, StoreResult};
+
+use crate::email::enqueue_email;
+use crate::runner::{RunnerError, Worker};
+use crate::{links, templates};
+
+/// Renewal links stay valid this long after the email (a renewal also works once expired).
+const RENEW_TOKEN_DAYS: i64 = 30;
+
+fn renewal_link(conn: &mut DbConn, base: &str, l: &Listing) -> StoreResult<String> {
+    let token = tokens::mint(
+        conn,
+        l.user_id,
+        TokenPurpose::RenewListing,
+        &l.id.to_string(),
+        souk_store::now() + Duration::days(RENEW_TOKEN_DAYS),
+    )?;
+    Ok(links::renewal(base, &token))
+}
+
+/// Queues the expiry warning (with a one-click renewal link) for ads expiring soon.
+pub async fn warn_expiring(w: &Worker) -> Result<usize, RunnerError> {
+    let mut total = 0;
+    loop {
+        let (within, batch, base) = (w.cfg.warn_before, w.cfg.batch, w.cfg.public_url.clone());
+        let n = w
+            .tx(move |conn| {
+                let due = lifecycle::warn_expiring_listings(conn, within, batch)?;
+                for l in &due {
+                    let owner = users::find_user(conn, l.user_id)?;
+                    let link = renewal_link(conn, &base, l)?;
+                    let day = l.expires_at.format("%Y-%m-%d").to_string();
+                    enqueue_email(
+                        conn,
+                        templates::expiry_warning(&(&owner).into(), &l.title, &day, &link),
+                    )?;
+                }
+                Ok(due.len())
+            })
+            .await?;
+        total += n;
+        if (n as i64) < w.cfg.batch {
+            break;
+        }
+    }
+    if total > 0 {
+        tracing::info!(ads = total, "expiry warnings queued");
+    }
+    Ok(total)
+}
+
+/// The sweep: ads past their date become expired (and leave search through the change feed);
+/// each owner gets a notice with a renewal link.
+pub async fn expire_due(w: &Worker) -> Result<usize, RunnerError> {
+    let mut total = 0;
+    loop {
+        let (batch, base) = (w.cfg.batch, w.cfg.public_url.clone());
+        let n = w
+            .tx(move |conn| {
+                let expired = lifecycle::expire_due_listings(conn, batch)?;
+                for l in &expired {
+                    let owner = users::find_user(conn, l.user_id)?;
+                    let link = renewal_link(conn, &base, l)?;
+                    enqueue_email(
+                        conn,
+                        templates::expired_notice(&(&owner).into(), &l.title, &link),
+                    )?;
+                }
+                Ok(expired.len())
+            })
+            .await?;
+        total += n;
+        if (n as i64) < w.cfg.batch {
+            break;
+        }
+    }
+    if total > 0 {
+        tracing::info!(ads = total, "ads expired");
+    }
+    Ok(total)
+}
+
+/// Deletes for good the ads deleted or expired longer ago than the retention periods, then
+/// their photo files.
+pub async fn purge(w: &Worker) -> Result<usize, RunnerError> {
+    let mut total = 0;
+    loop {
+        let t = souk_store::now();
+        let (deleted_before, expired_before) =
+            (t - w.cfg.deleted_retention, t - w.cfg.expired_retention);
+        let batch = w.cfg.batch;
+        let (n, keys) = w
+            .tx(move |conn| lifecycle::purge_listings(conn, deleted_before, expired_before, batch))
+            .await?;
+        let dir = w.cfg.photos_dir.clone();
+        tokio::task::spawn_blocking(move || souk_store::photos::remove_photo_files(&dir, &keys))
+            .await
+            .map_err(|e| RunnerError::Join(e.to_string()))?;
+        total += n;
+        if (n as i64) < batch {
+            break;
+        }
+    }
+    if total > 0 {
+        tracing::info!(ads = total, "old ads purged");
+    }
+    Ok(total)
+}

@@ -1,0 +1,170 @@
+//! Redis where it serves: shared rate-limit windows, view counters, and waking workers.
+//! Everything here degrades: when Redis is absent or down, callers get `None` and fall back to
+//! their in-process behaviour. After a failure Redis is left alone for a short while, so a dead
+//! server costs one quick failure, not a timeout per request.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures_util::StreamExt;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::sync::{Mutex, Notify};
+
+/// Published after a commit that queued a job.
+pub const WAKE_CHANNEL: &str = "souk:jobs:wake";
+/// Hash of listing id → views not yet written to the database.
+pub const VIEWS_KEY: &str = "souk:views";
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(2);
+
+#[derive(Clone)]
+pub struct RedisLink {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: redis::Client,
+    conn: Mutex<Option<ConnectionManager>>,
+    /// Unix millis before which Redis is not tried again.
+    down_until: AtomicU64,
+}
+
+fn unix_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl RedisLink {
+    /// Parses the URL; connects lazily, so a service starts even while Redis is down.
+    pub fn new(url: &str) -> redis::RedisResult<RedisLink> {
+        Ok(RedisLink {
+            inner: Arc::new(Inner {
+                client: redis::Client::open(url)?,
+                conn: Mutex::new(None),
+                down_until: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    async fn connection(&self) -> Option<ConnectionManager> {
+        if unix_millis() < self.inner.down_until.load(Ordering::Relaxed) {
+            return None;
+        }
+        let mut slot = self.inner.conn.lock().await;
+        if let Some(c) = slot.as_ref() {
+            return Some(c.clone());
+        }
+        let cfg = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_millis(300)))
+            .set_response_timeout(Some(Duration::from_millis(300)))
+            .set_number_of_retries(1);
+        match self
+            .inner
+            .client
+            .get_connection_manager_with_config(cfg)
+            .await
+        {
+            Ok(c) => {
+                *slot = Some(c.clone());
+                Some(c)
+            }
+            Err(e) => {
+                self.mark_down(&e);
+                None
+            }
+        }
+    }
+
+    fn mark_down(&self, e: &redis::RedisError) {
+        let until = unix_millis() + RETRY_AFTER_FAILURE.as_millis() as u64;
+        if self.inner.down_until.swap(until, Ordering::Relaxed) < unix_millis() {
+            tracing::warn!(error = %e, "redis unavailable; using in-process fallbacks");
+        }
+    }
+
+    /// Runs `cmd` on Redis; `None` when Redis is unavailable (the caller falls back).
+    pub async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Option<T> {
+        let mut c = self.connection().await?;
+        match cmd.query_async(&mut c).await {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.mark_down(&e);
+                None
+            }
+        }
+    }
+
+    pub async fn pipe<T: redis::FromRedisValue>(&self, pipe: &redis::Pipeline) -> Option<T> {
+        let mut c = self.connection().await?;
+        match pipe.query_async(&mut c).await {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.mark_down(&e);
+                None
+            }
+        }
+    }
+
+    /// Tells every worker listening that a job was committed.
+    pub async fn publish_wake(&self) {
+        let _: Option<i64> = self
+            .query(redis::cmd("PUBLISH").arg(WAKE_CHANNEL).arg("1"))
+            .await;
+    }
+
+    /// Adds `n` views to a listing's pending count; false when Redis could not take it.
+    pub async fn add_views(&self, listing_id: i64, n: i64) -> bool {
+        self.query::<i64>(redis::cmd("HINCRBY").arg(VIEWS_KEY).arg(listing_id).arg(n))
+            .await
+            .is_some()
+    }
+
+    /// Takes every pending view count out of Redis at once (rename, then read, then delete),
+    /// so views counted meanwhile land in the next batch rather than being lost.
+    pub async fn take_views(&self) -> Option<Vec<(i64, i64)>> {
+        let batch = format!("{VIEWS_KEY}:flushing");
+        // A batch left over from a flush that died before deleting it is taken first.
+        let leftover: Vec<(i64, i64)> = self.query(redis::cmd("HGETALL").arg(&batch)).await?;
+        if !leftover.is_empty() {
+            return Some(leftover);
+        }
+        let renamed: Option<String> = self
+            .query(redis::cmd("RENAME").arg(VIEWS_KEY).arg(&batch))
+            .await;
+        if renamed.is_none() {
+            // No such key (nothing counted) also lands here; either way nothing to flush.
+            return Some(Vec::new());
+        }
+        self.query(redis::cmd("HGETALL").arg(&batch)).await
+    }
+
+    /// Forgets the batch handed out by `take_views`, once it is in the database.
+    pub async fn views_flushed(&self) {
+        let _: Option<i64> = self
+            .query(redis::cmd("DEL").arg(format!("{VIEWS_KEY}:flushing")))
+            .await;
+    }
+
+    /// Listens for wake-ups and notifies `wake` for each, reconnecting after failures,
+    /// until the process ends. Without it the worker still polls.
+    pub async fn forward_wakes(self, wake: Arc<Notify>) {
+        loop {
+            match self.inner.client.get_async_pubsub().await {
+                Ok(mut pubsub) => {
+                    if pubsub.subscribe(WAKE_CHANNEL).await.is_ok() {
+                        tracing::info!("listening for job wake-ups on redis");
+                        let mut messages = pubsub.into_on_message();
+                        while messages.next().await.is_some() {
+                            wake.notify_one();
+                        }
+                    }
+                    tracing::warn!("redis wake-up subscription ended; polling meanwhile");
+                }
+                Err(e) => tracing::debug!(error = %e, "redis subscribe failed"),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+}
