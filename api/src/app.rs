@@ -165,7 +165,7 @@ pub fn build_state(config: Config) -> Result<(AppState, bool), StartError> {
     let redis = config
         .redis_url
         .as_deref()
-        .map(RedisLink::new)
+        .map(|url| RedisLink::new(url, &config.redis_prefix))
         .transpose()
         .map_err(|e| std::io::Error::other(format!("REDIS_URL: {e}")))?;
     let state = AppState {

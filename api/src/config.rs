@@ -8,6 +8,8 @@ pub struct Config {
     pub bind: SocketAddr,
     pub database_url: String,
     pub redis_url: Option<String>,
+    /// Namespace of souk's Redis keys (several deployments can share a server).
+    pub redis_prefix: String,
     pub data_dir: PathBuf,
     pub photos_dir: PathBuf,
     /// This process's search index (one per API process).
@@ -108,6 +110,7 @@ impl Config {
             public_url: var("SOUK_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}")),
             database_url,
             redis_url: var("REDIS_URL"),
+            redis_prefix: var("SOUK_REDIS_PREFIX").unwrap_or_else(|| "souk".into()),
             photos_dir: parsed("SOUK_PHOTOS_DIR", data_dir.join("photos"))?,
             index_dir: parsed("SOUK_INDEX_DIR", data_dir.join("index"))?,
             index_poll_ms: parsed("SOUK_INDEX_POLL_MS", 200)?,

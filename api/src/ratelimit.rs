@@ -47,7 +47,7 @@ impl RateLimiter {
             .map(|d| d.as_secs())
             .unwrap_or(0);
         let slot = now / secs;
-        let rkey = format!("souk:rl:{key}:{slot}");
+        let rkey = redis.key(&format!("rl:{key}:{slot}"));
         let mut pipe = redis::pipe();
         pipe.atomic()
             .cmd("INCR")

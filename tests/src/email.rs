@@ -11,6 +11,8 @@ pub struct Eml {
     pub message_id: String,
     /// The decoded text/plain part.
     pub text: String,
+    /// The decoded text/html part.
+    pub html: String,
     pub raw: String,
 }
 
@@ -31,12 +33,61 @@ pub fn read_outbox(dir: &Path) -> Vec<Eml> {
         .collect()
 }
 
+/// A header's value, unfolded and with RFC 2047 encoded words decoded.
 fn header(raw: &str, name: &str) -> String {
     let prefix = format!("{}:", name.to_ascii_lowercase());
-    raw.lines()
-        .find(|l| l.to_ascii_lowercase().starts_with(&prefix))
-        .map(|l| l[prefix.len()..].trim().to_string())
-        .unwrap_or_default()
+    let head = raw.split("\r\n\r\n").next().unwrap_or(raw);
+    let mut lines = head.lines();
+    let Some(first) = lines.find(|l| l.to_ascii_lowercase().starts_with(&prefix)) else {
+        return String::new();
+    };
+    let mut value = first[prefix.len()..].trim().to_string();
+    for l in lines.take_while(|l| l.starts_with(' ') || l.starts_with('\t')) {
+        value.push(' ');
+        value.push_str(l.trim());
+    }
+    decode_words(&value)
+}
+
+/// Decodes `=?utf-8?b?...?=` and `=?utf-8?q?...?=` words; spaces between two encoded words
+/// do not count (RFC 2047).
+fn decode_words(v: &str) -> String {
+    let mut out = String::new();
+    let mut last_was_word = false;
+    for (i, token) in v.split(' ').enumerate() {
+        let lower = token.to_ascii_lowercase();
+        let decoded = if lower.starts_with("=?utf-8?") && token.ends_with("?=") && token.len() > 12
+        {
+            let body = &token[10..token.len() - 2];
+            if lower.as_bytes()[8] == b'b' {
+                base64::engine::general_purpose::STANDARD
+                    .decode(body)
+                    .ok()
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+            } else {
+                Some(quoted_printable(&body.replace('_', " ")))
+            }
+        } else {
+            None
+        };
+        match decoded {
+            Some(d) => {
+                if i > 0 && !last_was_word {
+                    out.push(' ');
+                }
+                out.push_str(&d);
+                last_was_word = true;
+            }
+            None => {
+                if i > 0 {
+                    out.push(' ');
+                }
+                out.push_str(token);
+                last_was_word = false;
+            }
+        }
+    }
+    out
 }
 
 pub fn parse(raw: &str) -> Eml {
@@ -44,15 +95,16 @@ pub fn parse(raw: &str) -> Eml {
         to: header(raw, "To"),
         subject: header(raw, "Subject"),
         message_id: header(raw, "Message-ID"),
-        text: text_part(raw),
+        text: part(raw, "text/plain"),
+        html: part(raw, "text/html"),
         raw: raw.to_string(),
     }
 }
 
-/// Finds the text/plain part and undoes its transfer encoding.
-fn text_part(raw: &str) -> String {
+/// Finds the part of this content type and undoes its transfer encoding.
+fn part(raw: &str, content_type: &str) -> String {
     let raw = raw.replace("\r\n", "\n");
-    let Some(start) = raw.find("Content-Type: text/plain") else {
+    let Some(start) = raw.find(&format!("Content-Type: {content_type}")) else {
         return String::new();
     };
     let part = &raw[start..];
@@ -106,7 +158,7 @@ pub fn token_after(text: &str, marker: &str) -> Option<String> {
     Some(
         text[at..]
             .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
             .collect(),
     )
 }

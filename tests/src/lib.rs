@@ -4,6 +4,7 @@
 
 pub mod email;
 pub mod images;
+pub mod smtp;
 
 use std::future::Future;
 use std::net::TcpListener;
@@ -125,6 +126,7 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
         bind: "127.0.0.1:0".parse().expect("addr"),
         database_url: db_url.to_string(),
         redis_url: None,
+        redis_prefix: format!("souk-test-{:016x}", rand::thread_rng().gen::<u64>()),
         data_dir: data_dir.to_path_buf(),
         photos_dir: data_dir.join("photos"),
         index_dir: data_dir.join("index"),
@@ -352,6 +354,33 @@ impl TestApp {
     /// every due job.
     pub async fn run_worker_once(&self) -> usize {
         self.worker().run_once().await.expect("worker pass")
+    }
+
+    /// Moves a listing's expiry date to `from_now` (negative: in the past), as time passing would.
+    pub fn set_expiry(&self, listing_id: i64, from_now: chrono::Duration) {
+        use diesel::prelude::*;
+        use souk_store::schema::listings;
+        diesel::update(listings::table.find(listing_id))
+            .set(listings::expires_at.eq(souk_store::now() + from_now))
+            .execute(&mut self.store())
+            .expect("set expiry");
+    }
+
+    /// Registers with a given email language and logs in; returns the access token.
+    pub async fn user_speaking(&self, email: &str, language: &str) -> String {
+        let res = self
+            .call(
+                Method::POST,
+                "/v1/auth/register",
+                None,
+                Some(json!({"email": email, "password": PASSWORD, "display_name": "Test User", "language": language})),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "register {email}");
+        self.login(email).await["access_token"]
+            .as_str()
+            .expect("token")
+            .to_string()
     }
 
     /// A raw store connection to the app's database, for assertions the API cannot make.

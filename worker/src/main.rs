@@ -21,6 +21,11 @@ struct Args {
     /// Shared rate limits, view counts and instant wake-ups; optional.
     #[arg(long, env = "REDIS_URL")]
     redis_url: Option<String>,
+    #[arg(long, env = "SOUK_REDIS_PREFIX", default_value = "souk")]
+    redis_prefix: String,
+    /// A job claimed by a worker that died is taken over after this many seconds.
+    #[arg(long, env = "SOUK_JOB_LEASE_SECS", default_value_t = 300)]
+    lease_secs: i64,
     #[arg(long, env = "SOUK_SMTP_URL")]
     smtp_url: Option<String>,
     #[arg(
@@ -67,11 +72,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         from: args.mail_from,
         outbox_dir: args.data_dir.join("outbox"),
     })?;
-    let redis = args.redis_url.as_deref().map(RedisLink::new).transpose()?;
+    let redis = args
+        .redis_url
+        .as_deref()
+        .map(|url| RedisLink::new(url, &args.redis_prefix))
+        .transpose()?;
     let cfg = RunnerConfig {
         poll_interval: Duration::from_millis(args.poll_ms),
         tick: Duration::from_secs(args.tick_secs.max(1)),
         backoff_base: Duration::from_millis(args.backoff_ms),
+        lease: chrono::Duration::seconds(args.lease_secs.max(1)),
         public_url: args.public_url.trim_end_matches('/').to_string(),
         photos_dir: args
             .photos_dir

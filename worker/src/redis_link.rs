@@ -11,10 +11,6 @@ use futures_util::StreamExt;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::{Mutex, Notify};
 
-/// Published after a commit that queued a job.
-pub const WAKE_CHANNEL: &str = "souk:jobs:wake";
-/// Hash of listing id → views not yet written to the database.
-pub const VIEWS_KEY: &str = "souk:views";
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(2);
 
 #[derive(Clone)]
@@ -24,6 +20,8 @@ pub struct RedisLink {
 
 struct Inner {
     client: redis::Client,
+    /// Namespace of every key and channel, so deployments (or tests) can share one server.
+    prefix: String,
     conn: Mutex<Option<ConnectionManager>>,
     /// Unix millis before which Redis is not tried again.
     down_until: AtomicU64,
@@ -38,14 +36,30 @@ fn unix_millis() -> u64 {
 
 impl RedisLink {
     /// Parses the URL; connects lazily, so a service starts even while Redis is down.
-    pub fn new(url: &str) -> redis::RedisResult<RedisLink> {
+    pub fn new(url: &str, prefix: &str) -> redis::RedisResult<RedisLink> {
         Ok(RedisLink {
             inner: Arc::new(Inner {
                 client: redis::Client::open(url)?,
+                prefix: prefix.to_string(),
                 conn: Mutex::new(None),
                 down_until: AtomicU64::new(0),
             }),
         })
+    }
+
+    /// `<prefix>:<name>`: every key souk uses goes through here.
+    pub fn key(&self, name: &str) -> String {
+        format!("{}:{name}", self.inner.prefix)
+    }
+
+    /// Published after a commit that queued a job.
+    fn wake_channel(&self) -> String {
+        self.key("jobs:wake")
+    }
+
+    /// Hash of listing id → views not yet written to the database.
+    fn views_key(&self) -> String {
+        self.key("views")
     }
 
     async fn connection(&self) -> Option<ConnectionManager> {
@@ -110,28 +124,33 @@ impl RedisLink {
     /// Tells every worker listening that a job was committed.
     pub async fn publish_wake(&self) {
         let _: Option<i64> = self
-            .query(redis::cmd("PUBLISH").arg(WAKE_CHANNEL).arg("1"))
+            .query(redis::cmd("PUBLISH").arg(self.wake_channel()).arg("1"))
             .await;
     }
 
     /// Adds `n` views to a listing's pending count; false when Redis could not take it.
     pub async fn add_views(&self, listing_id: i64, n: i64) -> bool {
-        self.query::<i64>(redis::cmd("HINCRBY").arg(VIEWS_KEY).arg(listing_id).arg(n))
-            .await
-            .is_some()
+        self.query::<i64>(
+            redis::cmd("HINCRBY")
+                .arg(self.views_key())
+                .arg(listing_id)
+                .arg(n),
+        )
+        .await
+        .is_some()
     }
 
     /// Takes every pending view count out of Redis at once (rename, then read, then delete),
     /// so views counted meanwhile land in the next batch rather than being lost.
     pub async fn take_views(&self) -> Option<Vec<(i64, i64)>> {
-        let batch = format!("{VIEWS_KEY}:flushing");
+        let batch = self.key("views:flushing");
         // A batch left over from a flush that died before deleting it is taken first.
         let leftover: Vec<(i64, i64)> = self.query(redis::cmd("HGETALL").arg(&batch)).await?;
         if !leftover.is_empty() {
             return Some(leftover);
         }
         let renamed: Option<String> = self
-            .query(redis::cmd("RENAME").arg(VIEWS_KEY).arg(&batch))
+            .query(redis::cmd("RENAME").arg(self.views_key()).arg(&batch))
             .await;
         if renamed.is_none() {
             // No such key (nothing counted) also lands here; either way nothing to flush.
@@ -143,7 +162,7 @@ impl RedisLink {
     /// Forgets the batch handed out by `take_views`, once it is in the database.
     pub async fn views_flushed(&self) {
         let _: Option<i64> = self
-            .query(redis::cmd("DEL").arg(format!("{VIEWS_KEY}:flushing")))
+            .query(redis::cmd("DEL").arg(self.key("views:flushing")))
             .await;
     }
 
@@ -153,7 +172,7 @@ impl RedisLink {
         loop {
             match self.inner.client.get_async_pubsub().await {
                 Ok(mut pubsub) => {
-                    if pubsub.subscribe(WAKE_CHANNEL).await.is_ok() {
+                    if pubsub.subscribe(self.wake_channel()).await.is_ok() {
                         tracing::info!("listening for job wake-ups on redis");
                         let mut messages = pubsub.into_on_message();
                         while messages.next().await.is_some() {
