@@ -30,22 +30,6 @@ pub fn slugify(s: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn control_characters_are_refused_but_newlines_kept() {
-        assert_eq!(clean_text("  a\nb "), Some("a\nb".into()));
-        assert_eq!(clean_text("a\u{0}b"), None);
-    }
-
-    #[test]
-    fn slugs_are_ascii_and_dashed() {
-        assert_eq!(slugify("  Auto Ben Ali -- Oran "), "auto-ben-ali-oran");
-    }
-}
-
 /// A message between a buyer and a seller: trimmed, 2 to 2,000 characters, no control
 /// characters other than line breaks and tabs.
 pub fn clean_message(body: &str) -> Result<String, crate::ValidationErrors> {
@@ -71,4 +55,20 @@ pub fn clean_message(body: &str) -> Result<String, crate::ValidationErrors> {
         );
     }
     e.into_result(trimmed.replace("\r\n", "\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_refused_but_newlines_kept() {
+        assert_eq!(clean_text("  a\nb "), Some("a\nb".into()));
+        assert_eq!(clean_text("a\u{0}b"), None);
+    }
+
+    #[test]
+    fn slugs_are_ascii_and_dashed() {
+        assert_eq!(slugify("  Auto Ben Ali -- Oran "), "auto-ben-ali-oran");
+    }
 }

@@ -67,9 +67,10 @@ pub fn establish(url: &DbUrl) -> StoreResult<DbConn> {
             let mut c = SqliteConnection::establish(&url.target)
                 .map_err(|e| StoreError::Pool(e.to_string()))?;
             // WAL lets readers in other processes (worker, admin commands) run beside the
-            // writer; busy_timeout makes a second writer wait instead of failing.
+            // writer; busy_timeout makes a second writer wait instead of failing. It comes
+            // first: switching the journal mode needs a lock, which another process may hold.
             c.batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                  PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
             )?;
             DbConn::Sqlite(c)

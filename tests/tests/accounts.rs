@@ -199,7 +199,9 @@ async fn password_reset_signs_out_everywhere() {
             )
             .await;
         assert_eq!(res.status(), 202);
-        let mail = app.wait_for_email("reset@example.dz", "valid 1 hour").await;
+        let mail = app
+            .wait_for_email("reset@example.dz", "valable 1 heure")
+            .await;
         let code = mail
             .text
             .lines()

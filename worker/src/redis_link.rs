@@ -91,6 +91,20 @@ impl RedisLink {
         }
     }
 
+    /// Only failures of the connection put Redis aside; an error answer to one command (a
+    /// wrong type, say) does not.
+    fn failed(&self, e: &redis::RedisError) {
+        if e.is_io_error()
+            || e.is_timeout()
+            || e.is_connection_dropped()
+            || e.is_connection_refusal()
+        {
+            self.mark_down(e);
+        } else {
+            tracing::warn!(error = %e, "redis command failed");
+        }
+    }
+
     fn mark_down(&self, e: &redis::RedisError) {
         let until = unix_millis() + RETRY_AFTER_FAILURE.as_millis() as u64;
         if self.inner.down_until.swap(until, Ordering::Relaxed) < unix_millis() {
@@ -104,7 +118,7 @@ impl RedisLink {
         match cmd.query_async(&mut c).await {
             Ok(v) => Some(v),
             Err(e) => {
-                self.mark_down(&e);
+                self.failed(&e);
                 None
             }
         }
@@ -115,7 +129,7 @@ impl RedisLink {
         match pipe.query_async(&mut c).await {
             Ok(v) => Some(v),
             Err(e) => {
-                self.mark_down(&e);
+                self.failed(&e);
                 None
             }
         }
@@ -149,13 +163,16 @@ impl RedisLink {
         if !leftover.is_empty() {
             return Some(leftover);
         }
-        let renamed: Option<String> = self
-            .query(redis::cmd("RENAME").arg(self.views_key()).arg(&batch))
-            .await;
-        if renamed.is_none() {
-            // No such key (nothing counted) also lands here; either way nothing to flush.
+        let pending: i64 = self
+            .query(redis::cmd("EXISTS").arg(self.views_key()))
+            .await?;
+        if pending == 0 {
             return Some(Vec::new());
         }
+        // Only this flush moves the key away, so it still exists here.
+        let _: String = self
+            .query(redis::cmd("RENAME").arg(self.views_key()).arg(&batch))
+            .await?;
         self.query(redis::cmd("HGETALL").arg(&batch)).await
     }
 

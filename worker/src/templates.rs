@@ -323,13 +323,11 @@ pub fn expired_notice(to: &Recipient<'_>, listing_title: &str, renew_url: &str) 
                 Language::Fr => format!("Votre annonce « {listing_title} » a expiré"),
                 Language::En => format!("Your ad “{listing_title}” has expired"),
             },
-            paragraphs: vec![pick(
-                l,
-                "انتهت صلاحية إعلانك ولم يعد يظهر في البحث. إذا كان الشيء ما زال للبيع، جدده:",
-                "Votre annonce a expiré et n'apparaît plus dans les recherches. Si l'article est toujours à vendre, renouvelez-la :",
-                "Your ad has expired and no longer shows in search. If the item is still for sale, renew it:",
-            )
-            .into()],
+            paragraphs: vec![match l {
+                Language::Ar => format!("انتهت صلاحية إعلانك «{listing_title}» ولم يعد يظهر في البحث. إذا كان الشيء ما زال للبيع، جدده:"),
+                Language::Fr => format!("Votre annonce « {listing_title} » a expiré et n'apparaît plus dans les recherches. Si l'article est toujours à vendre, renouvelez-la :"),
+                Language::En => format!("Your ad “{listing_title}” has expired and no longer shows in search. If the item is still for sale, renew it:"),
+            }],
             action: Some((pick(l, "تجديد الإعلان", "Renouveler l'annonce", "Renew the ad").into(), renew_url.into())),
             ..Body::default()
         },

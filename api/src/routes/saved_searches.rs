@@ -59,8 +59,15 @@ fn view(s: SavedSearch) -> SavedSearchView {
     }
 }
 
+/// A saved search that passed the checks, ready to store.
+struct ValidSavedSearch {
+    name: String,
+    pairs: Vec<(String, String)>,
+    frequency: &'static str,
+}
+
 /// Checks the query like `GET /v1/search` would; returns it as stored pairs.
-fn validate(body: &NewSavedSearch) -> ApiResult<(String, Vec<(String, String)>, &'static str)> {
+fn validate(body: &NewSavedSearch) -> ApiResult<ValidSavedSearch> {
     let mut e = ValidationErrors::default();
     let name = match clean_text(&body.name) {
         Some(n) if (1..=80).contains(&char_len(&n)) => n,
@@ -101,7 +108,11 @@ fn validate(body: &NewSavedSearch) -> ApiResult<(String, Vec<(String, String)>, 
     e.into_result(())?;
     let req = SearchRequest::from_pairs(&pairs).map_err(prefix_query)?;
     req.validate().map_err(prefix_query)?;
-    Ok((name, pairs, frequency))
+    Ok(ValidSavedSearch {
+        name,
+        pairs,
+        frequency,
+    })
 }
 
 fn prefix_query(mut e: ValidationErrors) -> ApiError {
@@ -122,7 +133,11 @@ pub async fn create_saved_search(
     user: AuthUser,
     body: Json<NewSavedSearch>,
 ) -> ApiResult<HttpResponse> {
-    let (name, pairs, frequency) = validate(&body)?;
+    let ValidSavedSearch {
+        name,
+        pairs,
+        frequency,
+    } = validate(&body)?;
     let stored = serde_json::to_string(&pairs).map_err(|e| ApiError::Internal(e.to_string()))?;
     let saved = state
         .tx(move |conn| {
