@@ -107,7 +107,9 @@ impl Config {
             souk_store::DbUrl::parse(&database_url).backend == souk_store::Backend::Sqlite;
         Ok(Config {
             bind,
-            public_url: var("SOUK_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}")),
+            public_url: var("SOUK_PUBLIC_URL")
+                .map(|u| u.trim_end_matches('/').to_string())
+                .unwrap_or_else(|| format!("http://{bind}")),
             database_url,
             redis_url: var("REDIS_URL"),
             redis_prefix: var("SOUK_REDIS_PREFIX").unwrap_or_else(|| "souk".into()),

@@ -9,6 +9,7 @@ pub mod geo;
 pub mod language;
 pub mod listing;
 pub mod text;
+pub mod trust;
 
 pub use attributes::{AttributeKind, AttributeSpec, AttributeValue, Attributes};
 pub use category::{catalog, Catalog, Category, Localized};

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use souk_domain::ListingStatus;
 
 use crate::db::DbConn;
-use crate::error::StoreResult;
+use crate::error::{StoreError, StoreResult};
 use crate::listings::Listing;
 use crate::schema::{favorites, listings, users};
 use crate::time::now;
@@ -20,14 +20,19 @@ pub fn add(conn: &mut DbConn, user_id: i64, listing_id: i64) -> StoreResult<bool
     if exists > 0 {
         return Ok(false);
     }
-    diesel::insert_into(favorites::table)
+    let inserted = diesel::insert_into(favorites::table)
         .values((
             favorites::user_id.eq(user_id),
             favorites::listing_id.eq(listing_id),
             favorites::created_at.eq(now()),
         ))
-        .execute(conn)?;
-    Ok(true)
+        .execute(conn);
+    match inserted.map_err(|e| StoreError::unique_as(e, "favorite_exists")) {
+        Ok(_) => Ok(true),
+        // A concurrent identical request got there first: same outcome.
+        Err(StoreError::Conflict(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Removes a favourite; returns whether there was one.
@@ -62,7 +67,7 @@ pub fn list(
     Ok((items, total))
 }
 
-/// Everyone who favourited `listing_id`, except its owner.
+/// Everyone who favourited `listing_id` (the caller leaves out the seller).
 pub fn favouriters(conn: &mut DbConn, listing_id: i64) -> StoreResult<Vec<User>> {
     let ids: Vec<i64> = favorites::table
         .filter(favorites::listing_id.eq(listing_id))

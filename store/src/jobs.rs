@@ -59,6 +59,21 @@ pub fn enqueue<P: Serialize>(conn: &mut DbConn, kind: &str, payload: &P) -> Stor
 /// take the same job.
 pub fn claim_next(conn: &mut DbConn, lease: Duration) -> StoreResult<Option<Job>> {
     let t = now();
+    // A job whose workers keep dying while running it would be claimed forever: once its
+    // attempts are spent and its last lease ran out, it is dead.
+    diesel::update(
+        jobs::table
+            .filter(jobs::status.eq(STATUS_RUNNING))
+            .filter(jobs::locked_until.lt(t))
+            .filter(jobs::attempts.ge(jobs::max_attempts)),
+    )
+    .set((
+        jobs::status.eq(STATUS_DEAD),
+        jobs::last_error.eq("the worker running it stopped before finishing (attempts spent)"),
+        jobs::locked_until.eq(None::<NaiveDateTime>),
+        jobs::updated_at.eq(t),
+    ))
+    .execute(conn)?;
     let until = t + lease;
     // `now` and `until` are bound as parameters 1 and 2. SQLite would number `$n` names by
     // first appearance, not by digit, so it gets its own `?n` form.
@@ -94,16 +109,22 @@ struct IdRow {
 }
 
 /// Marks a job done and drops its payload: an email job carries a one-time token in clear,
-/// which must not outlive the send.
-pub fn mark_done(conn: &mut DbConn, id: i64) -> StoreResult<()> {
-    diesel::update(jobs::table.find(id))
-        .set((
-            jobs::payload.eq("{}"),
-            jobs::status.eq(STATUS_DONE),
-            jobs::locked_until.eq(None::<NaiveDateTime>),
-            jobs::updated_at.eq(now()),
-        ))
-        .execute(conn)?;
+/// which must not outlive the send. Only the claim that is still current may finish a job
+/// (`attempts` identifies it): a worker that overran its lease cannot finish another's run.
+pub fn mark_done(conn: &mut DbConn, job: &Job) -> StoreResult<()> {
+    diesel::update(
+        jobs::table
+            .filter(jobs::id.eq(job.id))
+            .filter(jobs::attempts.eq(job.attempts))
+            .filter(jobs::status.eq(STATUS_RUNNING)),
+    )
+    .set((
+        jobs::payload.eq("{}"),
+        jobs::status.eq(STATUS_DONE),
+        jobs::locked_until.eq(None::<NaiveDateTime>),
+        jobs::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
     Ok(())
 }
 
@@ -130,17 +151,22 @@ pub fn mark_failed(
         STATUS_QUEUED
     };
     let error: String = error.chars().take(2000).collect();
-    diesel::update(jobs::table.find(job.id))
-        .set((
-            jobs::status.eq(status),
-            jobs::run_at.eq(t + retry_in),
-            jobs::locked_until.eq(None::<NaiveDateTime>),
-            jobs::last_error.eq(error),
-            jobs::updated_at.eq(t),
-            // The effect failed for sure (the server said no), so the next try starts clean.
-            jobs::effect_started_at.eq(None::<NaiveDateTime>),
-        ))
-        .execute(conn)?;
+    diesel::update(
+        jobs::table
+            .filter(jobs::id.eq(job.id))
+            .filter(jobs::attempts.eq(job.attempts))
+            .filter(jobs::status.eq(STATUS_RUNNING)),
+    )
+    .set((
+        jobs::status.eq(status),
+        jobs::run_at.eq(t + retry_in),
+        jobs::locked_until.eq(None::<NaiveDateTime>),
+        jobs::last_error.eq(error),
+        jobs::updated_at.eq(t),
+        // The effect failed for sure (the server said no), so the next try starts clean.
+        jobs::effect_started_at.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)?;
     Ok(())
 }
 

@@ -34,6 +34,10 @@ pub struct Listing {
     pub deleted_at: Option<NaiveDateTime>,
     pub expiry_warned_at: Option<NaiveDateTime>,
     pub expired_at: Option<NaiveDateTime>,
+    /// Set while moderation keeps the ad out of sight (see `hidden_by`).
+    pub hidden_at: Option<NaiveDateTime>,
+    pub hidden_by: Option<String>,
+    pub hidden_reason: Option<String>,
 }
 
 impl Listing {
@@ -159,10 +163,11 @@ pub fn get_listing(conn: &mut DbConn, id: i64) -> StoreResult<Listing> {
         .ok_or(StoreError::NotFound)
 }
 
-/// Like `get_listing`, but a deleted listing is gone as far as anyone outside is concerned.
+/// Like `get_listing`, but a deleted listing is gone as far as anyone outside is concerned,
+/// and so is one that moderation hides.
 pub fn get_visible_listing(conn: &mut DbConn, id: i64) -> StoreResult<Listing> {
     let l = get_listing(conn, id)?;
-    if l.status == ListingStatus::Deleted.as_str() {
+    if l.status == ListingStatus::Deleted.as_str() || l.hidden_at.is_some() {
         return Err(StoreError::NotFound);
     }
     Ok(l)
@@ -282,10 +287,12 @@ pub fn browse(conn: &mut DbConn, f: &BrowseFilter) -> StoreResult<(Vec<Listing>,
     let mut q = listings::table
         .filter(listings::status.eq(ListingStatus::Active.as_str()))
         .filter(listings::expires_at.gt(t))
+        .filter(listings::hidden_at.is_null())
         .into_boxed();
     let mut count = listings::table
         .filter(listings::status.eq(ListingStatus::Active.as_str()))
         .filter(listings::expires_at.gt(t))
+        .filter(listings::hidden_at.is_null())
         .into_boxed();
     if let Some(cats) = &f.categories {
         q = q.filter(listings::category.eq_any(cats.clone()));
@@ -336,4 +343,23 @@ pub fn lock_listing(conn: &mut DbConn, id: i64) -> StoreResult<()> {
 
 pub fn count_all(conn: &mut DbConn) -> StoreResult<i64> {
     Ok(listings::table.count().get_result(conn)?)
+}
+
+/// Every listing id of a user that is not deleted (to re-project them after a store change).
+pub fn ids_of_user(conn: &mut DbConn, user_id: i64) -> StoreResult<Vec<i64>> {
+    Ok(listings::table
+        .filter(listings::user_id.eq(user_id))
+        .filter(listings::status.ne(ListingStatus::Deleted.as_str()))
+        .select(listings::id)
+        .load(conn)?)
+}
+
+pub fn count_active_of_user(conn: &mut DbConn, user_id: i64) -> StoreResult<i64> {
+    Ok(listings::table
+        .filter(listings::user_id.eq(user_id))
+        .filter(listings::status.eq(ListingStatus::Active.as_str()))
+        .filter(listings::expires_at.gt(now()))
+        .filter(listings::hidden_at.is_null())
+        .count()
+        .get_result(conn)?)
 }

@@ -85,20 +85,25 @@ pub fn delete(conn: &mut DbConn, user_id: i64, id: i64) -> StoreResult<bool> {
         > 0)
 }
 
-/// Saved searches of `frequency` whose alerts are due: instant ones always, daily ones when
+/// Saved searches of `frequency` with an id above `after_id` (callers page through all of
+/// them) whose alerts are due: instant ones always, daily ones when
 /// the last digest is a day old. On PostgreSQL the rows are locked (skipping locked ones) so
 /// two workers never alert for the same search at once; call inside a transaction.
 pub fn claim_due(
     conn: &mut DbConn,
     frequency: &str,
     sent_before: NaiveDateTime,
+    after_id: i64,
     limit: i64,
 ) -> StoreResult<Vec<SavedSearch>> {
-    let due = saved_searches::frequency.eq(frequency).and(
-        saved_searches::last_sent_at
-            .is_null()
-            .or(saved_searches::last_sent_at.le(sent_before)),
-    );
+    let due = saved_searches::frequency
+        .eq(frequency)
+        .and(saved_searches::id.gt(after_id))
+        .and(
+            saved_searches::last_sent_at
+                .is_null()
+                .or(saved_searches::last_sent_at.le(sent_before)),
+        );
     // Built once per backend: a diesel query is typed by the backend it runs on.
     Ok(match conn {
         DbConn::Pg(pg) => saved_searches::table

@@ -14,6 +14,10 @@ diesel::table! {
         updated_at -> Timestamp,
         language -> Text,
         price_drop_alerts -> Bool,
+        wilaya -> Nullable<Integer>,
+        phone_public -> Bool,
+        banned_at -> Nullable<Timestamp>,
+        banned_reason -> Nullable<Text>,
     }
 }
 
@@ -67,6 +71,9 @@ diesel::table! {
         deleted_at -> Nullable<Timestamp>,
         expiry_warned_at -> Nullable<Timestamp>,
         expired_at -> Nullable<Timestamp>,
+        hidden_at -> Nullable<Timestamp>,
+        hidden_by -> Nullable<Text>,
+        hidden_reason -> Nullable<Text>,
     }
 }
 
@@ -152,7 +159,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    stores (id) {
+        id -> BigInt,
+        owner_id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        speciality -> Text,
+        wilaya -> Integer,
+        commune -> Nullable<Integer>,
+        description -> Text,
+        phone -> Nullable<Text>,
+        opening_hours -> Nullable<Text>,
+        logo_key -> Nullable<Text>,
+        banner_key -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> BigInt,
+        listing_id -> BigInt,
+        reporter_id -> BigInt,
+        reason -> Text,
+        comment -> Nullable<Text>,
+        created_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+        resolution -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    moderation_log (id) {
+        id -> BigInt,
+        moderator_id -> Nullable<BigInt>,
+        action -> Text,
+        target_kind -> Text,
+        target_id -> BigInt,
+        reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(listings -> users (user_id));
+diesel::joinable!(reports -> listings (listing_id));
 diesel::joinable!(photos -> listings (listing_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(favorites -> listings (listing_id));
@@ -167,5 +219,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     conversations,
     messages,
     favorites,
-    saved_searches
+    saved_searches,
+    stores,
+    reports,
+    moderation_log
 );

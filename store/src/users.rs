@@ -21,6 +21,12 @@ pub struct User {
     /// ar, fr or en: the language of the emails this user gets.
     pub language: String,
     pub price_drop_alerts: bool,
+    /// Where the seller is, shown on the public profile.
+    pub wilaya: Option<i32>,
+    /// Show the phone on the public profile.
+    pub phone_public: bool,
+    pub banned_at: Option<NaiveDateTime>,
+    pub banned_reason: Option<String>,
 }
 
 pub struct NewUser<'a> {
@@ -98,16 +104,39 @@ pub fn find_users(conn: &mut DbConn, ids: &[i64]) -> StoreResult<Vec<User>> {
         .load(conn)?)
 }
 
-pub fn set_language(conn: &mut DbConn, id: i64, language: &str) -> StoreResult<()> {
-    diesel::update(users::table.find(id))
-        .set((users::language.eq(language), users::updated_at.eq(now())))
-        .execute(conn)?;
-    Ok(())
+/// Account settings to change; `None` keeps a setting as it is.
+#[derive(Debug, Default)]
+pub struct Settings<'a> {
+    pub language: Option<&'a str>,
+    pub price_drop_alerts: Option<bool>,
+    pub wilaya: Option<i32>,
+    pub phone_public: Option<bool>,
 }
 
-pub fn set_price_drop_alerts(conn: &mut DbConn, id: i64, on: bool) -> StoreResult<()> {
-    diesel::update(users::table.find(id))
-        .set((users::price_drop_alerts.eq(on), users::updated_at.eq(now())))
+pub fn update_settings(conn: &mut DbConn, id: i64, s: &Settings<'_>) -> StoreResult<()> {
+    let target = users::table.find(id);
+    if let Some(l) = s.language {
+        diesel::update(target)
+            .set(users::language.eq(l))
+            .execute(conn)?;
+    }
+    if let Some(on) = s.price_drop_alerts {
+        diesel::update(target)
+            .set(users::price_drop_alerts.eq(on))
+            .execute(conn)?;
+    }
+    if let Some(w) = s.wilaya {
+        diesel::update(target)
+            .set(users::wilaya.eq(w))
+            .execute(conn)?;
+    }
+    if let Some(p) = s.phone_public {
+        diesel::update(target)
+            .set(users::phone_public.eq(p))
+            .execute(conn)?;
+    }
+    diesel::update(target)
+        .set(users::updated_at.eq(now()))
         .execute(conn)?;
     Ok(())
 }

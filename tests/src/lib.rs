@@ -296,9 +296,19 @@ impl TestApp {
         res.json().await.expect("json")
     }
 
-    /// Registers and logs in; returns the access token.
+    /// Marks an address confirmed, as clicking the emailed link would.
+    pub fn verify(&self, email: &str) {
+        let mut conn = self.store();
+        let u = souk_store::users::find_user_by_email(&mut conn, email)
+            .expect("lookup")
+            .expect("user exists");
+        souk_store::users::mark_email_verified(&mut conn, u.id).expect("verify");
+    }
+
+    /// Registers (with a confirmed address) and logs in; returns the access token.
     pub async fn user(&self, email: &str) -> String {
         self.register(email, Some("0551 23 45 67")).await;
+        self.verify(email);
         self.login(email).await["access_token"]
             .as_str()
             .expect("token")
@@ -342,10 +352,13 @@ impl TestApp {
     pub fn worker(&self) -> souk_worker::Worker {
         let config = &self.running.state.config;
         let mailer = souk_worker::Mailer::from_config(&config.mail_config()).expect("mailer");
+        let mut cfg = config.runner_config();
+        // Tests post an ad and look for its alert at once; nothing commits concurrently here.
+        cfg.alert_settle = chrono::Duration::zero();
         souk_worker::Worker::new(
             self.running.state.pool.clone(),
             mailer,
-            config.runner_config(),
+            cfg,
             self.running.state.redis.clone(),
         )
     }
@@ -377,6 +390,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(res.status(), StatusCode::CREATED, "register {email}");
+        self.verify(email);
         self.login(email).await["access_token"]
             .as_str()
             .expect("token")

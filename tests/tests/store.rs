@@ -38,7 +38,7 @@ fn jobs_are_claimed_once_retried_and_end_dead() {
             "both are leased"
         );
 
-        jobs::mark_done(conn, first.id).unwrap();
+        jobs::mark_done(conn, &first).unwrap();
         // A failure goes back to the queue, due only after its backoff.
         jobs::mark_failed(conn, &second, "smtp down", chrono::Duration::hours(1)).unwrap();
         assert!(
@@ -61,6 +61,13 @@ fn jobs_are_claimed_once_retried_and_end_dead() {
         // Out of attempts: dead, visible with its error, and retryable by an admin.
         let mut last = again;
         last.attempts = last.max_attempts;
+        {
+            use diesel::prelude::*;
+            diesel::update(souk_store::schema::jobs::table.find(c))
+                .set(souk_store::schema::jobs::attempts.eq(last.attempts))
+                .execute(conn)
+                .unwrap();
+        }
         jobs::mark_failed(
             conn,
             &last,

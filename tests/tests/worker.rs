@@ -523,3 +523,38 @@ async fn saved_searches_email_new_matching_ads_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn messages_to_an_unconfirmed_address_wait_in_the_thread() {
+    each_backend(|app| async move {
+        // Someone registered a stranger's address and posted an ad with it: souk must not
+        // relay messages to that address until it is confirmed.
+        app.register("stranger@example.dz", None).await;
+        let seller = app.login("stranger@example.dz").await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let buyer = app.user("buyer@example.dz").await;
+        let ad = app.create_listing(&seller, car_ad(json!({}))).await;
+        let res = contact(
+            &app,
+            &buyer,
+            ad["id"].as_i64().unwrap(),
+            json!({"message": "spam spam spam", "name": "Bob"}),
+        )
+        .await;
+        assert_eq!(res.status(), 201);
+        app.run_worker_once().await;
+        assert!(
+            !app.outbox().iter().any(|m| m.text.contains("spam spam")),
+            "relayed to an unconfirmed address"
+        );
+        let threads = json_of(
+            app.call(Method::GET, "/v1/me/conversations", Some(&seller), None)
+                .await,
+        )
+        .await;
+        assert_eq!(threads["total"], 1, "the message waits in the thread");
+    })
+    .await;
+}

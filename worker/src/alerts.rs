@@ -27,6 +27,8 @@ const SEARCHES_PER_PASS: i64 = 500;
 /// Ads listed in one alert email.
 const ADS_PER_ALERT: usize = 20;
 const UNSUBSCRIBE_TOKEN_DAYS: i64 = 180;
+/// A price drop is worth an email from 5 % down (1/20 of the old price).
+const MIN_DROP_DIVISOR: i64 = 20;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct PriceDrop {
@@ -45,7 +47,10 @@ pub fn queue_price_drop(
     let (Some(old_price), Some(new)) = (old_price, new_price) else {
         return Ok(false);
     };
-    if new >= old_price || favorites::count_for_listing(conn, listing_id)? == 0 {
+    // A real drop only: cutting a dinar at a time must not flood the favouriters.
+    if new > old_price - old_price / MIN_DROP_DIVISOR
+        || favorites::count_for_listing(conn, listing_id)? == 0
+    {
         return Ok(false);
     }
     jobs::enqueue(
@@ -65,20 +70,28 @@ pub async fn fan_out_price_drop(w: &Worker, job: &Job) -> Result<(), String> {
     let drop: PriceDrop =
         serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
     let base = w.cfg.public_url.clone();
+    let claimed = job.clone();
     let queued = w
         .tx(move |conn| {
+            // Done in the same transaction as the emails it queues: a crash between the two
+            // would otherwise queue every email again.
+            jobs::mark_done(conn, &claimed)?;
             let l = match listings::get_listing(conn, drop.listing_id) {
                 Ok(l) => l,
                 Err(StoreError::NotFound) => return Ok(0),
                 Err(e) => return Err(e),
             };
-            // Raised again or gone since: nothing to tell.
-            if l.status()? != ListingStatus::Active || l.price.is_none_or(|p| p >= drop.old_price) {
+            // Raised again, hidden or gone since: nothing to tell.
+            if l.status()? != ListingStatus::Active
+                || l.hidden_at.is_some()
+                || l.price.is_none_or(|p| p >= drop.old_price)
+            {
                 return Ok(0);
             }
             let mut n = 0;
             for u in favorites::favouriters(conn, l.id)? {
-                if u.id == l.user_id || !u.price_drop_alerts {
+                // Alerts go to confirmed addresses only: souk must not mail strangers.
+                if u.id == l.user_id || !u.price_drop_alerts || u.email_verified_at.is_none() {
                     continue;
                 }
                 let token = tokens::mint(
@@ -119,12 +132,23 @@ pub fn query_pairs(stored: &str) -> Vec<(String, String)> {
     serde_json::from_str::<Vec<(String, String)>>(stored).unwrap_or_default()
 }
 
-/// One pass over instant searches (every pass) and daily ones (once a day each).
+/// One pass over instant searches (every pass) and daily ones (once a day each), page by
+/// page so every saved search is looked at.
 pub async fn saved_search_alerts(w: &Worker) -> Result<usize, RunnerError> {
     let mut sent = 0;
     for frequency in [INSTANT, DAILY] {
-        let base = w.cfg.public_url.clone();
-        sent += w.tx(move |conn| alert_pass(conn, frequency, &base)).await?;
+        let mut after = 0;
+        loop {
+            let (base, settle) = (w.cfg.public_url.clone(), w.cfg.alert_settle);
+            let (emails, last) = w
+                .tx(move |conn| alert_page(conn, frequency, after, settle, &base))
+                .await?;
+            sent += emails;
+            match last {
+                Some(id) => after = id,
+                None => break,
+            }
+        }
     }
     if sent > 0 {
         tracing::info!(emails = sent, "saved search alerts queued");
@@ -133,20 +157,36 @@ pub async fn saved_search_alerts(w: &Worker) -> Result<usize, RunnerError> {
     Ok(sent)
 }
 
-fn alert_pass(conn: &mut DbConn, frequency: &'static str, base: &str) -> StoreResult<usize> {
+/// Looks at one page of saved searches (ids above `after`); returns the emails queued and
+/// the last id of the page, `None` when there are no more.
+fn alert_page(
+    conn: &mut DbConn,
+    frequency: &'static str,
+    after: i64,
+    settle: Duration,
+    base: &str,
+) -> StoreResult<(usize, Option<i64>)> {
     let t = souk_store::now();
     let sent_before = if frequency == DAILY {
         t - Duration::days(1)
     } else {
         t
     };
-    let searches = saved_searches::claim_due(conn, frequency, sent_before, SEARCHES_PER_PASS)?;
-    let Some(from) = searches.iter().map(|s| s.last_listing_id).min() else {
-        return Ok(0);
+    let searches =
+        saved_searches::claim_due(conn, frequency, sent_before, after, SEARCHES_PER_PASS)?;
+    let Some(last) = searches.last().map(|s| s.id) else {
+        return Ok((0, None));
     };
-    let new_ads = feed::active_after(conn, from, NEW_ADS_PER_PASS)?;
+    let Some(from) = searches.iter().map(|s| s.last_listing_id).min() else {
+        return Ok((0, None));
+    };
+    let settled = t - settle;
+    let mut new_ads = feed::active_after(conn, from, NEW_ADS_PER_PASS)?;
+    if let Some(cut) = new_ads.iter().position(|l| l.created_at > settled) {
+        new_ads.truncate(cut);
+    }
     let Some(upto) = new_ads.last().map(|l| l.id) else {
-        return Ok(0);
+        return Ok((0, Some(last)));
     };
     let owners: HashMap<i64, i64> = new_ads.iter().map(|l| (l.id, l.user_id)).collect();
     let index = SearchIndex::in_memory().map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -158,9 +198,10 @@ fn alert_pass(conn: &mut DbConn, frequency: &'static str, base: &str) -> StoreRe
     let mut emails = 0;
     for s in searches {
         let hits = matches(&index, &s, &owners);
-        let sent = !hits.is_empty();
+        let owner = users::find_user(conn, s.user_id)?;
+        // Alerts go to confirmed addresses only: souk must not mail strangers.
+        let sent = !hits.is_empty() && owner.email_verified_at.is_some();
         if sent {
-            let owner = users::find_user(conn, s.user_id)?;
             let token = tokens::mint(
                 conn,
                 s.user_id,
@@ -189,7 +230,7 @@ fn alert_pass(conn: &mut DbConn, frequency: &'static str, base: &str) -> StoreRe
         }
         saved_searches::advance(conn, s.id, upto.max(s.last_listing_id), sent)?;
     }
-    Ok(emails)
+    Ok((emails, Some(last)))
 }
 
 /// The new ads (above the search's watermark, not the searcher's own) that the search finds.

@@ -5,10 +5,10 @@ use souk_domain::ListingStatus;
 use souk_search::ListingDoc;
 use souk_store::listings::Listing;
 
-/// The index's view of a listing: `None` when it must not be searchable (sold, expired,
+/// The index's view of a listing: `None` when it must not be searchable (hidden, sold, expired,
 /// deleted, or past its date).
 pub fn listing_doc(l: &Listing, thumbnail: Option<String>) -> Option<ListingDoc> {
-    if l.status().ok()? != ListingStatus::Active {
+    if l.status().ok()? != ListingStatus::Active || l.hidden_at.is_some() {
         return None;
     }
     Some(ListingDoc {

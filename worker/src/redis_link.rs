@@ -70,6 +70,10 @@ impl RedisLink {
         if let Some(c) = slot.as_ref() {
             return Some(c.clone());
         }
+        // Requests queued behind a failed attempt must not each try (and wait) again.
+        if unix_millis() < self.inner.down_until.load(Ordering::Relaxed) {
+            return None;
+        }
         let cfg = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_millis(300)))
             .set_response_timeout(Some(Duration::from_millis(300)))
@@ -154,33 +158,60 @@ impl RedisLink {
         .is_some()
     }
 
-    /// Takes every pending view count out of Redis at once (rename, then read, then delete),
-    /// so views counted meanwhile land in the next batch rather than being lost.
-    pub async fn take_views(&self) -> Option<Vec<(i64, i64)>> {
-        let batch = self.key("views:flushing");
-        // A batch left over from a flush that died before deleting it is taken first.
-        let leftover: Vec<(i64, i64)> = self.query(redis::cmd("HGETALL").arg(&batch)).await?;
-        if !leftover.is_empty() {
-            return Some(leftover);
-        }
-        let pending: i64 = self
-            .query(redis::cmd("EXISTS").arg(self.views_key()))
+    /// Takes the pending view counts out of Redis: the live hash is renamed to a batch key of
+    /// this flush's own (several workers may flush at once), read, and deleted by
+    /// `views_flushed` once the database has the counts. A batch left behind by a flush that
+    /// died (older than a minute) is taken over first, by renaming it again.
+    pub async fn take_views(&self) -> Option<(String, Vec<(i64, i64)>)> {
+        let now = unix_millis();
+        let batch = self.key(&format!(
+            "views:flushing:{now}-{:08x}",
+            rand::random::<u32>()
+        ));
+        let pattern = self.key("views:flushing:*");
+        let (_, leftovers): (u64, Vec<String>) = self
+            .query(
+                redis::cmd("SCAN")
+                    .arg(0)
+                    .arg("MATCH")
+                    .arg(&pattern)
+                    .arg("COUNT")
+                    .arg(100),
+            )
             .await?;
-        if pending == 0 {
-            return Some(Vec::new());
+        let stale = leftovers.into_iter().find(|k| {
+            k.rsplit(':')
+                .next()
+                .and_then(|tail| tail.split('-').next())
+                .and_then(|ms| ms.parse::<u64>().ok())
+                .is_some_and(|ms| ms + 60_000 < now)
+        });
+        let source = match stale {
+            Some(k) => k,
+            None => {
+                let pending: i64 = self
+                    .query(redis::cmd("EXISTS").arg(self.views_key()))
+                    .await?;
+                if pending == 0 {
+                    return Some((batch, Vec::new()));
+                }
+                self.views_key()
+            }
+        };
+        // RENAME is atomic: of two flushes racing for the same key, one gets it.
+        let moved: Option<String> = self
+            .query(redis::cmd("RENAME").arg(&source).arg(&batch))
+            .await;
+        if moved.is_none() {
+            return Some((batch, Vec::new()));
         }
-        // Only this flush moves the key away, so it still exists here.
-        let _: String = self
-            .query(redis::cmd("RENAME").arg(self.views_key()).arg(&batch))
-            .await?;
-        self.query(redis::cmd("HGETALL").arg(&batch)).await
+        let counts = self.query(redis::cmd("HGETALL").arg(&batch)).await?;
+        Some((batch, counts))
     }
 
-    /// Forgets the batch handed out by `take_views`, once it is in the database.
-    pub async fn views_flushed(&self) {
-        let _: Option<i64> = self
-            .query(redis::cmd("DEL").arg(self.key("views:flushing")))
-            .await;
+    /// Forgets a batch handed out by `take_views`, once it is in the database.
+    pub async fn views_flushed(&self, batch: &str) {
+        let _: Option<i64> = self.query(redis::cmd("DEL").arg(batch)).await;
     }
 
     /// Listens for wake-ups and notifies `wake` for each, reconnecting after failures,

@@ -37,6 +37,9 @@ pub struct RunnerConfig {
     pub expired_retention: chrono::Duration,
     /// Rows per transaction in the sweeps.
     pub batch: i64,
+    /// Saved-search alerts look at ads at least this old: on PostgreSQL a smaller id can still
+    /// be committing, and an alert's watermark must not pass it.
+    pub alert_settle: chrono::Duration,
 }
 
 impl Default for RunnerConfig {
@@ -53,6 +56,7 @@ impl Default for RunnerConfig {
             deleted_retention: chrono::Duration::days(30),
             expired_retention: chrono::Duration::days(90),
             batch: 200,
+            alert_settle: chrono::Duration::seconds(5),
         }
     }
 }
@@ -177,7 +181,7 @@ impl Worker {
             match self.handle(&job).await {
                 Ok(()) => {
                     tracing::info!(job = job.id, kind = %job.kind, ms = started.elapsed().as_millis() as u64, "job done");
-                    self.db(move |c| jobs::mark_done(c, job.id)).await?;
+                    self.db(move |c| jobs::mark_done(c, &job)).await?;
                 }
                 Err(error) => {
                     let retry_in = self.backoff(job.attempts);

@@ -43,6 +43,12 @@ pub struct RegisterRequest {
 pub struct MePatch {
     /// ar, fr or en.
     pub language: Option<String>,
+    /// Emails about price drops on your favourites (an unsubscribe link turns them off).
+    pub price_drop_alerts: Option<bool>,
+    /// Your wilaya (1–69), shown on your public profile.
+    pub wilaya: Option<i32>,
+    /// Show your phone on your public profile.
+    pub phone_public: Option<bool>,
 }
 
 /// The language asked for in a body, else the client's `Accept-Language`, else French.
@@ -96,6 +102,11 @@ pub struct Me {
     pub email_verified: bool,
     /// ar, fr or en: the language of your emails.
     pub language: String,
+    pub price_drop_alerts: bool,
+    pub wilaya: Option<i32>,
+    pub phone_public: bool,
+    /// user, moderator or admin.
+    pub role: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -108,6 +119,10 @@ impl From<User> for Me {
             phone: u.phone,
             email_verified: u.email_verified_at.is_some(),
             language: u.language,
+            price_drop_alerts: u.price_drop_alerts,
+            wilaya: u.wilaya,
+            phone_public: u.phone_public,
+            role: u.role,
             created_at: time(u.created_at),
         }
     }
@@ -524,7 +539,7 @@ pub async fn me(state: web::Data<AppState>, user: AuthUser) -> ApiResult<web::Js
     Ok(web::Json(Me::from(u)))
 }
 
-/// Change your account's settings (for now, the language of your emails).
+/// Change your account's settings: email language, price-drop alerts, public profile.
 #[utoipa::path(tag = "accounts", request_body = MePatch, security(("bearer" = [])),
     responses((status = 200, body = Me), (status = 401, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 #[patch("/v1/me")]
@@ -539,11 +554,27 @@ pub async fn update_me(
         Some(l) => Some(language_of(&req, Some(l))?),
         None => None,
     };
+    if let Some(w) = body.wilaya {
+        if souk_domain::geography().wilaya(w).is_none() {
+            return Err(ApiError::field(
+                "wilaya",
+                "unknown_wilaya",
+                "no wilaya has this code",
+            ));
+        }
+    }
     let u = state
         .tx(move |c| {
-            if let Some(l) = language {
-                users::set_language(c, user.id, l.as_str())?;
-            }
+            users::update_settings(
+                c,
+                user.id,
+                &users::Settings {
+                    language: language.map(|l| l.as_str()),
+                    price_drop_alerts: body.price_drop_alerts,
+                    wilaya: body.wilaya,
+                    phone_public: body.phone_public,
+                },
+            )?;
             Ok(users::find_user(c, user.id)?)
         })
         .await?;

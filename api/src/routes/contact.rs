@@ -204,17 +204,21 @@ pub async fn contact_seller(
                 &message,
             )?;
             let seller = users::find_user(conn, listing.user_id)?;
-            enqueue_email(
-                conn,
-                templates::contact_to_seller(
-                    &(&seller).into(),
-                    &listing.title,
-                    &name,
-                    phone.as_deref(),
-                    &message,
-                    &links::conversation(&base, c.id),
-                ),
-            )?;
+            // Relayed to confirmed addresses only, so nobody can make souk mail a stranger
+            // by registering their address; the message waits in the thread meanwhile.
+            if seller.email_verified_at.is_some() {
+                enqueue_email(
+                    conn,
+                    templates::contact_to_seller(
+                        &(&seller).into(),
+                        &listing.title,
+                        &name,
+                        phone.as_deref(),
+                        &message,
+                        &links::conversation(&base, c.id),
+                    ),
+                )?;
+            }
             conversation_view(conn, c, user.id, vec![m])
         })
         .await?;
@@ -263,16 +267,18 @@ pub async fn post_message(
                 users::find_user(conn, c.seller_id)?.display_name
             };
             let to = users::find_user(conn, c.counterpart(user.id))?;
-            enqueue_email(
-                conn,
-                templates::new_reply(
-                    &(&to).into(),
-                    &sender_name,
-                    &c.listing_title,
-                    &message,
-                    &links::conversation(&base, c.id),
-                ),
-            )?;
+            if to.email_verified_at.is_some() {
+                enqueue_email(
+                    conn,
+                    templates::new_reply(
+                        &(&to).into(),
+                        &sender_name,
+                        &c.listing_title,
+                        &message,
+                        &links::conversation(&base, c.id),
+                    ),
+                )?;
+            }
             Ok(message_view(m, user.id))
         })
         .await?;

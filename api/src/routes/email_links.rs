@@ -182,7 +182,14 @@ pub async fn unsubscribe(
                     "saved_search"
                 }
                 None => {
-                    users::set_price_drop_alerts(conn, user, false)?;
+                    users::update_settings(
+                        conn,
+                        user,
+                        &users::Settings {
+                            price_drop_alerts: Some(false),
+                            ..Default::default()
+                        },
+                    )?;
                     "price_drop_alerts"
                 }
             })

@@ -130,7 +130,11 @@ impl From<ListingUpdate> for ListingPatch {
 pub fn owned_listing(conn: &mut DbConn, id: i64, user: AuthUser) -> ApiResult<Listing> {
     // Row lock first (PostgreSQL), so the checks below cannot race a concurrent delete or sale.
     listings::lock_listing(conn, id)?;
-    let l = listings::get_visible_listing(conn, id)?;
+    let l = listings::get_listing(conn, id)?;
+    // A hidden ad stays its owner's to edit or delete; a deleted one is gone.
+    if l.status()? == ListingStatus::Deleted {
+        return Err(ApiError::NotFound);
+    }
     if l.user_id != user.id {
         return Err(ApiError::Forbidden(
             "only the seller can change this listing",

@@ -1,0 +1,10 @@
+DROP TABLE moderation_log;
+DROP TABLE reports;
+DROP TABLE stores;
+ALTER TABLE listings DROP COLUMN hidden_reason;
+ALTER TABLE listings DROP COLUMN hidden_by;
+ALTER TABLE listings DROP COLUMN hidden_at;
+ALTER TABLE users DROP COLUMN banned_reason;
+ALTER TABLE users DROP COLUMN banned_at;
+ALTER TABLE users DROP COLUMN phone_public;
+ALTER TABLE users DROP COLUMN wilaya;

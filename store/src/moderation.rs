@@ -1,0 +1,236 @@
+//! Reports, hiding and bans, and the log of every moderation action.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use souk_domain::ListingStatus;
+
+use crate::db::DbConn;
+use crate::error::{StoreError, StoreResult};
+use crate::listings::{record_change, Listing};
+use crate::schema::{listings, moderation_log, reports, users};
+use crate::time::now;
+
+pub const HIDDEN_BY_MODERATOR: &str = "moderator";
+pub const HIDDEN_BY_REPORTS: &str = "reports";
+pub const HIDDEN_BY_BAN: &str = "ban";
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = reports)]
+pub struct Report {
+    pub id: i64,
+    pub listing_id: i64,
+    pub reporter_id: i64,
+    pub reason: String,
+    pub comment: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub resolved_at: Option<NaiveDateTime>,
+    pub resolution: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = moderation_log)]
+pub struct LogEntry {
+    pub id: i64,
+    pub moderator_id: Option<i64>,
+    pub action: String,
+    pub target_kind: String,
+    pub target_id: i64,
+    pub reason: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// One report per user and ad; a second is a conflict.
+pub fn report(
+    conn: &mut DbConn,
+    listing_id: i64,
+    reporter_id: i64,
+    reason: &str,
+    comment: Option<&str>,
+) -> StoreResult<Report> {
+    let id: i64 = diesel::insert_into(reports::table)
+        .values((
+            reports::listing_id.eq(listing_id),
+            reports::reporter_id.eq(reporter_id),
+            reports::reason.eq(reason),
+            reports::comment.eq(comment),
+            reports::created_at.eq(now()),
+        ))
+        .returning(reports::id)
+        .get_result(conn)
+        .map_err(|e| StoreError::unique_as(e, "already_reported"))?;
+    Ok(reports::table
+        .find(id)
+        .select(Report::as_select())
+        .first(conn)?)
+}
+
+/// Distinct users with an open report on the ad.
+pub fn open_reporters(conn: &mut DbConn, listing_id: i64) -> StoreResult<i64> {
+    Ok(reports::table
+        .filter(reports::listing_id.eq(listing_id))
+        .filter(reports::resolved_at.is_null())
+        .count()
+        .get_result(conn)?)
+}
+
+/// Open reports, oldest first, optionally of one reason (the caller groups them by ad).
+pub fn open_reports(
+    conn: &mut DbConn,
+    reason: Option<&str>,
+    limit: i64,
+) -> StoreResult<Vec<Report>> {
+    let mut q = reports::table
+        .filter(reports::resolved_at.is_null())
+        .into_boxed();
+    if let Some(r) = reason {
+        q = q.filter(reports::reason.eq(r.to_string()));
+    }
+    Ok(q.order((reports::created_at.asc(), reports::id.asc()))
+        .limit(limit)
+        .select(Report::as_select())
+        .load(conn)?)
+}
+
+/// Closes every open report of an ad with the moderator's decision.
+pub fn resolve_reports(conn: &mut DbConn, listing_id: i64, resolution: &str) -> StoreResult<usize> {
+    Ok(diesel::update(
+        reports::table
+            .filter(reports::listing_id.eq(listing_id))
+            .filter(reports::resolved_at.is_null()),
+    )
+    .set((
+        reports::resolved_at.eq(now()),
+        reports::resolution.eq(resolution),
+    ))
+    .execute(conn)?)
+}
+
+/// Takes an ad out of sight (search follows through the change feed). Returns false when it
+/// was hidden already.
+pub fn hide_listing(conn: &mut DbConn, id: i64, by: &str, reason: &str) -> StoreResult<bool> {
+    let n = diesel::update(
+        listings::table
+            .filter(listings::id.eq(id))
+            .filter(listings::hidden_at.is_null()),
+    )
+    .set((
+        listings::hidden_at.eq(now()),
+        listings::hidden_by.eq(by),
+        listings::hidden_reason.eq(reason),
+    ))
+    .execute(conn)?;
+    if n > 0 {
+        record_change(conn, id)?;
+    }
+    Ok(n > 0)
+}
+
+pub fn unhide_listing(conn: &mut DbConn, id: i64) -> StoreResult<bool> {
+    let n = diesel::update(listings::table.filter(listings::id.eq(id)))
+        .set((
+            listings::hidden_at.eq(None::<NaiveDateTime>),
+            listings::hidden_by.eq(None::<String>),
+            listings::hidden_reason.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    if n > 0 {
+        record_change(conn, id)?;
+    }
+    Ok(n > 0)
+}
+
+/// Bans a user: the ban is stamped and every visible ad of theirs hidden (as `ban`, so an
+/// unban brings exactly those back). Token revocation is the caller's, in the same transaction.
+pub fn ban_user(conn: &mut DbConn, user_id: i64, reason: &str) -> StoreResult<usize> {
+    let n = diesel::update(users::table.find(user_id))
+        .set((users::banned_at.eq(now()), users::banned_reason.eq(reason)))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let ids: Vec<i64> = listings::table
+        .filter(listings::user_id.eq(user_id))
+        .filter(listings::hidden_at.is_null())
+        .filter(listings::status.ne(ListingStatus::Deleted.as_str()))
+        .select(listings::id)
+        .load(conn)?;
+    for id in &ids {
+        hide_listing(conn, *id, HIDDEN_BY_BAN, reason)?;
+    }
+    Ok(ids.len())
+}
+
+pub fn unban_user(conn: &mut DbConn, user_id: i64) -> StoreResult<usize> {
+    let n = diesel::update(users::table.find(user_id))
+        .set((
+            users::banned_at.eq(None::<NaiveDateTime>),
+            users::banned_reason.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let ids: Vec<i64> = listings::table
+        .filter(listings::user_id.eq(user_id))
+        .filter(listings::hidden_by.eq(HIDDEN_BY_BAN))
+        .select(listings::id)
+        .load(conn)?;
+    for id in &ids {
+        unhide_listing(conn, *id)?;
+    }
+    Ok(ids.len())
+}
+
+pub fn log(
+    conn: &mut DbConn,
+    moderator_id: Option<i64>,
+    action: &str,
+    target_kind: &str,
+    target_id: i64,
+    reason: &str,
+) -> StoreResult<()> {
+    diesel::insert_into(moderation_log::table)
+        .values((
+            moderation_log::moderator_id.eq(moderator_id),
+            moderation_log::action.eq(action),
+            moderation_log::target_kind.eq(target_kind),
+            moderation_log::target_id.eq(target_id),
+            moderation_log::reason.eq(reason),
+            moderation_log::created_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The audit log, newest first.
+pub fn log_entries(
+    conn: &mut DbConn,
+    before_id: Option<i64>,
+    limit: i64,
+) -> StoreResult<Vec<LogEntry>> {
+    let mut q = moderation_log::table.into_boxed();
+    if let Some(b) = before_id {
+        q = q.filter(moderation_log::id.lt(b));
+    }
+    Ok(q.order(moderation_log::id.desc())
+        .limit(limit)
+        .select(LogEntry::as_select())
+        .load(conn)?)
+}
+
+pub fn listings_by_ids(conn: &mut DbConn, ids: &[i64]) -> StoreResult<Vec<Listing>> {
+    Ok(listings::table
+        .filter(listings::id.eq_any(ids))
+        .select(Listing::as_select())
+        .load(conn)?)
+}
+
+pub fn set_role(conn: &mut DbConn, user_id: i64, role: &str) -> StoreResult<()> {
+    let n = diesel::update(users::table.find(user_id))
+        .set(users::role.eq(role))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
