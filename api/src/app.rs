@@ -22,8 +22,8 @@ use crate::indexing::SearchService;
 use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
 use crate::routes::{
-    accounts, contact, email_links, favorites, listings, ops, photos, reference, saved_searches,
-    search,
+    accounts, contact, email_links, favorites, listings, moderation, ops, photos, profiles,
+    reference, saved_searches, search, stores,
 };
 use crate::state::AppState;
 use crate::telemetry;
@@ -56,6 +56,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(email_links::renew_by_token)
         .service(email_links::unsubscribe_page)
         .service(email_links::unsubscribe)
+        .service(profiles::get_profile)
+        .service(stores::create_store)
+        .service(stores::store_listings)
+        .service(stores::get_store)
+        .service(stores::update_store)
+        .service(stores::upload_store_image)
+        .service(moderation::report_listing)
+        .service(moderation::report_queue)
+        .service(moderation::act_on_listing)
+        .service(moderation::act_on_user)
+        .service(moderation::moderation_log)
         .service(listings::my_listings)
         .service(listings::create_listing)
         .service(listings::browse)

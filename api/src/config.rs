@@ -26,6 +26,8 @@ pub struct Config {
     pub embedded_worker: bool,
     pub db_pool_size: u32,
     pub limits: RateLimits,
+    /// An ad reported by this many distinct users is hidden until a moderator decides.
+    pub reports_to_hide: i64,
     /// Settings of the embedded job runner (same variables as `souk-worker`).
     pub worker: WorkerSettings,
 }
@@ -51,6 +53,8 @@ pub struct RateLimits {
     pub reset_per_hour: u32,
     /// Contact requests and messages per user.
     pub contact_per_hour: u32,
+    /// Reports per user.
+    pub report_per_hour: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,7 +134,9 @@ impl Config {
                 post_per_hour: parsed("SOUK_RATE_POST_PER_HOUR", 30)?,
                 reset_per_hour: parsed("SOUK_RATE_RESET_PER_HOUR", 5)?,
                 contact_per_hour: parsed("SOUK_RATE_CONTACT_PER_HOUR", 20)?,
+                report_per_hour: parsed("SOUK_RATE_REPORT_PER_HOUR", 20)?,
             },
+            reports_to_hide: bounded("SOUK_REPORTS_TO_HIDE", 3, 1..=1000)?,
             worker: WorkerSettings {
                 poll_ms: parsed("SOUK_WORKER_POLL_MS", 500)?,
                 tick_secs: bounded("SOUK_WORKER_TICK_SECS", 60, 1..=86_400)? as u64,

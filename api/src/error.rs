@@ -24,6 +24,9 @@ pub enum ApiError {
     },
     #[error("{0}")]
     Forbidden(&'static str),
+    /// The account is banned: login, refresh and writes are refused.
+    #[error("this account is banned: {0}")]
+    Banned(String),
     #[error("not found")]
     NotFound,
     #[error("this method is not allowed here")]
@@ -92,6 +95,7 @@ impl ApiError {
             ApiError::BadFields(_) => "invalid_body",
             ApiError::Unauthorized { code, .. } => code,
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::Banned(_) => "account_banned",
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict { code, .. } => code,
@@ -111,6 +115,7 @@ impl ApiError {
             }
             ApiError::Unauthorized { .. } => "Authentication is required",
             ApiError::Forbidden(_) => "This action is not allowed",
+            ApiError::Banned(_) => "This account is banned",
             ApiError::NotFound => "Not found",
             ApiError::MethodNotAllowed => "Method not allowed",
             ApiError::Conflict { .. } => "Conflict with the current state",
@@ -153,7 +158,7 @@ impl ResponseError for ApiError {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest { .. } | ApiError::BadFields(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::Banned(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,

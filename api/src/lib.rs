@@ -3,6 +3,7 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod content_rules;
 pub mod error;
 pub mod extract;
 pub mod imaging;

@@ -43,6 +43,9 @@ enum Command {
         #[command(subcommand)]
         action: JobsAction,
     },
+    /// Give a user a role: `souk-api set-role amine@example.dz admin` (user, moderator,
+    /// admin). The first admin can only be made this way, never through the API.
+    SetRole { email: String, role: String },
 }
 
 #[derive(Subcommand)]
@@ -81,6 +84,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Command::Jobs { action } => jobs(&config, action),
         Command::Reindex => reindex(&config),
+        Command::SetRole { email, role } => {
+            let role = souk_domain::trust::Role::parse(&role)
+                .ok_or("role must be user, moderator or admin")?;
+            let pool = souk_store::open_pool(&config.database_url, 1)?;
+            let email =
+                souk_domain::account::normalize_email(&email).ok_or("not an email address")?;
+            let id = souk_store::db::write_transaction(&mut *pool.get()?, |c| {
+                souk_api::routes::moderation::set_role_by_email(c, &email, role)
+            })
+            .map_err(|e| format!("{email}: {e}"))?;
+            println!("user {id} ({email}) is now {}", role.as_str());
+            Ok(())
+        }
         Command::Openapi => unreachable!("handled above"),
     }
 }

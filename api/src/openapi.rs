@@ -5,8 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    accounts, contact, email_links, favorites, listings, ops, photos, reference, saved_searches,
-    search,
+    accounts, contact, email_links, favorites, listings, moderation, ops, photos, profiles,
+    reference, saved_searches, search, stores,
 };
 
 #[derive(OpenApi)]
@@ -30,6 +30,10 @@ use crate::routes::{
         favorites::add_favorite, favorites::remove_favorite, favorites::my_favorites,
         saved_searches::create_saved_search, saved_searches::my_saved_searches, saved_searches::delete_saved_search,
         email_links::renewal_page, email_links::renew_by_token, email_links::unsubscribe_page, email_links::unsubscribe,
+        profiles::get_profile,
+        stores::create_store, stores::get_store, stores::update_store, stores::upload_store_image, stores::store_listings,
+        moderation::report_listing, moderation::report_queue, moderation::act_on_listing, moderation::act_on_user,
+        moderation::moderation_log,
         reference::categories, reference::wilayas, reference::communes,
         ops::healthz, ops::readyz, ops::metrics,
     ),
@@ -42,6 +46,9 @@ use crate::routes::{
         (name = "contact", description = "Buyer–seller threads, relayed by email without revealing addresses"),
         (name = "favorites", description = "Ads a buyer keeps; price drops are emailed"),
         (name = "saved searches", description = "Searches whose new matches are emailed, instantly or daily"),
+        (name = "profiles", description = "Public seller profiles"),
+        (name = "stores", description = "Seller stores: a public page with logo, banner and the store's ads"),
+        (name = "moderation", description = "Reports, the moderation queue, hide/restore/ban, the audit log"),
         (name = "email links", description = "One-click renewal and unsubscribe links from emails (no sign-in)"),
         (name = "reference", description = "Categories with attribute schemas, wilayas, communes"),
         (name = "operations", description = "Health, readiness, metrics"),

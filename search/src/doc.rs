@@ -35,6 +35,16 @@ pub struct ListingDoc {
     pub expires_at_us: i64,
     /// Storage key of the first photo, if any.
     pub thumbnail: Option<String>,
+    pub seller_id: i64,
+    /// The seller's store, shown with the ad in results.
+    pub store: Option<StoreRef>,
+}
+
+/// A store as results show it next to an ad.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StoreRef {
+    pub slug: String,
+    pub name: String,
 }
 
 /// The stored part of a hit: what a result list shows, without a database round trip.
@@ -51,6 +61,8 @@ pub struct Summary {
     pub lon: f64,
     pub thumbnail: Option<String>,
     pub created_at_us: i64,
+    #[serde(default)]
+    pub store: Option<StoreRef>,
 }
 
 fn pre_tokenized(text: String, tokens: Vec<String>) -> PreTokenizedString {
@@ -175,6 +187,7 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
     }
     d.add_u64(fields.wilaya, doc.wilaya as u64);
     d.add_u64(fields.commune, doc.commune as u64);
+    d.add_u64(fields.seller, doc.seller_id as u64);
     if let Some(p) = doc.price {
         d.add_i64(fields.price, p);
     }
@@ -221,6 +234,7 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
         lon: doc.lon,
         thumbnail: doc.thumbnail.clone(),
         created_at_us: doc.created_at_us,
+        store: doc.store.clone(),
     };
     d.add_bytes(
         fields.summary,

@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod cells;
 pub mod collect;
+pub mod content;
 pub mod doc;
 pub mod engine;
 pub mod index;
@@ -12,7 +13,7 @@ pub mod query;
 pub mod request;
 pub mod schema;
 
-pub use doc::{ListingDoc, Summary};
+pub use doc::{ListingDoc, StoreRef, Summary};
 pub use engine::{CategoryCount, Facets, Hit, SearchResults};
 pub use index::{Checkpoint, SearchIndex};
 pub use request::{IntRange, Near, SearchRequest, Sort};

@@ -51,6 +51,7 @@ impl SearchRequest {
                     }
                 }
                 "commune" => r.commune = number(&mut e, k, v),
+                "seller" => r.seller = number(&mut e, k, v),
                 "price_min" => r.price.min = number(&mut e, k, v),
                 "price_max" => r.price.max = number(&mut e, k, v),
                 "negotiable" => r.negotiable = boolean(&mut e, k, v),

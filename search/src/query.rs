@@ -150,6 +150,9 @@ pub fn plan(req: &SearchRequest, fields: &Fields, dict: &Dictionary, fuzzy: bool
     if let Some(c) = req.commune {
         hard.push(u64_set(fields.commune, [c as u64]));
     }
+    if let Some(s) = req.seller {
+        hard.push(u64_set(fields.seller, [s.max(0) as u64]));
+    }
     let mut ranges: Vec<(Field, IntRange)> = Vec::new();
     if req.price.min.is_some() || req.price.max.is_some() {
         ranges.push((fields.price, req.price));

@@ -68,6 +68,8 @@ pub struct SearchRequest {
     pub category: Option<String>,
     pub wilayas: Vec<i32>,
     pub commune: Option<i32>,
+    /// Only this seller's ads (a store's page).
+    pub seller: Option<i64>,
     pub price: IntRange,
     /// Enum attribute → accepted values (any of them).
     pub enums: BTreeMap<String, Vec<String>>,

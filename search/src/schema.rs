@@ -24,6 +24,8 @@ pub struct Fields {
     pub leaf: Field,
     pub wilaya: Field,
     pub commune: Field,
+    /// The seller's user id (a store's page searches within its ads).
+    pub seller: Field,
     pub price: Field,
     pub created: Field,
     /// Expiry time (µs); hits past it are skipped until the sweep removes them.
@@ -123,7 +125,7 @@ impl Dictionary {
 }
 
 /// Bump when the code's idea of a document changes.
-const SCHEMA_VERSION: u32 = 2;
+const SCHEMA_VERSION: u32 = 3;
 
 pub fn build(dict: &Dictionary) -> (Schema, Fields) {
     let mut b = Schema::builder();
@@ -154,6 +156,7 @@ pub fn build(dict: &Dictionary) -> (Schema, Fields) {
         leaf: b.add_u64_field("leaf", FAST),
         wilaya: b.add_u64_field("wilaya", fast_indexed.clone()),
         commune: b.add_u64_field("commune", fast_indexed.clone()),
+        seller: b.add_u64_field("seller", INDEXED),
         price: b.add_i64_field("price", fast_indexed.clone()),
         created: b.add_i64_field("created", FAST),
         expires: b.add_i64_field("expires", FAST),

@@ -185,3 +185,41 @@ pub fn last_messages(conn: &mut DbConn, ids: &[i64]) -> StoreResult<Vec<Message>
     }
     Ok(out)
 }
+
+/// How a seller answers buyers: threads about their ads, how many they answered, and the
+/// median time to the first answer (over the latest 200 threads).
+pub struct ResponseStats {
+    pub threads: i64,
+    pub answered: i64,
+    pub median_response_secs: Option<i64>,
+}
+
+pub fn seller_response_stats(conn: &mut DbConn, seller_id: i64) -> StoreResult<ResponseStats> {
+    let threads: Vec<(i64, NaiveDateTime)> = conversations::table
+        .filter(conversations::seller_id.eq(seller_id))
+        .order(conversations::id.desc())
+        .limit(200)
+        .select((conversations::id, conversations::created_at))
+        .load(conn)?;
+    let ids: Vec<i64> = threads.iter().map(|t| t.0).collect();
+    let replies: Vec<(i64, NaiveDateTime)> = messages::table
+        .filter(messages::conversation_id.eq_any(&ids))
+        .filter(messages::sender_id.eq(seller_id))
+        .order(messages::id.asc())
+        .select((messages::conversation_id, messages::created_at))
+        .load(conn)?;
+    let mut first: std::collections::HashMap<i64, NaiveDateTime> = Default::default();
+    for (c, at) in replies {
+        first.entry(c).or_insert(at);
+    }
+    let mut delays: Vec<i64> = threads
+        .iter()
+        .filter_map(|(id, opened)| first.get(id).map(|r| (*r - *opened).num_seconds().max(0)))
+        .collect();
+    delays.sort_unstable();
+    Ok(ResponseStats {
+        threads: threads.len() as i64,
+        answered: delays.len() as i64,
+        median_response_secs: delays.get(delays.len() / 2).copied(),
+    })
+}

@@ -146,7 +146,9 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
             post_per_hour: 30,
             reset_per_hour: 5,
             contact_per_hour: 20,
+            report_per_hour: 20,
         },
+        reports_to_hide: 3,
         worker: WorkerSettings {
             poll_ms: 50,
             // Periodic tasks run once at start; tests run them again with `run_worker_once`.

@@ -2,12 +2,16 @@
 //! and the worker's saved-search alerts, so both see ads the same way.
 
 use souk_domain::ListingStatus;
-use souk_search::ListingDoc;
+use souk_search::{ListingDoc, StoreRef};
 use souk_store::listings::Listing;
 
 /// The index's view of a listing: `None` when it must not be searchable (hidden, sold, expired,
 /// deleted, or past its date).
-pub fn listing_doc(l: &Listing, thumbnail: Option<String>) -> Option<ListingDoc> {
+pub fn listing_doc(
+    l: &Listing,
+    thumbnail: Option<String>,
+    store: Option<StoreRef>,
+) -> Option<ListingDoc> {
     if l.status().ok()? != ListingStatus::Active || l.hidden_at.is_some() {
         return None;
     }
@@ -27,11 +31,13 @@ pub fn listing_doc(l: &Listing, thumbnail: Option<String>) -> Option<ListingDoc>
         created_at_us: l.created_at.and_utc().timestamp_micros(),
         expires_at_us: l.expires_at.and_utc().timestamp_micros(),
         thumbnail,
+        seller_id: l.user_id,
+        store,
     })
 }
 
 /// The index documents of `rows` (those that must be searchable), each with its first photo
-/// as thumbnail; one photo query for the whole batch.
+/// as thumbnail and its seller's store; one photo query and one store query per batch.
 pub fn docs_of(
     conn: &mut souk_store::DbConn,
     rows: &[Listing],
@@ -41,8 +47,24 @@ pub fn docs_of(
     for p in souk_store::photos::photos_of(conn, &ids)? {
         thumbs.entry(p.listing_id).or_insert(p.storage_key);
     }
+    let mut owners: Vec<i64> = rows.iter().map(|l| l.user_id).collect();
+    owners.sort_unstable();
+    owners.dedup();
+    let stores: std::collections::HashMap<i64, StoreRef> =
+        souk_store::stores::of_owners(conn, &owners)?
+            .into_iter()
+            .map(|s| {
+                (
+                    s.owner_id,
+                    StoreRef {
+                        slug: s.slug,
+                        name: s.name,
+                    },
+                )
+            })
+            .collect();
     Ok(rows
         .iter()
-        .filter_map(|l| listing_doc(l, thumbs.remove(&l.id)))
+        .filter_map(|l| listing_doc(l, thumbs.remove(&l.id), stores.get(&l.user_id).cloned()))
         .collect())
 }

@@ -392,6 +392,30 @@ pub fn price_drop(to: &Recipient<'_>, ad: AdLine, old_price: i64, unsubscribe_ur
     )
 }
 
+/// To a seller: moderation took their ad down, and why.
+pub fn listing_hidden(to: &Recipient<'_>, listing_title: &str, reason: &str) -> Email {
+    let l = to.language;
+    render(
+        to,
+        Body {
+            subject: match l {
+                Language::Ar => format!("تم إخفاء إعلانك «{listing_title}»"),
+                Language::Fr => format!("Votre annonce « {listing_title} » a été masquée"),
+                Language::En => format!("Your ad “{listing_title}” was hidden"),
+            },
+            paragraphs: vec![pick(
+                l,
+                "أخفى فريق الإشراف إعلانك، فلم يعد يظهر في البحث. السبب:",
+                "L'équipe de modération a masqué votre annonce : elle n'apparaît plus dans les recherches. Motif :",
+                "Our moderators hid your ad: it no longer shows in search. Reason:",
+            )
+            .into()],
+            quote: Some(reason.into()),
+            ..Body::default()
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

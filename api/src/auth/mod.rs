@@ -7,3 +7,18 @@ pub mod password;
 pub mod secret;
 
 pub use extractor::AuthUser;
+
+/// Refuses a banned account (a ban revokes refresh tokens; an access token lives on for at
+/// most its short lifetime, so writes check too).
+pub fn ensure_not_banned(
+    conn: &mut souk_store::DbConn,
+    user_id: i64,
+) -> Result<souk_store::users::User, crate::error::ApiError> {
+    let u = souk_store::users::find_user(conn, user_id)?;
+    if u.banned_at.is_some() {
+        return Err(crate::error::ApiError::Banned(
+            u.banned_reason.clone().unwrap_or_default(),
+        ));
+    }
+    Ok(u)
+}

@@ -302,6 +302,10 @@ pub async fn login(
             });
         }
     };
+    // Told only to whoever knows the password.
+    if user.banned_at.is_some() {
+        return Err(ApiError::Banned(user.banned_reason.unwrap_or_default()));
+    }
     let st = state.clone();
     let pair = state
         .tx(move |conn| issue_tokens(&st, conn, user.id, None))
@@ -335,6 +339,7 @@ pub async fn refresh(
                     detail: "this refresh token was already used; every session of its login was signed out",
                 }));
             }
+            crate::auth::ensure_not_banned(conn, t.user_id)?;
             Ok(Ok(issue_tokens(&st, conn, t.user_id, Some(&t.family_id))?))
         })
         .await?;

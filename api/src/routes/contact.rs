@@ -182,6 +182,7 @@ pub async fn contact_seller(
     let base = state.config.public_url.clone();
     let view = state
         .tx(move |conn| {
+            crate::auth::ensure_not_banned(conn, user.id)?;
             let listing = listings::get_visible_listing(conn, id)?;
             if listing.user_id == user.id {
                 return Err(ApiError::Conflict {
@@ -259,6 +260,7 @@ pub async fn post_message(
     let base = state.config.public_url.clone();
     let view = state
         .tx(move |conn| {
+            crate::auth::ensure_not_banned(conn, user.id)?;
             let c = my_conversation(conn, id, user)?;
             let m = conversations::add_message(conn, c.id, user.id, &message)?;
             let sender_name = if user.id == c.buyer_id {

@@ -5,14 +5,14 @@ use chrono::Duration;
 use serde::{Deserialize, Deserializer};
 use souk_domain::{catalog, geography, ListingDraft, ListingPatch, ListingStatus};
 use souk_store::listings::{self, BrowseFilter, Listing};
-use souk_store::{now, photos, users, DbConn};
+use souk_store::{now, photos, stores, users, DbConn};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::routes::photos::remove_photo_files;
-use crate::routes::views::{listing_view, summaries, ListingPage, ListingView};
+use crate::routes::views::{listing_view, summaries, ListingPage, ListingView, StoreBadge};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
@@ -146,7 +146,8 @@ pub fn owned_listing(conn: &mut DbConn, id: i64, user: AuthUser) -> ApiResult<Li
 fn load_view(conn: &mut DbConn, l: Listing) -> ApiResult<ListingView> {
     let photos = photos::list_photos(conn, l.id)?;
     let seller = users::find_user(conn, l.user_id)?;
-    listing_view(l, &photos, &seller)
+    let store = stores::find_by_owner(conn, l.user_id)?.map(|s| StoreBadge::from(&s));
+    listing_view(l, &photos, &seller, store)
 }
 
 fn expiry(state: &AppState) -> chrono::NaiveDateTime {
@@ -172,9 +173,11 @@ pub async fn create_listing(
         )
         .await?;
     let valid = ListingDraft::from(body.into_inner()).validate(catalog(), geography())?;
+    crate::content_rules::check(&valid.title, &valid.description)?;
     let expires = expiry(&state);
     let view = state
         .tx(move |conn| {
+            crate::auth::ensure_not_banned(conn, user.id)?;
             let l = listings::insert_listing(conn, user.id, &valid, expires)?;
             load_view(conn, l)
         })
@@ -241,6 +244,7 @@ pub async fn update_listing(
             let valid = patch
                 .apply(current.to_draft()?)
                 .validate(catalog(), geography())?;
+            crate::content_rules::check(&valid.title, &valid.description)?;
             let l = listings::update_listing(conn, id, &valid)?;
             let queued = souk_worker::alerts::queue_price_drop(conn, id, current.price, l.price)?;
             Ok((load_view(conn, l)?, queued))
@@ -339,8 +343,13 @@ pub fn page_of(
 ) -> ApiResult<ListingPage> {
     let ids: Vec<i64> = items.iter().map(|l| l.id).collect();
     let photos = photos::photos_of(conn, &ids)?;
+    let owners: Vec<i64> = items.iter().map(|l| l.user_id).collect();
+    let stores = stores::of_owners(conn, &owners)?
+        .iter()
+        .map(|s| (s.owner_id, StoreBadge::from(s)))
+        .collect();
     Ok(ListingPage {
-        items: summaries(items, &photos),
+        items: summaries(items, &photos, &stores),
         page,
         per_page,
         total,

@@ -78,6 +78,62 @@ async fn read_upload(mut form: Multipart) -> ApiResult<Vec<u8>> {
     })
 }
 
+pub fn require_multipart(req: &HttpRequest) -> ApiResult<()> {
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if !is_multipart {
+        return Err(ApiError::UnsupportedMediaType(
+            "send the photo as multipart/form-data".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// An uploaded image, cleaned and written to disk under a new random key.
+pub struct StoredImage {
+    pub key: String,
+    pub large: std::path::PathBuf,
+    pub thumb: std::path::PathBuf,
+    pub width: i32,
+    pub height: i32,
+}
+
+/// The photo pipeline shared by ads and stores: read the `photo` part within its budget,
+/// decode, apply the EXIF orientation, drop every metadata block, re-encode a large size and
+/// a thumbnail, write both.
+pub async fn receive_image(state: &AppState, form: Multipart) -> ApiResult<StoredImage> {
+    let bytes = read_upload(form).await?;
+    let processed = web::block(move || imaging::process(&bytes))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| match e {
+            ImageError::UnsupportedFormat => ApiError::UnsupportedMediaType(e.to_string()),
+            ImageError::TooManyPixels(_) => ApiError::PayloadTooLarge(e.to_string()),
+            ImageError::Corrupt(_) => ApiError::field("photo", "corrupt_image", e.to_string()),
+            ImageError::Encode(_) => ApiError::Internal(e.to_string()),
+        })?;
+    let key = random_hex(16);
+    let [large, thumb] = photos::photo_files(&state.config.photos_dir, &key);
+    let write = async {
+        tokio::fs::create_dir_all(large.parent().expect("sharded path")).await?;
+        tokio::fs::write(&large, &processed.large).await?;
+        tokio::fs::write(&thumb, &processed.thumb).await
+    };
+    write
+        .await
+        .map_err(|e| ApiError::Internal(format!("writing photo: {e}")))?;
+    Ok(StoredImage {
+        key,
+        large,
+        thumb,
+        width: processed.width as i32,
+        height: processed.height as i32,
+    })
+}
+
 /// Add a photo to an ad (seller only, at most 8). The image is decoded, stripped of
 /// metadata (EXIF, GPS) and stored as a large JPEG and a thumbnail.
 #[utoipa::path(tag = "photos", params(ListingId), security(("bearer" = [])),
@@ -94,43 +150,15 @@ pub async fn upload_photo(
     form: Multipart,
 ) -> ApiResult<HttpResponse> {
     let id = path.id;
-    let is_multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
-    if !is_multipart {
-        return Err(ApiError::UnsupportedMediaType(
-            "send the photo as multipart/form-data".into(),
-        ));
-    }
+    require_multipart(&req)?;
     // Check ownership before reading 10 MB from a stranger.
     state
         .db(move |conn| owned_listing(conn, id, user).map(|_| ()))
         .await?;
-    let bytes = read_upload(form).await?;
-    let processed = web::block(move || imaging::process(&bytes))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|e| match e {
-            ImageError::UnsupportedFormat => ApiError::UnsupportedMediaType(e.to_string()),
-            ImageError::TooManyPixels(_) => ApiError::PayloadTooLarge(e.to_string()),
-            ImageError::Corrupt(_) => ApiError::field("photo", "corrupt_image", e.to_string()),
-            ImageError::Encode(_) => ApiError::Internal(e.to_string()),
-        })?;
-
-    let key = random_hex(16);
-    let [large, thumb] = photos::photo_files(&state.config.photos_dir, &key);
-    let write = async {
-        tokio::fs::create_dir_all(large.parent().expect("sharded path")).await?;
-        tokio::fs::write(&large, &processed.large).await?;
-        tokio::fs::write(&thumb, &processed.thumb).await
-    };
-    write
-        .await
-        .map_err(|e| ApiError::Internal(format!("writing photo: {e}")))?;
-
-    let (w, h) = (processed.width as i32, processed.height as i32);
+    let image = receive_image(&state, form).await?;
+    let (large, thumb) = (image.large.clone(), image.thumb.clone());
+    let (w, h) = (image.width, image.height);
+    let key = image.key;
     let row_key = key.clone();
     let inserted = state
         .tx(move |conn| {

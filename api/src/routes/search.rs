@@ -6,7 +6,7 @@ use souk_search::{Facets, SearchError, SearchRequest};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult};
-use crate::routes::views::{commune_ref, photo_url, time, PlaceRef};
+use crate::routes::views::{commune_ref, photo_url, time, PlaceRef, StoreBadge};
 use crate::state::AppState;
 
 /// The fixed parameters. Attribute filters come on top, named after the leaf category's
@@ -23,6 +23,8 @@ pub struct SearchParams {
     /// Wilaya code(s), comma-separated or repeated.
     wilaya: Option<String>,
     commune: Option<i32>,
+    /// Only this seller's ads (user id).
+    seller: Option<i64>,
     price_min: Option<i64>,
     price_max: Option<i64>,
     negotiable: Option<bool>,
@@ -54,6 +56,8 @@ pub struct SearchHit {
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// Kilometres from `near`, when given.
     pub distance_km: Option<f64>,
+    /// The seller's store, when they have one.
+    pub store: Option<StoreBadge>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -81,6 +85,11 @@ pub async fn search(
     query: web::Query<Vec<(String, String)>>,
 ) -> ApiResult<HttpResponse> {
     let req = SearchRequest::from_pairs(&query)?;
+    Ok(HttpResponse::Ok().json(run(&state, req)?))
+}
+
+/// Validates and runs a search over this process's index, as a page of hits.
+pub fn run(state: &AppState, req: SearchRequest) -> ApiResult<SearchPage> {
     req.validate()?;
     let service = state.search.clone();
     if !service.is_ready() {
@@ -117,13 +126,17 @@ pub async fn search(
                     .naive_utc(),
             ),
             distance_km: h.distance_km.map(|d| (d * 100.0).round() / 100.0),
+            store: h.summary.store.map(|s| StoreBadge {
+                slug: s.slug,
+                name: s.name,
+            }),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(SearchPage {
+    Ok(SearchPage {
         total: results.total,
         items,
         facets: results.facets,
         next_cursor: results.next_cursor,
         fuzzy: results.fuzzy,
-    }))
+    })
 }

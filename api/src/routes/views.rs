@@ -92,6 +92,22 @@ pub struct SellerView {
     pub member_since: DateTime<Utc>,
 }
 
+/// The seller's store, shown with each of its ads.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StoreBadge {
+    pub slug: String,
+    pub name: String,
+}
+
+impl From<&souk_store::stores::Store> for StoreBadge {
+    fn from(s: &souk_store::stores::Store) -> Self {
+        StoreBadge {
+            slug: s.slug.clone(),
+            name: s.name.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ListingView {
     pub id: i64,
@@ -114,6 +130,8 @@ pub struct ListingView {
     pub show_phone: bool,
     pub photos: Vec<PhotoView>,
     pub seller: SellerView,
+    /// The seller's store, when they have one.
+    pub store: Option<StoreBadge>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -130,7 +148,10 @@ pub struct ListingSummary {
     pub wilaya: PlaceRef,
     pub commune: PlaceRef,
     pub status: String,
+    /// True while moderation keeps the ad out of sight (only its owner sees it listed).
+    pub hidden: bool,
     pub thumbnail_url: Option<String>,
+    pub store: Option<StoreBadge>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -192,7 +213,12 @@ pub fn category_ref(slug: &str) -> CategoryRef {
     }
 }
 
-pub fn listing_view(l: Listing, photos: &[Photo], seller: &User) -> Result<ListingView, ApiError> {
+pub fn listing_view(
+    l: Listing,
+    photos: &[Photo],
+    seller: &User,
+    store: Option<StoreBadge>,
+) -> Result<ListingView, ApiError> {
     let attributes =
         serde_json::to_value(l.attributes()?).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(ListingView {
@@ -222,6 +248,7 @@ pub fn listing_view(l: Listing, photos: &[Photo], seller: &User) -> Result<Listi
             },
             member_since: time(seller.created_at),
         },
+        store,
         created_at: time(l.created_at),
         updated_at: time(l.updated_at),
         expires_at: time(l.expires_at),
@@ -230,8 +257,13 @@ pub fn listing_view(l: Listing, photos: &[Photo], seller: &User) -> Result<Listi
     })
 }
 
-/// Summaries with the first photo of each listing as thumbnail.
-pub fn summaries(listings: Vec<Listing>, photos: &[Photo]) -> Vec<ListingSummary> {
+/// Summaries with the first photo of each listing as thumbnail and the seller's store
+/// (`stores` by owner id).
+pub fn summaries(
+    listings: Vec<Listing>,
+    photos: &[Photo],
+    stores: &HashMap<i64, StoreBadge>,
+) -> Vec<ListingSummary> {
     let mut first: HashMap<i64, &Photo> = HashMap::new();
     for p in photos {
         first.entry(p.listing_id).or_insert(p);
@@ -245,6 +277,8 @@ pub fn summaries(listings: Vec<Listing>, photos: &[Photo]) -> Vec<ListingSummary
                 .unwrap_or("active")
                 .to_string(),
             thumbnail_url: first.get(&l.id).map(|p| photo_url(&p.storage_key, "thumb")),
+            hidden: l.hidden_at.is_some(),
+            store: stores.get(&l.user_id).cloned(),
             id: l.id,
             price: l.price,
             negotiable: l.negotiable,

@@ -1,0 +1,29 @@
+//! Content rules at posting time: no contact details in titles (contact goes through souk, so
+//! buyers stay protected and sellers' numbers are not scraped), no banned words anywhere.
+
+use souk_domain::trust::contact_details_in;
+use souk_domain::ValidationErrors;
+use souk_search::content::banned_words;
+
+use crate::error::ApiResult;
+
+pub fn check(title: &str, description: &str) -> ApiResult<()> {
+    let mut e = ValidationErrors::default();
+    if let Some(kind) = contact_details_in(title) {
+        e.push(
+            "title",
+            "contact_in_title",
+            format!("no {kind} in the title: buyers reach you through souk (or show your phone on the ad)"),
+        );
+    }
+    for (field, text) in [("title", title), ("description", description)] {
+        if let Some(word) = banned_words().find(text) {
+            e.push(
+                field,
+                "banned_word",
+                format!("“{word}” is not allowed on souk"),
+            );
+        }
+    }
+    Ok(e.into_result(())?)
+}
