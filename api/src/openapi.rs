@@ -82,9 +82,46 @@ impl Modify for BearerAuth {
             ];
             for op in ops.into_iter().flatten() {
                 op.security.get_or_insert_with(Vec::new);
+                problem_responses(op);
             }
         }
     }
+}
+
+/// Errors are `application/problem+json`: documented responses with the Problem body say so,
+/// and every operation gets a `default` problem response for the statuses any route can
+/// answer (a malformed query or body, a missing route, an oversized body, a fault).
+fn problem_responses(op: &mut utoipa::openapi::path::Operation) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    const PROBLEM: &str = "#/components/schemas/Problem";
+    const PROBLEM_JSON: &str = "application/problem+json";
+    for response in op.responses.responses.values_mut() {
+        let RefOr::T(r) = response else { continue };
+        let is_problem = r.content.get("application/json").is_some_and(|c| {
+            matches!(&c.schema, Some(RefOr::Ref(reference)) if reference.ref_location == PROBLEM)
+        });
+        if is_problem {
+            if let Some(c) = r.content.shift_remove("application/json") {
+                r.content.insert(PROBLEM_JSON.to_string(), c);
+            }
+        }
+    }
+    op.responses
+        .responses
+        .entry("default".into())
+        .or_insert_with(|| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description("An error, as application/problem+json with a stable `type`")
+                    .content(
+                        PROBLEM_JSON,
+                        ContentBuilder::new()
+                            .schema(Some(Ref::new(PROBLEM)))
+                            .build(),
+                    )
+                    .build(),
+            )
+        });
 }
 
 /// The document as checked in.

@@ -38,7 +38,7 @@ pub struct NewListing {
     pub category: String,
     /// Checked against the category's attribute schema.
     #[serde(default)]
-    #[schema(value_type = Object, example = json!({"brand": "peugeot", "model": "208", "year": 2019, "mileage_km": 85000, "fuel": "diesel", "gearbox": "manual"}))]
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>, example = json!({"brand": "peugeot", "model": "208", "year": 2019, "mileage_km": 85000, "fuel": "diesel", "gearbox": "manual"}))]
     pub attributes: serde_json::Map<String, serde_json::Value>,
     /// Integer DZD; null or absent means "price on request".
     #[schema(example = 2450000)]
@@ -94,7 +94,7 @@ pub struct ListingUpdate {
     pub description: Option<String>,
     pub category: Option<String>,
     /// Replaces all attributes.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<std::collections::HashMap<String, serde_json::Value>>)]
     pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
     /// null sets "price on request".
     #[serde(default, deserialize_with = "explicit")]

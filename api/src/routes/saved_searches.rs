@@ -29,7 +29,7 @@ pub struct NewSavedSearch {
     #[schema(example = "Clio diesel Alger")]
     pub name: String,
     /// The parameters of `GET /v1/search` (without cursor, limit, facets, sort), as an object.
-    #[schema(value_type = Object, example = json!({"q": "clio", "category": "cars", "wilaya": "16", "fuel": "diesel", "price_max": 2000000}))]
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>, example = json!({"q": "clio", "category": "cars", "wilaya": "16", "fuel": "diesel", "price_max": 2000000}))]
     pub query: BTreeMap<String, serde_json::Value>,
     /// `instant` (default) or `daily`.
     pub frequency: Option<String>,
@@ -39,7 +39,6 @@ pub struct NewSavedSearch {
 pub struct SavedSearchView {
     pub id: i64,
     pub name: String,
-    #[schema(value_type = Object)]
     pub query: BTreeMap<String, String>,
     pub frequency: String,
     pub last_sent_at: Option<chrono::DateTime<chrono::Utc>>,

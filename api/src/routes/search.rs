@@ -67,7 +67,7 @@ pub struct SearchPage {
     pub items: Vec<SearchHit>,
     /// Counts per category node (with parent), wilaya, and the leaf's enum attributes. A
     /// facet's counts ignore its own filter, for multi-select.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<std::collections::HashMap<String, serde_json::Value>>)]
     pub facets: Option<Facets>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,

@@ -115,7 +115,7 @@ pub struct ListingView {
     pub description: String,
     pub category: CategoryRef,
     /// Values typed by the category's schema (see GET /v1/categories).
-    #[schema(value_type = Object)]
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
     pub attributes: serde_json::Value,
     /// Integer DZD; null means "price on request".
     pub price: Option<i64>,

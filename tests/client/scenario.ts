@@ -1,0 +1,141 @@
+// A buyer/seller scenario through a client generated from openapi.yaml (openapi-typescript
+// types + openapi-fetch). `npm run check` type-checks every call against the spec; `npm run
+// scenario` runs them against a live souk at $SOUK_BASE. Any drift between the spec and the
+// API breaks one or the other.
+import createClient from "openapi-fetch";
+import { deflateSync, crc32 } from "node:zlib";
+import type { paths } from "./generated/souk";
+
+
+const base = process.env.SOUK_BASE ?? "http://127.0.0.1:8080";
+const api = createClient<paths>({ baseUrl: base });
+const run = Date.now().toString(36);
+
+function must<T>(what: string, r: { data?: T; error?: unknown; response: Response }): T {
+  if (r.data === undefined) {
+    throw new Error(`${what}: HTTP ${r.response.status} ${JSON.stringify(r.error)}`);
+  }
+  console.log(`ok  ${what} (${r.response.status})`);
+  return r.data;
+}
+
+/** A small PNG made here, so the scenario needs no fixture file. */
+function png(w: number, h: number): Uint8Array {
+  const chunk = (type: string, data: Uint8Array) => {
+    const body = new Uint8Array([...new TextEncoder().encode(type), ...data]);
+    const out = new Uint8Array(12 + data.length);
+    const view = new DataView(out.buffer);
+    view.setUint32(0, data.length);
+    out.set(body, 4);
+    view.setUint32(8 + data.length, crc32(body));
+    return out;
+  };
+  const header = new Uint8Array(13);
+  const hv = new DataView(header.buffer);
+  hv.setUint32(0, w);
+  hv.setUint32(4, h);
+  header.set([8, 2, 0, 0, 0], 8);
+  const raw = new Uint8Array(h * (1 + w * 3));
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) raw.set([(x * 4) % 256, (y * 4) % 256, 128], y * (1 + w * 3) + 1 + x * 3);
+  }
+  const parts = [
+    new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", new Uint8Array(deflateSync(raw))),
+    chunk("IEND", new Uint8Array()),
+  ];
+  const total = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    total.set(p, at);
+    at += p.length;
+  }
+  return total;
+}
+
+async function account(name: string): Promise<string> {
+  const email = `${name}-${run}@example.dz`;
+  const password = "a long passphrase";
+  must(`register ${name}`, await api.POST("/v1/auth/register", {
+    body: { email, password, display_name: name, phone: "0551 23 45 67", language: "fr" },
+  }));
+  const tokens = must(`login ${name}`, await api.POST("/v1/auth/login", { body: { email, password } }));
+  return tokens.access_token;
+}
+
+const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+async function main() {
+  const seller = await account("seller");
+  const buyer = await account("buyer");
+
+  const ad = must("post an ad", await api.POST("/v1/listings", {
+    headers: auth(seller),
+    body: {
+      title: `Peugeot 208 ${run} diesel très propre`,
+      description: "Première main, carnet d'entretien. سيارة نظيفة جدا",
+      category: "cars",
+      attributes: { brand: "peugeot", model: "208", year: 2019, mileage_km: 85000, fuel: "diesel", gearbox: "manual" },
+      price: 2450000,
+      negotiable: true,
+      wilaya: 16,
+      commune: 1601,
+    },
+  }));
+
+  const photo = must("upload a photo", await api.POST("/v1/listings/{id}/photos", {
+    headers: auth(seller),
+    params: { path: { id: ad.id } },
+    body: { photo: "" },
+    bodySerializer: () => {
+      const form = new FormData();
+      form.append("photo", new Blob([png(64, 48)], { type: "image/png" }), "car.png");
+      return form;
+    },
+  }));
+  if (!photo.thumb_url) throw new Error("no thumbnail");
+
+  // The index follows the database within about a second.
+  let found = false;
+  for (let i = 0; i < 40 && !found; i++) {
+    const page = must("search", await api.GET("/v1/search", { params: { query: { q: run, facets: false } } }));
+    found = page.items.some((h) => h.id === ad.id && h.thumbnail_url !== null);
+    if (!found) await new Promise((r) => setTimeout(r, 250));
+  }
+  if (!found) throw new Error("the ad never showed in search");
+
+  const read = must("read the ad", await api.GET("/v1/listings/{id}", { params: { path: { id: ad.id } } }));
+  if (JSON.stringify(read).includes("@example.dz")) throw new Error("seller email leaked");
+
+  const thread = must("contact the seller", await api.POST("/v1/listings/{id}/contact", {
+    headers: auth(buyer),
+    params: { path: { id: ad.id } },
+    body: { message: "Salam, toujours disponible ?", name: "Karim" },
+  }));
+  must("seller answers", await api.POST("/v1/conversations/{id}/messages", {
+    headers: auth(seller),
+    params: { path: { id: thread.id } },
+    body: { message: "Oui, passez samedi." },
+  }));
+
+  must("report the ad", await api.POST("/v1/listings/{id}/report", {
+    headers: auth(buyer),
+    params: { path: { id: ad.id } },
+    body: { reason: "duplicate", comment: "même annonce publiée deux fois" },
+  }));
+  const again = await api.POST("/v1/listings/{id}/report", {
+    headers: auth(buyer),
+    params: { path: { id: ad.id } },
+    body: { reason: "duplicate" },
+  });
+  if (again.response.status !== 409 || again.response.headers.get("content-type") !== "application/problem+json") {
+    throw new Error(`a second report should be a 409 problem, got ${again.response.status}`);
+  }
+  console.log("scenario passed");
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
