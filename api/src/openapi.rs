@@ -72,7 +72,8 @@ impl Modify for BearerAuth {
         );
         // Operations that do not ask for a token say so explicitly (`security: []`), so a
         // reader never has to guess whether a route is public.
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let has_path_params = path.contains('{');
             let ops = [
                 &mut item.get,
                 &mut item.post,
@@ -82,16 +83,18 @@ impl Modify for BearerAuth {
             ];
             for op in ops.into_iter().flatten() {
                 op.security.get_or_insert_with(Vec::new);
-                problem_responses(op);
+                problem_responses(op, has_path_params);
             }
         }
     }
 }
 
 /// Errors are `application/problem+json`: documented responses with the Problem body say so,
-/// and every operation gets a `default` problem response for the statuses any route can
-/// answer (a malformed query or body, a missing route, an oversized body, a fault).
-fn problem_responses(op: &mut utoipa::openapi::path::Operation) {
+/// and every operation also lists the error statuses any route of its shape can answer (a
+/// malformed query or body, a path naming nothing, an oversized or mistyped body, a missing
+/// or revoked token, the database unreachable). Listed explicitly, not as `default`, so a
+/// status outside them is a contract failure the fuzzer reports.
+fn problem_responses(op: &mut utoipa::openapi::path::Operation, has_path_params: bool) {
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
     const PROBLEM: &str = "#/components/schemas/Problem";
     const PROBLEM_JSON: &str = "application/problem+json";
@@ -106,22 +109,52 @@ fn problem_responses(op: &mut utoipa::openapi::path::Operation) {
             }
         }
     }
-    op.responses
-        .responses
-        .entry("default".into())
-        .or_insert_with(|| {
-            RefOr::T(
-                ResponseBuilder::new()
-                    .description("An error, as application/problem+json with a stable `type`")
-                    .content(
-                        PROBLEM_JSON,
-                        ContentBuilder::new()
-                            .schema(Some(Ref::new(PROBLEM)))
-                            .build(),
-                    )
-                    .build(),
-            )
-        });
+    let has_body = op.request_body.is_some();
+    let has_query = op.parameters.as_ref().is_some_and(|ps| !ps.is_empty());
+    let needs_token = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    let mut add = |status: &str, why: &str| {
+        op.responses
+            .responses
+            .entry(status.into())
+            .or_insert_with(|| {
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description(why)
+                        .content(
+                            PROBLEM_JSON,
+                            ContentBuilder::new()
+                                .schema(Some(Ref::new(PROBLEM)))
+                                .build(),
+                        )
+                        .build(),
+                )
+            });
+    };
+    add(
+        "400",
+        "The request could not be understood (malformed query, body or form)",
+    );
+    if has_path_params {
+        add("404", "Nothing exists at this address");
+    }
+    if has_body || has_query {
+        add("422", "Some fields or parameters are invalid; see `errors`");
+    }
+    if has_body {
+        add("413", "The body is too large");
+        add("415", "The body is not of a supported media type");
+    }
+    if needs_token {
+        add("401", "A valid access token is required");
+        add(
+            "403",
+            "Not allowed (not yours, moderators only, or the account is banned)",
+        );
+    }
+    add(
+        "503",
+        "The database or the search index is not available; retry shortly",
+    );
 }
 
 /// The document as checked in.

@@ -125,28 +125,38 @@ pub fn contact_details_in(text: &str) -> Option<&'static str> {
             }
         }
     }
-    // Runs of digits with the separators people type between them.
-    let mut run = String::new();
-    let mut digits = 0;
+    // Runs of digit groups joined by the separators people type inside a number; anything
+    // else ends a run. A phone may start at any group of a run ("Golf 7 2016 0551 23 45 67").
+    let mut runs: Vec<Vec<String>> = Vec::new();
+    let mut run: Vec<String> = Vec::new();
+    let mut group = String::new();
     for c in text.chars().chain(std::iter::once('\0')) {
-        let d = c.to_digit(10).or_else(|| eastern_digit(c));
-        match d {
-            Some(d) => {
-                run.push(char::from_digit(d, 10).unwrap_or('0'));
-                digits += 1;
-            }
-            None if matches!(c, ' ' | '.' | '-' | '+' | '(' | ')' | '/') && digits > 0 => {
-                if c == '+' {
-                    run.push('+');
+        if let Some(d) = c.to_digit(10).or_else(|| eastern_digit(c)) {
+            group.push(char::from_digit(d, 10).unwrap_or('0'));
+            continue;
+        }
+        if !group.is_empty() {
+            run.push(std::mem::take(&mut group));
+        }
+        if !matches!(c, ' ' | '.' | '-' | '(' | ')' | '+') && !run.is_empty() {
+            runs.push(std::mem::take(&mut run));
+        }
+    }
+    for run in &runs {
+        for start in 0..run.len() {
+            let digits: String = run[start..].concat();
+            // Local (0 + 9), international (213 + 9, 00213 + 9).
+            for len in [10, 12, 14] {
+                if let Some(candidate) = digits.get(..len) {
+                    let candidate = if candidate.starts_with("213") {
+                        format!("+{candidate}")
+                    } else {
+                        candidate.to_string()
+                    };
+                    if normalize_phone(&candidate).is_some() {
+                        return Some("phone");
+                    }
                 }
-            }
-            None if c == '+' => run.push('+'),
-            None => {
-                if digits >= 9 && normalize_phone(&run).is_some() {
-                    return Some("phone");
-                }
-                run.clear();
-                digits = 0;
             }
         }
     }
@@ -183,6 +193,10 @@ mod tests {
             "iPhone +213 551 23 45 67",
             "شقة ٠٥٥١٢٣٤٥٦٧",
             "PS5 neuve contact amine@gmail.com",
+            "iPhone 13 0551234567",
+            "Golf 7 2016 0551 23 45 67",
+            "Villa R+2 0551234567",
+            "Clio 00213 551 23 45 67",
         ] {
             assert!(contact_details_in(t).is_some(), "{t}");
         }
@@ -191,6 +205,10 @@ mod tests {
             "Appartement F3 120 m2 2 500 000 DA",
             "Samsung S23 256Go",
             "Villa R+2 à vendre",
+            "Billets concert 05/12/2024 20h",
+            "Prix 1 000 000 000 DA",
+            "Samsung A54 5G 128Go",
+            "Clio 4 2016 1.5 dCi 90ch",
         ] {
             assert_eq!(contact_details_in(t), None, "{t}");
         }

@@ -4,35 +4,26 @@ use diesel::prelude::*;
 use souk_domain::ListingStatus;
 
 use crate::db::DbConn;
-use crate::error::{StoreError, StoreResult};
+use crate::error::StoreResult;
 use crate::listings::Listing;
 use crate::schema::{favorites, listings, users};
 use crate::time::now;
 use crate::users::User;
 
-/// Adds a favourite; adding it again is harmless. Returns whether it is new.
+/// Adds a favourite; adding it again (even concurrently) is harmless. Returns whether it is
+/// new. `ON CONFLICT DO NOTHING` rather than catching the violation: on PostgreSQL a failed
+/// statement would abort the caller's transaction.
 pub fn add(conn: &mut DbConn, user_id: i64, listing_id: i64) -> StoreResult<bool> {
-    let exists: i64 = favorites::table
-        .filter(favorites::user_id.eq(user_id))
-        .filter(favorites::listing_id.eq(listing_id))
-        .count()
-        .get_result(conn)?;
-    if exists > 0 {
-        return Ok(false);
-    }
-    let inserted = diesel::insert_into(favorites::table)
-        .values((
-            favorites::user_id.eq(user_id),
-            favorites::listing_id.eq(listing_id),
-            favorites::created_at.eq(now()),
-        ))
-        .execute(conn);
-    match inserted.map_err(|e| StoreError::unique_as(e, "favorite_exists")) {
-        Ok(_) => Ok(true),
-        // A concurrent identical request got there first: same outcome.
-        Err(StoreError::Conflict(_)) => Ok(false),
-        Err(e) => Err(e),
-    }
+    let sql = match conn {
+        DbConn::Pg(_) => "INSERT INTO favorites (user_id, listing_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        DbConn::Sqlite(_) => "INSERT INTO favorites (user_id, listing_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+    };
+    let n = diesel::sql_query(sql)
+        .bind::<diesel::sql_types::BigInt, _>(user_id)
+        .bind::<diesel::sql_types::BigInt, _>(listing_id)
+        .bind::<diesel::sql_types::Timestamp, _>(now())
+        .execute(conn)?;
+    Ok(n > 0)
 }
 
 /// Removes a favourite; returns whether there was one.
@@ -56,7 +47,8 @@ pub fn list(
     let base = favorites::table
         .inner_join(listings::table)
         .filter(favorites::user_id.eq(user_id))
-        .filter(listings::status.ne(ListingStatus::Deleted.as_str()));
+        .filter(listings::status.ne(ListingStatus::Deleted.as_str()))
+        .filter(listings::hidden_at.is_null());
     let total: i64 = base.count().get_result(conn)?;
     let items = base
         .order((favorites::created_at.desc(), favorites::listing_id.desc()))

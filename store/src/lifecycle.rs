@@ -76,7 +76,9 @@ pub fn warn_expiring_listings(
             .eq(ListingStatus::Active.as_str())
             .and(listings::expires_at.gt(t))
             .and(listings::expires_at.le(t + within))
-            .and(listings::expiry_warned_at.is_null()),
+            .and(listings::expiry_warned_at.is_null())
+            // A hidden ad cannot be renewed by its owner: no warning to send.
+            .and(listings::hidden_at.is_null()),
         (listings::expires_at.asc(), listings::id.asc()),
         limit
     );

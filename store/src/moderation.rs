@@ -64,11 +64,14 @@ pub fn report(
         .first(conn)?)
 }
 
-/// Distinct users with an open report on the ad.
-pub fn open_reporters(conn: &mut DbConn, listing_id: i64) -> StoreResult<i64> {
+/// Distinct users with a confirmed email and an open report on the ad (one report per user
+/// and ad, so counting reports counts users).
+pub fn open_confirmed_reporters(conn: &mut DbConn, listing_id: i64) -> StoreResult<i64> {
     Ok(reports::table
+        .inner_join(users::table.on(users::id.eq(reports::reporter_id)))
         .filter(reports::listing_id.eq(listing_id))
         .filter(reports::resolved_at.is_null())
+        .filter(users::email_verified_at.is_not_null())
         .count()
         .get_result(conn)?)
 }

@@ -437,3 +437,110 @@ async fn contact_details_in_titles_and_banned_words_are_refused_at_posting() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn hidden_ads_stay_hidden_for_a_banned_seller_and_out_of_favourites() {
+    each_backend(|app| async move {
+        let seller = app.user("seller@example.dz").await;
+        let ad = app
+            .create_listing(&seller, car_ad(json!({"title": "Scooter Vespa 2020"})))
+            .await;
+        let id = ad["id"].as_i64().unwrap();
+        let fan = app.user("fan@example.dz").await;
+        app.call(
+            Method::PUT,
+            &format!("/v1/me/favorites/{id}"),
+            Some(&fan),
+            None,
+        )
+        .await;
+
+        // Unconfirmed throwaway accounts do not count towards hiding.
+        for i in 0..3 {
+            let email = format!("throwaway{i}@example.dz");
+            app.register(&email, None).await;
+            let t = app.login(&email).await["access_token"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let res = app
+                .call(
+                    Method::POST,
+                    &format!("/v1/listings/{id}/report"),
+                    Some(&t),
+                    Some(json!({"reason": "scam"})),
+                )
+                .await;
+            assert_eq!(res.status(), 201);
+        }
+        assert_eq!(
+            app.get(&format!("/v1/listings/{id}")).await.status(),
+            200,
+            "still up"
+        );
+
+        let moderator = app.user("mod@example.dz").await;
+        make_moderator(&app, "mod@example.dz");
+        let hide = json!({"reason": "annonce frauduleuse"});
+        app.call(
+            Method::POST,
+            &format!("/v1/mod/listings/{id}/hide"),
+            Some(&moderator),
+            Some(hide),
+        )
+        .await;
+        let favs = json_of(
+            app.call(Method::GET, "/v1/me/favorites", Some(&fan), None)
+                .await,
+        )
+        .await;
+        assert_eq!(favs["total"], 0, "a hidden ad leaves favourites");
+
+        // The seller is banned; restoring the ad must not put a banned seller's ad back.
+        let seller_id = json_of(app.call(Method::GET, "/v1/me", Some(&seller), None).await).await
+            ["id"]
+            .as_i64()
+            .unwrap();
+        app.call(
+            Method::POST,
+            &format!("/v1/mod/users/{seller_id}/ban"),
+            Some(&moderator),
+            Some(json!({"reason": "fraude répétée"})),
+        )
+        .await;
+        let res = app
+            .call(
+                Method::POST,
+                &format!("/v1/mod/listings/{id}/restore"),
+                Some(&moderator),
+                Some(json!({"reason": "erreur de modération"})),
+            )
+            .await;
+        assert_eq!(
+            json_of(res).await["in_effect"],
+            true,
+            "still hidden while the seller is banned"
+        );
+        assert_eq!(app.get(&format!("/v1/listings/{id}")).await.status(), 404);
+        // Banned: the still-valid access token cannot edit or delete either.
+        let res = app
+            .call(
+                Method::DELETE,
+                &format!("/v1/listings/{id}"),
+                Some(&seller),
+                None,
+            )
+            .await;
+        assert_problem(res, 403, "account_banned").await;
+        // The unban brings it back (the ban now owns its hiding).
+        app.call(
+            Method::POST,
+            &format!("/v1/mod/users/{seller_id}/unban"),
+            Some(&moderator),
+            Some(json!({"reason": "appel accepté"})),
+        )
+        .await;
+        assert_eq!(app.get(&format!("/v1/listings/{id}")).await.status(), 200);
+    })
+    .await;
+}

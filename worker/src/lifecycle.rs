@@ -64,7 +64,7 @@ pub async fn expire_due(w: &Worker) -> Result<usize, RunnerError> {
         let n = w
             .tx(move |conn| {
                 let expired = lifecycle::expire_due_listings(conn, batch)?;
-                for l in &expired {
+                for l in expired.iter().filter(|l| l.hidden_at.is_none()) {
                     let owner = users::find_user(conn, l.user_id)?;
                     let link = renewal_link(conn, &base, l)?;
                     enqueue_email(

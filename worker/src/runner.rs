@@ -2,6 +2,7 @@
 //! `souk-worker` and the embedded mode of the API.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -78,6 +79,8 @@ pub struct Worker {
     pub redis: Option<RedisLink>,
     /// Notified (in process, or from Redis) when a job was committed.
     pub wake: Arc<Notify>,
+    /// Set on shutdown: no new job is claimed, the one under way finishes.
+    stopping: Arc<AtomicBool>,
 }
 
 impl Worker {
@@ -88,6 +91,7 @@ impl Worker {
             cfg,
             redis,
             wake: Arc::new(Notify::new()),
+            stopping: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -172,6 +176,9 @@ impl Worker {
     pub async fn run_due_jobs(&self) -> Result<usize, RunnerError> {
         let mut ran = 0;
         loop {
+            if self.stopping.load(Ordering::Relaxed) {
+                return Ok(ran);
+            }
             let lease = self.cfg.lease;
             let Some(job) = self.db(move |c| jobs::claim_next(c, lease)).await? else {
                 return Ok(ran);
@@ -232,8 +239,19 @@ impl Worker {
             let wake = self.wake.clone();
             tokio::spawn(r.forward_wakes(wake));
         }
+        {
+            let (stopping, mut watch) = (self.stopping.clone(), shutdown.clone());
+            tokio::spawn(async move {
+                while watch.changed().await.is_ok() {
+                    if *watch.borrow() {
+                        stopping.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                }
+            });
+        }
         let mut next_tick = Instant::now();
-        while !*shutdown.borrow() {
+        while !*shutdown.borrow() && !self.stopping.load(Ordering::Relaxed) {
             if Instant::now() >= next_tick {
                 self.run_periodic().await;
                 next_tick = Instant::now() + self.cfg.tick;

@@ -293,3 +293,55 @@ async fn with_redis_the_worker_wakes_right_after_a_commit() {
         "woken by Redis, not by the 30 s poll: {worst:?}"
     );
 }
+
+#[tokio::test]
+async fn sigterm_finishes_the_job_under_way_then_stops() {
+    let db = tokio::task::spawn_blocking(|| create_db(Backend::Sqlite))
+        .await
+        .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let sink = SmtpSink::start_on(0, Duration::from_millis(100)).await;
+    queue_emails(&db, 30);
+    let mut worker = spawn_worker(&db, data.path(), Some(&sink.url()), &[]);
+    let s = &sink;
+    wait_until(Duration::from_secs(30), "a few messages", || {
+        s.messages().len() >= 3
+    })
+    .await;
+    let pid = worker.id().expect("running").to_string();
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = tokio::time::timeout(Duration::from_secs(10), worker.wait())
+        .await
+        .expect("stopped within 10 s")
+        .unwrap();
+    assert!(status.success(), "clean exit: {status:?}");
+    let counts = job_counts(&db);
+    assert_eq!(
+        counts.get("running"),
+        None,
+        "nothing left half-done: {counts:?}"
+    );
+    let sent = by_message_id(&sink);
+    assert_eq!(
+        counts.get("done").copied().unwrap_or(0) as usize,
+        sent.len(),
+        "every sent email is marked done"
+    );
+    // The rest goes out with the next worker, none twice.
+    let _next = spawn_worker(&db, data.path(), Some(&sink.url()), &[]);
+    let dbr = &db;
+    wait_until(Duration::from_secs(60), "every job done", || {
+        job_counts(dbr).get("done").copied() == Some(30)
+    })
+    .await;
+    let seen = by_message_id(&sink);
+    assert_eq!(seen.len(), 30);
+    assert!(
+        seen.values().all(|n| *n == 1),
+        "a graceful stop sends nothing twice"
+    );
+}

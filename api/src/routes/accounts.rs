@@ -570,6 +570,7 @@ pub async fn update_me(
     }
     let u = state
         .tx(move |c| {
+            crate::auth::ensure_not_banned(c, user.id)?;
             users::update_settings(
                 c,
                 user.id,

@@ -21,6 +21,7 @@ pub async fn add_favorite(
     let id = path.id;
     state
         .tx(move |conn| {
+            crate::auth::ensure_not_banned(conn, user.id)?;
             listings::get_visible_listing(conn, id)?;
             favorites::add(conn, user.id, id)?;
             Ok(())

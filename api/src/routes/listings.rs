@@ -78,7 +78,7 @@ impl From<NewListing> for ListingDraft {
 }
 
 /// Distinguishes an absent field (keep) from an explicit null (clear).
-fn explicit<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+pub fn explicit<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,
@@ -140,6 +140,8 @@ pub fn owned_listing(conn: &mut DbConn, id: i64, user: AuthUser) -> ApiResult<Li
             "only the seller can change this listing",
         ));
     }
+    // A banned seller's access token may outlive the ban by a few minutes.
+    crate::auth::ensure_not_banned(conn, user.id)?;
     Ok(l)
 }
 

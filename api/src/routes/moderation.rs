@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use souk_domain::text::{char_len, clean_text};
 use souk_domain::trust::{ReportReason, Role};
 use souk_domain::ValidationErrors;
-use souk_store::moderation::{self, HIDDEN_BY_MODERATOR, HIDDEN_BY_REPORTS};
+use souk_store::moderation::{self, HIDDEN_BY_BAN, HIDDEN_BY_MODERATOR, HIDDEN_BY_REPORTS};
 use souk_store::{listings, tokens, users, DbConn};
 use souk_worker::email::enqueue_email;
 use souk_worker::templates;
@@ -174,12 +174,19 @@ pub async fn report_listing(
                     },
                     other => other.into(),
                 })?;
-            let reporters = moderation::open_reporters(conn, id)?;
+            // Only confirmed accounts count towards hiding, so a handful of throwaway
+            // registrations cannot take a competitor's ad down.
+            let reporters = moderation::open_confirmed_reporters(conn, id)?;
             let mut hidden = false;
             if reporters >= threshold {
                 let why = format!("reported by {reporters} users; waiting for a moderator");
                 if moderation::hide_listing(conn, id, HIDDEN_BY_REPORTS, &why)? {
                     moderation::log(conn, None, "hide", "listing", id, &why)?;
+                    let owner = users::find_user(conn, l.user_id)?;
+                    enqueue_email(
+                        conn,
+                        templates::listing_hidden(&(&owner).into(), &l.title, &why),
+                    )?;
                     hidden = true;
                 }
             }
@@ -188,6 +195,7 @@ pub async fn report_listing(
         .await?;
     if hidden {
         tracing::info!(listing = id, "ad hidden by reports");
+        state.wake_worker().await;
     }
     Ok(HttpResponse::Created().json(view))
 }
@@ -295,25 +303,34 @@ pub async fn act_on_listing(
             moderator(conn, user)?;
             listings::lock_listing(conn, id)?;
             let l = listings::get_listing(conn, id)?;
+            let owner = users::find_user(conn, l.user_id)?;
+            // Whatever brings an ad back must not bring back a banned seller's ad: it stays
+            // hidden as part of the ban, and an unban decides.
+            let bring_back = |conn: &mut DbConn| -> ApiResult<()> {
+                moderation::unhide_listing(conn, id)?;
+                if owner.banned_at.is_some() {
+                    moderation::hide_listing(conn, id, HIDDEN_BY_BAN, "the seller is banned")?;
+                }
+                Ok(())
+            };
             match action.as_str() {
                 "hide" => {
                     // A ban's hiding becomes the moderator's: an unban will not undo it.
                     moderation::unhide_listing(conn, id)?;
                     moderation::hide_listing(conn, id, HIDDEN_BY_MODERATOR, &reason)?;
                     moderation::resolve_reports(conn, id, "hidden")?;
-                    let owner = users::find_user(conn, l.user_id)?;
                     enqueue_email(
                         conn,
                         templates::listing_hidden(&(&owner).into(), &l.title, &reason),
                     )?;
                 }
                 "restore" => {
-                    moderation::unhide_listing(conn, id)?;
+                    bring_back(conn)?;
                     moderation::resolve_reports(conn, id, "restored")?;
                 }
                 _ => {
                     if l.hidden_by.as_deref() == Some(HIDDEN_BY_REPORTS) {
-                        moderation::unhide_listing(conn, id)?;
+                        bring_back(conn)?;
                     }
                     moderation::resolve_reports(conn, id, "dismissed")?;
                 }

@@ -140,6 +140,7 @@ pub async fn create_saved_search(
     let stored = serde_json::to_string(&pairs).map_err(|e| ApiError::Internal(e.to_string()))?;
     let saved = state
         .tx(move |conn| {
+            crate::auth::ensure_not_banned(conn, user.id)?;
             if saved_searches::count_for_user(conn, user.id)? >= MAX_SAVED_SEARCHES {
                 return Err(ApiError::Conflict {
                     code: "too_many_saved_searches",

@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
+use crate::routes::listings::explicit;
 use crate::routes::photos::{receive_image, require_multipart, PhotoUpload};
 use crate::routes::search::{run, SearchPage};
 use crate::routes::views::{
@@ -47,17 +48,25 @@ pub struct NewStore {
     pub opening_hours: Option<String>,
 }
 
-/// Fields to change; absent ones stay. The slug never changes (links to the page would break).
+/// Fields to change; absent ones stay, `null` clears the optional ones. Moving to another
+/// wilaya without naming a commune clears the commune. The slug never changes (links to the
+/// page would break).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StorePatch {
     pub name: Option<String>,
     pub speciality: Option<String>,
     pub wilaya: Option<i32>,
-    pub commune: Option<i32>,
+    #[serde(default, deserialize_with = "explicit")]
+    #[schema(value_type = Option<i32>)]
+    pub commune: Option<Option<i32>>,
     pub description: Option<String>,
-    pub phone: Option<String>,
-    pub opening_hours: Option<String>,
+    #[serde(default, deserialize_with = "explicit")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "explicit")]
+    #[schema(value_type = Option<String>)]
+    pub opening_hours: Option<Option<String>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -199,6 +208,10 @@ pub async fn create_store(
     let slug_source = body.slug.clone().unwrap_or_else(|| body.name.clone());
     let slug = store_slug(&slug_source);
     let fields = validate(body);
+    if let Ok(f) = &fields {
+        // The name shows next to every ad of the store: the same rules as an ad's title.
+        crate::content_rules::check(&f.name, &f.description)?;
+    }
     let (slug, fields) = match (slug, fields) {
         (Ok(s), Ok(f)) => (s, f),
         (slug, fields) => {
@@ -264,6 +277,7 @@ fn owned_store(conn: &mut DbConn, slug: &str, user: AuthUser) -> ApiResult<Store
     if s.owner_id != user.id {
         return Err(ApiError::Forbidden("only the owner can change this store"));
     }
+    crate::auth::ensure_not_banned(conn, user.id)?;
     Ok(s)
 }
 
@@ -284,17 +298,23 @@ pub async fn update_store(
     let v = state
         .tx(move |conn| {
             let s = owned_store(conn, &slug, user)?;
+            let moved = p.wilaya.is_some_and(|w| w != s.wilaya);
             let merged = NewStore {
                 name: p.name.unwrap_or(s.name),
                 slug: None,
                 speciality: p.speciality.unwrap_or(s.speciality),
                 wilaya: p.wilaya.unwrap_or(s.wilaya),
-                commune: p.commune.or(s.commune),
+                commune: match p.commune {
+                    Some(c) => c,
+                    None if moved => None,
+                    None => s.commune,
+                },
                 description: p.description.unwrap_or(s.description),
-                phone: p.phone.or(s.phone),
-                opening_hours: p.opening_hours.or(s.opening_hours),
+                phone: p.phone.unwrap_or(s.phone),
+                opening_hours: p.opening_hours.unwrap_or(s.opening_hours),
             };
             let fields = validate(merged)?;
+            crate::content_rules::check(&fields.name, &fields.description)?;
             let updated = stores::update(conn, s.id, &fields)?;
             view(conn, updated)
         })
