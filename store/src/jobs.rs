@@ -108,23 +108,32 @@ struct IdRow {
     id: i64,
 }
 
+type ById = diesel::dsl::Filter<jobs::table, diesel::dsl::Eq<jobs::id, i64>>;
+type CurrentClaim = diesel::dsl::Filter<
+    diesel::dsl::Filter<ById, diesel::dsl::Eq<jobs::attempts, i32>>,
+    diesel::dsl::Eq<jobs::status, &'static str>,
+>;
+
+/// The job's row as long as `job` is its current claim: running, with the same attempt count.
+/// A worker that overran its lease cannot finish another's run of the job.
+fn current_claim(job: &Job) -> CurrentClaim {
+    jobs::table
+        .filter(jobs::id.eq(job.id))
+        .filter(jobs::attempts.eq(job.attempts))
+        .filter(jobs::status.eq(STATUS_RUNNING))
+}
+
 /// Marks a job done and drops its payload: an email job carries a one-time token in clear,
-/// which must not outlive the send. Only the claim that is still current may finish a job
-/// (`attempts` identifies it): a worker that overran its lease cannot finish another's run.
+/// which must not outlive the send. Only the current claim may finish it (`current_claim`).
 pub fn mark_done(conn: &mut DbConn, job: &Job) -> StoreResult<()> {
-    diesel::update(
-        jobs::table
-            .filter(jobs::id.eq(job.id))
-            .filter(jobs::attempts.eq(job.attempts))
-            .filter(jobs::status.eq(STATUS_RUNNING)),
-    )
-    .set((
-        jobs::payload.eq("{}"),
-        jobs::status.eq(STATUS_DONE),
-        jobs::locked_until.eq(None::<NaiveDateTime>),
-        jobs::updated_at.eq(now()),
-    ))
-    .execute(conn)?;
+    diesel::update(current_claim(job))
+        .set((
+            jobs::payload.eq("{}"),
+            jobs::status.eq(STATUS_DONE),
+            jobs::locked_until.eq(None::<NaiveDateTime>),
+            jobs::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -151,22 +160,17 @@ pub fn mark_failed(
         STATUS_QUEUED
     };
     let error: String = error.chars().take(2000).collect();
-    diesel::update(
-        jobs::table
-            .filter(jobs::id.eq(job.id))
-            .filter(jobs::attempts.eq(job.attempts))
-            .filter(jobs::status.eq(STATUS_RUNNING)),
-    )
-    .set((
-        jobs::status.eq(status),
-        jobs::run_at.eq(t + retry_in),
-        jobs::locked_until.eq(None::<NaiveDateTime>),
-        jobs::last_error.eq(error),
-        jobs::updated_at.eq(t),
-        // The effect failed for sure (the server said no), so the next try starts clean.
-        jobs::effect_started_at.eq(None::<NaiveDateTime>),
-    ))
-    .execute(conn)?;
+    diesel::update(current_claim(job))
+        .set((
+            jobs::status.eq(status),
+            jobs::run_at.eq(t + retry_in),
+            jobs::locked_until.eq(None::<NaiveDateTime>),
+            jobs::last_error.eq(error),
+            jobs::updated_at.eq(t),
+            // The effect failed for sure (the server said no), so the next try starts clean.
+            jobs::effect_started_at.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
     Ok(())
 }
 

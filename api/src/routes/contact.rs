@@ -154,6 +154,18 @@ fn contact_fields(body: ContactRequest) -> ApiResult<(String, String, Option<Str
         .map_err(ApiError::from)
 }
 
+/// One budget for first contacts and thread messages, per user.
+async fn contact_limit(state: &AppState, user: AuthUser) -> ApiResult<()> {
+    state
+        .limiter
+        .hit(
+            &format!("contact:{}", user.id),
+            state.config.limits.contact_per_hour,
+            std::time::Duration::from_secs(3600),
+        )
+        .await
+}
+
 /// Write to the seller of an active ad. The first message opens a thread (one per buyer and
 /// ad; later contacts continue it); the seller gets an email with the message and a link to
 /// answer, without the buyer's email address.
@@ -170,14 +182,7 @@ pub async fn contact_seller(
     body: Json<ContactRequest>,
 ) -> ApiResult<HttpResponse> {
     let (message, name, phone) = contact_fields(body.into_inner())?;
-    state
-        .limiter
-        .hit(
-            &format!("contact:{}", user.id),
-            state.config.limits.contact_per_hour,
-            std::time::Duration::from_secs(3600),
-        )
-        .await?;
+    contact_limit(&state, user).await?;
     let id = path.id;
     let base = state.config.public_url.clone();
     let view = state
@@ -248,14 +253,7 @@ pub async fn post_message(
     body: Json<NewMessage>,
 ) -> ApiResult<HttpResponse> {
     let message = clean_message(&body.into_inner().message)?;
-    state
-        .limiter
-        .hit(
-            &format!("contact:{}", user.id),
-            state.config.limits.contact_per_hour,
-            std::time::Duration::from_secs(3600),
-        )
-        .await?;
+    contact_limit(&state, user).await?;
     let id = path.id;
     let base = state.config.public_url.clone();
     let view = state
