@@ -28,8 +28,6 @@ use crate::routes::{
 use crate::state::AppState;
 use crate::telemetry;
 
-pub const JSON_LIMIT_BYTES: usize = 64 * 1024;
-
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(accounts::register)
         .service(accounts::login)

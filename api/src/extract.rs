@@ -7,8 +7,10 @@ use std::pin::Pin;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 
-use crate::app::JSON_LIMIT_BYTES;
 use crate::error::{ApiError, ProblemField};
+
+/// Largest JSON body accepted (photos come as multipart, with their own limit).
+pub const JSON_LIMIT_BYTES: usize = 64 * 1024;
 
 pub struct Json<T>(pub T);
 

@@ -36,6 +36,16 @@ impl AppState {
         }
     }
 
+    /// Removes the files of photos whose rows are gone (after the commit); see
+    /// `souk_store::photos::remove_photo_files`.
+    pub async fn remove_photo_files(&self, keys: Vec<String>) {
+        let dir = self.config.photos_dir.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            souk_store::photos::remove_photo_files(&dir, &keys)
+        })
+        .await;
+    }
+
     /// Runs blocking diesel work on the blocking thread pool with a pooled connection.
     pub async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
     where

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::category::Localized;
 use crate::error::ValidationErrors;
+use crate::language::Localized;
 use crate::text::{char_len, clean_text};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -3,28 +3,10 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::attributes::AttributeSpec;
-
-/// A name in the three languages the site speaks.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Localized {
-    pub ar: String,
-    pub fr: String,
-    pub en: String,
-}
-
-impl Localized {
-    /// The text in `lang` (`ar`, `fr`, anything else is English).
-    pub fn get(&self, lang: &str) -> &str {
-        match lang {
-            "ar" => &self.ar,
-            "fr" => &self.fr,
-            _ => &self.en,
-        }
-    }
-}
+use crate::language::Localized;
 
 #[derive(Debug, Deserialize)]
 struct RawNode {

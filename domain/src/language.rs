@@ -48,6 +48,25 @@ impl Language {
     }
 }
 
+/// A name in the three languages the site speaks.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Localized {
+    pub ar: String,
+    pub fr: String,
+    pub en: String,
+}
+
+impl Localized {
+    /// The text in `lang` (`ar`, `fr`, anything else is English).
+    pub fn get(&self, lang: &str) -> &str {
+        match lang {
+            "ar" => &self.ar,
+            "fr" => &self.fr,
+            _ => &self.en,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,8 +12,8 @@ pub mod text;
 pub mod trust;
 
 pub use attributes::{AttributeKind, AttributeSpec, AttributeValue, Attributes};
-pub use category::{catalog, Catalog, Category, Localized};
+pub use category::{catalog, Catalog, Category};
 pub use error::{FieldError, ValidationErrors};
 pub use geo::{geography, Commune, Geography, Wilaya};
-pub use language::Language;
+pub use language::{Language, Localized};
 pub use listing::{ListingDraft, ListingPatch, ListingStatus};

@@ -13,10 +13,10 @@ use souk_store::saved_searches::{self, SavedSearch, DAILY, INSTANT};
 use souk_store::tokens::{self, TokenPurpose};
 use souk_store::{favorites, feed, listings, users, DbConn, StoreError, StoreResult};
 
+use crate::context::{RunnerError, Worker};
 use crate::email::enqueue_email;
 use crate::links;
 use crate::projection::docs_of;
-use crate::runner::{RunnerError, Worker};
 use crate::templates::{self, AdLine};
 
 /// The job kind that tells favouriters about a lower price.

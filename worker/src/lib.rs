@@ -2,6 +2,7 @@
 //! inside `souk-api` in the embedded default so a fresh machine needs one process only.
 
 pub mod alerts;
+pub mod context;
 pub mod email;
 pub mod lifecycle;
 pub mod links;
@@ -12,7 +13,7 @@ pub mod runner;
 pub mod templates;
 pub mod views;
 
+pub use context::{RunnerConfig, RunnerError, Worker};
 pub use email::{Email, EmailJob, SEND_EMAIL};
 pub use mailer::{MailConfig, Mailer};
 pub use redis_link::RedisLink;
-pub use runner::{RunnerConfig, RunnerError, Worker};

@@ -6,8 +6,8 @@ use souk_store::listings::Listing;
 use souk_store::tokens::{self, TokenPurpose};
 use souk_store::{lifecycle, users, DbConn, StoreResult};
 
+use crate::context::{RunnerError, Worker};
 use crate::email::enqueue_email;
-use crate::runner::{RunnerError, Worker};
 use crate::{links, templates};
 
 /// Renewal links stay valid this long after the email (a renewal also works once expired).

@@ -3,7 +3,7 @@
 
 use souk_store::listings;
 
-use crate::runner::{RunnerError, Worker};
+use crate::context::{RunnerError, Worker};
 
 /// Writes the views counted in Redis since the last flush to the database.
 pub async fn flush_redis_views(w: &Worker) -> Result<usize, RunnerError> {

@@ -11,7 +11,6 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
-use crate::routes::photos::remove_photo_files;
 use crate::routes::views::{listing_view, summaries, ListingPage, ListingView, StoreBadge};
 use crate::state::AppState;
 
@@ -276,7 +275,9 @@ pub async fn delete_listing(
             Ok(photos::delete_all_photos(conn, id)?)
         })
         .await?;
-    remove_photo_files(&state.config.photos_dir, &removed).await;
+    state
+        .remove_photo_files(removed.into_iter().map(|p| p.storage_key).collect())
+        .await;
     Ok(HttpResponse::NoContent().finish())
 }
 

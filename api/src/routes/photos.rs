@@ -1,14 +1,12 @@
 //! Photo upload, deletion and serving. Files live under the photos folder, named by a
 //! random key; the database row is the source of truth and files follow it.
 
-use std::path::Path;
-
 use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::Deserialize;
-use souk_store::photos::{self, Photo};
+use souk_store::photos;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::secret::random_hex;
@@ -20,13 +18,6 @@ use crate::routes::views::PhotoView;
 use crate::state::AppState;
 
 pub const MAX_PHOTOS: i64 = 8;
-
-/// Removes the files of deleted photo rows (see `souk_store::photos::remove_photo_files`).
-pub async fn remove_photo_files(dir: &Path, removed: &[Photo]) {
-    let dir = dir.to_path_buf();
-    let keys: Vec<String> = removed.iter().map(|p| p.storage_key.clone()).collect();
-    let _ = tokio::task::spawn_blocking(move || photos::remove_photo_files(&dir, &keys)).await;
-}
 
 #[derive(ToSchema)]
 #[allow(dead_code)]
@@ -208,7 +199,7 @@ pub async fn delete_photo(
             Ok(photos::delete_photo(conn, id, photo_id)?)
         })
         .await?;
-    remove_photo_files(&state.config.photos_dir, &[removed]).await;
+    state.remove_photo_files(vec![removed.storage_key]).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -367,11 +367,7 @@ pub async fn upload_store_image(
         })
         .await?;
     if let Some(old) = old {
-        let dir = state.config.photos_dir.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            souk_store::photos::remove_photo_files(&dir, &[old])
-        })
-        .await;
+        state.remove_photo_files(vec![old]).await;
     }
     Ok(web::Json(v))
 }
