@@ -1,7 +1,7 @@
 //! Rules for accounts: what a usable email, password, name and phone number look like.
 
 use crate::error::ValidationErrors;
-use crate::text::{char_len, clean_text};
+use crate::text::{char_len, text_field};
 
 pub const PASSWORD_MIN: usize = 10;
 pub const PASSWORD_MAX: usize = 128;
@@ -80,6 +80,24 @@ pub fn check_password(errors: &mut ValidationErrors, field: &str, password: &str
     }
 }
 
+/// An optional phone field: absent or blank is `None`, anything else must be an Algerian
+/// number (`invalid_phone`) and comes back as +213XXXXXXXXX.
+pub fn phone_field(
+    errors: &mut ValidationErrors,
+    field: &str,
+    raw: Option<&str>,
+) -> Option<String> {
+    let raw = raw.map(str::trim).filter(|p| !p.is_empty())?;
+    normalize_phone(raw).or_else(|| {
+        errors.push(
+            field.to_string(),
+            "invalid_phone",
+            "an Algerian number such as 0551 23 45 67 or +213 551 23 45 67",
+        );
+        None
+    })
+}
+
 /// A valid registration, normalised.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registration {
@@ -100,36 +118,14 @@ pub fn validate_registration(
         String::new()
     });
     check_password(&mut errors, "password", password);
-    let display_name = match clean_text(display_name) {
-        Some(n) if (NAME_MIN..=NAME_MAX).contains(&char_len(&n)) => n,
-        Some(_) => {
-            errors.push(
-                "display_name",
-                "invalid_length",
-                format!("between {NAME_MIN} and {NAME_MAX} characters"),
-            );
-            String::new()
-        }
-        None => {
-            errors.push(
-                "display_name",
-                "invalid_characters",
-                "control characters are not allowed",
-            );
-            String::new()
-        }
-    };
-    let phone = match phone.map(str::trim).filter(|p| !p.is_empty()) {
-        None => None,
-        Some(p) => normalize_phone(p).or_else(|| {
-            errors.push(
-                "phone",
-                "invalid_phone",
-                "an Algerian number such as 0551 23 45 67 or +213 551 23 45 67",
-            );
-            None
-        }),
-    };
+    let display_name = text_field(
+        &mut errors,
+        "display_name",
+        display_name,
+        NAME_MIN,
+        NAME_MAX,
+    );
+    let phone = phone_field(&mut errors, "phone", phone);
     errors.into_result(Registration {
         email,
         display_name,

@@ -57,6 +57,67 @@ pub fn clean_message(body: &str) -> Result<String, crate::ValidationErrors> {
     e.into_result(trimmed.replace("\r\n", "\n"))
 }
 
+/// A required free-text field: trimmed, no control characters (`invalid_characters`),
+/// `min..=max` characters as a user counts them (`invalid_length`). Problems go to `errors`;
+/// the cleaned text comes back (empty when invalid).
+pub fn text_field(
+    errors: &mut crate::ValidationErrors,
+    field: &str,
+    raw: &str,
+    min: usize,
+    max: usize,
+) -> String {
+    match clean_text(raw) {
+        Some(t) if (min..=max).contains(&char_len(&t)) => t,
+        Some(_) => {
+            errors.push(
+                field.to_string(),
+                "invalid_length",
+                format!("between {min} and {max} characters"),
+            );
+            String::new()
+        }
+        None => {
+            errors.push(
+                field.to_string(),
+                "invalid_characters",
+                "control characters are not allowed",
+            );
+            String::new()
+        }
+    }
+}
+
+/// An optional free-text field: absent or blank is `None`; otherwise at most `max` characters
+/// and no control characters, as in `text_field`.
+pub fn optional_text_field(
+    errors: &mut crate::ValidationErrors,
+    field: &str,
+    raw: Option<&str>,
+    max: usize,
+) -> Option<String> {
+    let raw = raw.map(str::trim).filter(|t| !t.is_empty())?;
+    match clean_text(raw) {
+        Some(t) if char_len(&t) <= max => Some(t),
+        Some(_) => {
+            errors.push(
+                field.to_string(),
+                "invalid_length",
+                format!("at most {max} characters"),
+            );
+            None
+        }
+        None => {
+            errors.push(
+                field.to_string(),
+                "invalid_characters",
+                "control characters are not allowed",
+            );
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,71 +26,50 @@ fn renewal_link(conn: &mut DbConn, base: &str, l: &Listing) -> StoreResult<Strin
 
 /// Queues the expiry warning (with a one-click renewal link) for ads expiring soon.
 pub async fn warn_expiring(w: &Worker) -> Result<usize, RunnerError> {
-    let mut total = 0;
-    loop {
+    in_batches(w, "expiry warnings queued", || {
         let (within, batch, base) = (w.cfg.warn_before, w.cfg.batch, w.cfg.public_url.clone());
-        let n = w
-            .tx(move |conn| {
-                let due = lifecycle::warn_expiring_listings(conn, within, batch)?;
-                for l in &due {
-                    let owner = users::find_user(conn, l.user_id)?;
-                    let link = renewal_link(conn, &base, l)?;
-                    let day = l.expires_at.format("%Y-%m-%d").to_string();
-                    enqueue_email(
-                        conn,
-                        templates::expiry_warning(&(&owner).into(), &l.title, &day, &link),
-                    )?;
-                }
-                Ok(due.len())
-            })
-            .await?;
-        total += n;
-        if (n as i64) < w.cfg.batch {
-            break;
-        }
-    }
-    if total > 0 {
-        tracing::info!(ads = total, "expiry warnings queued");
-    }
-    Ok(total)
+        w.tx(move |conn| {
+            let due = lifecycle::warn_expiring_listings(conn, within, batch)?;
+            for l in &due {
+                let owner = users::find_user(conn, l.user_id)?;
+                let link = renewal_link(conn, &base, l)?;
+                let day = l.expires_at.format("%Y-%m-%d").to_string();
+                enqueue_email(
+                    conn,
+                    templates::expiry_warning(&(&owner).into(), &l.title, &day, &link),
+                )?;
+            }
+            Ok(due.len())
+        })
+    })
+    .await
 }
 
 /// The sweep: ads past their date become expired (and leave search through the change feed);
 /// each owner gets a notice with a renewal link.
 pub async fn expire_due(w: &Worker) -> Result<usize, RunnerError> {
-    let mut total = 0;
-    loop {
+    in_batches(w, "ads expired", || {
         let (batch, base) = (w.cfg.batch, w.cfg.public_url.clone());
-        let n = w
-            .tx(move |conn| {
-                let expired = lifecycle::expire_due_listings(conn, batch)?;
-                for l in expired.iter().filter(|l| l.hidden_at.is_none()) {
-                    let owner = users::find_user(conn, l.user_id)?;
-                    let link = renewal_link(conn, &base, l)?;
-                    enqueue_email(
-                        conn,
-                        templates::expired_notice(&(&owner).into(), &l.title, &link),
-                    )?;
-                }
-                Ok(expired.len())
-            })
-            .await?;
-        total += n;
-        if (n as i64) < w.cfg.batch {
-            break;
-        }
-    }
-    if total > 0 {
-        tracing::info!(ads = total, "ads expired");
-    }
-    Ok(total)
+        w.tx(move |conn| {
+            let expired = lifecycle::expire_due_listings(conn, batch)?;
+            for l in expired.iter().filter(|l| l.hidden_at.is_none()) {
+                let owner = users::find_user(conn, l.user_id)?;
+                let link = renewal_link(conn, &base, l)?;
+                enqueue_email(
+                    conn,
+                    templates::expired_notice(&(&owner).into(), &l.title, &link),
+                )?;
+            }
+            Ok(expired.len())
+        })
+    })
+    .await
 }
 
 /// Deletes for good the ads deleted or expired longer ago than the retention periods, then
 /// their photo files.
 pub async fn purge(w: &Worker) -> Result<usize, RunnerError> {
-    let mut total = 0;
-    loop {
+    in_batches(w, "old ads purged", || async {
         let t = souk_store::now();
         let (deleted_before, expired_before) =
             (t - w.cfg.deleted_retention, t - w.cfg.expired_retention);
@@ -102,13 +81,28 @@ pub async fn purge(w: &Worker) -> Result<usize, RunnerError> {
         tokio::task::spawn_blocking(move || souk_store::photos::remove_photo_files(&dir, &keys))
             .await
             .map_err(|e| RunnerError::Join(e.to_string()))?;
+        Ok(n)
+    })
+    .await
+}
+
+/// Runs `batch` (one bounded transaction each) until one comes back short of a full batch,
+/// then logs the total as `what`.
+async fn in_batches<F, Fut>(w: &Worker, what: &str, mut batch: F) -> Result<usize, RunnerError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<usize, RunnerError>>,
+{
+    let mut total = 0;
+    loop {
+        let n = batch().await?;
         total += n;
-        if (n as i64) < batch {
+        if (n as i64) < w.cfg.batch {
             break;
         }
     }
     if total > 0 {
-        tracing::info!(ads = total, "old ads purged");
+        tracing::info!(ads = total, "{what}");
     }
     Ok(total)
 }

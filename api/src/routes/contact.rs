@@ -3,8 +3,8 @@
 
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use souk_domain::account::normalize_phone;
-use souk_domain::text::{char_len, clean_message, clean_text};
+use souk_domain::account::phone_field;
+use souk_domain::text::{clean_message, text_field};
 use souk_domain::{ListingStatus, ValidationErrors};
 use souk_store::conversations::{self, Conversation, Message};
 use souk_store::{listings, users, DbConn};
@@ -127,29 +127,8 @@ fn contact_fields(body: ContactRequest) -> ApiResult<(String, String, Option<Str
             String::new()
         }
     };
-    let name = match clean_text(&body.name) {
-        Some(n) if (2..=60).contains(&char_len(&n)) => n,
-        _ => {
-            e.push("name", "invalid_length", "between 2 and 60 characters");
-            String::new()
-        }
-    };
-    let phone = match body
-        .phone
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        None => None,
-        Some(p) => normalize_phone(p).or_else(|| {
-            e.push(
-                "phone",
-                "invalid_phone",
-                "an Algerian number such as 0661 12 34 56",
-            );
-            None
-        }),
-    };
+    let name = text_field(&mut e, "name", &body.name, 2, 60);
+    let phone = phone_field(&mut e, "phone", body.phone.as_deref());
     e.into_result((message, name, phone))
         .map_err(ApiError::from)
 }

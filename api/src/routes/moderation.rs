@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use souk_domain::text::{char_len, clean_text};
+use souk_domain::text::{optional_text_field, text_field};
 use souk_domain::trust::{ReportReason, Role};
 use souk_domain::ValidationErrors;
 use souk_store::moderation::{self, HIDDEN_BY_BAN, HIDDEN_BY_MODERATOR, HIDDEN_BY_REPORTS};
@@ -94,14 +94,9 @@ fn moderator(conn: &mut DbConn, user: AuthUser) -> ApiResult<Role> {
 }
 
 fn reason_text(r: &ModerationReason) -> ApiResult<String> {
-    match clean_text(&r.reason) {
-        Some(v) if (3..=500).contains(&char_len(&v)) => Ok(v),
-        _ => Err(ApiError::field(
-            "reason",
-            "invalid_length",
-            "between 3 and 500 characters",
-        )),
-    }
+    let mut e = ValidationErrors::default();
+    let reason = text_field(&mut e, "reason", &r.reason, 3, 500);
+    Ok(e.into_result(reason)?)
 }
 
 /// Report an ad (one report per user and ad). An ad reported by enough distinct users is
@@ -128,21 +123,7 @@ pub async fn report_listing(
             "scam, prohibited, duplicate, wrong_category, offensive, sold or other",
         );
     }
-    let comment = match body
-        .comment
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
-        None => None,
-        Some(c) => match clean_text(c) {
-            Some(v) if char_len(&v) <= 1000 => Some(v),
-            _ => {
-                e.push("comment", "invalid_length", "at most 1000 characters");
-                None
-            }
-        },
-    };
+    let comment = optional_text_field(&mut e, "comment", body.comment.as_deref(), 1000);
     e.into_result(())?;
     let reason = reason.expect("checked above");
     state

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use actix_web::{delete, get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use souk_domain::text::{char_len, clean_text};
+use souk_domain::text::text_field;
 use souk_domain::ValidationErrors;
 use souk_search::SearchRequest;
 use souk_store::saved_searches::{self, SavedSearch, DAILY, INSTANT};
@@ -68,13 +68,7 @@ struct ValidSavedSearch {
 /// Checks the query like `GET /v1/search` would; returns it as stored pairs.
 fn validate(body: &NewSavedSearch) -> ApiResult<ValidSavedSearch> {
     let mut e = ValidationErrors::default();
-    let name = match clean_text(&body.name) {
-        Some(n) if (1..=80).contains(&char_len(&n)) => n,
-        _ => {
-            e.push("name", "invalid_length", "between 1 and 80 characters");
-            String::new()
-        }
-    };
+    let name = text_field(&mut e, "name", &body.name, 1, 80);
     let frequency = match body.frequency.as_deref().unwrap_or(INSTANT) {
         INSTANT => INSTANT,
         DAILY => DAILY,

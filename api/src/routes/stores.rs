@@ -4,8 +4,8 @@
 use actix_multipart::Multipart;
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use souk_domain::account::normalize_phone;
-use souk_domain::text::{char_len, clean_text};
+use souk_domain::account::phone_field;
+use souk_domain::text::{optional_text_field, text_field};
 use souk_domain::trust::store_slug;
 use souk_domain::{catalog, geography, ValidationErrors};
 use souk_search::SearchRequest;
@@ -118,13 +118,7 @@ fn view(conn: &mut DbConn, s: Store) -> ApiResult<StoreView> {
 /// The checked fields of a store, every problem reported at once.
 fn validate(n: NewStore) -> Result<StoreFields, ValidationErrors> {
     let mut e = ValidationErrors::default();
-    let name = match clean_text(&n.name) {
-        Some(v) if (2..=60).contains(&char_len(&v)) => v,
-        _ => {
-            e.push("name", "invalid_length", "between 2 and 60 characters");
-            String::new()
-        }
-    };
+    let name = text_field(&mut e, "name", &n.name, 2, 60);
     if catalog().roots().all(|c| c.slug != n.speciality) {
         e.push(
             "speciality",
@@ -145,43 +139,10 @@ fn validate(n: NewStore) -> Result<StoreFields, ValidationErrors> {
             }
         }
     }
-    let description = match clean_text(&n.description) {
-        Some(v) if (10..=2000).contains(&char_len(&v)) => v,
-        _ => {
-            e.push(
-                "description",
-                "invalid_length",
-                "between 10 and 2000 characters",
-            );
-            String::new()
-        }
-    };
-    let phone = match n.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-        None => None,
-        Some(p) => normalize_phone(p).or_else(|| {
-            e.push(
-                "phone",
-                "invalid_phone",
-                "an Algerian number such as 0551 23 45 67",
-            );
-            None
-        }),
-    };
-    let opening_hours = match n
-        .opening_hours
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        None => None,
-        Some(h) => match clean_text(h) {
-            Some(v) if char_len(&v) <= 200 => Some(v),
-            _ => {
-                e.push("opening_hours", "invalid_length", "at most 200 characters");
-                None
-            }
-        },
-    };
+    let description = text_field(&mut e, "description", &n.description, 10, 2000);
+    let phone = phone_field(&mut e, "phone", n.phone.as_deref());
+    let opening_hours =
+        optional_text_field(&mut e, "opening_hours", n.opening_hours.as_deref(), 200);
     e.into_result(StoreFields {
         name,
         speciality: n.speciality,
