@@ -41,6 +41,19 @@ struct Args {
     tuned_shared_buffers: String,
     #[arg(long, default_value = "bench/RESULTS.md")]
     out: PathBuf,
+    /// Only souk in process, over an index kept from an earlier run when there is one: a quick
+    /// loop while working on the engine (prints p50/p99 per kind, writes no report).
+    #[arg(long)]
+    inproc_only: bool,
+    /// With --inproc-only: ask the mix this many times (for a profiler).
+    #[arg(long, default_value_t = 1)]
+    rounds: usize,
+    /// With --inproc-only: also ask an API already serving this database, over HTTP.
+    #[arg(long)]
+    http_url: Option<String>,
+    /// With --inproc-only: only these kinds (letters, e.g. `bd`).
+    #[arg(long, default_value = "abcde")]
+    kinds: String,
 }
 
 #[derive(Default, Clone)]
@@ -111,6 +124,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 2. In-process index, rebuilt from PostgreSQL (timed: the reindex target).
     let index_dir = args.work_dir.join("index-inproc");
+    if args.inproc_only {
+        let (index, checkpoint) = souk_search::SearchIndex::open(&index_dir, 32 * 1024 * 1024)?;
+        if checkpoint.is_some() {
+            return quick_inproc(&index, &args);
+        }
+    }
     let _ = std::fs::remove_dir_all(&index_dir);
     let (index, _) = souk_search::SearchIndex::open(&index_dir, 512 * 1024 * 1024)?;
     let mut conn = souk_store::db::establish(&souk_store::DbUrl::parse(&args.database_url))?;
@@ -128,6 +147,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         reindex.as_secs_f64()
     );
 
+    if args.inproc_only {
+        return quick_inproc(&index, &args);
+    }
     let mix = mix::mix(args.per_kind, 7);
     let mut results: Vec<(Kind, &str, Stats)> = Vec::new();
 
@@ -416,6 +438,80 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(&args.out, &report)?;
     println!("{report}");
     Ok(())
+}
+
+/// `--inproc-only`: the mix in process, `rounds` times, p50/p99 per kind of the last round.
+fn quick_inproc(
+    index: &souk_search::SearchIndex,
+    args: &Args,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (per_kind, rounds, kinds) = (args.per_kind, args.rounds, args.kinds.as_str());
+    let now = chrono::Utc::now().timestamp_micros();
+    let mix = mix::mix(per_kind, 7);
+    eprintln!("{} docs, {} segments", index.num_docs(), index.num_segments());
+    for q in &mix {
+        index.search(&q.request(), now)?;
+    }
+    let kinds: Vec<Kind> = Kind::ALL
+        .into_iter()
+        .filter(|k| kinds.contains(k.letter()))
+        .collect();
+    for round in 0..rounds.max(1) {
+        for &k in &kinds {
+            let mut s = Stats::default();
+            for q in by_kind(&mix, k) {
+                let (r, t) = timed(|| index.search(&q.request(), now));
+                s.lat.push(t);
+                s.totals.push(r?.total as i64);
+            }
+            if round + 1 == rounds.max(1) {
+                print_quick(k, "in process", &s);
+            }
+        }
+    }
+    if let Some(base) = &args.http_url {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let client = reqwest::Client::new();
+        let http = |q: &BenchQuery| {
+            let (client, params) = (client.clone(), q.http_query());
+            async move {
+                let v: serde_json::Value = client
+                    .get(format!("{base}/v1/search"))
+                    .query(&params)
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                Ok::<i64, reqwest::Error>(v["total"].as_i64().unwrap_or(-1))
+            }
+        };
+        for q in &mix {
+            rt.block_on(http(q))?;
+        }
+        for &k in &kinds {
+            let mut s = Stats::default();
+            for q in by_kind(&mix, k) {
+                let (r, t) = timed(|| rt.block_on(http(q)));
+                s.lat.push(t);
+                s.totals.push(r?);
+            }
+            print_quick(k, "over HTTP", &s);
+        }
+    }
+    Ok(())
+}
+
+fn print_quick(k: Kind, way: &str, s: &Stats) {
+    println!(
+        "{:48} {:10} p50 {:7.3} ms  p99 {:7.3} ms  mean total {:.1}",
+        k.label(),
+        way,
+        s.pct(0.5),
+        s.pct(0.99),
+        s.totals.iter().sum::<i64>() as f64 / s.totals.len().max(1) as f64
+    );
 }
 
 #[derive(diesel::QueryableByName)]

@@ -17,6 +17,16 @@ pub enum Kind {
 impl Kind {
     pub const ALL: [Kind; 5] = [Kind::A, Kind::B, Kind::C, Kind::D, Kind::E];
 
+    pub fn letter(self) -> char {
+        match self {
+            Kind::A => 'a',
+            Kind::B => 'b',
+            Kind::C => 'c',
+            Kind::D => 'd',
+            Kind::E => 'e',
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Kind::A => "(a) text only",

@@ -124,7 +124,8 @@ pub struct Fruit {
 pub struct SegmentSearch {
     segment: SegmentOrdinal,
     id: Column<u64>,
-    expires: Column<i64>,
+    /// `None` when no ad of the segment is past its date at `now_us`.
+    expires: Option<Column<i64>>,
     sort_col: Option<Column<i64>>,
     lat: Column<f64>,
     lon: Column<f64>,
@@ -164,7 +165,8 @@ impl Collector for SearchCollector {
         Ok(SegmentSearch {
             segment,
             id: ff.u64(&name(self.fields.id))?,
-            expires: ff.i64(&name(self.fields.expires))?,
+            expires: Some(ff.i64(&name(self.fields.expires))?)
+                .filter(|c| c.min_value() <= self.now_us),
             sort_col,
             lat: ff.f64(&name(self.fields.lat))?,
             lon: ff.f64(&name(self.fields.lon))?,
@@ -216,8 +218,10 @@ impl SegmentCollector for SegmentSearch {
 
     fn collect(&mut self, doc: DocId, score: Score) {
         // Ads past their date leave search at once, even before the expiry sweep writes it.
-        if self.expires.first(doc).is_some_and(|e| e <= self.now_us) {
-            return;
+        if let Some(e) = &self.expires {
+            if e.first(doc).is_some_and(|e| e <= self.now_us) {
+                return;
+            }
         }
         for (col, lo, hi) in &self.ranges {
             if !col.first(doc).is_some_and(|v| v >= *lo && v <= *hi) {

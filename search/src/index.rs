@@ -173,6 +173,10 @@ impl SearchIndex {
         Ok(())
     }
 
+    pub fn num_segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
+    }
+
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
     }

@@ -4,7 +4,8 @@
 use std::ops::Bound;
 
 use tantivy::query::{
-    AllQuery, BooleanQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur, Query, RangeQuery,
+    TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
@@ -122,10 +123,27 @@ fn i64_range(field: Field, r: IntRange) -> Option<Box<dyn Query>> {
     Some(Box::new(RangeQuery::new(lo, hi)))
 }
 
+/// Documents with any of `values`, unscored. A union of term queries, not a `TermSetQuery`:
+/// that one fills a bitset as large as the segment from every posting of its terms, where
+/// posting lists can be skipped through in an intersection.
 fn u64_set(field: Field, values: impl IntoIterator<Item = u64>) -> Box<dyn Query> {
-    Box::new(TermSetQuery::new(
-        values.into_iter().map(|v| Term::from_field_u64(field, v)),
-    ))
+    let mut terms: Vec<Box<dyn Query>> = values
+        .into_iter()
+        .map(|v| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_u64(field, v),
+                IndexRecordOption::Basic,
+            ))
+        })
+        .collect();
+    let any: Box<dyn Query> = match terms.len() {
+        0 => return Box::new(EmptyQuery),
+        1 => terms.pop().unwrap_or_else(|| Box::new(EmptyQuery)),
+        _ => Box::new(BooleanQuery::new(
+            terms.into_iter().map(|t| (Occur::Should, t)).collect(),
+        )),
+    };
+    Box::new(ConstScoreQuery::new(any, 0.0))
 }
 
 fn flag(fields: &Fields, value: Option<bool>, flag: u64) -> Option<Box<dyn Query>> {
