@@ -51,6 +51,9 @@ struct Args {
     /// With --inproc-only: also ask an API already serving this database, over HTTP.
     #[arg(long)]
     http_url: Option<String>,
+    /// With --inproc-only: print each query slower than this (ms).
+    #[arg(long)]
+    show_slow_ms: Option<f64>,
     /// With --inproc-only: only these kinds (letters, e.g. `bd`).
     #[arg(long, default_value = "abcde")]
     kinds: String,
@@ -222,30 +225,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "API ready (index built) after {:.1} s",
         api_ready.as_secs_f64()
     );
-    let http = |q: &BenchQuery| {
-        let (client, base) = (client.clone(), base.clone());
-        let params = q.http_query();
-        async move {
-            let v: serde_json::Value = client
-                .get(format!("{base}/v1/search"))
-                .query(&params)
-                .send()
-                .await?
-                .json()
-                .await?;
-            Ok::<i64, reqwest::Error>(v["total"].as_i64().unwrap_or(-1))
-        }
-    };
-    rt.block_on(async {
+    let http = |q: &BenchQuery| http_total(client.clone(), base.clone(), q.http_query());
+    // One client's latency is measured on a single-threaded runtime: a multi-threaded one
+    // hands every response between its threads, which is the client's cost, not the server's.
+    let single = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let single_client = reqwest::Client::new();
+    let http1 = |q: &BenchQuery| http_total(single_client.clone(), base.clone(), q.http_query());
+    single.block_on(async {
         for q in &mix {
-            let _ = http(q).await;
+            let _ = http1(q).await;
         }
     });
     for k in Kind::ALL {
         let mut s = Stats::default();
         for q in by_kind(&mix, k) {
             let t = Instant::now();
-            let total = rt.block_on(http(q))?;
+            let total = single.block_on(http1(q))?;
             s.lat.push(t.elapsed());
             s.totals.push(total);
         }
@@ -448,7 +445,11 @@ fn quick_inproc(
     let (per_kind, rounds, kinds) = (args.per_kind, args.rounds, args.kinds.as_str());
     let now = chrono::Utc::now().timestamp_micros();
     let mix = mix::mix(per_kind, 7);
-    eprintln!("{} docs, {} segments", index.num_docs(), index.num_segments());
+    eprintln!(
+        "{} docs, {} segments",
+        index.num_docs(),
+        index.num_segments()
+    );
     for q in &mix {
         index.search(&q.request(), now)?;
     }
@@ -461,8 +462,20 @@ fn quick_inproc(
             let mut s = Stats::default();
             for q in by_kind(&mix, k) {
                 let (r, t) = timed(|| index.search(&q.request(), now));
+                let r = r?;
+                if args
+                    .show_slow_ms
+                    .is_some_and(|ms| t.as_secs_f64() * 1000.0 > ms)
+                {
+                    eprintln!(
+                        "{:.3} ms, {} hits: {:?}",
+                        t.as_secs_f64() * 1000.0,
+                        r.total,
+                        q
+                    );
+                }
                 s.lat.push(t);
-                s.totals.push(r?.total as i64);
+                s.totals.push(r.total as i64);
             }
             if round + 1 == rounds.max(1) {
                 print_quick(k, "in process", &s);
@@ -474,19 +487,7 @@ fn quick_inproc(
             .enable_all()
             .build()?;
         let client = reqwest::Client::new();
-        let http = |q: &BenchQuery| {
-            let (client, params) = (client.clone(), q.http_query());
-            async move {
-                let v: serde_json::Value = client
-                    .get(format!("{base}/v1/search"))
-                    .query(&params)
-                    .send()
-                    .await?
-                    .json()
-                    .await?;
-                Ok::<i64, reqwest::Error>(v["total"].as_i64().unwrap_or(-1))
-            }
-        };
+        let http = |q: &BenchQuery| http_total(client.clone(), base.clone(), q.http_query());
         for q in &mix {
             rt.block_on(http(q))?;
         }
@@ -501,6 +502,22 @@ fn quick_inproc(
         }
     }
     Ok(())
+}
+
+/// One search over HTTP; its `total`.
+async fn http_total(
+    client: reqwest::Client,
+    base: String,
+    params: Vec<(String, String)>,
+) -> Result<i64, reqwest::Error> {
+    let v: serde_json::Value = client
+        .get(format!("{base}/v1/search"))
+        .query(&params)
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(v["total"].as_i64().unwrap_or(-1))
 }
 
 fn print_quick(k: Kind, way: &str, s: &Stats) {

@@ -6,6 +6,7 @@ use std::collections::BinaryHeap;
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
+use tantivy::query::Weight;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::cells::distance_km;
@@ -200,6 +201,43 @@ impl Collector for SearchCollector {
         self.sort == Sort::Relevance
     }
 
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Fruit> {
+        let mut child = self.for_segment(segment, reader)?;
+        let alive = reader.alive_bitset();
+        if child.needs_only_best_scores() {
+            // Nothing to check or count per document: the total is the query's own count and
+            // the best hits come from block-max pruning, which skips what cannot enter them.
+            child.counts.total = u64::from(weight.count(reader)?);
+            weight.for_each_pruning(f32::NEG_INFINITY, reader, &mut |doc, score| {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    let id = child.id.first(doc).unwrap_or(0);
+                    child.offer(f64::from(score), id, doc, None);
+                }
+                child.score_threshold()
+            })?;
+        } else if self.requires_scoring() {
+            weight.for_each(reader, &mut |doc, score| {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    child.collect(doc, score);
+                }
+            })?;
+        } else {
+            weight.for_each_no_score(reader, &mut |docs| {
+                for &doc in docs {
+                    if alive.is_none_or(|a| a.is_alive(doc)) {
+                        child.collect(doc, 0.0);
+                    }
+                }
+            })?;
+        }
+        Ok(child.harvest())
+    }
+
     fn merge_fruits(&self, fruits: Vec<Fruit>) -> tantivy::Result<Fruit> {
         let mut counts = Counts::new(&self.facets, self.n_categories);
         let mut hits = Vec::new();
@@ -210,6 +248,54 @@ impl Collector for SearchCollector {
         hits.sort_by(|a, b| cmp_key(b.key(), a.key()));
         hits.truncate(self.top);
         Ok(Fruit { hits, counts })
+    }
+}
+
+impl SegmentSearch {
+    /// Relevance order with no cursor, filter, expiry or facet to apply per document.
+    fn needs_only_best_scores(&self) -> bool {
+        self.sort == Sort::Relevance
+            && self.top > 0
+            && self.after.is_none()
+            && self.expires.is_none()
+            && self.ranges.is_empty()
+            && self.near.is_none()
+            && self.leaf.is_none()
+            && self.wilaya.is_none()
+            && self.enums.is_empty()
+    }
+
+    /// Keeps the hit if it is among the `top` best after the cursor.
+    fn offer(&mut self, rank: f64, id: u64, doc: DocId, distance_km: Option<f64>) {
+        if let Some(after) = self.after {
+            if cmp_key((rank, id), after) != Ordering::Less {
+                return;
+            }
+        }
+        let hit = Ranked {
+            rank,
+            id,
+            segment: self.segment,
+            doc,
+            distance_km,
+        };
+        if self.heap.len() < self.top {
+            self.heap.push(Worst(hit));
+        } else if let Some(worst) = self.heap.peek() {
+            if cmp_key(hit.key(), worst.0.key()) == Ordering::Greater {
+                self.heap.pop();
+                self.heap.push(Worst(hit));
+            }
+        }
+    }
+
+    /// Scores a document must beat to be offered: just below the worst kept one once the
+    /// heap is full, so an equal score with a higher id still gets in.
+    fn score_threshold(&self) -> Score {
+        match self.heap.peek() {
+            Some(worst) if self.heap.len() >= self.top => (worst.0.rank as Score).next_down(),
+            _ => Score::NEG_INFINITY,
+        }
     }
 }
 
@@ -285,28 +371,8 @@ impl SegmentCollector for SegmentSearch {
                 .map_or(f64::MIN, |v| v as f64),
             Sort::Distance => distance.map_or(f64::MIN, |d| -d),
         };
-        if let Some(after) = self.after {
-            if cmp_key((rank, id), after) != Ordering::Less {
-                return;
-            }
-        }
-        let hit = Ranked {
-            rank,
-            id,
-            segment: self.segment,
-            doc,
-            distance_km: distance,
-        };
-        if self.heap.len() < self.top {
-            self.heap.push(Worst(hit));
-        } else if let Some(worst) = self.heap.peek() {
-            if cmp_key(hit.key(), worst.0.key()) == Ordering::Greater {
-                self.heap.pop();
-                self.heap.push(Worst(hit));
-            }
-        }
+        self.offer(rank, id, doc, distance);
     }
-
     fn harvest(self) -> Fruit {
         Fruit {
             hits: self.heap.into_iter().map(|w| w.0).collect(),

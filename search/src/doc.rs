@@ -11,7 +11,9 @@ use tantivy::TantivyDocument;
 
 use crate::analysis::analyzer;
 use crate::cells::cells_of;
-use crate::schema::{Dictionary, Fields, FLAG_EXCHANGE, FLAG_NEGOTIABLE, FLAG_PHOTOS};
+use crate::schema::{
+    cat_in_wilaya, Dictionary, Fields, FLAG_EXCHANGE, FLAG_NEGOTIABLE, FLAG_PHOTOS,
+};
 
 /// An active listing as the index needs it. Built by the caller from its own rows; the search
 /// crate never reads the database.
@@ -180,6 +182,7 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
     for c in catalog().path(&doc.category) {
         if let Some(o) = dict.category_ord(&c.slug) {
             d.add_u64(fields.cat, o);
+            d.add_u64(fields.cat_wilaya, cat_in_wilaya(o, doc.wilaya as u64));
         }
     }
     if let Some(o) = dict.category_ord(&doc.category) {

@@ -13,7 +13,9 @@ use tantivy::Term;
 use crate::analysis::analyzer;
 use crate::cells::covering;
 use crate::request::{IntRange, SearchRequest};
-use crate::schema::{Dictionary, Fields, FLAG_EXCHANGE, FLAG_NEGOTIABLE, FLAG_PHOTOS};
+use crate::schema::{
+    cat_in_wilaya, Dictionary, Fields, FLAG_EXCHANGE, FLAG_NEGOTIABLE, FLAG_PHOTOS,
+};
 
 /// Which facet a filter belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -29,6 +31,9 @@ pub struct Plan {
     pub hard: Vec<Box<dyn Query>>,
     /// Facet filters, each with its facet.
     pub facet_filters: Vec<(FacetKey, Box<dyn Query>)>,
+    /// Category and wilaya filters together, as one filter on the combined terms; used when
+    /// neither facet is left out.
+    pub category_in_wilaya: Option<Box<dyn Query>>,
     /// Numeric ranges (field, min, max), checked on fast columns by the collector: walking a
     /// range as a query would scan the column of every document.
     pub ranges: Vec<(Field, i64, i64)>,
@@ -44,8 +49,14 @@ impl Plan {
         for h in &self.hard {
             clauses.push((Occur::Must, h.box_clone()));
         }
+        let combined = self.category_in_wilaya.as_ref().filter(|_| skip.is_none());
+        if let Some(q) = combined {
+            clauses.push((Occur::Must, q.box_clone()));
+        }
         for (k, q) in &self.facet_filters {
-            if Some(k) != skip {
+            let in_combined =
+                combined.is_some() && matches!(k, FacetKey::Category | FacetKey::Wilaya);
+            if Some(k) != skip && !in_combined {
                 clauses.push((Occur::Must, q.box_clone()));
             }
         }
@@ -189,9 +200,16 @@ pub fn plan(req: &SearchRequest, fields: &Fields, dict: &Dictionary, fuzzy: bool
         hard.push(u64_set(fields.cell, covering(n.lat, n.lon, n.radius_km)));
     }
     let mut facet_filters: Vec<(FacetKey, Box<dyn Query>)> = Vec::new();
-    if let Some(ord) = req.category.as_deref().and_then(|c| dict.category_ord(c)) {
+    let category = req.category.as_deref().and_then(|c| dict.category_ord(c));
+    if let Some(ord) = category {
         facet_filters.push((FacetKey::Category, u64_set(fields.cat, [ord])));
     }
+    let category_in_wilaya = category.filter(|_| !req.wilayas.is_empty()).map(|ord| {
+        u64_set(
+            fields.cat_wilaya,
+            req.wilayas.iter().map(|w| cat_in_wilaya(ord, *w as u64)),
+        )
+    });
     if !req.wilayas.is_empty() {
         facet_filters.push((
             FacetKey::Wilaya,
@@ -221,6 +239,7 @@ pub fn plan(req: &SearchRequest, fields: &Fields, dict: &Dictionary, fuzzy: bool
         text,
         hard,
         facet_filters,
+        category_in_wilaya,
         ranges,
     }
 }

@@ -20,6 +20,10 @@ pub struct Fields {
     pub text: Field,
     /// Indexed category ordinals of the leaf and all its ancestors (subtree filters).
     pub cat: Field,
+    /// Each of `cat`'s ordinals combined with the wilaya (`cat_in_wilaya`): browsing a category
+    /// in a wilaya, the commonest filter pair, reads one short posting list instead of
+    /// intersecting two long ones.
+    pub cat_wilaya: Field,
     /// Fast column: the leaf's ordinal (facet counts).
     pub leaf: Field,
     pub wilaya: Field,
@@ -125,7 +129,12 @@ impl Dictionary {
 }
 
 /// Bump when the code's idea of a document changes.
-const SCHEMA_VERSION: u32 = 3;
+const SCHEMA_VERSION: u32 = 4;
+
+/// The `cat_wilaya` term of a category ordinal in a wilaya.
+pub fn cat_in_wilaya(category_ord: u64, wilaya: u64) -> u64 {
+    (category_ord << 8) | (wilaya & 0xff)
+}
 
 pub fn build(dict: &Dictionary) -> (Schema, Fields) {
     let mut b = Schema::builder();
@@ -153,6 +162,7 @@ pub fn build(dict: &Dictionary) -> (Schema, Fields) {
         id: b.add_u64_field("id", INDEXED | FAST),
         text: b.add_text_field("text", text),
         cat: b.add_u64_field("cat", INDEXED),
+        cat_wilaya: b.add_u64_field("cat_wilaya", INDEXED),
         leaf: b.add_u64_field("leaf", FAST),
         wilaya: b.add_u64_field("wilaya", fast_indexed.clone()),
         commune: b.add_u64_field("commune", fast_indexed.clone()),
