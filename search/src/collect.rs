@@ -10,6 +10,7 @@ use tantivy::query::Weight;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::cells::distance_km;
+use crate::columns::ColumnCache;
 use crate::request::{Near, Sort};
 use crate::schema::Fields;
 
@@ -104,8 +105,12 @@ impl Counts {
 }
 
 /// The collector: `top` hits after `after` (a cursor) for `sort`, plus `facets` counts.
-pub struct SearchCollector {
-    pub fields: Fields,
+pub struct SearchCollector<'a> {
+    pub fields: &'a Fields,
+    pub columns: &'a ColumnCache,
+    /// The query's count is cheap (see `Plan::is_one_term`): with nothing to do per document,
+    /// take the total from it and the best hits from a pruned pass.
+    pub prune: bool,
     pub sort: Sort,
     pub top: usize,
     pub after: Option<(f64, u64)>,
@@ -124,6 +129,7 @@ pub struct Fruit {
 
 pub struct SegmentSearch {
     segment: SegmentOrdinal,
+    prune: bool,
     id: Column<u64>,
     /// `None` when no ad of the segment is past its date at `now_us`.
     expires: Option<Column<i64>>,
@@ -143,7 +149,7 @@ pub struct SegmentSearch {
     counts: Counts,
 }
 
-impl Collector for SearchCollector {
+impl Collector for SearchCollector<'_> {
     type Fruit = Fruit;
     type Child = SegmentSearch;
 
@@ -152,45 +158,40 @@ impl Collector for SearchCollector {
         segment: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<SegmentSearch> {
-        let ff = reader.fast_fields();
-        let name = |f| reader.schema().get_field_name(f).to_string();
+        let cols = self.columns.get(reader, self.fields)?;
         let sort_col = match self.sort {
-            Sort::Newest => Some(ff.i64(&name(self.fields.created))?),
-            Sort::PriceAsc | Sort::PriceDesc => Some(ff.i64(&name(self.fields.price))?),
+            Sort::Newest => Some(cols.created.clone()),
+            Sort::PriceAsc | Sort::PriceDesc => cols.ints.get(&self.fields.price).cloned(),
             Sort::Relevance | Sort::Distance => None,
         };
         let mut enums = Vec::new();
         for (key, _) in &self.facets.enums {
-            enums.push(ff.u64(&format!("e_{key}"))?);
+            enums.extend(cols.enums.get(key).cloned());
+        }
+        let mut ranges = Vec::new();
+        for (f, lo, hi) in &self.ranges {
+            // A column missing here would let everything through: fail the query instead.
+            let col = cols.ints.get(f).cloned().ok_or_else(|| {
+                tantivy::TantivyError::SchemaError("range on a field without a column".into())
+            })?;
+            ranges.push((col, *lo, *hi));
         }
         Ok(SegmentSearch {
             segment,
-            id: ff.u64(&name(self.fields.id))?,
-            expires: Some(ff.i64(&name(self.fields.expires))?)
-                .filter(|c| c.min_value() <= self.now_us),
+            prune: self.prune,
+            id: cols.id.clone(),
+            expires: Some(cols.expires.clone()).filter(|c| c.min_value() <= self.now_us),
             sort_col,
-            lat: ff.f64(&name(self.fields.lat))?,
-            lon: ff.f64(&name(self.fields.lon))?,
-            leaf: if self.facets.leaf {
-                Some(ff.u64(&name(self.fields.leaf))?)
-            } else {
-                None
-            },
-            wilaya: if self.facets.wilaya {
-                Some(ff.u64(&name(self.fields.wilaya))?)
-            } else {
-                None
-            },
+            lat: cols.lat.clone(),
+            lon: cols.lon.clone(),
+            leaf: self.facets.leaf.then(|| cols.leaf.clone()),
+            wilaya: self.facets.wilaya.then(|| cols.wilaya.clone()),
             enums,
             sort: self.sort,
             top: self.top,
             after: self.after,
             near: self.near,
-            ranges: self
-                .ranges
-                .iter()
-                .map(|(f, lo, hi)| Ok((ff.i64(&name(*f))?, *lo, *hi)))
-                .collect::<tantivy::Result<Vec<_>>>()?,
+            ranges,
             now_us: self.now_us,
             heap: BinaryHeap::with_capacity(self.top + 1),
             counts: Counts::new(&self.facets, self.n_categories),
@@ -254,7 +255,8 @@ impl Collector for SearchCollector {
 impl SegmentSearch {
     /// Relevance order with no cursor, filter, expiry or facet to apply per document.
     fn needs_only_best_scores(&self) -> bool {
-        self.sort == Sort::Relevance
+        self.prune
+            && self.sort == Sort::Relevance
             && self.top > 0
             && self.after.is_none()
             && self.expires.is_none()

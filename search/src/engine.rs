@@ -150,8 +150,11 @@ impl SearchIndex {
         let p = plan(req, &self.fields, &self.dict, fuzzy);
         let spec = self.facet_spec(req);
         let n_categories = self.dict.categories.len();
+        let prune = p.is_one_term();
         let collector = |top: usize, facets: FacetSpec, after| SearchCollector {
-            fields: self.fields.clone(),
+            fields: &self.fields,
+            columns: &self.columns,
+            prune,
             sort,
             top,
             after,

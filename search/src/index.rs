@@ -7,8 +7,12 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use souk_domain::catalog;
 use tantivy::directory::MmapDirectory;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::store::Compressor;
+use tantivy::{
+    Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyDocument, Term,
+};
 
+use crate::columns::ColumnCache;
 use crate::doc::{to_document, ListingDoc};
 use crate::schema::{build, Dictionary, Fields};
 use crate::SearchError;
@@ -30,6 +34,7 @@ pub struct SearchIndex {
     pub(crate) index_for_writers: Index,
     pub(crate) fields: Fields,
     pub(crate) dict: Dictionary,
+    pub(crate) columns: ColumnCache,
     pub dir: PathBuf,
 }
 
@@ -52,7 +57,7 @@ impl SearchIndex {
         let mut index = if exists {
             Index::open(mmap)?
         } else {
-            Index::create(mmap, schema.clone(), Default::default())?
+            Index::create(mmap, schema.clone(), settings())?
         };
         let mut checkpoint: Option<Checkpoint> = index
             .load_metas()?
@@ -73,7 +78,7 @@ impl SearchIndex {
                 }
             }
             let mmap = MmapDirectory::open(dir).map_err(|e| SearchError::Index(e.to_string()))?;
-            index = Index::create(mmap, schema, Default::default())?;
+            index = Index::create(mmap, schema, settings())?;
             checkpoint = None;
         }
         // A big heap means a bulk rebuild: give it both cores.
@@ -88,6 +93,7 @@ impl SearchIndex {
             index_for_writers: index,
             fields,
             dict,
+            columns: ColumnCache::default(),
             dir: dir.to_path_buf(),
         };
         Ok((me, checkpoint))
@@ -109,6 +115,7 @@ impl SearchIndex {
             index_for_writers: index,
             fields,
             dict,
+            columns: ColumnCache::default(),
             dir: PathBuf::new(),
         })
     }
@@ -179,6 +186,16 @@ impl SearchIndex {
 
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
+    }
+}
+
+/// The doc store holds each hit's summary. Uncompressed small blocks: a page of results reads
+/// 20 random summaries, and decompressing a 16 KB block for each cost more than the search.
+fn settings() -> IndexSettings {
+    IndexSettings {
+        docstore_compression: Compressor::None,
+        docstore_blocksize: 2048,
+        ..Default::default()
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod cells;
 pub mod collect;
+pub mod columns;
 pub mod content;
 pub mod doc;
 pub mod engine;

@@ -37,9 +37,20 @@ pub struct Plan {
     /// Numeric ranges (field, min, max), checked on fast columns by the collector: walking a
     /// range as a query would scan the column of every document.
     pub ranges: Vec<(Field, i64, i64)>,
+    /// The text is one plain term (see `text_query`).
+    single_term: bool,
 }
 
 impl Plan {
+    /// One plain term and nothing else: counting its matches costs a lookup, so the best hits
+    /// can come from a pruned pass instead of a full one (see `SearchCollector::prune`).
+    pub fn is_one_term(&self) -> bool {
+        self.single_term
+            && self.hard.is_empty()
+            && self.facet_filters.is_empty()
+            && self.ranges.is_empty()
+    }
+
     /// Everything, or everything but the filter of `skip`.
     pub fn query(&self, skip: Option<&FacetKey>) -> Box<dyn Query> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -94,9 +105,15 @@ fn word_q(fields: &Fields, term: &str, fuzzy: bool) -> Box<dyn Query> {
 }
 
 /// Every word must match (in title or body). A glued word (`clio4`) matches as a whole or
-/// as all its pieces.
-pub fn text_query(fields: &Fields, q: &str, fuzzy: bool) -> Option<Box<dyn Query>> {
-    let words = analyzer().words(q);
+/// as all its pieces. The flag says the query is one plain term, whose count is known
+/// without walking its postings.
+pub fn text_query(fields: &Fields, q: &str, fuzzy: bool) -> Option<(Box<dyn Query>, bool)> {
+    let mut words = analyzer().words(q);
+    if words.len() == 1 && words[0].parts.is_empty() {
+        let one = words.remove(0);
+        let plain = !fuzzy || one.term.chars().count() < 5;
+        return Some((word_q(fields, &one.term, fuzzy), plain));
+    }
     if words.is_empty() {
         return None;
     }
@@ -118,7 +135,7 @@ pub fn text_query(fields: &Fields, q: &str, fuzzy: bool) -> Option<Box<dyn Query
             must.push((Occur::Must, Box::new(either)));
         }
     }
-    Some(Box::new(BooleanQuery::new(must)))
+    Some((Box::new(BooleanQuery::new(must)), false))
 }
 
 fn i64_range(field: Field, r: IntRange) -> Option<Box<dyn Query>> {
@@ -174,7 +191,10 @@ fn flag(fields: &Fields, value: Option<bool>, flag: u64) -> Option<Box<dyn Query
 
 /// The plan of a validated request.
 pub fn plan(req: &SearchRequest, fields: &Fields, dict: &Dictionary, fuzzy: bool) -> Plan {
-    let text = req.q.as_deref().and_then(|q| text_query(fields, q, fuzzy));
+    let (text, single_term) = match req.q.as_deref().and_then(|q| text_query(fields, q, fuzzy)) {
+        Some((t, single)) => (Some(t), single),
+        None => (None, false),
+    };
     let mut hard: Vec<Box<dyn Query>> = Vec::new();
     if let Some(c) = req.commune {
         hard.push(u64_set(fields.commune, [c as u64]));
@@ -241,5 +261,6 @@ pub fn plan(req: &SearchRequest, fields: &Fields, dict: &Dictionary, fuzzy: bool
         facet_filters,
         category_in_wilaya,
         ranges,
+        single_term,
     }
 }
