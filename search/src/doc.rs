@@ -6,7 +6,6 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 use souk_domain::attributes::AttributeKind;
 use souk_domain::{catalog, geography, AttributeValue, Attributes};
-use tantivy::tokenizer::{PreTokenizedString, Token};
 use tantivy::TantivyDocument;
 
 use crate::analysis::analyzer;
@@ -65,21 +64,6 @@ pub struct Summary {
     pub created_at_us: i64,
     #[serde(default)]
     pub store: Option<StoreRef>,
-}
-
-fn pre_tokenized(text: String, tokens: Vec<String>) -> PreTokenizedString {
-    let tokens = tokens
-        .into_iter()
-        .enumerate()
-        .map(|(i, t)| Token {
-            offset_from: 0,
-            offset_to: 0,
-            position: i,
-            text: t,
-            position_length: 1,
-        })
-        .collect();
-    PreTokenizedString { text, tokens }
 }
 
 /// Analysed words that describe an ad without being in its text: category names and enum
@@ -178,7 +162,8 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
     let mut words = title.clone();
     words.extend(title);
     words.extend(body_tokens(doc));
-    d.add_pre_tokenized_text(fields.text, pre_tokenized(String::new(), words));
+    // Already analysed: the index only splits them apart again (see `schema::TERMS_TOKENIZER`).
+    d.add_text(fields.text, words.join(" "));
     for c in catalog().path(&doc.category) {
         if let Some(o) = dict.category_ord(&c.slug) {
             d.add_u64(fields.cat, o);

@@ -14,7 +14,7 @@ use tantivy::{
 
 use crate::columns::ColumnCache;
 use crate::doc::{to_document, ListingDoc};
-use crate::schema::{build, Dictionary, Fields};
+use crate::schema::{build, register_tokenizer, Dictionary, Fields};
 use crate::SearchError;
 
 /// How far the index has followed the database's change feed, saved with every commit.
@@ -81,6 +81,7 @@ impl SearchIndex {
             index = Index::create(mmap, schema, settings())?;
             checkpoint = None;
         }
+        register_tokenizer(&index);
         // A big heap means a bulk rebuild: give it both cores.
         let writer = new_writer(&index, writer_heap)?;
         let reader = index
@@ -104,6 +105,7 @@ impl SearchIndex {
         let dict = Dictionary::from_catalog(catalog());
         let (schema, fields) = build(&dict);
         let index = Index::create_in_ram(schema);
+        register_tokenizer(&index);
         let writer = index.writer_with_num_threads(1, FOLLOW_HEAP_BYTES)?;
         let reader = index
             .reader_builder()

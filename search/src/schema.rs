@@ -128,6 +128,19 @@ impl Dictionary {
     }
 }
 
+/// The text field's tokenizer: our analyzer runs before tantivy (it needs the lexicon and the
+/// reference data), so the field receives its terms joined by spaces and only splits them.
+/// (A pre-tokenized value would be serialised to JSON and parsed back for every document.)
+pub const TERMS_TOKENIZER: &str = "souk_terms";
+
+/// Registers `TERMS_TOKENIZER` on an index; needed before writing to it.
+pub fn register_tokenizer(index: &tantivy::Index) {
+    index.tokenizers().register(
+        TERMS_TOKENIZER,
+        tantivy::tokenizer::WhitespaceTokenizer::default(),
+    );
+}
+
 /// Bump when the code's idea of a document changes.
 const SCHEMA_VERSION: u32 = 4;
 
@@ -140,7 +153,7 @@ pub fn build(dict: &Dictionary) -> (Schema, Fields) {
     let mut b = Schema::builder();
     let text = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
-            .set_tokenizer("raw")
+            .set_tokenizer(TERMS_TOKENIZER)
             .set_index_option(IndexRecordOption::WithFreqs),
     );
     let fast_indexed = NumericOptions::default().set_indexed().set_fast();
