@@ -160,7 +160,7 @@ fn reindex(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     );
     let checkpoint = rebuild(&mut conn, &index, &bar)?;
     // Let the merges finish before the service switches over.
-    index.resize_writer(souk_api::indexing::FOLLOW_HEAP)?;
+    index.finish_rebuild(souk_api::indexing::FOLLOW_HEAP)?;
     let docs = index.num_docs();
     drop(index);
     set_current_generation(&config.index_dir, &generation)?;

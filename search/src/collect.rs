@@ -352,7 +352,6 @@ impl SegmentCollector for SegmentSearch {
         if self.top == 0 {
             return;
         }
-        let id = self.id.first(doc).unwrap_or(0);
         let rank = match self.sort {
             Sort::Relevance => f64::from(score),
             Sort::Newest => self
@@ -373,6 +372,15 @@ impl SegmentCollector for SegmentSearch {
                 .map_or(f64::MIN, |v| v as f64),
             Sort::Distance => distance.map_or(f64::MIN, |d| -d),
         };
+        // The id only breaks ties: most documents lose on rank alone, without reading it.
+        let full = self.heap.len() >= self.top;
+        if full && self.heap.peek().is_some_and(|w| rank < w.0.rank) {
+            return;
+        }
+        if self.after.is_some_and(|(r, _)| rank > r) {
+            return;
+        }
+        let id = self.id.first(doc).unwrap_or(0);
         self.offer(rank, id, doc, distance);
     }
     fn harvest(self) -> Fruit {

@@ -11,7 +11,7 @@ use tantivy::TantivyDocument;
 use crate::analysis::analyzer;
 use crate::cells::cells_of;
 use crate::schema::{
-    cat_in_wilaya, Dictionary, Fields, FLAG_EXCHANGE, FLAG_NEGOTIABLE, FLAG_PHOTOS,
+    cat_in_cell, cat_in_wilaya, Dictionary, Fields, FLAG_EXCHANGE, FLAG_NEGOTIABLE, FLAG_PHOTOS,
 };
 
 /// An active listing as the index needs it. Built by the caller from its own rows; the search
@@ -164,10 +164,14 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
     words.extend(body_tokens(doc));
     // Already analysed: the index only splits them apart again (see `schema::TERMS_TOKENIZER`).
     d.add_text(fields.text, words.join(" "));
+    let cells = cells_of(doc.lat, doc.lon);
     for c in catalog().path(&doc.category) {
         if let Some(o) = dict.category_ord(&c.slug) {
             d.add_u64(fields.cat, o);
             d.add_u64(fields.cat_wilaya, cat_in_wilaya(o, doc.wilaya as u64));
+            for cell in &cells {
+                d.add_u64(fields.cat_cell, cat_in_cell(o, *cell));
+            }
         }
     }
     if let Some(o) = dict.category_ord(&doc.category) {
@@ -192,7 +196,7 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
     }
     d.add_f64(fields.lat, doc.lat);
     d.add_f64(fields.lon, doc.lon);
-    for c in cells_of(doc.lat, doc.lon) {
+    for c in cells {
         d.add_u64(fields.cell, c);
     }
     for (key, value) in &doc.attributes {

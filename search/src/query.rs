@@ -14,7 +14,7 @@ use crate::analysis::analyzer;
 use crate::cells::covering;
 use crate::request::{IntRange, SearchRequest};
 use crate::schema::{
-    cat_in_wilaya, Dictionary, Fields, FLAG_EXCHANGE, FLAG_NEGOTIABLE, FLAG_PHOTOS,
+    cat_in_cell, cat_in_wilaya, Dictionary, Fields, FLAG_EXCHANGE, FLAG_NEGOTIABLE, FLAG_PHOTOS,
 };
 
 /// Which facet a filter belongs to.
@@ -34,6 +34,11 @@ pub struct Plan {
     /// Category and wilaya filters together, as one filter on the combined terms; used when
     /// neither facet is left out.
     pub category_in_wilaya: Option<Box<dyn Query>>,
+    /// The geographic cells around `near`.
+    pub near: Option<Box<dyn Query>>,
+    /// The same cells within the category, as one filter on the combined terms: a radius
+    /// search in a category reads short posting lists instead of intersecting long ones.
+    pub near_in_category: Option<Box<dyn Query>>,
     /// Numeric ranges (field, min, max), checked on fast columns by the collector: walking a
     /// range as a query would scan the column of every document.
     pub ranges: Vec<(Field, i64, i64)>,
@@ -47,6 +52,7 @@ impl Plan {
     pub fn is_one_term(&self) -> bool {
         self.single_term
             && self.hard.is_empty()
+            && self.near.is_none()
             && self.facet_filters.is_empty()
             && self.ranges.is_empty()
     }
@@ -60,14 +66,30 @@ impl Plan {
         for h in &self.hard {
             clauses.push((Occur::Must, h.box_clone()));
         }
-        let combined = self.category_in_wilaya.as_ref().filter(|_| skip.is_none());
-        if let Some(q) = combined {
+        // The combined filters stand in for the filters they combine, as long as the pass
+        // keeps all of those; facet passes that leave one out use the filters apart.
+        let keep_category = skip != Some(&FacetKey::Category);
+        let keep_wilaya = skip != Some(&FacetKey::Wilaya);
+        let (mut category_done, mut wilaya_done, mut near_done) = (false, false, false);
+        if keep_category {
+            if let Some(q) = &self.near_in_category {
+                clauses.push((Occur::Must, q.box_clone()));
+                (category_done, near_done) = (true, true);
+            } else if let Some(q) = self.category_in_wilaya.as_ref().filter(|_| keep_wilaya) {
+                clauses.push((Occur::Must, q.box_clone()));
+                (category_done, wilaya_done) = (true, true);
+            }
+        }
+        if let Some(q) = self.near.as_ref().filter(|_| !near_done) {
             clauses.push((Occur::Must, q.box_clone()));
         }
         for (k, q) in &self.facet_filters {
-            let in_combined =
-                combined.is_some() && matches!(k, FacetKey::Category | FacetKey::Wilaya);
-            if Some(k) != skip && !in_combined {
+            let done = match k {
+                FacetKey::Category => category_done,
+                FacetKey::Wilaya => wilaya_done,
+                FacetKey::Enum(_) => false,
+            };
+            if Some(k) != skip && !done {
                 clauses.push((Occur::Must, q.box_clone()));
             }
         }
@@ -216,14 +238,18 @@ pub fn plan(req: &SearchRequest, fields: &Fields, dict: &Dictionary, fuzzy: bool
     hard.extend(flag(fields, req.negotiable, FLAG_NEGOTIABLE));
     hard.extend(flag(fields, req.exchange, FLAG_EXCHANGE));
     hard.extend(flag(fields, req.with_photos, FLAG_PHOTOS));
-    if let Some(n) = req.near {
-        hard.push(u64_set(fields.cell, covering(n.lat, n.lon, n.radius_km)));
-    }
+    let cells = req.near.map(|n| covering(n.lat, n.lon, n.radius_km));
+    let near = cells
+        .as_ref()
+        .map(|c| u64_set(fields.cell, c.iter().copied()));
     let mut facet_filters: Vec<(FacetKey, Box<dyn Query>)> = Vec::new();
     let category = req.category.as_deref().and_then(|c| dict.category_ord(c));
     if let Some(ord) = category {
         facet_filters.push((FacetKey::Category, u64_set(fields.cat, [ord])));
     }
+    let near_in_category = category
+        .zip(cells.as_ref())
+        .map(|(ord, cells)| u64_set(fields.cat_cell, cells.iter().map(|c| cat_in_cell(ord, *c))));
     let category_in_wilaya = category.filter(|_| !req.wilayas.is_empty()).map(|ord| {
         u64_set(
             fields.cat_wilaya,
@@ -246,7 +272,7 @@ pub fn plan(req: &SearchRequest, fields: &Fields, dict: &Dictionary, fuzzy: bool
         }
     }
     // With nothing else to narrow the documents down, one range drives the query.
-    if text.is_none() && hard.is_empty() && facet_filters.is_empty() {
+    if text.is_none() && hard.is_empty() && near.is_none() && facet_filters.is_empty() {
         if let Some((f, r)) = ranges.first() {
             hard.extend(i64_range(*f, *r));
         }
@@ -260,6 +286,8 @@ pub fn plan(req: &SearchRequest, fields: &Fields, dict: &Dictionary, fuzzy: bool
         hard,
         facet_filters,
         category_in_wilaya,
+        near,
+        near_in_category,
         ranges,
         single_term,
     }

@@ -24,6 +24,8 @@ pub struct Fields {
     /// in a wilaya, the commonest filter pair, reads one short posting list instead of
     /// intersecting two long ones.
     pub cat_wilaya: Field,
+    /// Each of `cat`'s ordinals combined with each of the ad's cells (`cat_in_cell`).
+    pub cat_cell: Field,
     /// Fast column: the leaf's ordinal (facet counts).
     pub leaf: Field,
     pub wilaya: Field,
@@ -144,6 +146,11 @@ pub fn register_tokenizer(index: &tantivy::Index) {
 /// Bump when the code's idea of a document changes.
 const SCHEMA_VERSION: u32 = 4;
 
+/// The `cat_cell` term of a category ordinal in a cell (cells use the low 50 bits).
+pub fn cat_in_cell(category_ord: u64, cell: u64) -> u64 {
+    (category_ord << 50) | (cell & ((1 << 50) - 1))
+}
+
 /// The `cat_wilaya` term of a category ordinal in a wilaya.
 pub fn cat_in_wilaya(category_ord: u64, wilaya: u64) -> u64 {
     (category_ord << 8) | (wilaya & 0xff)
@@ -176,6 +183,7 @@ pub fn build(dict: &Dictionary) -> (Schema, Fields) {
         text: b.add_text_field("text", text),
         cat: b.add_u64_field("cat", INDEXED),
         cat_wilaya: b.add_u64_field("cat_wilaya", INDEXED),
+        cat_cell: b.add_u64_field("cat_cell", INDEXED),
         leaf: b.add_u64_field("leaf", FAST),
         wilaya: b.add_u64_field("wilaya", fast_indexed.clone()),
         commune: b.add_u64_field("commune", fast_indexed.clone()),

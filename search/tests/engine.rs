@@ -219,3 +219,59 @@ fn ads_past_their_date_leave_search_before_the_sweep() {
         docs.iter().filter(|d| d.title.contains("peugeot")).count() as u64
     );
 }
+
+#[test]
+fn radius_in_a_category_counts_like_the_two_filters_apart() {
+    let mut docs = docs();
+    for d in docs.iter_mut() {
+        d.lat = 36.0 + (d.id % 20) as f64 * 0.05;
+        d.lon = 3.0 + (d.id % 17) as f64 * 0.06;
+    }
+    let index = index_of(&docs);
+    let (lat, lon, radius_km) = (36.4, 3.4, 30.0);
+    let vehicles: Vec<String> = catalog()
+        .leaves_under("vehicles")
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let r = index
+        .search(
+            &SearchRequest {
+                category: Some("vehicles".into()),
+                near: Some(souk_search::Near {
+                    lat,
+                    lon,
+                    radius_km,
+                }),
+                sort: Some(souk_search::Sort::Distance),
+                facets: true,
+                limit: 500,
+                ..Default::default()
+            },
+            NOW,
+        )
+        .unwrap();
+    let within =
+        |d: &&ListingDoc| souk_search::cells::distance_km((lat, lon), (d.lat, d.lon)) <= radius_km;
+    let in_vehicles = |d: &&ListingDoc| vehicles.contains(&d.category);
+    let expected = docs.iter().filter(within).filter(in_vehicles).count() as u64;
+    assert!(expected > 0 && expected < docs.iter().filter(in_vehicles).count() as u64);
+    assert_eq!(r.total, expected);
+    let d: Vec<f64> = r.hits.iter().map(|h| h.distance_km.unwrap()).collect();
+    assert!(d.windows(2).all(|w| w[0] <= w[1]) && d.iter().all(|x| *x <= radius_km));
+    // The category facet ignores the category filter but keeps the radius.
+    let facets = r.facets.unwrap();
+    for leaf in leaves() {
+        let n = docs
+            .iter()
+            .filter(within)
+            .filter(|d| d.category == leaf)
+            .count() as u64;
+        let got = facets
+            .category
+            .iter()
+            .find(|c| c.slug == leaf)
+            .map_or(0, |c| c.count);
+        assert_eq!(got, n, "category {leaf}");
+    }
+}

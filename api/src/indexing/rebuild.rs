@@ -99,7 +99,7 @@ fn step(
     if rebuild_first {
         let started = std::time::Instant::now();
         let c = rebuild(conn, &service.index(), &ProgressBar::hidden())?;
-        service.index().resize_writer(super::FOLLOW_HEAP)?;
+        service.index().finish_rebuild(super::FOLLOW_HEAP)?;
         *service.feed.lock().unwrap_or_else(|p| p.into_inner()) = super::FeedState::new(c);
         service.set_ready();
         crate::telemetry::release_freed_memory();
