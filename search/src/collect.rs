@@ -199,7 +199,8 @@ impl Collector for SearchCollector<'_> {
     }
 
     fn requires_scoring(&self) -> bool {
-        self.sort == Sort::Relevance
+        // Counting passes (no hits wanted) skip scoring whatever the sort.
+        self.sort == Sort::Relevance && self.top > 0
     }
 
     fn collect_segment(
