@@ -52,8 +52,9 @@ impl SegmentColumns {
     }
 }
 
-/// Columns by segment. Segments come and go with commits and merges; the cache forgets
-/// everything once it holds more than `LIMIT` (reopening is a one-off cost per segment).
+/// Columns by segment. Segments come and go with commits and merges: the index drops those
+/// no longer searched after each reload, and the cache forgets everything if it ever holds
+/// `LIMIT` (reopening is a one-off cost per segment).
 #[derive(Default)]
 pub struct ColumnCache {
     by_segment: Mutex<HashMap<SegmentId, Arc<SegmentColumns>>>,
@@ -78,6 +79,11 @@ impl ColumnCache {
         }
         map.insert(id, opened.clone());
         Ok(opened)
+    }
+
+    /// Keeps only the columns of `segments` (a merged-away segment's files can then go).
+    pub fn retain_only(&self, segments: &[SegmentId]) {
+        self.lock().retain(|id, _| segments.contains(id));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SegmentId, Arc<SegmentColumns>>> {

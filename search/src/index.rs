@@ -161,7 +161,7 @@ impl SearchIndex {
             prepared.set_payload(&serde_json::to_string(checkpoint).unwrap_or_default());
             prepared.commit()?;
         }
-        self.reader.reload()?;
+        self.reload()?;
         Ok(())
     }
 
@@ -184,7 +184,21 @@ impl SearchIndex {
             w.merge(&segments).wait()?;
         }
         drop(w);
+        self.reload()?;
+        Ok(())
+    }
+
+    /// Makes committed changes visible, and forgets the columns of segments merged away.
+    fn reload(&self) -> Result<(), SearchError> {
         self.reader.reload()?;
+        let current: Vec<_> = self
+            .reader
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(|r| r.segment_id())
+            .collect();
+        self.columns.retain_only(&current);
         Ok(())
     }
 
