@@ -3,7 +3,7 @@
 //! filter, and ads past their date before any sweep removed them.
 
 use souk_domain::catalog;
-use souk_search::{ListingDoc, SearchIndex, SearchRequest};
+use souk_search::{Facets, ListingDoc, SearchIndex, SearchRequest};
 
 const NOW: i64 = 1_800_000_000_000_000;
 const DAY: i64 = 86_400_000_000;
@@ -75,6 +75,19 @@ fn ids(index: &SearchIndex, req: &SearchRequest) -> (u64, Vec<i64>, Option<Strin
         r.hits.iter().map(|h| h.summary.id).collect(),
         r.next_cursor,
     )
+}
+
+/// Every leaf's count in the category facet equals its count among `docs`.
+fn assert_category_facet<'a>(facets: &Facets, docs: impl Iterator<Item = &'a ListingDoc> + Clone) {
+    for leaf in leaves() {
+        let n = docs.clone().filter(|d| d.category == leaf).count() as u64;
+        let got = facets
+            .category
+            .iter()
+            .find(|c| c.slug == leaf)
+            .map_or(0, |c| c.count);
+        assert_eq!(got, n, "category {leaf}");
+    }
 }
 
 #[test]
@@ -159,19 +172,7 @@ fn category_in_wilaya_counts_like_the_two_filters_apart() {
             .count() as u64;
         assert_eq!(facets.wilaya.get(&w).copied().unwrap_or(0), n, "wilaya {w}");
     }
-    for leaf in leaves() {
-        let n = docs
-            .iter()
-            .filter(in_chosen)
-            .filter(|d| d.category == leaf)
-            .count() as u64;
-        let got = facets
-            .category
-            .iter()
-            .find(|c| c.slug == leaf)
-            .map_or(0, |c| c.count);
-        assert_eq!(got, n, "category {leaf}");
-    }
+    assert_category_facet(&facets, docs.iter().filter(in_chosen));
 }
 
 #[test]
@@ -261,17 +262,5 @@ fn radius_in_a_category_counts_like_the_two_filters_apart() {
     assert!(d.windows(2).all(|w| w[0] <= w[1]) && d.iter().all(|x| *x <= radius_km));
     // The category facet ignores the category filter but keeps the radius.
     let facets = r.facets.unwrap();
-    for leaf in leaves() {
-        let n = docs
-            .iter()
-            .filter(within)
-            .filter(|d| d.category == leaf)
-            .count() as u64;
-        let got = facets
-            .category
-            .iter()
-            .find(|c| c.slug == leaf)
-            .map_or(0, |c| c.count);
-        assert_eq!(got, n, "category {leaf}");
-    }
+    assert_category_facet(&facets, docs.iter().filter(within));
 }
