@@ -217,8 +217,7 @@ impl Collector for SearchCollector<'_> {
             child.counts.total = u64::from(weight.count(reader)?);
             weight.for_each_pruning(f32::NEG_INFINITY, reader, &mut |doc, score| {
                 if alive.is_none_or(|a| a.is_alive(doc)) {
-                    let id = child.id.first(doc).unwrap_or(0);
-                    child.offer(f64::from(score), id, doc, None);
+                    child.offer(f64::from(score), doc, None);
                 }
                 child.score_threshold()
             })?;
@@ -269,7 +268,16 @@ impl SegmentSearch {
     }
 
     /// Keeps the hit if it is among the `top` best after the cursor.
-    fn offer(&mut self, rank: f64, id: u64, doc: DocId, distance_km: Option<f64>) {
+    fn offer(&mut self, rank: f64, doc: DocId, distance_km: Option<f64>) {
+        // The id only breaks ties: most documents lose on rank alone, without reading it.
+        let full = self.heap.len() >= self.top;
+        if full && self.heap.peek().is_some_and(|w| rank < w.0.rank) {
+            return;
+        }
+        if self.after.is_some_and(|(r, _)| rank > r) {
+            return;
+        }
+        let id = self.id.first(doc).unwrap_or(0);
         if let Some(after) = self.after {
             if cmp_key((rank, id), after) != Ordering::Less {
                 return;
@@ -373,16 +381,7 @@ impl SegmentCollector for SegmentSearch {
                 .map_or(f64::MIN, |v| v as f64),
             Sort::Distance => distance.map_or(f64::MIN, |d| -d),
         };
-        // The id only breaks ties: most documents lose on rank alone, without reading it.
-        let full = self.heap.len() >= self.top;
-        if full && self.heap.peek().is_some_and(|w| rank < w.0.rank) {
-            return;
-        }
-        if self.after.is_some_and(|(r, _)| rank > r) {
-            return;
-        }
-        let id = self.id.first(doc).unwrap_or(0);
-        self.offer(rank, id, doc, distance);
+        self.offer(rank, doc, distance);
     }
     fn harvest(self) -> Fruit {
         Fruit {
