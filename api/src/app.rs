@@ -163,7 +163,8 @@ impl Running {
 
 /// Opens what the service needs; the flag says whether the search index must be rebuilt.
 pub fn build_state(config: Config) -> Result<(AppState, bool), StartError> {
-    let pool = souk_store::open_pool(&config.database_url, config.db_pool_size)?;
+    let pools =
+        souk_store::open_pools(&config.database_url, config.db_pool_size, config.db_readers)?;
     std::fs::create_dir_all(&config.photos_dir)?;
     let jwt = JwtKeys::load(
         config.jwt_secret.as_deref(),
@@ -179,7 +180,8 @@ pub fn build_state(config: Config) -> Result<(AppState, bool), StartError> {
         .map_err(|e| std::io::Error::other(format!("REDIS_URL: {e}")))?;
     let state = AppState {
         config: Arc::new(config),
-        pool,
+        pool: pools.write,
+        reader: pools.read,
         jwt: Arc::new(jwt),
         limiter: Arc::new(RateLimiter::new(redis.clone())),
         jobs_wake: Arc::new(Notify::new()),
@@ -222,7 +224,10 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<(Running, Se
     ));
     let addr = listener.local_addr()?;
     let data = web::Data::new(state.clone());
-    let openapi = ApiDoc::openapi();
+    // The served document names the host it came from ("Try it out" on any address calls that
+    // address); the checked-in openapi.yaml keeps the embedded default.
+    let mut openapi = ApiDoc::openapi();
+    openapi.servers = Some(vec![utoipa::openapi::Server::new("/")]);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
@@ -232,7 +237,10 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<(Running, Se
                 web::PayloadConfig::default().limit(crate::imaging::MAX_UPLOAD_BYTES + 64 * 1024),
             )
             .wrap(from_fn(problem_fallback))
+            .wrap(from_fn(crate::http_cache::conditional_get))
             .wrap(from_fn(telemetry::track))
+            // gzip, brotli or zstd as the client accepts; images are left as they are.
+            .wrap(actix_web::middleware::Compress::default())
             .configure(routes)
             .route(
                 "/openapi.json",

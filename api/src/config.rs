@@ -25,6 +25,11 @@ pub struct Config {
     /// Run the job runner inside the API process (the embedded default).
     pub embedded_worker: bool,
     pub db_pool_size: u32,
+    /// SQLite read-only connections beside the one writer (PostgreSQL: unused).
+    pub db_readers: u32,
+    /// `/readyz` answers 503 when the search index has not caught up with the change feed
+    /// for this long.
+    pub ready_max_lag_secs: u64,
     pub limits: RateLimits,
     /// An ad reported by this many distinct users is hidden until a moderator decides.
     pub reports_to_hide: i64,
@@ -128,6 +133,8 @@ impl Config {
             mail_from: var("SOUK_MAIL_FROM").unwrap_or_else(|| "souk <no-reply@souk.local>".into()),
             embedded_worker: parsed("SOUK_EMBEDDED_WORKER", is_sqlite)?,
             db_pool_size: parsed("SOUK_DB_POOL_SIZE", 16)?,
+            db_readers: bounded("SOUK_DB_READERS", 4, 1..=64)? as u32,
+            ready_max_lag_secs: bounded("SOUK_READY_MAX_LAG_SECS", 5, 1..=3600)? as u64,
             limits: RateLimits {
                 login_per_minute: parsed("SOUK_RATE_LOGIN_PER_MIN", 10)?,
                 register_per_hour: parsed("SOUK_RATE_REGISTER_PER_HOUR", 20)?,

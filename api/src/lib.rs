@@ -6,6 +6,7 @@ pub mod config;
 pub mod content_rules;
 pub mod error;
 pub mod extract;
+pub mod http_cache;
 pub mod imaging;
 pub mod indexing;
 pub mod openapi;

@@ -15,7 +15,11 @@ use souk_worker::RedisLink;
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
+    /// Transactions (on SQLite the one writer connection).
     pub pool: Pool,
+    /// Reads that need no lock (on SQLite read-only connections beside the writer; on
+    /// PostgreSQL the same pool as `pool`).
+    pub reader: Pool,
     pub jwt: Arc<JwtKeys>,
     pub limiter: Arc<RateLimiter>,
     /// Notified after a request commits a job, so the embedded runner starts at once.
@@ -46,13 +50,21 @@ impl AppState {
         .await;
     }
 
-    /// Runs blocking diesel work on the blocking thread pool with a pooled connection.
+    /// Runs blocking diesel reads on the blocking thread pool with a pooled read connection.
+    /// On SQLite the connection is read-only: a write through it fails, use `tx`.
     pub async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        Self::on(self.reader.clone(), f).await
+    }
+
+    async fn on<T, F>(pool: Pool, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    {
         actix_web::web::block(move || {
             let mut conn = pool
                 .get()
@@ -69,7 +81,9 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
     {
-        self.db(move |conn| souk_store::db::write_transaction(conn, f))
-            .await
+        Self::on(self.pool.clone(), move |conn| {
+            souk_store::db::write_transaction(conn, f)
+        })
+        .await
     }
 }

@@ -180,7 +180,7 @@ impl SearchIndex {
         };
         let main = searcher.search(
             &*p.query(None),
-            &collector(req.limit + 1, main_spec.clone(), after),
+            &collector(req.offset + req.limit + 1, main_spec.clone(), after),
         )?;
 
         let mut counts = main.counts.clone();
@@ -224,6 +224,7 @@ impl SearchIndex {
         }
 
         let mut ranked = main.hits;
+        ranked.drain(..req.offset.min(ranked.len()));
         let next_cursor = if ranked.len() > req.limit {
             ranked.truncate(req.limit);
             ranked

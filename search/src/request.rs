@@ -9,6 +9,9 @@ use souk_domain::{catalog, geography, ValidationErrors};
 pub const MAX_LIMIT: usize = 100;
 pub const MAX_RADIUS_KM: f64 = 500.0;
 pub const MAX_QUERY_CHARS: usize = 200;
+/// How deep offset pages may reach (hits skipped plus the page); cursors go further. A top-k
+/// heap of this size stays cheap, while an unbounded offset would cost like a table scan.
+pub const MAX_OFFSET: usize = 1_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -81,6 +84,8 @@ pub struct SearchRequest {
     pub near: Option<Near>,
     pub sort: Option<Sort>,
     pub limit: usize,
+    /// Hits to skip before the page (numbered pages of browse); at most `MAX_OFFSET`.
+    pub offset: usize,
     pub cursor: Option<String>,
     /// Compute facet counts (category, wilaya, the leaf's enum attributes).
     pub facets: bool,
@@ -211,6 +216,15 @@ impl SearchRequest {
                 "limit",
                 "out_of_range",
                 format!("between 1 and {MAX_LIMIT}"),
+            );
+        }
+        if self.offset + self.limit > MAX_OFFSET {
+            e.push(
+                "page",
+                "too_deep",
+                format!(
+                    "numbered pages reach {MAX_OFFSET} results deep; follow next_cursor beyond"
+                ),
             );
         }
         e.into_result(())

@@ -59,6 +59,19 @@ impl DbUrl {
 }
 
 pub fn establish(url: &DbUrl) -> StoreResult<DbConn> {
+    establish_as(url, Access::ReadWrite)
+}
+
+/// What a connection may do. Read-only SQLite connections serve reads beside the one writer
+/// (WAL: readers never wait for it); `query_only` makes a write through one fail loudly instead
+/// of taking the write lock behind the writer's back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    ReadWrite,
+    ReadOnly,
+}
+
+pub fn establish_as(url: &DbUrl, access: Access) -> StoreResult<DbConn> {
     let conn = match url.backend {
         Backend::Postgres => DbConn::Pg(
             PgConnection::establish(&url.target).map_err(|e| StoreError::Pool(e.to_string()))?,
@@ -73,6 +86,9 @@ pub fn establish(url: &DbUrl) -> StoreResult<DbConn> {
                 "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                  PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
             )?;
+            if access == Access::ReadOnly {
+                c.batch_execute("PRAGMA query_only = ON; PRAGMA cache_size = -16000;")?;
+            }
             DbConn::Sqlite(c)
         }
     };
@@ -82,14 +98,14 @@ pub fn establish(url: &DbUrl) -> StoreResult<DbConn> {
 /// r2d2 manager that builds the right variant from the URL (the derive's own `establish`
 /// would try each backend in turn).
 #[derive(Debug, Clone)]
-pub struct Manager(DbUrl);
+pub struct Manager(DbUrl, Access);
 
 impl ManageConnection for Manager {
     type Connection = DbConn;
     type Error = StoreError;
 
     fn connect(&self) -> Result<DbConn, StoreError> {
-        establish(&self.0)
+        establish_as(&self.0, self.1)
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), StoreError> {
@@ -122,8 +138,24 @@ pub fn run_migrations(conn: &mut DbConn) -> StoreResult<usize> {
 ///
 /// SQLite gets a single pooled connection: it has one writer anyway, and a deferred
 /// transaction that upgrades to a write while another connection writes fails at once with
-/// SQLITE_BUSY, which busy_timeout cannot help. One connection serialises that away.
+/// SQLITE_BUSY, which busy_timeout cannot help. One connection serialises that away. Reads go
+/// through `Pools::read` (see `open_pools`).
 pub fn open_pool(url: &str, max_size: u32) -> StoreResult<Pool> {
+    Ok(open_pools(url, max_size, 1)?.write)
+}
+
+/// The pools of a process: `write` for transactions, `read` for reads that need no lock.
+#[derive(Clone)]
+pub struct Pools {
+    /// PostgreSQL: `max_size` connections. SQLite: the one writer connection.
+    pub write: Pool,
+    /// PostgreSQL: the same pool as `write`. SQLite: `sqlite_readers` read-only connections,
+    /// which read in parallel with each other and with the writer (WAL).
+    pub read: Pool,
+}
+
+/// Opens the pools, creating the SQLite file's folder and running migrations first.
+pub fn open_pools(url: &str, max_size: u32, sqlite_readers: u32) -> StoreResult<Pools> {
     let url = DbUrl::parse(url);
     if url.backend == Backend::Sqlite {
         if let Some(dir) = std::path::Path::new(&url.target).parent() {
@@ -139,16 +171,25 @@ pub fn open_pool(url: &str, max_size: u32) -> StoreResult<Pool> {
         tracing::info!(applied, "database migrations applied");
     }
     drop(first);
-    let size = if url.backend == Backend::Sqlite {
-        1
-    } else {
-        max_size.max(1)
+    let build = |size: u32, access: Access| {
+        r2d2::Pool::builder()
+            .max_size(size.max(1))
+            .connection_timeout(Duration::from_secs(30))
+            .build(Manager(url.clone(), access))
+            .map_err(|e| StoreError::Pool(e.to_string()))
     };
-    r2d2::Pool::builder()
-        .max_size(size)
-        .connection_timeout(Duration::from_secs(30))
-        .build(Manager(url))
-        .map_err(|e| StoreError::Pool(e.to_string()))
+    if url.backend == Backend::Sqlite {
+        Ok(Pools {
+            write: build(1, Access::ReadWrite)?,
+            read: build(sqlite_readers, Access::ReadOnly)?,
+        })
+    } else {
+        let pool = build(max_size, Access::ReadWrite)?;
+        Ok(Pools {
+            write: pool.clone(),
+            read: pool,
+        })
+    }
 }
 
 /// The embedded default: a SQLite file in the data folder.

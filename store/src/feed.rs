@@ -30,6 +30,14 @@ pub fn last_change_before(conn: &mut DbConn, cutoff: NaiveDateTime) -> StoreResu
     Ok(id.unwrap_or(0))
 }
 
+/// The highest change id committed so far, or 0 (a primary-key lookup).
+pub fn last_change(conn: &mut DbConn) -> StoreResult<i64> {
+    let id: Option<i64> = listing_changes::table
+        .select(diesel::dsl::max(listing_changes::id))
+        .first(conn)?;
+    Ok(id.unwrap_or(0))
+}
+
 pub fn listings_by_ids(conn: &mut DbConn, ids: &[i64]) -> StoreResult<Vec<Listing>> {
     Ok(listings::table
         .filter(listings::id.eq_any(ids))

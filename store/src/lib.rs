@@ -19,6 +19,6 @@ pub mod time;
 pub mod tokens;
 pub mod users;
 
-pub use db::{open_pool, Backend, DbConn, DbUrl, Pool, PooledConn};
+pub use db::{open_pool, open_pools, Backend, DbConn, DbUrl, Pool, PooledConn, Pools};
 pub use error::{StoreError, StoreResult};
 pub use time::now;

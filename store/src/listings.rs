@@ -272,46 +272,6 @@ pub fn list_for_user(
     Ok((items, total))
 }
 
-/// The simple browse: active listings, newest first, optionally within categories and wilayas.
-#[derive(Debug, Clone, Default)]
-pub struct BrowseFilter {
-    /// Leaf category slugs; `None` means all.
-    pub categories: Option<Vec<String>>,
-    pub wilaya: Option<i32>,
-    pub page: i64,
-    pub per_page: i64,
-}
-
-pub fn browse(conn: &mut DbConn, f: &BrowseFilter) -> StoreResult<(Vec<Listing>, i64)> {
-    let t = now();
-    let mut q = listings::table
-        .filter(listings::status.eq(ListingStatus::Active.as_str()))
-        .filter(listings::expires_at.gt(t))
-        .filter(listings::hidden_at.is_null())
-        .into_boxed();
-    let mut count = listings::table
-        .filter(listings::status.eq(ListingStatus::Active.as_str()))
-        .filter(listings::expires_at.gt(t))
-        .filter(listings::hidden_at.is_null())
-        .into_boxed();
-    if let Some(cats) = &f.categories {
-        q = q.filter(listings::category.eq_any(cats.clone()));
-        count = count.filter(listings::category.eq_any(cats.clone()));
-    }
-    if let Some(w) = f.wilaya {
-        q = q.filter(listings::wilaya.eq(w));
-        count = count.filter(listings::wilaya.eq(w));
-    }
-    let total: i64 = count.count().get_result(conn)?;
-    let items = q
-        .order((listings::created_at.desc(), listings::id.desc()))
-        .offset((f.page - 1) * f.per_page)
-        .limit(f.per_page)
-        .select(Listing::as_select())
-        .load(conn)?;
-    Ok((items, total))
-}
-
 /// Multi-row insert for bulk loads. MultiConnection cannot batch-insert through the enum, so
 /// this matches on the backend; the statement is the same.
 pub fn insert_listings_bulk(conn: &mut DbConn, rows: &[NewListingRow]) -> StoreResult<usize> {

@@ -140,6 +140,8 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
         mail_from: "souk <no-reply@souk.test>".into(),
         embedded_worker: true,
         db_pool_size: 4,
+        db_readers: 4,
+        ready_max_lag_secs: 5,
         limits: RateLimits {
             login_per_minute: 10,
             register_per_hour: 50,
@@ -177,6 +179,13 @@ impl TestApp {
     /// An app over a database already holding `count` demo listings, seeded before start (as
     /// an import would), so the app's index is built from the database by a rebuild.
     pub async fn spawn_seeded(backend: Backend, count: usize) -> TestApp {
+        let app = Self::start_seeded(backend, count).await;
+        app.wait_for_search_ready().await;
+        app
+    }
+
+    /// Like `spawn_seeded`, returning as soon as the app listens (its index still building).
+    pub async fn start_seeded(backend: Backend, count: usize) -> TestApp {
         let db = tokio::task::spawn_blocking(move || {
             let db = TestDb::create(backend);
             let pool = souk_store::open_pool(&db.url, 2).expect("pool");
@@ -185,9 +194,7 @@ impl TestApp {
         })
         .await
         .expect("seeded db");
-        let app = Self::start_on(backend, db, |_| {}).await;
-        app.wait_for_search_ready().await;
-        app
+        Self::start_on(backend, db, |_| {}).await
     }
 
     async fn start_on(backend: Backend, db: TestDb, tweak: impl FnOnce(&mut Config)) -> TestApp {
@@ -220,6 +227,30 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("search index never became ready");
+    }
+
+    /// Waits until this app's search index holds every change committed so far (public lists
+    /// are served by the index, which follows the database within about a second).
+    pub async fn settle(&self) {
+        let last = {
+            let mut conn = self.store();
+            souk_store::feed::last_change(&mut conn).expect("last change")
+        };
+        for _ in 0..400 {
+            if self.running.state.search.has_applied(last) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the search index did not apply change {last} within 10 s");
+    }
+
+    /// `GET /v1/listings?{query}` once the index has caught up with every write so far.
+    pub async fn browse(&self, query: &str) -> Value {
+        self.settle().await;
+        let res = self.get(&format!("/v1/listings?{query}")).await;
+        assert_eq!(res.status(), StatusCode::OK, "browse {query}");
+        res.json().await.expect("json")
     }
 
     /// Polls a search until `pred` holds on its JSON, or fails after `within`.

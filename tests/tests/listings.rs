@@ -157,7 +157,7 @@ async fn post_read_edit_sell_renew_delete_with_owner_checks() {
             "listing_sold",
         )
         .await;
-        let page: Value = app.get("/v1/listings").await.json().await.unwrap();
+        let page: Value = app.browse("").await;
         assert_eq!(page["total"], 0);
         let mine: Value = app
             .call(Method::GET, "/v1/me/listings", Some(&seller), None)
@@ -245,7 +245,7 @@ async fn renew_brings_an_expired_ad_back() {
             )
             .await;
         assert_problem(sold, 409, "not_active").await;
-        let page: Value = app.get("/v1/listings").await.json().await.unwrap();
+        let page: Value = app.browse("").await;
         assert_eq!(page["total"], 0);
         let renewed: Value = app
             .call(
@@ -260,7 +260,7 @@ async fn renew_brings_an_expired_ad_back() {
             .unwrap();
         assert_eq!(renewed["status"], "active");
         assert!(chrono_secs(&renewed["expires_at"]) >= chrono_secs(&ad["expires_at"]));
-        let page: Value = app.get("/v1/listings").await.json().await.unwrap();
+        let page: Value = app.browse("").await;
         assert_eq!(page["total"], 1);
     })
     .await;
@@ -315,14 +315,14 @@ async fn browse_filters_by_category_subtree_and_wilaya_newest_first() {
             .await;
         let ids = |v: &Value| v["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect::<Vec<_>>();
 
-        let all: Value = app.get("/v1/listings").await.json().await.unwrap();
+        let all: Value = app.browse("").await;
         assert_eq!(ids(&all), vec![phone["id"].as_i64().unwrap(), car_oran["id"].as_i64().unwrap(), car_algiers["id"].as_i64().unwrap()]);
-        let vehicles: Value = app.get("/v1/listings?category=vehicles").await.json().await.unwrap();
+        let vehicles: Value = app.browse("category=vehicles").await;
         assert_eq!(vehicles["total"], 2);
-        let cars_16: Value = app.get("/v1/listings?category=cars&wilaya=16").await.json().await.unwrap();
+        let cars_16: Value = app.browse("category=cars&wilaya=16").await;
         assert_eq!(ids(&cars_16), vec![car_algiers["id"].as_i64().unwrap()]);
         assert_eq!(cars_16["items"][0]["wilaya"]["name_ar"], "الجزائر");
-        let paged: Value = app.get("/v1/listings?per_page=1&page=2").await.json().await.unwrap();
+        let paged: Value = app.browse("per_page=1&page=2").await;
         assert_eq!(ids(&paged), vec![car_oran["id"].as_i64().unwrap()]);
         assert_eq!(paged["total"], 3);
 

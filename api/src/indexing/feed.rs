@@ -89,6 +89,7 @@ pub fn follow_once(service: &SearchService, conn: &mut DbConn) -> Result<usize, 
                     .index()
                     .commit(&state.checkpoint(service.index().fingerprint()))?;
             }
+            service.mark_caught_up();
             return Ok(applied);
         }
         let mut listing_ids: Vec<i64> = fresh.iter().map(|(_, l)| *l).collect();
@@ -103,6 +104,7 @@ pub fn follow_once(service: &SearchService, conn: &mut DbConn) -> Result<usize, 
         let index = service.index();
         index.commit(&state.checkpoint(index.fingerprint()))?;
         if fresh.len() < BATCH as usize {
+            service.mark_caught_up();
             return Ok(applied);
         }
     }

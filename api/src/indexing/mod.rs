@@ -7,6 +7,7 @@ pub mod rebuild;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use souk_search::{Checkpoint, SearchError, SearchIndex};
 
@@ -18,6 +19,8 @@ pub struct SearchService {
     current: RwLock<(String, Arc<SearchIndex>)>,
     ready: AtomicBool,
     pub(crate) feed: Mutex<FeedState>,
+    /// When a pass of the follower last read the change feed to its end.
+    caught_up_at: Mutex<Option<Instant>>,
 }
 
 const CURRENT_FILE: &str = "CURRENT";
@@ -72,6 +75,7 @@ impl SearchService {
             current: RwLock::new((generation, Arc::new(index))),
             ready: AtomicBool::new(checkpoint.is_some()),
             feed: Mutex::new(FeedState::new(checkpoint.clone().unwrap_or_default())),
+            caught_up_at: Mutex::new(None),
         };
         Ok((service, checkpoint))
     }
@@ -91,6 +95,28 @@ impl SearchService {
 
     pub(crate) fn set_ready(&self) {
         self.ready.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn mark_caught_up(&self) {
+        *self.caught_up_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    }
+
+    /// How long ago the follower last reached the end of the change feed; `None` while the
+    /// index is being built or before the first pass.
+    pub fn lag(&self) -> Option<Duration> {
+        if !self.is_ready() {
+            return None;
+        }
+        self.caught_up_at
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .map(|t| t.elapsed())
+    }
+
+    /// True once the change with this id is in the index (or was skipped as a rollback).
+    pub fn has_applied(&self, change_id: i64) -> bool {
+        let feed = self.feed.lock().unwrap_or_else(|p| p.into_inner());
+        self.is_ready() && (feed.watermark >= change_id || feed.applied_above.contains(&change_id))
     }
 
     /// Switches to the generation `CURRENT` names when another process (`souk-api reindex`)

@@ -4,14 +4,17 @@ use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::Duration;
 use serde::{Deserialize, Deserializer};
 use souk_domain::{catalog, geography, ListingDraft, ListingPatch, ListingStatus};
-use souk_store::listings::{self, BrowseFilter, Listing};
+use souk_search::{SearchRequest, Sort};
+use souk_store::listings::{self, Listing};
 use souk_store::{now, photos, stores, users, DbConn};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
-use crate::routes::views::{listing_view, summaries, ListingPage, ListingView, StoreBadge};
+use crate::routes::views::{
+    listing_view, summaries, ListingPage, ListingSummary, ListingView, StoreBadge,
+};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
@@ -129,6 +132,12 @@ impl From<ListingUpdate> for ListingPatch {
 pub fn owned_listing(conn: &mut DbConn, id: i64, user: AuthUser) -> ApiResult<Listing> {
     // Row lock first (PostgreSQL), so the checks below cannot race a concurrent delete or sale.
     listings::lock_listing(conn, id)?;
+    check_owned_listing(conn, id, user)
+}
+
+/// The checks of `owned_listing` without the row lock: a look on a read connection before
+/// slow work (receiving a photo); the write that follows checks again under the lock.
+pub fn check_owned_listing(conn: &mut DbConn, id: i64, user: AuthUser) -> ApiResult<Listing> {
     let l = listings::get_listing(conn, id)?;
     // A hidden ad stays its owner's to edit or delete; a deleted one is gone.
     if l.status()? == ListingStatus::Deleted {
@@ -202,7 +211,7 @@ pub async fn get_listing(
     state: web::Data<AppState>,
     path: web::Path<ListingId>,
     viewer: Option<AuthUser>,
-) -> ApiResult<web::Json<ListingView>> {
+) -> ApiResult<HttpResponse> {
     let id = path.id;
     let mut view = state
         .db(move |conn| {
@@ -210,13 +219,23 @@ pub async fn get_listing(
             load_view(conn, l)
         })
         .await?;
+    // The entity tag leaves out the view counter, which moves with every read: a client that
+    // has the ad gets 304 until the ad itself changes.
+    let counted = view.views;
+    view.views = 0;
+    let etag = crate::http_cache::etag_of(
+        &serde_json::to_vec(&view).map_err(|e| ApiError::Internal(e.to_string()))?,
+    );
+    view.views = counted;
     if viewer.is_none_or(|v| v.id != view.seller.id) {
         // Counted in Redis or memory and written to the database in batches; the count shown
         // includes this view but not the ones still pending.
         state.views.count(id).await;
         view.views += 1;
     }
-    Ok(web::Json(view))
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::ETAG, etag))
+        .json(view))
 }
 
 /// Edit an ad (seller only). Sold ads cannot be edited.
@@ -356,6 +375,7 @@ pub fn page_of(
         page,
         per_page,
         total,
+        next_cursor: None,
     })
 }
 
@@ -370,10 +390,15 @@ pub struct BrowseQuery {
     pub category: Option<String>,
     /// Wilaya code (1–69).
     pub wilaya: Option<i32>,
-    /// 1-based page number (at most 500).
+    /// Commune id (e.g. 1601).
+    pub commune: Option<i32>,
+    /// 1-based page number; numbered pages reach 1,000 results deep (`page × per_page`),
+    /// `next_cursor` goes further.
     pub page: Option<i64>,
     /// Items per page, 1–100 (default 20).
     pub per_page: Option<i64>,
+    /// `next_cursor` of the previous page (instead of `page`).
+    pub cursor: Option<String>,
 }
 
 pub fn paging(page: Option<i64>, per_page: Option<i64>) -> ApiResult<(i64, i64)> {
@@ -396,9 +421,12 @@ pub fn paging(page: Option<i64>, per_page: Option<i64>) -> ApiResult<(i64, i64)>
     Ok((page, per_page))
 }
 
-/// Browse active ads, newest first.
+/// Browse active ads, newest first. Served by the search index, like `/v1/search` without
+/// words: its cost does not grow with the number of ads, and a change shows within about a
+/// second. `total` is exact.
 #[utoipa::path(tag = "listings", params(BrowseQuery),
-    responses((status = 200, body = ListingPage), (status = 422, body = crate::error::Problem)))]
+    responses((status = 200, body = ListingPage), (status = 400, description = "malformed cursor", body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem), (status = 503, description = "index still building", body = crate::error::Problem)))]
 #[get("/v1/listings")]
 pub async fn browse(
     state: web::Data<AppState>,
@@ -406,42 +434,32 @@ pub async fn browse(
 ) -> ApiResult<web::Json<ListingPage>> {
     let q = q.into_inner();
     let (page, per_page) = paging(q.page, q.per_page)?;
-    let categories = match &q.category {
-        None => None,
-        Some(slug) => {
-            let leaves = catalog().leaves_under(slug);
-            if leaves.is_empty() {
-                return Err(ApiError::field(
-                    "category",
-                    "unknown_category",
-                    "no category has this slug",
-                ));
-            }
-            Some(leaves.into_iter().map(String::from).collect())
-        }
-    };
-    if let Some(w) = q.wilaya {
-        if geography().wilaya(w).is_none() {
-            return Err(ApiError::field(
-                "wilaya",
-                "unknown_wilaya",
-                "no wilaya has this code",
-            ));
-        }
+    if q.cursor.is_some() && page > 1 {
+        return Err(ApiError::field(
+            "cursor",
+            "conflicts_with_page",
+            "give either page or cursor",
+        ));
     }
-    let filter = BrowseFilter {
-        categories,
-        wilaya: q.wilaya,
+    let req = SearchRequest {
+        category: q.category,
+        wilayas: q.wilaya.into_iter().collect(),
+        commune: q.commune,
+        sort: Some(Sort::Newest),
+        limit: per_page as usize,
+        offset: ((page - 1) * per_page) as usize,
+        cursor: q.cursor,
+        facets: false,
+        ..Default::default()
+    };
+    let found = crate::routes::search::run(&state, req)?;
+    Ok(web::Json(ListingPage {
+        items: found.items.into_iter().map(ListingSummary::from).collect(),
         page,
         per_page,
-    };
-    let result = state
-        .db(move |conn| {
-            let (items, total) = listings::browse(conn, &filter)?;
-            page_of(conn, items, total, page, per_page)
-        })
-        .await?;
-    Ok(web::Json(result))
+        total: found.total as i64,
+        next_cursor: found.next_cursor,
+    }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

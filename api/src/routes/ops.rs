@@ -19,7 +19,9 @@ pub async fn healthz() -> web::Json<Health> {
     web::Json(Health { status: "ok" })
 }
 
-/// The process can serve: the database answers.
+/// The process can serve: the database answers, and the search index is open and has read
+/// the change feed to its end within `SOUK_READY_MAX_LAG_SECS` (503 while the index is being
+/// built or when it falls behind).
 #[utoipa::path(tag = "operations", responses((status = 200, body = Health), (status = 503, body = crate::error::Problem)))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<web::Json<Health>> {
@@ -34,7 +36,15 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<web::Json<Health>> 
             ApiError::Internal(m) => ApiError::Unavailable(m),
             other => other,
         })?;
-    Ok(web::Json(Health { status: "ready" }))
+    let max_lag = std::time::Duration::from_secs(state.config.ready_max_lag_secs);
+    match state.search.lag() {
+        None => Err(ApiError::Unavailable("search index: being built".into())),
+        Some(lag) if lag > max_lag => Err(ApiError::Unavailable(format!(
+            "search index: {} s behind the change feed",
+            lag.as_secs()
+        ))),
+        Some(_) => Ok(web::Json(Health { status: "ready" })),
+    }
 }
 
 /// Prometheus metrics: request counts and latency histograms per route.

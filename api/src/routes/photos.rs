@@ -13,7 +13,7 @@ use crate::auth::secret::random_hex;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::imaging::{self, ImageError, MAX_UPLOAD_BYTES};
-use crate::routes::listings::{owned_listing, ListingId};
+use crate::routes::listings::{check_owned_listing, owned_listing, ListingId};
 use crate::routes::views::PhotoView;
 use crate::state::AppState;
 
@@ -144,7 +144,7 @@ pub async fn upload_photo(
     require_multipart(&req)?;
     // Check ownership before reading 10 MB from a stranger.
     state
-        .db(move |conn| owned_listing(conn, id, user).map(|_| ()))
+        .db(move |conn| check_owned_listing(conn, id, user).map(|_| ()))
         .await?;
     let image = receive_image(&state, form).await?;
     let (large, thumb) = (image.large.clone(), image.thumb.clone());
@@ -240,6 +240,8 @@ pub async fn serve_photo(
     Ok(HttpResponse::Ok()
         .content_type("image/jpeg")
         .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        // A key names one file forever.
+        .insert_header((header::ETAG, format!("\"{key}-{size}\"")))
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .body(bytes))
 }

@@ -44,6 +44,7 @@ pub async fn get_profile(
     path: web::Path<UserId>,
 ) -> ApiResult<web::Json<SellerProfile>> {
     let id = path.id;
+    let search = state.search.clone();
     let p = state
         .db(move |conn| {
             let u = users::find_user(conn, id)?;
@@ -56,7 +57,10 @@ pub async fn get_profile(
                 display_name: u.display_name,
                 member_since: time(u.created_at),
                 wilaya: u.wilaya.map(wilaya_ref),
-                active_ads: listings::count_active_of_user(conn, id)?,
+                active_ads: match crate::routes::search::active_ads_of(&search, id) {
+                    Some(n) => n,
+                    None => listings::count_active_of_user(conn, id)?,
+                },
                 response_rate: (stats.threads > 0)
                     .then(|| stats.answered as f64 / stats.threads as f64),
                 response_time_minutes: stats.median_response_secs.map(|s| s / 60),

@@ -140,3 +140,23 @@ pub fn run(state: &AppState, req: SearchRequest) -> ApiResult<SearchPage> {
         fuzzy: results.fuzzy,
     })
 }
+
+/// A seller's active ads as the index counts them (no count over the table on a public read);
+/// `None` while the index is being built.
+pub fn active_ads_of(service: &crate::indexing::SearchService, seller: i64) -> Option<i64> {
+    if !service.is_ready() {
+        return None;
+    }
+    let req = SearchRequest {
+        seller: Some(seller),
+        limit: 1,
+        facets: false,
+        ..Default::default()
+    };
+    let now_us = chrono::Utc::now().timestamp_micros();
+    service
+        .index()
+        .search(&req, now_us)
+        .ok()
+        .map(|r| r.total as i64)
+}

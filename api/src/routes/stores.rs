@@ -93,7 +93,9 @@ pub struct StoreView {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-fn view(conn: &mut DbConn, s: Store) -> ApiResult<StoreView> {
+/// `active_ads` from the search index when the caller has it (public reads), otherwise counted
+/// on the owner's rows.
+fn view(conn: &mut DbConn, s: Store, active_ads: Option<i64>) -> ApiResult<StoreView> {
     let owner = users::find_user(conn, s.owner_id)?;
     Ok(StoreView {
         speciality: category_ref(&s.speciality),
@@ -101,7 +103,10 @@ fn view(conn: &mut DbConn, s: Store) -> ApiResult<StoreView> {
         commune: s.commune.map(commune_ref),
         logo_url: s.logo_key.as_deref().map(|k| photo_url(k, "thumb")),
         banner_url: s.banner_key.as_deref().map(|k| photo_url(k, "large")),
-        active_ads: listings::count_active_of_user(conn, s.owner_id)?,
+        active_ads: match active_ads {
+            Some(n) => n,
+            None => listings::count_active_of_user(conn, s.owner_id)?,
+        },
         owner: StoreOwner {
             id: owner.id,
             display_name: owner.display_name,
@@ -197,7 +202,7 @@ pub async fn create_store(
                 },
                 other => other.into(),
             })?;
-            view(conn, s)
+            view(conn, s, None)
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -220,13 +225,15 @@ pub async fn get_store(
     path: web::Path<StoreSlug>,
 ) -> ApiResult<web::Json<StoreView>> {
     let slug = path.into_inner().slug;
+    let search = state.search.clone();
     let v = state
         .db(move |conn| {
             let s = stores::find_by_slug(conn, &slug)?;
             if users::find_user(conn, s.owner_id)?.banned_at.is_some() {
                 return Err(ApiError::NotFound);
             }
-            view(conn, s)
+            let active = crate::routes::search::active_ads_of(&search, s.owner_id);
+            view(conn, s, active)
         })
         .await?;
     Ok(web::Json(v))
@@ -277,7 +284,7 @@ pub async fn update_store(
             let fields = validate(merged)?;
             crate::content_rules::check(&fields.name, &fields.description)?;
             let updated = stores::update(conn, s.id, &fields)?;
-            view(conn, updated)
+            view(conn, updated, None)
         })
         .await?;
     Ok(web::Json(v))
@@ -324,7 +331,7 @@ pub async fn upload_store_image(
             let s = owned_store(conn, &slug, user)?;
             let old = stores::set_image(conn, s.id, banner, &key)?;
             let fresh = stores::find(conn, s.id)?;
-            Ok((view(conn, fresh)?, old))
+            Ok((view(conn, fresh, None)?, old))
         })
         .await?;
     if let Some(old) = old {

@@ -161,6 +161,29 @@ pub struct ListingPage {
     pub page: i64,
     pub per_page: i64,
     pub total: i64,
+    /// Pass as `cursor` for the next page (public browse only); absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// A public list is served by the index, which holds active, visible ads only.
+impl From<crate::routes::search::SearchHit> for ListingSummary {
+    fn from(h: crate::routes::search::SearchHit) -> Self {
+        ListingSummary {
+            id: h.id,
+            title: h.title,
+            price: h.price,
+            negotiable: h.negotiable,
+            category: h.category,
+            wilaya: h.wilaya,
+            commune: h.commune,
+            status: "active".into(),
+            hidden: false,
+            thumbnail_url: h.thumbnail_url,
+            store: h.store,
+            created_at: h.created_at,
+        }
+    }
 }
 
 pub fn wilaya_ref(code: i32) -> PlaceRef {

@@ -1,0 +1,107 @@
+//! `souk-load`: a load benchmark of the whole API. Seeds (or reuses) N demo ads, starts the
+//! release `souk-api` (and `souk-worker` on PostgreSQL) as their own processes, then runs a
+//! realistic mix of reads and about 5 % writes from closed-loop clients for a fixed time at
+//! each concurrency, and reports per endpoint group req/s, p50/p99, errors, the API's CPU and
+//! memory, and how long a posted ad takes to show in browse. See README "Load benchmark".
+
+#[path = "../mix.rs"]
+#[allow(dead_code)]
+mod mix;
+mod report;
+mod setup;
+mod traffic;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+
+#[derive(Parser, Clone)]
+#[command(about = "souk load benchmark: the whole API at rising concurrency")]
+pub struct Args {
+    /// `postgres://…` or `sqlite://path`.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/souk_bench")]
+    pub database_url: String,
+    /// Ads wanted in the database (seeded when fewer).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub count: usize,
+    /// Concurrent clients, one point each.
+    #[arg(long, default_value = "1,4,16,64", value_delimiter = ',')]
+    pub clients: Vec<usize>,
+    /// Seconds each point runs.
+    #[arg(long, default_value_t = 8)]
+    pub seconds: u64,
+    /// Only this endpoint group (e.g. `listing`), for one path's scaling.
+    #[arg(long)]
+    pub only: Option<String>,
+    /// The release `souk-api`; `souk-worker` is taken from the same folder.
+    #[arg(long, default_value = "target/release/souk-api")]
+    pub api_bin: PathBuf,
+    #[arg(long, default_value = "./data/load")]
+    pub work_dir: PathBuf,
+    /// Where the results table goes (its own section, replaced on each run of the same label).
+    #[arg(long, default_value = "bench/RESULTS.md")]
+    pub out: PathBuf,
+    /// Name of this configuration in the report, e.g. "PostgreSQL, 1 M ads".
+    #[arg(long)]
+    pub label: Option<String>,
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    std::fs::create_dir_all(&args.work_dir)?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores)
+        .enable_all()
+        .build()?;
+    let data = setup::prepare_database(&args)?;
+    let api = setup::start_services(&args)?;
+    let label = args.label.clone().unwrap_or_else(|| {
+        format!(
+            "{}, {} ads, {cores} cores",
+            if args.database_url.starts_with("postgres") {
+                "PostgreSQL"
+            } else {
+                "SQLite"
+            },
+            data.active
+        )
+    });
+    let mut points = Vec::new();
+    runtime.block_on(async {
+        api.wait_ready(Duration::from_secs(900)).await?;
+        let world = Arc::new(
+            setup::World::build(
+                &api.base,
+                &data,
+                args.clients.iter().copied().max().unwrap_or(1),
+            )
+            .await?,
+        );
+        for &n in &args.clients {
+            eprintln!("{n} clients for {} s …", args.seconds);
+            let before = api.usage();
+            let run = traffic::run(
+                world.clone(),
+                n,
+                Duration::from_secs(args.seconds),
+                args.only.as_deref(),
+            )
+            .await;
+            let after = api.usage();
+            let point =
+                report::Point::new(n, run, before, after, Duration::from_secs(args.seconds));
+            eprintln!("{}", point.summary());
+            points.push(point);
+        }
+        Ok::<_, Box<dyn std::error::Error>>(())
+    })?;
+    let locked = api.log_lines_containing("database is locked");
+    let table = report::markdown(&label, &args, &points, locked);
+    println!("{table}");
+    report::write_section(&args.out, &label, &table)?;
+    eprintln!("written to {}", args.out.display());
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! Turning runs into the results table: per point and endpoint group req/s, p50/p99 and
+//! errors, the API's CPU and memory, and the time from a post to its ad showing in browse.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::setup::Usage;
+use crate::traffic::{is_write, RunResult};
+use crate::Args;
+
+pub struct Point {
+    pub clients: usize,
+    pub run: RunResult,
+    pub cpu_cores: f64,
+    pub rss_mb: f64,
+    pub seconds: f64,
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn pct(v: &[Duration], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let mut s: Vec<f64> = v.iter().copied().map(ms).collect();
+    s.sort_by(f64::total_cmp);
+    s[((s.len() as f64 - 1.0) * p).round() as usize]
+}
+
+impl Point {
+    pub fn new(
+        clients: usize,
+        run: RunResult,
+        before: Usage,
+        after: Usage,
+        length: Duration,
+    ) -> Point {
+        let seconds = length.as_secs_f64();
+        Point {
+            clients,
+            run,
+            cpu_cores: (after.cpu_secs - before.cpu_secs) / seconds,
+            rss_mb: after.rss_mb,
+            seconds,
+        }
+    }
+
+    fn answered(&self) -> usize {
+        self.run.groups.values().map(|g| g.latencies.len()).sum()
+    }
+
+    fn server_errors(&self) -> u64 {
+        self.run
+            .groups
+            .values()
+            .map(|g| g.server_errors + g.failed)
+            .sum()
+    }
+
+    /// Read latencies across groups (everything but writes and logins).
+    fn reads(&self) -> Vec<Duration> {
+        self.run
+            .groups
+            .iter()
+            .filter(|(g, _)| !is_write(g) && **g != "login")
+            .flat_map(|(_, s)| s.latencies.iter().copied())
+            .collect()
+    }
+
+    pub fn summary(&self) -> String {
+        format!(
+            "{} clients: {:.0} req/s, read p50 {:.2} ms p99 {:.2} ms, 5xx/failed {}, API {:.2} cores {:.0} MB, visible p50 {:.0} ms p99 {:.0} ms ({} unseen)",
+            self.clients,
+            self.answered() as f64 / self.seconds,
+            pct(&self.reads(), 0.5),
+            pct(&self.reads(), 0.99),
+            self.server_errors(),
+            self.cpu_cores,
+            self.rss_mb,
+            pct(&self.run.visible_after, 0.5),
+            pct(&self.run.visible_after, 0.99),
+            self.run.never_seen,
+        )
+    }
+}
+
+pub fn markdown(label: &str, args: &Args, points: &[Point], locked: usize) -> String {
+    let mut t = String::new();
+    let _ = writeln!(t, "### {label}\n");
+    let _ = writeln!(
+        t,
+        "`target/release/souk-load --database-url {} --count {} --clients {} --seconds {}{}` \
+         ({} s per point, closed-loop clients; the load generator, the API and the database share the machine).\n",
+        args.database_url,
+        args.count,
+        args.clients.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(","),
+        args.seconds,
+        args.only.as_deref().map(|o| format!(" --only {o}")).unwrap_or_default(),
+        args.seconds,
+    );
+    let _ = writeln!(t, "| clients | req/s | read p50 ms | read p99 ms | 5xx + failed | API CPU (cores) | API RSS MB | post → in browse p50 / p99 ms |");
+    let _ = writeln!(t, "|---:|---:|---:|---:|---:|---:|---:|---|");
+    for p in points {
+        let reads = p.reads();
+        let _ = writeln!(
+            t,
+            "| {} | {:.0} | {:.2} | {:.2} | {} | {:.2} | {:.0} | {:.0} / {:.0}{} |",
+            p.clients,
+            p.answered() as f64 / p.seconds,
+            pct(&reads, 0.5),
+            pct(&reads, 0.99),
+            p.server_errors(),
+            p.cpu_cores,
+            p.rss_mb,
+            pct(&p.run.visible_after, 0.5),
+            pct(&p.run.visible_after, 0.99),
+            if p.run.never_seen > 0 {
+                format!(" ({} unseen)", p.run.never_seen)
+            } else {
+                String::new()
+            },
+        );
+    }
+    let _ = writeln!(
+        t,
+        "\nPer endpoint group (req/s, p50 / p99 ms, 4xx, 5xx + failed):\n"
+    );
+    let _ = writeln!(
+        t,
+        "| group | {} |",
+        points
+            .iter()
+            .map(|p| format!("{} clients", p.clients))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    let _ = writeln!(t, "|---|{}", "---|".repeat(points.len()));
+    for (group, _) in crate::traffic::GROUPS {
+        if points.iter().all(|p| !p.run.groups.contains_key(group)) {
+            continue;
+        }
+        let cells: Vec<String> = points
+            .iter()
+            .map(|p| match p.run.groups.get(group) {
+                None => "–".into(),
+                Some(s) => format!(
+                    "{:.0} · {:.2} / {:.2} · {} · {}",
+                    s.latencies.len() as f64 / p.seconds,
+                    pct(&s.latencies, 0.5),
+                    pct(&s.latencies, 0.99),
+                    s.client_errors,
+                    s.server_errors + s.failed
+                ),
+            })
+            .collect();
+        let _ = writeln!(t, "| {group} | {} |", cells.join(" | "));
+    }
+    let _ = writeln!(t, "\n`database is locked` in the API's log: {locked}.");
+    t
+}
+
+/// Replaces this label's section of the results file (or appends it), keeping the rest.
+pub fn write_section(path: &Path, label: &str, table: &str) -> std::io::Result<()> {
+    let begin = format!("<!-- load: {label} -->");
+    let end = format!("<!-- /load: {label} -->");
+    let current = std::fs::read_to_string(path).unwrap_or_default();
+    let section = format!("{begin}\n{table}{end}\n");
+    let next = match (current.find(&begin), current.find(&end)) {
+        (Some(a), Some(b)) if b > a => {
+            format!(
+                "{}{}{}",
+                &current[..a],
+                section,
+                current[b + end.len()..].trim_start_matches('\n')
+            )
+        }
+        _ => format!("{}\n{}", current.trim_end(), "\n".to_string() + &section),
+    };
+    std::fs::write(path, next)
+}

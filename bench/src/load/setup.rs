@@ -1,0 +1,282 @@
+//! What a load run needs before it starts: the data, the services as processes, and for each
+//! client a signed-in demo seller with an ad of their own, a thread to write in, photos to fetch.
+
+use std::io::Cursor;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use reqwest::Client;
+use serde_json::{json, Value};
+
+use crate::Args;
+
+type Error = Box<dyn std::error::Error>;
+
+/// Demo sellers whose address the run marks confirmed, one per client (at most).
+pub const SELLERS: usize = 64;
+const DEMO_PASSWORD: &str = "demo-password";
+
+pub struct Data {
+    pub active: i64,
+    /// Active ads sampled across the id range: (id, seller id).
+    pub sample: Vec<(i64, i64)>,
+}
+
+pub fn prepare_database(args: &Args) -> Result<Data, Error> {
+    let pool = souk_store::open_pool(&args.database_url, 2)?;
+    let mut conn = pool.get()?;
+    let have = souk_store::listings::count_all(&mut conn)? as usize;
+    if have < args.count {
+        eprintln!("seeding {} ads", args.count - have);
+        drop(conn);
+        souk_api::seed::seed(&pool, args.count - have, 500, 42 + have as u64, true)?;
+        conn = pool.get()?;
+    }
+    for i in 1..=SELLERS {
+        if let Some(u) =
+            souk_store::users::find_user_by_email(&mut conn, &format!("demo{i}@souk.local"))?
+        {
+            if u.email_verified_at.is_none() {
+                souk_store::users::mark_email_verified(&mut conn, u.id)?;
+            }
+        }
+    }
+    let active = souk_store::feed::count_active(&mut conn)?;
+    let top = souk_store::listings::count_all(&mut conn)?;
+    let mut rng = StdRng::seed_from_u64(3);
+    let mut sample = Vec::new();
+    for _ in 0..40 {
+        let after = rng.gen_range(0..top.max(1));
+        for l in souk_store::feed::active_after(&mut conn, after, 100)? {
+            sample.push((l.id, l.user_id));
+        }
+    }
+    if sample.is_empty() {
+        return Err("no active ads to read".into());
+    }
+    Ok(Data { active, sample })
+}
+
+/// The API (and on PostgreSQL one `souk-worker`) as processes of their own.
+pub struct Services {
+    pub base: String,
+    api: Child,
+    worker: Option<Child>,
+    log: PathBuf,
+}
+
+impl Drop for Services {
+    fn drop(&mut self) {
+        for c in std::iter::once(&mut self.api).chain(self.worker.as_mut()) {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// CPU seconds and resident memory of a process, read from /proc.
+#[derive(Debug, Clone, Copy)]
+pub struct Usage {
+    pub cpu_secs: f64,
+    pub rss_mb: f64,
+}
+
+pub fn start_services(args: &Args) -> Result<Services, Error> {
+    let port = 18_199;
+    let dir = args.work_dir.join("api");
+    let _ = std::fs::remove_dir_all(dir.join("index"));
+    std::fs::create_dir_all(&dir)?;
+    let log = args.work_dir.join("api.log");
+    let generous = [
+        ("SOUK_RATE_POST_PER_HOUR", "1000000"),
+        ("SOUK_RATE_LOGIN_PER_MIN", "1000000"),
+        ("SOUK_RATE_CONTACT_PER_HOUR", "1000000"),
+        ("SOUK_RATE_REGISTER_PER_HOUR", "1000000"),
+        ("SOUK_JWT_SECRET", "load-benchmark-secret-load-benchmark"),
+        ("RUST_LOG", "warn"),
+    ];
+    let api = Command::new(&args.api_bin)
+        .arg("serve")
+        .env("DATABASE_URL", &args.database_url)
+        .env("SOUK_DATA_DIR", &dir)
+        .env("SOUK_BIND", format!("127.0.0.1:{port}"))
+        .envs(generous)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log)?)
+        .spawn()?;
+    let worker = if args.database_url.starts_with("postgres") {
+        let bin = args.api_bin.with_file_name("souk-worker");
+        Some(
+            Command::new(bin)
+                .env("DATABASE_URL", &args.database_url)
+                .env("SOUK_DATA_DIR", &dir)
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()?,
+        )
+    } else {
+        None
+    };
+    Ok(Services {
+        base: format!("http://127.0.0.1:{port}"),
+        api,
+        worker,
+        log,
+    })
+}
+
+impl Services {
+    pub async fn wait_ready(&self, within: Duration) -> Result<(), Error> {
+        let client = Client::new();
+        let start = Instant::now();
+        loop {
+            if let Ok(r) = client.get(format!("{}/readyz", self.base)).send().await {
+                if r.status().is_success() {
+                    eprintln!("API ready after {:.1} s", start.elapsed().as_secs_f64());
+                    return Ok(());
+                }
+            }
+            if start.elapsed() > within {
+                return Err("the API never became ready".into());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    pub fn usage(&self) -> Usage {
+        let pid = self.api.id();
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
+        let after = stat.rsplit_once(") ").map_or("", |(_, r)| r);
+        let f: Vec<f64> = after
+            .split_whitespace()
+            .map(|x| x.parse().unwrap_or(0.0))
+            .collect();
+        let ticks = f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0);
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let rss_kb = status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0);
+        Usage {
+            cpu_secs: ticks / 100.0,
+            rss_mb: rss_kb / 1024.0,
+        }
+    }
+
+    pub fn log_lines_containing(&self, needle: &str) -> usize {
+        std::fs::read_to_string(&self.log)
+            .map(|s| s.lines().filter(|l| l.contains(needle)).count())
+            .unwrap_or(0)
+    }
+}
+
+/// One signed-in seller, as a client of the run plays them.
+pub struct Seat {
+    pub token: String,
+    pub own_ad: i64,
+    pub conversation: i64,
+}
+
+pub struct World {
+    pub base: String,
+    pub sample: Vec<(i64, i64)>,
+    pub photos: Vec<String>,
+    pub seats: Vec<Seat>,
+    pub searches: Vec<Vec<(String, String)>>,
+}
+
+async fn call(req: reqwest::RequestBuilder) -> Result<Value, Error> {
+    let res = req.send().await?;
+    let status = res.status();
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        return Err(format!("setup call failed: {status} {body}").into());
+    }
+    Ok(body)
+}
+
+fn demo_photo() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(1024, 768, |x, y| {
+        image::Rgb([(x / 4) as u8, (y / 3) as u8, ((x ^ y) & 0xff) as u8])
+    });
+    let mut out = Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .expect("encode a JPEG in memory");
+    out.into_inner()
+}
+
+impl World {
+    pub async fn build(base: &str, data: &Data, clients: usize) -> Result<World, Error> {
+        let client = Client::new();
+        let mut seats = Vec::new();
+        let mut photos = Vec::new();
+        let photo = demo_photo();
+        for i in 0..clients.min(SELLERS) {
+            let login = call(client.post(format!("{base}/v1/auth/login")).json(&json!({
+                "email": format!("demo{}@souk.local", i + 1), "password": DEMO_PASSWORD})))
+            .await?;
+            let token = login["access_token"]
+                .as_str()
+                .ok_or("no token")?
+                .to_string();
+            let ad = call(client.post(format!("{base}/v1/listings")).bearer_auth(&token).json(&json!({
+                "title": "Renault Symbol 2016 essence", "description": "Bon état, contrôle technique à jour, prix à débattre.",
+                "category": "cars", "attributes": {"brand": "renault", "model": "symbol", "year": 2016, "mileage_km": 120000, "fuel": "petrol", "gearbox": "manual"},
+                "price": 1_650_000, "wilaya": 16, "commune": 1601}))).await?;
+            let own_ad = ad["id"].as_i64().ok_or("no id")?;
+            if i < 4 {
+                let form = reqwest::multipart::Form::new().part(
+                    "photo",
+                    reqwest::multipart::Part::bytes(photo.clone())
+                        .file_name("car.jpg")
+                        .mime_str("image/jpeg")?,
+                );
+                let p = call(
+                    client
+                        .post(format!("{base}/v1/listings/{own_ad}/photos"))
+                        .bearer_auth(&token)
+                        .multipart(form),
+                )
+                .await?;
+                for k in ["thumb_url", "large_url"] {
+                    photos.push(p[k].as_str().ok_or("no photo url")?.to_string());
+                }
+            }
+            // A thread with another seller (one's own ad, or one sold meanwhile, is refused).
+            let mut conversation = None;
+            for k in 0..10 {
+                let (target, _) = data.sample[(i * 7919 + k * 104_729) % data.sample.len()];
+                let thread = call(client.post(format!("{base}/v1/listings/{target}/contact")).bearer_auth(&token).json(&json!({
+                    "message": "Salam, toujours disponible ? Je peux passer samedi.", "name": "Karim"}))).await;
+                if let Ok(t) = thread {
+                    conversation = t["id"].as_i64();
+                    break;
+                }
+            }
+            seats.push(Seat {
+                token,
+                own_ad,
+                conversation: conversation.ok_or("could not open a thread")?,
+            });
+        }
+        let searches = crate::mix::mix(40, 7)
+            .iter()
+            .map(|q| q.http_query())
+            .collect();
+        Ok(World {
+            base: base.to_string(),
+            sample: data.sample.clone(),
+            photos,
+            seats,
+            searches,
+        })
+    }
+}

@@ -1,0 +1,228 @@
+//! The mix: closed-loop clients, each sending its next request as soon as the last answered,
+//! and a watcher that times how long each posted ad takes to show in browse.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+
+use crate::setup::World;
+
+/// Endpoint groups and their share of requests (per mille). Writes (post, edit, message) are
+/// 5 %; a login (argon2id) is 1 %.
+pub const GROUPS: [(&str, u32); 10] = [
+    ("search", 330),
+    ("browse", 200),
+    ("listing", 250),
+    ("photo", 80),
+    ("reference", 40),
+    ("profile", 40),
+    ("login", 10),
+    ("post", 20),
+    ("edit", 20),
+    ("message", 10),
+];
+
+pub fn is_write(group: &str) -> bool {
+    matches!(group, "post" | "edit" | "message")
+}
+
+const BROWSE_CATEGORIES: [&str; 8] = [
+    "vehicles",
+    "cars",
+    "real-estate",
+    "phones",
+    "smartphones",
+    "computers",
+    "home-furniture",
+    "fashion",
+];
+
+#[derive(Default)]
+pub struct GroupStats {
+    pub latencies: Vec<Duration>,
+    pub client_errors: u64,
+    pub server_errors: u64,
+    pub failed: u64,
+}
+
+#[derive(Default)]
+pub struct RunResult {
+    pub groups: BTreeMap<&'static str, GroupStats>,
+    /// Post answered → ad seen in browse.
+    pub visible_after: Vec<Duration>,
+    /// Posted ads never seen in browse before the end of the point.
+    pub never_seen: usize,
+}
+
+fn pick(rng: &mut StdRng, only: Option<&str>) -> &'static str {
+    if let Some(o) = only {
+        if let Some((g, _)) = GROUPS.iter().find(|(g, _)| *g == o) {
+            return g;
+        }
+    }
+    let mut roll = rng.gen_range(0..GROUPS.iter().map(|(_, w)| w).sum::<u32>());
+    for (g, w) in GROUPS {
+        if roll < w {
+            return g;
+        }
+        roll -= w;
+    }
+    "search"
+}
+
+type Pending = Arc<Mutex<HashMap<i64, Instant>>>;
+
+async fn one(
+    world: &World,
+    client: &Client,
+    seat: usize,
+    group: &str,
+    rng: &mut StdRng,
+    pending: &Pending,
+) -> Result<StatusCode, reqwest::Error> {
+    let base = &world.base;
+    let s = &world.seats[seat % world.seats.len()];
+    let (id, seller) = world.sample[rng.gen_range(0..world.sample.len())];
+    let req = match group {
+        "search" => client
+            .get(format!("{base}/v1/search"))
+            .query(&world.searches[rng.gen_range(0..world.searches.len())]),
+        "browse" => {
+            let mut q: Vec<(&str, String)> = vec![("category", BROWSE_CATEGORIES[rng.gen_range(0..BROWSE_CATEGORIES.len())].into())];
+            if rng.gen_bool(0.6) {
+                q.push(("wilaya", [16, 31, 25, 9, 6, 19][rng.gen_range(0..6)].to_string()));
+            }
+            if rng.gen_bool(0.2) {
+                q.push(("page", rng.gen_range(2..6).to_string()));
+            }
+            client.get(format!("{base}/v1/listings")).query(&q)
+        }
+        "listing" => client.get(format!("{base}/v1/listings/{id}")),
+        "photo" => client.get(format!("{base}{}", world.photos[rng.gen_range(0..world.photos.len())])),
+        "reference" => client
+            .get(format!("{base}{}", ["/v1/categories", "/v1/wilayas", "/v1/wilayas/16/communes"][rng.gen_range(0..3)]))
+            .header("accept-encoding", "gzip"),
+        "profile" => client.get(format!("{base}/v1/users/{seller}")),
+        "login" => client.post(format!("{base}/v1/auth/login")).json(&json!({
+            "email": format!("demo{}@souk.local", seat % crate::setup::SELLERS + 1), "password": "demo-password"})),
+        "post" => client.post(format!("{base}/v1/listings")).bearer_auth(&s.token).json(&json!({
+            "title": format!("Samsung Galaxy A{} comme neuf", rng.gen_range(10..60)),
+            "description": "Téléphone en très bon état, avec boîte et chargeur. هاتف نظيف",
+            "category": "smartphones", "attributes": {"brand": "samsung", "storage_gb": 128, "condition": "like_new"},
+            "price": rng.gen_range(20_000..90_000), "wilaya": 16, "commune": 1601})),
+        "edit" => client
+            .patch(format!("{base}/v1/listings/{}", s.own_ad))
+            .bearer_auth(&s.token)
+            .json(&json!({"price": rng.gen_range(1_500_000..1_800_000)})),
+        _ => client
+            .post(format!("{base}/v1/conversations/{}/messages", s.conversation))
+            .bearer_auth(&s.token)
+            .json(&json!({"message": "Toujours intéressé, on peut se voir demain ?"})),
+    };
+    let res = req.send().await?;
+    let status = res.status();
+    if group == "post" && status == StatusCode::CREATED {
+        let posted_at = Instant::now();
+        let body: Value = res.json().await?;
+        if let Some(id) = body["id"].as_i64() {
+            pending.lock().unwrap().insert(id, posted_at);
+        }
+    } else {
+        // Read the body through, as a client would.
+        let _ = res.bytes().await?;
+    }
+    Ok(status)
+}
+
+/// Polls the newest ads every 50 ms and records when each pending post shows up.
+async fn watch(
+    world: Arc<World>,
+    pending: Pending,
+    seen: Arc<Mutex<Vec<Duration>>>,
+    until: Instant,
+) {
+    let client = Client::new();
+    while Instant::now() < until + Duration::from_secs(3) {
+        if let Ok(res) = client
+            .get(format!("{}/v1/listings?per_page=100", world.base))
+            .send()
+            .await
+        {
+            if let Ok(page) = res.json::<Value>().await {
+                let ids: Vec<i64> = page["items"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|i| i["id"].as_i64()).collect())
+                    .unwrap_or_default();
+                let mut p = pending.lock().unwrap();
+                for id in ids {
+                    if let Some(t) = p.remove(&id) {
+                        seen.lock().unwrap().push(t.elapsed());
+                    }
+                }
+                if Instant::now() > until && p.is_empty() {
+                    return;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub async fn run(
+    world: Arc<World>,
+    clients: usize,
+    length: Duration,
+    only: Option<&str>,
+) -> RunResult {
+    let until = Instant::now() + length;
+    let pending: Pending = Arc::default();
+    let seen: Arc<Mutex<Vec<Duration>>> = Arc::default();
+    let watcher = tokio::spawn(watch(world.clone(), pending.clone(), seen.clone(), until));
+    let only = only.map(str::to_string);
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (world, pending, only) = (world.clone(), pending.clone(), only.clone());
+        tasks.push(tokio::spawn(async move {
+            let client = Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("client");
+            let mut rng = StdRng::seed_from_u64(1000 + c as u64);
+            let mut out: BTreeMap<&'static str, GroupStats> = BTreeMap::new();
+            while Instant::now() < until {
+                let group = pick(&mut rng, only.as_deref());
+                let t = Instant::now();
+                let r = one(&world, &client, c, group, &mut rng, &pending).await;
+                let s = out.entry(group).or_default();
+                match r {
+                    Ok(st) if st.is_server_error() => s.server_errors += 1,
+                    Ok(st) if st.is_client_error() => s.client_errors += 1,
+                    Ok(_) => s.latencies.push(t.elapsed()),
+                    Err(_) => s.failed += 1,
+                }
+            }
+            out
+        }));
+    }
+    let mut result = RunResult::default();
+    for t in tasks {
+        if let Ok(groups) = t.await {
+            for (g, s) in groups {
+                let e = result.groups.entry(g).or_default();
+                e.latencies.extend(s.latencies);
+                e.client_errors += s.client_errors;
+                e.server_errors += s.server_errors;
+                e.failed += s.failed;
+            }
+        }
+    }
+    let _ = watcher.await;
+    result.visible_after = std::mem::take(&mut *seen.lock().unwrap());
+    result.never_seen = pending.lock().unwrap().len();
+    result
+}
