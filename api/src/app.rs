@@ -261,6 +261,9 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<(Running, Se
                 Err::<HttpResponse, _>(ApiError::NotFound)
             }))
     })
+    // Without it a compressed (chunked) response's last small write waits for the client's
+    // delayed ACK on a kept-alive connection: +40 ms per response, seen in the load benchmark.
+    .tcp_nodelay(true)
     .listen(listener)?
     .shutdown_timeout(10)
     .run();

@@ -69,35 +69,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             data.active
         )
     });
-    let mut points = Vec::new();
-    runtime.block_on(async {
+    let world = runtime.block_on(async {
         api.wait_ready(Duration::from_secs(900)).await?;
-        let world = Arc::new(
-            setup::World::build(
-                &api.base,
-                &data,
-                args.clients.iter().copied().max().unwrap_or(1),
-            )
-            .await?,
-        );
-        for &n in &args.clients {
-            eprintln!("{n} clients for {} s …", args.seconds);
-            let before = api.usage();
-            let run = traffic::run(
-                world.clone(),
-                n,
-                Duration::from_secs(args.seconds),
-                args.only.as_deref(),
-            )
-            .await;
-            let after = api.usage();
-            let point =
-                report::Point::new(n, run, before, after, Duration::from_secs(args.seconds));
-            eprintln!("{}", point.summary());
-            points.push(point);
-        }
-        Ok::<_, Box<dyn std::error::Error>>(())
+        let most = args.clients.iter().copied().max().unwrap_or(1);
+        setup::World::build(&api.base, &data, most).await
     })?;
+    let world = Arc::new(world);
+    let mut points = Vec::new();
+    for &n in &args.clients {
+        eprintln!("{n} clients for {} s …", args.seconds);
+        let length = Duration::from_secs(args.seconds);
+        let (before, gen_before) = (api.usage(), setup::usage_of(std::process::id()));
+        let run = traffic::run(world.clone(), n, length, args.only.as_deref());
+        let (after, gen_after) = (api.usage(), setup::usage_of(std::process::id()));
+        let mut point = report::Point::new(n, run, before, after, length);
+        point.generator_cores = (gen_after.cpu_secs - gen_before.cpu_secs) / length.as_secs_f64();
+        eprintln!("{}", point.summary());
+        points.push(point);
+    }
     let locked = api.log_lines_containing("database is locked");
     let table = report::markdown(&label, &args, &points, locked);
     println!("{table}");

@@ -15,6 +15,8 @@ pub struct Point {
     pub cpu_cores: f64,
     pub rss_mb: f64,
     pub seconds: f64,
+    /// CPU the load generator itself took (it shares the machine with the API).
+    pub generator_cores: f64,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -45,6 +47,7 @@ impl Point {
             cpu_cores: (after.cpu_secs - before.cpu_secs) / seconds,
             rss_mb: after.rss_mb,
             seconds,
+            generator_cores: 0.0,
         }
     }
 
@@ -72,7 +75,7 @@ impl Point {
 
     pub fn summary(&self) -> String {
         format!(
-            "{} clients: {:.0} req/s, read p50 {:.2} ms p99 {:.2} ms, 5xx/failed {}, API {:.2} cores {:.0} MB, visible p50 {:.0} ms p99 {:.0} ms ({} unseen)",
+            "{} clients: {:.0} req/s, read p50 {:.2} ms p99 {:.2} ms, 5xx/failed {}, API {:.2} cores {:.0} MB, generator {:.2} cores, visible p50 {:.0} ms p99 {:.0} ms ({} unseen)",
             self.clients,
             self.answered() as f64 / self.seconds,
             pct(&self.reads(), 0.5),
@@ -80,6 +83,7 @@ impl Point {
             self.server_errors(),
             self.cpu_cores,
             self.rss_mb,
+            self.generator_cores,
             pct(&self.run.visible_after, 0.5),
             pct(&self.run.visible_after, 0.99),
             self.run.never_seen,
@@ -101,13 +105,13 @@ pub fn markdown(label: &str, args: &Args, points: &[Point], locked: usize) -> St
         args.only.as_deref().map(|o| format!(" --only {o}")).unwrap_or_default(),
         args.seconds,
     );
-    let _ = writeln!(t, "| clients | req/s | read p50 ms | read p99 ms | 5xx + failed | API CPU (cores) | API RSS MB | post → in browse p50 / p99 ms |");
-    let _ = writeln!(t, "|---:|---:|---:|---:|---:|---:|---:|---|");
+    let _ = writeln!(t, "| clients | req/s | read p50 ms | read p99 ms | 5xx + failed | API CPU (cores) | API RSS MB | generator CPU (cores) | post → in browse p50 / p99 ms |");
+    let _ = writeln!(t, "|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for p in points {
         let reads = p.reads();
         let _ = writeln!(
             t,
-            "| {} | {:.0} | {:.2} | {:.2} | {} | {:.2} | {:.0} | {:.0} / {:.0}{} |",
+            "| {} | {:.0} | {:.2} | {:.2} | {} | {:.2} | {:.0} | {:.2} | {:.0} / {:.0}{} |",
             p.clients,
             p.answered() as f64 / p.seconds,
             pct(&reads, 0.5),
@@ -115,6 +119,7 @@ pub fn markdown(label: &str, args: &Args, points: &[Point], locked: usize) -> St
             p.server_errors(),
             p.cpu_cores,
             p.rss_mb,
+            p.generator_cores,
             pct(&p.run.visible_after, 0.5),
             pct(&p.run.visible_after, 0.99),
             if p.run.never_seen > 0 {

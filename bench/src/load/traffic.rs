@@ -139,15 +139,20 @@ async fn one(
     Ok(status)
 }
 
-/// Polls the newest ads every 50 ms and records when each pending post shows up.
+/// Polls the newest ads every 50 ms and records when each pending post shows up; runs until
+/// the clients are done (`done` set) and every pending post was seen, or 3 s after that.
 async fn watch(
     world: Arc<World>,
     pending: Pending,
     seen: Arc<Mutex<Vec<Duration>>>,
-    until: Instant,
+    done: Arc<Mutex<Option<Instant>>>,
 ) {
     let client = Client::new();
-    while Instant::now() < until + Duration::from_secs(3) {
+    loop {
+        let finished = *done.lock().unwrap();
+        if finished.is_some_and(|t| t.elapsed() > Duration::from_secs(3)) {
+            return;
+        }
         if let Ok(res) = client
             .get(format!("{}/v1/listings?per_page=100", world.base))
             .send()
@@ -164,7 +169,7 @@ async fn watch(
                         seen.lock().unwrap().push(t.elapsed());
                     }
                 }
-                if Instant::now() > until && p.is_empty() {
+                if finished.is_some() && p.is_empty() {
                     return;
                 }
             }
@@ -173,45 +178,89 @@ async fn watch(
     }
 }
 
-pub async fn run(
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// One client: requests back to back until `until`.
+async fn client_loop(
     world: Arc<World>,
-    clients: usize,
-    length: Duration,
-    only: Option<&str>,
-) -> RunResult {
+    c: usize,
+    until: Instant,
+    only: Option<String>,
+    pending: Pending,
+) -> BTreeMap<&'static str, GroupStats> {
+    let client = Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    let mut rng = StdRng::seed_from_u64(1000 + c as u64);
+    let mut out: BTreeMap<&'static str, GroupStats> = BTreeMap::new();
+    while Instant::now() < until {
+        let group = pick(&mut rng, only.as_deref());
+        let t = Instant::now();
+        let r = one(&world, &client, c, group, &mut rng, &pending).await;
+        let s = out.entry(group).or_default();
+        match r {
+            Ok(st) if st.is_server_error() => s.server_errors += 1,
+            Ok(st) if st.is_client_error() => s.client_errors += 1,
+            Ok(_) => s.latencies.push(t.elapsed()),
+            Err(_) => s.failed += 1,
+        }
+    }
+    out
+}
+
+/// Runs `clients` closed-loop clients for `length`, spread over one single-threaded runtime
+/// per core (as many as the machine has): a response is handled on the thread that sent the
+/// request, with no hand-over between threads, so the generator takes less of the CPU it
+/// shares with the API.
+pub fn run(world: Arc<World>, clients: usize, length: Duration, only: Option<&str>) -> RunResult {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = clients.clamp(1, cores);
     let until = Instant::now() + length;
     let pending: Pending = Arc::default();
     let seen: Arc<Mutex<Vec<Duration>>> = Arc::default();
-    let watcher = tokio::spawn(watch(world.clone(), pending.clone(), seen.clone(), until));
-    let only = only.map(str::to_string);
-    let mut tasks = Vec::new();
-    for c in 0..clients {
-        let (world, pending, only) = (world.clone(), pending.clone(), only.clone());
-        tasks.push(tokio::spawn(async move {
-            let client = Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .expect("client");
-            let mut rng = StdRng::seed_from_u64(1000 + c as u64);
-            let mut out: BTreeMap<&'static str, GroupStats> = BTreeMap::new();
-            while Instant::now() < until {
-                let group = pick(&mut rng, only.as_deref());
-                let t = Instant::now();
-                let r = one(&world, &client, c, group, &mut rng, &pending).await;
-                let s = out.entry(group).or_default();
-                match r {
-                    Ok(st) if st.is_server_error() => s.server_errors += 1,
-                    Ok(st) if st.is_client_error() => s.client_errors += 1,
-                    Ok(_) => s.latencies.push(t.elapsed()),
-                    Err(_) => s.failed += 1,
-                }
-            }
-            out
-        }));
-    }
+    let done: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let watcher = {
+        let (world, pending, seen, done) =
+            (world.clone(), pending.clone(), seen.clone(), done.clone());
+        std::thread::spawn(move || current_thread().block_on(watch(world, pending, seen, done)))
+    };
+    let workers: Vec<_> = (0..threads)
+        .map(|t| {
+            let (world, pending, only) = (world.clone(), pending.clone(), only.map(str::to_string));
+            std::thread::spawn(move || {
+                current_thread().block_on(async move {
+                    let tasks: Vec<_> = (t..clients)
+                        .step_by(threads)
+                        .map(|c| {
+                            tokio::spawn(client_loop(
+                                world.clone(),
+                                c,
+                                until,
+                                only.clone(),
+                                pending.clone(),
+                            ))
+                        })
+                        .collect();
+                    let mut all = Vec::new();
+                    for task in tasks {
+                        if let Ok(groups) = task.await {
+                            all.push(groups);
+                        }
+                    }
+                    all
+                })
+            })
+        })
+        .collect();
     let mut result = RunResult::default();
-    for t in tasks {
-        if let Ok(groups) = t.await {
+    for w in workers {
+        for groups in w.join().unwrap_or_default() {
             for (g, s) in groups {
                 let e = result.groups.entry(g).or_default();
                 e.latencies.extend(s.latencies);
@@ -221,7 +270,8 @@ pub async fn run(
             }
         }
     }
-    let _ = watcher.await;
+    *done.lock().unwrap() = Some(Instant::now());
+    let _ = watcher.join();
     result.visible_after = std::mem::take(&mut *seen.lock().unwrap());
     result.never_seen = pending.lock().unwrap().len();
     result
