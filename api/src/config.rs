@@ -30,6 +30,8 @@ pub struct Config {
     /// `/readyz` answers 503 when the search index has not caught up with the change feed
     /// for this long.
     pub ready_max_lag_secs: u64,
+    /// HTTP worker threads (event loops).
+    pub http_workers: usize,
     pub limits: RateLimits,
     /// An ad reported by this many distinct users is hidden until a moderator decides.
     pub reports_to_hide: i64,
@@ -103,6 +105,12 @@ where
     }
 }
 
+/// Two event loops per core: a search (about a millisecond, up to ten with facets over a large
+/// category) runs on its loop, and a second loop per core keeps other requests moving meanwhile.
+pub fn default_http_workers() -> usize {
+    2 * std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 impl Config {
     pub fn from_env() -> Result<Config, ConfigError> {
         let data_dir: PathBuf = parsed("SOUK_DATA_DIR", PathBuf::from("./data"))?;
@@ -135,6 +143,8 @@ impl Config {
             db_pool_size: parsed("SOUK_DB_POOL_SIZE", 16)?,
             db_readers: bounded("SOUK_DB_READERS", 4, 1..=64)? as u32,
             ready_max_lag_secs: bounded("SOUK_READY_MAX_LAG_SECS", 5, 1..=3600)? as u64,
+            http_workers: bounded("SOUK_HTTP_WORKERS", default_http_workers() as i64, 1..=512)?
+                as usize,
             limits: RateLimits {
                 login_per_minute: parsed("SOUK_RATE_LOGIN_PER_MIN", 10)?,
                 register_per_hour: parsed("SOUK_RATE_REGISTER_PER_HOUR", 20)?,

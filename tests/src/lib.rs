@@ -142,6 +142,7 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
         db_pool_size: 4,
         db_readers: 4,
         ready_max_lag_secs: 5,
+        http_workers: 2,
         limits: RateLimits {
             login_per_minute: 10,
             register_per_hour: 50,

@@ -60,6 +60,7 @@ pub async fn run(
     let url = DbUrl::parse(&database_url);
     let mut first = needs_rebuild;
     while !*shutdown.borrow() {
+        let started = std::time::Instant::now();
         let (s, c, u) = (service.clone(), conn.clone(), url.clone());
         let rebuild_now = std::mem::take(&mut first);
         let pass = tokio::task::spawn_blocking(move || -> Result<usize, FeedError> {
@@ -76,7 +77,11 @@ pub async fn run(
         })
         .await;
         match pass {
-            Ok(Ok(n)) if n > 0 => tracing::debug!(changes = n, "search index followed the feed"),
+            Ok(Ok(n)) if n > 0 => {
+                let ms = started.elapsed().as_secs_f64() * 1000.0;
+                metrics::histogram!("search_feed_pass_seconds").record(ms / 1000.0);
+                tracing::debug!(changes = n, ms, "search index followed the feed");
+            }
             Ok(Ok(_)) => {}
             Ok(Err(e)) => {
                 first |= rebuild_now;

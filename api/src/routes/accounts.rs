@@ -11,7 +11,7 @@ use souk_store::{now, DbConn, StoreError};
 use souk_worker::templates;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::password::{dummy_hash, hash_password, verify_password};
+use crate::auth::password::{argon2_bounded, dummy_hash, hash_password, verify_password};
 use crate::auth::secret::{random_hex, random_token, token_hash};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
@@ -228,9 +228,7 @@ pub async fn register(
         &body.display_name,
         body.phone.as_deref(),
     )?;
-    let hash = web::block(move || hash_password(&body.password))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let hash = argon2_bounded(move || hash_password(&body.password)).await??;
     let st = state.clone();
     let user = state
         .tx(move |conn| {
@@ -290,9 +288,7 @@ pub async fn login(
         .as_ref()
         .map(|u| u.password_hash.clone())
         .unwrap_or_else(|| dummy_hash().to_string());
-    let ok = web::block(move || verify_password(&body.password, &hash))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let ok = argon2_bounded(move || verify_password(&body.password, &hash)).await?;
     let user = match user {
         Some(u) if ok => u,
         _ => {
@@ -500,9 +496,7 @@ pub async fn confirm_reset(
     check_password(&mut errors, "new_password", &body.new_password);
     errors.into_result(())?;
     let new_password = body.new_password;
-    let hash = web::block(move || hash_password(&new_password))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let hash = argon2_bounded(move || hash_password(&new_password)).await??;
     let token = token_hash(body.token.trim());
     state
         .tx(move |conn| {

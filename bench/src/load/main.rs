@@ -43,6 +43,10 @@ pub struct Args {
     /// Where the results table goes (its own section, replaced on each run of the same label).
     #[arg(long, default_value = "bench/RESULTS.md")]
     pub out: PathBuf,
+    /// Keep the API's index from the last run (it follows the feed; a seed writes none, so
+    /// never keep it across a seed).
+    #[arg(long)]
+    pub keep_index: bool,
     /// Name of this configuration in the report, e.g. "PostgreSQL, 1 M ads".
     #[arg(long)]
     pub label: Option<String>,

@@ -87,7 +87,9 @@ pub struct Usage {
 pub fn start_services(args: &Args) -> Result<Services, Error> {
     let port = 18_199;
     let dir = args.work_dir.join("api");
-    let _ = std::fs::remove_dir_all(dir.join("index"));
+    if !args.keep_index {
+        let _ = std::fs::remove_dir_all(dir.join("index"));
+    }
     std::fs::create_dir_all(&dir)?;
     let log = args.work_dir.join("api.log");
     let generous = [
@@ -96,16 +98,19 @@ pub fn start_services(args: &Args) -> Result<Services, Error> {
         ("SOUK_RATE_CONTACT_PER_HOUR", "1000000"),
         ("SOUK_RATE_REGISTER_PER_HOUR", "1000000"),
         ("SOUK_JWT_SECRET", "load-benchmark-secret-load-benchmark"),
-        ("RUST_LOG", "warn"),
     ];
+    // The API logs (tracing) on stdout; both go to the log file that is searched afterwards.
+    let log_file = std::fs::File::create(&log)?;
+    let log_filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into());
     let api = Command::new(&args.api_bin)
         .arg("serve")
         .env("DATABASE_URL", &args.database_url)
         .env("SOUK_DATA_DIR", &dir)
         .env("SOUK_BIND", format!("127.0.0.1:{port}"))
         .envs(generous)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log)?)
+        .env("RUST_LOG", &log_filter)
+        .stdout(log_file.try_clone()?)
+        .stderr(log_file)
         .spawn()?;
     let worker = if args.database_url.starts_with("postgres") {
         let bin = args.api_bin.with_file_name("souk-worker");
