@@ -32,6 +32,8 @@ pub struct Config {
     pub ready_max_lag_secs: u64,
     /// HTTP worker threads (event loops).
     pub http_workers: usize,
+    /// Browse pages may come from a result of the same request under a second old.
+    pub browse_cache: bool,
     pub limits: RateLimits,
     /// An ad reported by this many distinct users is hidden until a moderator decides.
     pub reports_to_hide: i64,
@@ -122,6 +124,17 @@ impl Config {
             var("DATABASE_URL").unwrap_or_else(|| souk_store::db::default_database_url(&data_dir));
         let is_sqlite =
             souk_store::DbUrl::parse(&database_url).backend == souk_store::Backend::Sqlite;
+        let index_poll_ms: u64 = parsed("SOUK_INDEX_POLL_MS", 200)?;
+        let ready_max_lag_secs = bounded("SOUK_READY_MAX_LAG_SECS", 5, 1..=3600)? as u64;
+        if index_poll_ms >= ready_max_lag_secs * 1000 {
+            // An idle replica would drop out of the load balancer between two polls.
+            return Err(ConfigError {
+                name: "SOUK_READY_MAX_LAG_SECS",
+                problem: format!(
+                    "{ready_max_lag_secs} s must exceed SOUK_INDEX_POLL_MS ({index_poll_ms} ms)"
+                ),
+            });
+        }
         Ok(Config {
             bind,
             public_url: var("SOUK_PUBLIC_URL")
@@ -132,7 +145,7 @@ impl Config {
             redis_prefix: var("SOUK_REDIS_PREFIX").unwrap_or_else(|| "souk".into()),
             photos_dir: parsed("SOUK_PHOTOS_DIR", data_dir.join("photos"))?,
             index_dir: parsed("SOUK_INDEX_DIR", data_dir.join("index"))?,
-            index_poll_ms: parsed("SOUK_INDEX_POLL_MS", 200)?,
+            index_poll_ms,
             jwt_secret: var("SOUK_JWT_SECRET"),
             access_ttl_secs: bounded("SOUK_ACCESS_TTL_SECS", 900, 60..=86_400)?,
             refresh_ttl_days: bounded("SOUK_REFRESH_TTL_DAYS", 30, 1..=365)?,
@@ -142,7 +155,8 @@ impl Config {
             embedded_worker: parsed("SOUK_EMBEDDED_WORKER", is_sqlite)?,
             db_pool_size: parsed("SOUK_DB_POOL_SIZE", 16)?,
             db_readers: bounded("SOUK_DB_READERS", 4, 1..=64)? as u32,
-            ready_max_lag_secs: bounded("SOUK_READY_MAX_LAG_SECS", 5, 1..=3600)? as u64,
+            ready_max_lag_secs,
+            browse_cache: parsed("SOUK_BROWSE_CACHE", true)?,
             http_workers: bounded("SOUK_HTTP_WORKERS", default_http_workers() as i64, 1..=512)?
                 as usize,
             limits: RateLimits {

@@ -79,11 +79,14 @@ pub async fn conditional_get(
         .to_string();
     if if_none_match.is_some_and(|inm| none_match(&inm, &etag)) {
         let mut not_modified = HttpResponse::NotModified();
-        for name in [header::ETAG, header::CACHE_CONTROL, header::VARY] {
+        for name in [header::ETAG, header::CACHE_CONTROL] {
             if let Some(v) = response.headers().get(&name) {
                 not_modified.insert_header((name.clone(), v.clone()));
             }
         }
+        // The 200 varies by encoding (compression is added outside this layer, and only to
+        // bodies), so the 304 says the same (RFC 9110 §15.4.5).
+        not_modified.insert_header((header::VARY, HeaderValue::from_static("accept-encoding")));
         return Ok(ServiceResponse::new(req, not_modified.finish()));
     }
     Ok(ServiceResponse::new(req, response))

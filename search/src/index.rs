@@ -35,6 +35,9 @@ pub struct SearchIndex {
     pub(crate) fields: Fields,
     pub(crate) dict: Dictionary,
     pub(crate) columns: ColumnCache,
+    /// Moves at every reload: what was searched before may have changed.
+    pub(crate) version: std::sync::atomic::AtomicU64,
+    pub(crate) results: crate::cache::ResultCache,
     pub dir: PathBuf,
 }
 
@@ -95,6 +98,8 @@ impl SearchIndex {
             fields,
             dict,
             columns: ColumnCache::default(),
+            version: Default::default(),
+            results: Default::default(),
             dir: dir.to_path_buf(),
         };
         Ok((me, checkpoint))
@@ -118,6 +123,8 @@ impl SearchIndex {
             fields,
             dict,
             columns: ColumnCache::default(),
+            version: Default::default(),
+            results: Default::default(),
             dir: PathBuf::new(),
         })
     }
@@ -191,6 +198,8 @@ impl SearchIndex {
     /// Makes committed changes visible, and forgets the columns of segments merged away.
     fn reload(&self) -> Result<(), SearchError> {
         self.reader.reload()?;
+        self.version
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         let current: Vec<_> = self
             .reader
             .searcher()

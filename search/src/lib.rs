@@ -2,6 +2,7 @@
 //! It knows domain types only; the caller feeds it `ListingDoc`s from the change feed.
 
 pub mod analysis;
+pub mod cache;
 pub mod cells;
 pub mod collect;
 pub mod columns;

@@ -173,6 +173,26 @@ pub fn get_visible_listing(conn: &mut DbConn, id: i64) -> StoreResult<Listing> {
     Ok(l)
 }
 
+/// A public ad with its seller, in one round trip (the read buyers make most; one query less
+/// of four per read on PostgreSQL).
+pub fn get_visible_listing_with_seller(
+    conn: &mut DbConn,
+    id: i64,
+) -> StoreResult<(Listing, crate::users::User)> {
+    use crate::schema::users;
+    let (l, seller): (Listing, crate::users::User) = listings::table
+        .inner_join(users::table)
+        .filter(listings::id.eq(id))
+        .select((Listing::as_select(), crate::users::User::as_select()))
+        .first(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
+    if l.status == ListingStatus::Deleted.as_str() || l.hidden_at.is_some() {
+        return Err(StoreError::NotFound);
+    }
+    Ok((l, seller))
+}
+
 pub fn update_listing(conn: &mut DbConn, id: i64, l: &ValidListing) -> StoreResult<Listing> {
     diesel::update(listings::table.find(id))
         .set((

@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
+use crate::routes::search::Freshness;
 use crate::routes::views::{
     listing_view, summaries, ListingPage, ListingSummary, ListingView, StoreBadge,
 };
@@ -215,8 +216,10 @@ pub async fn get_listing(
     let id = path.id;
     let mut view = state
         .db(move |conn| {
-            let l = listings::get_visible_listing(conn, id)?;
-            load_view(conn, l)
+            let (l, seller) = listings::get_visible_listing_with_seller(conn, id)?;
+            let photos = photos::list_photos(conn, l.id)?;
+            let store = stores::find_by_owner(conn, l.user_id)?;
+            listing_view(l, &photos, &seller, store.as_ref().map(StoreBadge::from))
         })
         .await?;
     // The entity tag leaves out the view counter, which moves with every read: a client that
@@ -422,8 +425,8 @@ pub fn paging(page: Option<i64>, per_page: Option<i64>) -> ApiResult<(i64, i64)>
 }
 
 /// Browse active ads, newest first. Served by the search index, like `/v1/search` without
-/// words: its cost does not grow with the number of ads, and a change shows within about a
-/// second. `total` is exact.
+/// words (no table scan; identical requests within a second share one result), and a change
+/// shows within about a second. `total` is exact.
 #[utoipa::path(tag = "listings", params(BrowseQuery),
     responses((status = 200, body = ListingPage), (status = 400, description = "malformed cursor", body = crate::error::Problem),
               (status = 422, body = crate::error::Problem), (status = 503, description = "index still building", body = crate::error::Problem)))]
@@ -452,7 +455,7 @@ pub async fn browse(
         facets: false,
         ..Default::default()
     };
-    let found = crate::routes::search::run(&state, req)?;
+    let found = crate::routes::search::run_as(&state, req, Freshness::Shared)?;
     Ok(web::Json(ListingPage {
         items: found.items.into_iter().map(ListingSummary::from).collect(),
         page,

@@ -90,6 +90,19 @@ pub async fn search(
 
 /// Validates and runs a search over this process's index, as a page of hits.
 pub fn run(state: &AppState, req: SearchRequest) -> ApiResult<SearchPage> {
+    run_as(state, req, Freshness::Exact)
+}
+
+/// Whether a list may come from a result under a second old of the same request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    Exact,
+    /// Lists that many clients ask alike (browse pages), when `SOUK_BROWSE_CACHE` allows.
+    Shared,
+}
+
+/// `run`, possibly from the index's short-lived result cache.
+pub fn run_as(state: &AppState, req: SearchRequest, freshness: Freshness) -> ApiResult<SearchPage> {
     req.validate()?;
     let service = state.search.clone();
     if !service.is_ready() {
@@ -101,7 +114,12 @@ pub fn run(state: &AppState, req: SearchRequest) -> ApiResult<SearchPage> {
     let index = service.index();
     // A search is about a millisecond of CPU: run it on the worker, a hop to the blocking
     // pool would cost a noticeable share of that.
-    let results = index.search(&req, now_us).map_err(|e| match e {
+    let results = if freshness == Freshness::Shared && state.config.browse_cache {
+        index.search_cached(&req, now_us)
+    } else {
+        index.search(&req, now_us)
+    };
+    let results = results.map_err(|e| match e {
         SearchError::BadCursor => ApiError::bad_request(
             "invalid_cursor",
             "this cursor is malformed or belongs to another sort",
