@@ -47,6 +47,10 @@ pub struct Args {
     /// never keep it across a seed).
     #[arg(long)]
     pub keep_index: bool,
+    /// Seconds to wait after the API is ready before the first point (an API whose readiness
+    /// does not wait for its index is still building it).
+    #[arg(long, default_value_t = 0)]
+    pub settle_secs: u64,
     /// Name of this configuration in the report, e.g. "PostgreSQL, 1 M ads".
     #[arg(long)]
     pub label: Option<String>,
@@ -62,21 +66,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let data = setup::prepare_database(&args)?;
     let api = setup::start_services(&args)?;
+    // The label names the configuration, not this run's figures, so a rerun replaces its
+    // own section of the results file.
     let label = args.label.clone().unwrap_or_else(|| {
         format!(
-            "{}, {} ads, {cores} cores",
+            "{}, {} ads seeded, {cores} cores",
             if args.database_url.starts_with("postgres") {
                 "PostgreSQL"
             } else {
                 "SQLite"
             },
-            data.active
+            args.count
         )
     });
     let world = runtime.block_on(async {
         api.wait_ready(Duration::from_secs(900)).await?;
         let most = args.clients.iter().copied().max().unwrap_or(1);
-        setup::World::build(&api.base, &data, most).await
+        let world = setup::World::build(&api.base, &data, most).await;
+        tokio::time::sleep(Duration::from_secs(args.settle_secs)).await;
+        world
     })?;
     let world = Arc::new(world);
     let mut points = Vec::new();
@@ -92,7 +100,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         points.push(point);
     }
     let locked = api.log_lines_containing("database is locked");
-    let table = report::markdown(&label, &args, &points, locked);
+    let table = report::markdown(&label, &args, &points, locked, data.active);
     println!("{table}");
     report::write_section(&args.out, &label, &table)?;
     eprintln!("written to {}", args.out.display());

@@ -91,13 +91,13 @@ impl Point {
     }
 }
 
-pub fn markdown(label: &str, args: &Args, points: &[Point], locked: usize) -> String {
+pub fn markdown(label: &str, args: &Args, points: &[Point], locked: usize, active: i64) -> String {
     let mut t = String::new();
     let _ = writeln!(t, "### {label}\n");
     let _ = writeln!(
         t,
         "`target/release/souk-load --database-url {} --count {} --clients {} --seconds {}{}` \
-         ({} s per point, closed-loop clients; the load generator, the API and the database share the machine).\n",
+         ({} s per point, closed-loop clients; the load generator, the API and the database share the machine; {active} active ads at the start).\n",
         args.database_url,
         args.count,
         args.clients.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(","),

@@ -225,11 +225,14 @@ pub fn run(world: Arc<World>, clients: usize, length: Duration, only: Option<&st
     let pending: Pending = Arc::default();
     let seen: Arc<Mutex<Vec<Duration>>> = Arc::default();
     let done: Arc<Mutex<Option<Instant>>> = Arc::default();
-    let watcher = {
+    // The watcher reads browse pages: only when the mix posts, so that a one-group run
+    // measures that group alone.
+    let posts = only.is_none_or(|o| o == "post");
+    let watcher = posts.then(|| {
         let (world, pending, seen, done) =
             (world.clone(), pending.clone(), seen.clone(), done.clone());
         std::thread::spawn(move || current_thread().block_on(watch(world, pending, seen, done)))
-    };
+    });
     let workers: Vec<_> = (0..threads)
         .map(|t| {
             let (world, pending, only) = (world.clone(), pending.clone(), only.map(str::to_string));
@@ -271,7 +274,9 @@ pub fn run(world: Arc<World>, clients: usize, length: Duration, only: Option<&st
         }
     }
     *done.lock().unwrap() = Some(Instant::now());
-    let _ = watcher.join();
+    if let Some(w) = watcher {
+        let _ = w.join();
+    }
     result.visible_after = std::mem::take(&mut *seen.lock().unwrap());
     result.never_seen = pending.lock().unwrap().len();
     result
