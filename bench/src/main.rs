@@ -4,6 +4,7 @@
 
 mod mix;
 mod pg;
+mod procfs;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -13,6 +14,7 @@ use clap::Parser;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use mix::{BenchQuery, Kind};
+use procfs::rss_mb;
 
 #[derive(Parser)]
 #[command(about = "souk search benchmark")]
@@ -87,16 +89,6 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 
 fn by_kind(mix: &[BenchQuery], k: Kind) -> impl Iterator<Item = &BenchQuery> {
     mix.iter().filter(move |q| q.kind == k)
-}
-
-fn rss_mb(pid: u32) -> Option<f64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace()
-        .nth(1)?
-        .parse::<f64>()
-        .ok()
-        .map(|kb| kb / 1024.0)
 }
 
 struct Api(Child);

@@ -161,7 +161,8 @@ pub fn run_migrations(conn: &mut DbConn) -> StoreResult<usize> {
 /// SQLITE_BUSY, which busy_timeout cannot help. One connection serialises that away. Reads go
 /// through `Pools::read` (see `open_pools`).
 pub fn open_pool(url: &str, max_size: u32) -> StoreResult<Pool> {
-    Ok(open_pools(url, max_size, 1)?.write)
+    let url = prepare(url)?;
+    writer_pool(&url, max_size)
 }
 
 /// The pools of a process: `write` for transactions, `read` for reads that need no lock.
@@ -176,6 +177,17 @@ pub struct Pools {
 
 /// Opens the pools, creating the SQLite file's folder and running migrations first.
 pub fn open_pools(url: &str, max_size: u32, sqlite_readers: u32) -> StoreResult<Pools> {
+    let url = prepare(url)?;
+    let write = writer_pool(&url, max_size)?;
+    let read = match url.backend {
+        Backend::Sqlite => build_pool(&url, sqlite_readers, Access::ReadOnly)?,
+        Backend::Postgres => write.clone(),
+    };
+    Ok(Pools { write, read })
+}
+
+/// Creates the SQLite file's folder and applies pending migrations.
+fn prepare(url: &str) -> StoreResult<DbUrl> {
     let url = DbUrl::parse(url);
     if url.backend == Backend::Sqlite {
         if let Some(dir) = std::path::Path::new(&url.target).parent() {
@@ -190,26 +202,24 @@ pub fn open_pools(url: &str, max_size: u32, sqlite_readers: u32) -> StoreResult<
     if applied > 0 {
         tracing::info!(applied, "database migrations applied");
     }
-    drop(first);
-    let build = |size: u32, access: Access| {
-        r2d2::Pool::builder()
-            .max_size(size.max(1))
-            .connection_timeout(Duration::from_secs(30))
-            .build(Manager(url.clone(), access))
-            .map_err(|e| StoreError::Pool(e.to_string()))
+    Ok(url)
+}
+
+/// PostgreSQL: `max_size` connections; SQLite: the one writer.
+fn writer_pool(url: &DbUrl, max_size: u32) -> StoreResult<Pool> {
+    let size = match url.backend {
+        Backend::Sqlite => 1,
+        Backend::Postgres => max_size,
     };
-    if url.backend == Backend::Sqlite {
-        Ok(Pools {
-            write: build(1, Access::ReadWrite)?,
-            read: build(sqlite_readers, Access::ReadOnly)?,
-        })
-    } else {
-        let pool = build(max_size, Access::ReadWrite)?;
-        Ok(Pools {
-            write: pool.clone(),
-            read: pool,
-        })
-    }
+    build_pool(url, size, Access::ReadWrite)
+}
+
+fn build_pool(url: &DbUrl, size: u32, access: Access) -> StoreResult<Pool> {
+    r2d2::Pool::builder()
+        .max_size(size.max(1))
+        .connection_timeout(Duration::from_secs(30))
+        .build(Manager(url.clone(), access))
+        .map_err(|e| StoreError::Pool(e.to_string()))
 }
 
 /// The embedded default: a SQLite file in the data folder.

@@ -219,6 +219,16 @@ async fn raw_len(app: &TestApp, path: &str, encoding: &str) -> (usize, Option<St
     (body.len(), enc)
 }
 
+/// A conditional GET, as a client that kept `tag` from an earlier read sends it.
+async fn get_if_none_match(app: &TestApp, path: &str, tag: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(path))
+        .header("if-none-match", tag)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn reads_are_compressed_and_conditional() {
     each_backend(|app| async move {
@@ -238,23 +248,11 @@ async fn reads_are_compressed_and_conditional() {
             .unwrap()
             .contains("max-age"));
         let etag = first.headers()["etag"].to_str().unwrap().to_string();
-        let again = app
-            .client
-            .get(app.url("/v1/categories"))
-            .header("if-none-match", &etag)
-            .send()
-            .await
-            .unwrap();
+        let again = get_if_none_match(&app, "/v1/categories", &etag).await;
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
         assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
         assert!(again.bytes().await.unwrap().is_empty());
-        let other = app
-            .client
-            .get(app.url("/v1/categories"))
-            .header("if-none-match", "\"nope\"")
-            .send()
-            .await
-            .unwrap();
+        let other = get_if_none_match(&app, "/v1/categories", "\"nope\"").await;
         assert_eq!(other.status(), StatusCode::OK);
 
         // A listing: the tag ignores the view counter, and changes with the ad.
@@ -265,13 +263,7 @@ async fn reads_are_compressed_and_conditional() {
         let a = tag(&app.get(&path).await);
         let b = tag(&app.get(&path).await);
         assert_eq!(a, b, "two reads of an unchanged ad");
-        let cached = app
-            .client
-            .get(app.url(&path))
-            .header("if-none-match", &a)
-            .send()
-            .await
-            .unwrap();
+        let cached = get_if_none_match(&app, &path, &a).await;
         assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
         let edited = app
             .call(
@@ -282,13 +274,7 @@ async fn reads_are_compressed_and_conditional() {
             )
             .await;
         assert_eq!(edited.status(), StatusCode::OK);
-        let after = app
-            .client
-            .get(app.url(&path))
-            .header("if-none-match", &a)
-            .send()
-            .await
-            .unwrap();
+        let after = get_if_none_match(&app, &path, &a).await;
         assert_eq!(
             after.status(),
             StatusCode::OK,

@@ -78,9 +78,13 @@ pub async fn run(
         .await;
         match pass {
             Ok(Ok(n)) if n > 0 => {
-                let ms = started.elapsed().as_secs_f64() * 1000.0;
-                metrics::histogram!("search_feed_pass_seconds").record(ms / 1000.0);
-                tracing::debug!(changes = n, ms, "search index followed the feed");
+                let secs = started.elapsed().as_secs_f64();
+                metrics::histogram!("search_feed_pass_seconds").record(secs);
+                tracing::debug!(
+                    changes = n,
+                    ms = secs * 1000.0,
+                    "search index followed the feed"
+                );
             }
             Ok(Ok(_)) => {}
             Ok(Err(e)) => {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Deserializer};
 use souk_domain::{catalog, geography, ListingDraft, ListingPatch, ListingStatus};
 use souk_search::{SearchRequest, Sort};
 use souk_store::listings::{self, Listing};
+use souk_store::users::User;
 use souk_store::{now, photos, stores, users, DbConn};
 use utoipa::{IntoParams, ToSchema};
 
@@ -155,10 +156,15 @@ pub fn check_owned_listing(conn: &mut DbConn, id: i64, user: AuthUser) -> ApiRes
 }
 
 fn load_view(conn: &mut DbConn, l: Listing) -> ApiResult<ListingView> {
-    let photos = photos::list_photos(conn, l.id)?;
     let seller = users::find_user(conn, l.user_id)?;
+    view_with_seller(conn, l, &seller)
+}
+
+/// The view of an ad whose seller is already loaded: its photos and the seller's store.
+fn view_with_seller(conn: &mut DbConn, l: Listing, seller: &User) -> ApiResult<ListingView> {
+    let photos = photos::list_photos(conn, l.id)?;
     let store = stores::find_by_owner(conn, l.user_id)?.map(|s| StoreBadge::from(&s));
-    listing_view(l, &photos, &seller, store)
+    listing_view(l, &photos, seller, store)
 }
 
 fn expiry(state: &AppState) -> chrono::NaiveDateTime {
@@ -217,9 +223,7 @@ pub async fn get_listing(
     let mut view = state
         .db(move |conn| {
             let (l, seller) = listings::get_visible_listing_with_seller(conn, id)?;
-            let photos = photos::list_photos(conn, l.id)?;
-            let store = stores::find_by_owner(conn, l.user_id)?;
-            listing_view(l, &photos, &seller, store.as_ref().map(StoreBadge::from))
+            view_with_seller(conn, l, &seller)
         })
         .await?;
     // The entity tag leaves out the view counter, which moves with every read: a client that

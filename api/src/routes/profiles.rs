@@ -2,10 +2,11 @@
 
 use actix_web::{get, web};
 use serde::{Deserialize, Serialize};
-use souk_store::{conversations, listings, stores, users};
+use souk_store::{conversations, stores, users};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult};
+use crate::routes::search::active_ads;
 use crate::routes::views::{time, wilaya_ref, PlaceRef, StoreBadge};
 use crate::state::AppState;
 
@@ -57,10 +58,7 @@ pub async fn get_profile(
                 display_name: u.display_name,
                 member_since: time(u.created_at),
                 wilaya: u.wilaya.map(wilaya_ref),
-                active_ads: match crate::routes::search::active_ads_of(&search, id) {
-                    Some(n) => n,
-                    None => listings::count_active_of_user(conn, id)?,
-                },
+                active_ads: active_ads(conn, Some(&search), id)?,
                 response_rate: (stats.threads > 0)
                     .then(|| stats.answered as f64 / stats.threads as f64),
                 response_time_minutes: stats.median_response_secs.map(|s| s / 60),

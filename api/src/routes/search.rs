@@ -159,22 +159,25 @@ pub fn run_as(state: &AppState, req: SearchRequest, freshness: Freshness) -> Api
     })
 }
 
-/// A seller's active ads as the index counts them (no count over the table on a public read);
-/// `None` while the index is being built.
-pub fn active_ads_of(service: &crate::indexing::SearchService, seller: i64) -> Option<i64> {
-    if !service.is_ready() {
-        return None;
+/// A seller's active ads: counted by the index when `index` is given and built (no count over
+/// the table on a public read), otherwise on the seller's rows (owner paths, which must see
+/// their own writes at once, and while the index is being built).
+pub fn active_ads(
+    conn: &mut souk_store::DbConn,
+    index: Option<&crate::indexing::SearchService>,
+    seller: i64,
+) -> ApiResult<i64> {
+    if let Some(service) = index.filter(|s| s.is_ready()) {
+        let req = SearchRequest {
+            seller: Some(seller),
+            limit: 1,
+            facets: false,
+            ..Default::default()
+        };
+        let now_us = chrono::Utc::now().timestamp_micros();
+        if let Ok(found) = service.index().search(&req, now_us) {
+            return Ok(found.total as i64);
+        }
     }
-    let req = SearchRequest {
-        seller: Some(seller),
-        limit: 1,
-        facets: false,
-        ..Default::default()
-    };
-    let now_us = chrono::Utc::now().timestamp_micros();
-    service
-        .index()
-        .search(&req, now_us)
-        .ok()
-        .map(|r| r.total as i64)
+    Ok(souk_store::listings::count_active_of_user(conn, seller)?)
 }

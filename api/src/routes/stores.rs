@@ -10,15 +10,16 @@ use souk_domain::trust::store_slug;
 use souk_domain::{catalog, geography, ValidationErrors};
 use souk_search::SearchRequest;
 use souk_store::stores::{self, Store, StoreFields};
-use souk_store::{listings, users, DbConn, StoreError};
+use souk_store::{users, DbConn, StoreError};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
+use crate::indexing::SearchService;
 use crate::routes::listings::explicit;
 use crate::routes::photos::{receive_image, require_multipart, PhotoUpload};
-use crate::routes::search::{run, SearchPage};
+use crate::routes::search::{active_ads, run, SearchPage};
 use crate::routes::views::{
     category_ref, commune_ref, photo_url, time, wilaya_ref, CategoryRef, PlaceRef,
 };
@@ -93,9 +94,8 @@ pub struct StoreView {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// `active_ads` from the search index when the caller has it (public reads), otherwise counted
-/// on the owner's rows.
-fn view(conn: &mut DbConn, s: Store, active_ads: Option<i64>) -> ApiResult<StoreView> {
+/// `index`: count the active ads there (public reads; see `search::active_ads`).
+fn view(conn: &mut DbConn, s: Store, index: Option<&SearchService>) -> ApiResult<StoreView> {
     let owner = users::find_user(conn, s.owner_id)?;
     Ok(StoreView {
         speciality: category_ref(&s.speciality),
@@ -103,10 +103,7 @@ fn view(conn: &mut DbConn, s: Store, active_ads: Option<i64>) -> ApiResult<Store
         commune: s.commune.map(commune_ref),
         logo_url: s.logo_key.as_deref().map(|k| photo_url(k, "thumb")),
         banner_url: s.banner_key.as_deref().map(|k| photo_url(k, "large")),
-        active_ads: match active_ads {
-            Some(n) => n,
-            None => listings::count_active_of_user(conn, s.owner_id)?,
-        },
+        active_ads: active_ads(conn, index, s.owner_id)?,
         owner: StoreOwner {
             id: owner.id,
             display_name: owner.display_name,
@@ -232,8 +229,7 @@ pub async fn get_store(
             if users::find_user(conn, s.owner_id)?.banned_at.is_some() {
                 return Err(ApiError::NotFound);
             }
-            let active = crate::routes::search::active_ads_of(&search, s.owner_id);
-            view(conn, s, active)
+            view(conn, s, Some(&search))
         })
         .await?;
     Ok(web::Json(v))

@@ -7,6 +7,8 @@
 #[path = "../mix.rs"]
 #[allow(dead_code)]
 mod mix;
+#[path = "../procfs.rs"]
+mod procfs;
 mod report;
 mod setup;
 mod traffic;

@@ -73,23 +73,52 @@ impl Point {
             .collect()
     }
 
+    /// This point's figures, in the order of `COLUMNS`.
+    fn cells(&self) -> Vec<String> {
+        let reads = self.reads();
+        let unseen = match self.run.never_seen {
+            0 => String::new(),
+            n => format!(" ({n} unseen)"),
+        };
+        vec![
+            self.clients.to_string(),
+            format!("{:.0}", self.answered() as f64 / self.seconds),
+            format!("{:.2}", pct(&reads, 0.5)),
+            format!("{:.2}", pct(&reads, 0.99)),
+            self.server_errors().to_string(),
+            format!("{:.2}", self.cpu_cores),
+            format!("{:.0}", self.rss_mb),
+            format!("{:.2}", self.generator_cores),
+            format!(
+                "{:.0} / {:.0}{unseen}",
+                pct(&self.run.visible_after, 0.5),
+                pct(&self.run.visible_after, 0.99)
+            ),
+        ]
+    }
+
+    /// One line for the terminal while the run goes on.
     pub fn summary(&self) -> String {
-        format!(
-            "{} clients: {:.0} req/s, read p50 {:.2} ms p99 {:.2} ms, 5xx/failed {}, API {:.2} cores {:.0} MB, generator {:.2} cores, visible p50 {:.0} ms p99 {:.0} ms ({} unseen)",
-            self.clients,
-            self.answered() as f64 / self.seconds,
-            pct(&self.reads(), 0.5),
-            pct(&self.reads(), 0.99),
-            self.server_errors(),
-            self.cpu_cores,
-            self.rss_mb,
-            self.generator_cores,
-            pct(&self.run.visible_after, 0.5),
-            pct(&self.run.visible_after, 0.99),
-            self.run.never_seen,
-        )
+        COLUMNS
+            .iter()
+            .zip(self.cells())
+            .map(|(name, value)| format!("{name}: {value}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
+
+const COLUMNS: [&str; 9] = [
+    "clients",
+    "req/s",
+    "read p50 ms",
+    "read p99 ms",
+    "5xx + failed",
+    "API CPU (cores)",
+    "API RSS MB",
+    "generator CPU (cores)",
+    "post → in browse p50 / p99 ms",
+];
 
 pub fn markdown(label: &str, args: &Args, points: &[Point], locked: usize, active: i64) -> String {
     let mut t = String::new();
@@ -105,29 +134,10 @@ pub fn markdown(label: &str, args: &Args, points: &[Point], locked: usize, activ
         args.only.as_deref().map(|o| format!(" --only {o}")).unwrap_or_default(),
         args.seconds,
     );
-    let _ = writeln!(t, "| clients | req/s | read p50 ms | read p99 ms | 5xx + failed | API CPU (cores) | API RSS MB | generator CPU (cores) | post → in browse p50 / p99 ms |");
-    let _ = writeln!(t, "|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    let _ = writeln!(t, "| {} |", COLUMNS.join(" | "));
+    let _ = writeln!(t, "|{}---|", "---:|".repeat(COLUMNS.len() - 1));
     for p in points {
-        let reads = p.reads();
-        let _ = writeln!(
-            t,
-            "| {} | {:.0} | {:.2} | {:.2} | {} | {:.2} | {:.0} | {:.2} | {:.0} / {:.0}{} |",
-            p.clients,
-            p.answered() as f64 / p.seconds,
-            pct(&reads, 0.5),
-            pct(&reads, 0.99),
-            p.server_errors(),
-            p.cpu_cores,
-            p.rss_mb,
-            p.generator_cores,
-            pct(&p.run.visible_after, 0.5),
-            pct(&p.run.visible_after, 0.99),
-            if p.run.never_seen > 0 {
-                format!(" ({} unseen)", p.run.never_seen)
-            } else {
-                String::new()
-            },
-        );
+        let _ = writeln!(t, "| {} |", p.cells().join(" | "));
     }
     let _ = writeln!(
         t,

@@ -269,23 +269,8 @@ impl World {
 
 /// CPU seconds and resident memory of process `pid` (`std::process::id()` for this one).
 pub fn usage_of(pid: u32) -> Usage {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
-    let after = stat.rsplit_once(") ").map_or("", |(_, r)| r);
-    let f: Vec<f64> = after
-        .split_whitespace()
-        .map(|x| x.parse().unwrap_or(0.0))
-        .collect();
-    let ticks = f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0);
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let rss_kb = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(0.0);
     Usage {
-        cpu_secs: ticks / 100.0,
-        rss_mb: rss_kb / 1024.0,
+        cpu_secs: crate::procfs::cpu_secs(pid).unwrap_or(0.0),
+        rss_mb: crate::procfs::rss_mb(pid).unwrap_or(0.0),
     }
 }
