@@ -68,7 +68,8 @@ impl TestDb {
                 }
             }
             Backend::Postgres => {
-                let admin = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+                let admin =
+                    without_tls(&std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL"));
                 let name = format!("souk_test_{:016x}", rand::thread_rng().gen::<u64>());
                 let mut conn = souk_store::db::establish(&DbUrl::parse(&admin))
                     .expect("connect to TEST_DATABASE_URL");
@@ -92,6 +93,20 @@ impl Drop for TestDb {
                 let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
             }
         }
+    }
+}
+
+/// The test server is on loopback and needs no TLS. With libpq's default (`sslmode=prefer`)
+/// every connection initialises OpenSSL, whose at-exit cleanup then races the app threads
+/// still connected when a test process ends: a test binary was seen to die with SIGSEGV in
+/// libcrypto after its tests passed. An explicit `sslmode` in the URL is kept.
+fn without_tls(url: &str) -> String {
+    if url.contains("sslmode=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&sslmode=disable")
+    } else {
+        format!("{url}?sslmode=disable")
     }
 }
 
