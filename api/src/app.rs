@@ -16,6 +16,7 @@ use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::jwt::JwtKeys;
+use crate::bounded::BoundedWork;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::indexing::SearchService;
@@ -23,16 +24,16 @@ use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
 use crate::routes::{
     accounts, contact, email_links, favorites, listings, moderation, ops, photos, profiles,
-    reference, saved_searches, search, stores,
+    reference, saved_searches, search, sessions, stores,
 };
 use crate::state::AppState;
 use crate::telemetry;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(accounts::register)
-        .service(accounts::login)
-        .service(accounts::refresh)
-        .service(accounts::logout)
+        .service(sessions::login)
+        .service(sessions::refresh)
+        .service(sessions::logout)
         .service(accounts::verify_email)
         .service(accounts::verify_email_link)
         .service(accounts::resend_verification)
@@ -52,6 +53,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(saved_searches::delete_saved_search)
         .service(email_links::renewal_page)
         .service(email_links::renew_by_token)
+        .service(email_links::confirm_verification)
         .service(email_links::unsubscribe_page)
         .service(email_links::unsubscribe)
         .service(profiles::get_profile)
@@ -178,6 +180,8 @@ pub fn build_state(config: Config) -> Result<(AppState, bool), StartError> {
         .map(|url| RedisLink::new(url, &config.redis_prefix))
         .transpose()
         .map_err(|e| std::io::Error::other(format!("REDIS_URL: {e}")))?;
+    let decode_slots = config.decode_slots;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let state = AppState {
         config: Arc::new(config),
         pool: pools.write,
@@ -188,6 +192,9 @@ pub fn build_state(config: Config) -> Result<(AppState, bool), StartError> {
         search: Arc::new(search),
         views: Arc::new(ViewCounter::new(redis.clone())),
         redis,
+        passwords: Arc::new(BoundedWork::new(cores, "souk_password_hashes_total")),
+        searches: Arc::new(BoundedWork::new(2 * cores, "souk_search_runs_total")),
+        decodes: Arc::new(BoundedWork::new(decode_slots, "souk_image_decodes_total")),
     };
     Ok((state, checkpoint.is_none()))
 }
@@ -239,6 +246,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<(Running, Se
             )
             .wrap(from_fn(problem_fallback))
             .wrap(from_fn(crate::http_cache::conditional_get))
+            .wrap(from_fn(crate::security_headers::add))
             .wrap(from_fn(telemetry::track))
             // gzip, brotli or zstd as the client accepts; images are left as they are.
             .wrap(actix_web::middleware::Compress::default())

@@ -35,6 +35,12 @@ pub struct Config {
     /// Browse pages may come from a result of the same request under a second old.
     pub browse_cache: bool,
     pub limits: RateLimits,
+    /// Reverse proxies whose forwarding header names the client (`SOUK_TRUSTED_PROXIES`).
+    pub proxies: crate::client_ip::TrustedProxies,
+    /// When set, `/metrics` answers only to `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
+    /// Image decodes allowed at once; more waits.
+    pub decode_slots: usize,
     /// An ad reported by this many distinct users is hidden until a moderator decides.
     pub reports_to_hide: i64,
     /// Settings of the embedded job runner (same variables as `souk-worker`).
@@ -64,6 +70,10 @@ pub struct RateLimits {
     pub contact_per_hour: u32,
     /// Reports per user.
     pub report_per_hour: u32,
+    /// Image uploads (photos, logos, banners) per user.
+    pub upload_per_hour: u32,
+    /// New contact threads a buyer may open per day.
+    pub threads_per_day: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -110,7 +120,11 @@ where
 /// Two event loops per core: a search (about a millisecond, up to ten with facets over a large
 /// category) runs on its loop, and a second loop per core keeps other requests moving meanwhile.
 pub fn default_http_workers() -> usize {
-    2 * std::thread::available_parallelism().map_or(1, |n| n.get())
+    2 * cores()
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 impl Config {
@@ -166,7 +180,27 @@ impl Config {
                 reset_per_hour: parsed("SOUK_RATE_RESET_PER_HOUR", 5)?,
                 contact_per_hour: parsed("SOUK_RATE_CONTACT_PER_HOUR", 20)?,
                 report_per_hour: parsed("SOUK_RATE_REPORT_PER_HOUR", 20)?,
+                upload_per_hour: parsed("SOUK_RATE_UPLOAD_PER_HOUR", 60)?,
+                threads_per_day: parsed("SOUK_RATE_THREADS_PER_DAY", 30)?,
             },
+            proxies: crate::client_ip::TrustedProxies {
+                nets: crate::client_ip::TrustedProxies::parse_list(
+                    &var("SOUK_TRUSTED_PROXIES").unwrap_or_default(),
+                )
+                .map_err(|problem| ConfigError {
+                    name: "SOUK_TRUSTED_PROXIES",
+                    problem,
+                })?,
+                header: match var("SOUK_CLIENT_IP_HEADER") {
+                    None => crate::client_ip::ForwardHeader::XForwardedFor,
+                    Some(h) => crate::client_ip::ForwardHeader::parse(&h).ok_or(ConfigError {
+                        name: "SOUK_CLIENT_IP_HEADER",
+                        problem: format!("{h:?}: expected x-forwarded-for or forwarded"),
+                    })?,
+                },
+            },
+            metrics_token: var("SOUK_METRICS_TOKEN"),
+            decode_slots: bounded("SOUK_IMAGE_DECODE_SLOTS", cores() as i64, 1..=256)? as usize,
             reports_to_hide: bounded("SOUK_REPORTS_TO_HIDE", 3, 1..=1000)?,
             worker: WorkerSettings {
                 poll_ms: parsed("SOUK_WORKER_POLL_MS", 500)?,

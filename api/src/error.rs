@@ -24,6 +24,12 @@ pub enum ApiError {
     },
     #[error("{0}")]
     Forbidden(&'static str),
+    /// Forbidden for a reason the client can act on (`email_not_confirmed`).
+    #[error("{detail}")]
+    NotAllowed {
+        code: &'static str,
+        detail: &'static str,
+    },
     /// The account is banned: login, refresh and writes are refused.
     #[error("this account is banned: {0}")]
     Banned(String),
@@ -95,6 +101,7 @@ impl ApiError {
             ApiError::BadFields(_) => "invalid_body",
             ApiError::Unauthorized { code, .. } => code,
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotAllowed { code, .. } => code,
             ApiError::Banned(_) => "account_banned",
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
@@ -114,7 +121,7 @@ impl ApiError {
                 "The request could not be understood"
             }
             ApiError::Unauthorized { .. } => "Authentication is required",
-            ApiError::Forbidden(_) => "This action is not allowed",
+            ApiError::Forbidden(_) | ApiError::NotAllowed { .. } => "This action is not allowed",
             ApiError::Banned(_) => "This account is banned",
             ApiError::NotFound => "Not found",
             ApiError::MethodNotAllowed => "Method not allowed",
@@ -158,7 +165,9 @@ impl ResponseError for ApiError {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest { .. } | ApiError::BadFields(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) | ApiError::Banned(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::NotAllowed { .. } | ApiError::Banned(_) => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
@@ -216,7 +225,9 @@ impl From<StoreError> for ApiError {
 
 fn conflict_detail(code: &str) -> &'static str {
     match code {
-        "email_taken" => "an account with this email already exists",
+        "email_taken" => {
+            "an account with this email (or another spelling of the same mailbox) already exists"
+        }
         _ => "the request conflicts with existing data",
     }
 }

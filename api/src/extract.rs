@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ProblemField};
@@ -47,7 +48,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok())
             .is_some_and(|n| n > JSON_LIMIT_BYTES);
-        let body = web::Bytes::from_request(req, payload);
+        // Read here, chunk by chunk, so a chunked body (no Content-Length) is refused as soon
+        // as it passes the limit instead of being buffered up to the upload limit first.
+        // Decompressed as it arrives (a gzip body is limited by what it inflates to).
+        let mut stream = actix_web::dev::Decompress::from_headers(payload.take(), req.headers());
         Box::pin(async move {
             if !is_json {
                 return Err(ApiError::UnsupportedMediaType(
@@ -57,14 +61,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             if too_long {
                 return Err(limit_error());
             }
-            let bytes =
-                body.await
-                    .map_err(|e| match e.as_response_error().status_code().as_u16() {
-                        413 => limit_error(),
-                        _ => ApiError::bad_request("unreadable_body", e.to_string()),
-                    })?;
-            if bytes.len() > JSON_LIMIT_BYTES {
-                return Err(limit_error());
+            let mut bytes = web::BytesMut::new();
+            while let Some(chunk) = stream.next().await {
+                let chunk =
+                    chunk.map_err(|e| ApiError::bad_request("unreadable_body", e.to_string()))?;
+                if bytes.len() + chunk.len() > JSON_LIMIT_BYTES {
+                    return Err(limit_error());
+                }
+                bytes.extend_from_slice(&chunk);
             }
             parse(&bytes).map(Json)
         })

@@ -2,6 +2,8 @@
 
 pub mod app;
 pub mod auth;
+pub mod bounded;
+pub mod client_ip;
 pub mod config;
 pub mod content_rules;
 pub mod error;
@@ -12,6 +14,7 @@ pub mod indexing;
 pub mod openapi;
 pub mod ratelimit;
 pub mod routes;
+pub mod security_headers;
 pub mod seed;
 pub mod state;
 pub mod telemetry;

@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
     accounts, contact, email_links, favorites, listings, moderation, ops, photos, profiles,
-    reference, saved_searches, search, stores,
+    reference, saved_searches, search, sessions, stores,
 };
 
 #[derive(OpenApi)]
@@ -19,7 +19,7 @@ use crate::routes::{
     ),
     servers((url = "http://127.0.0.1:8080", description = "embedded default")),
     paths(
-        accounts::register, accounts::login, accounts::refresh, accounts::logout,
+        accounts::register, sessions::login, sessions::refresh, sessions::logout,
         accounts::verify_email, accounts::verify_email_link, accounts::resend_verification,
         accounts::request_reset, accounts::confirm_reset, accounts::me, accounts::update_me,
         listings::create_listing, listings::browse, listings::get_listing, listings::update_listing,
@@ -29,7 +29,7 @@ use crate::routes::{
         contact::contact_seller, contact::post_message, contact::get_conversation, contact::my_conversations,
         favorites::add_favorite, favorites::remove_favorite, favorites::my_favorites,
         saved_searches::create_saved_search, saved_searches::my_saved_searches, saved_searches::delete_saved_search,
-        email_links::renewal_page, email_links::renew_by_token, email_links::unsubscribe_page, email_links::unsubscribe,
+        email_links::renewal_page, email_links::renew_by_token, email_links::confirm_verification, email_links::unsubscribe_page, email_links::unsubscribe,
         profiles::get_profile,
         stores::create_store, stores::get_store, stores::update_store, stores::upload_store_image, stores::store_listings,
         moderation::report_listing, moderation::report_queue, moderation::act_on_listing, moderation::act_on_user,

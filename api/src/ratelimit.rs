@@ -9,18 +9,102 @@ use souk_worker::RedisLink;
 
 use crate::error::ApiError;
 
+/// Keys kept in process before expired ones are swept.
+const SWEEP_AT: usize = 100_000;
+/// Failures are forgotten this long after the last one.
+const FAILURE_MEMORY: Duration = Duration::from_secs(3600);
+
 #[derive(Default)]
 pub struct RateLimiter {
     redis: Option<RedisLink>,
-    windows: Mutex<HashMap<String, (Instant, u32)>>,
+    /// key → (window start, hits, the window's own length).
+    windows: Mutex<HashMap<String, (Instant, u32, Duration)>>,
+    /// key → (failures, unix seconds of the last one).
+    failures: Mutex<HashMap<String, (u32, u64)>>,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 impl RateLimiter {
     pub fn new(redis: Option<RedisLink>) -> RateLimiter {
         RateLimiter {
             redis,
-            windows: Mutex::default(),
+            ..Default::default()
         }
+    }
+
+    /// Failures recorded on `key` (a login address) in the hour since its last one, and the
+    /// unix second of that last one.
+    pub async fn failures(&self, key: &str) -> (u32, u64) {
+        if let Some(redis) = &self.redis {
+            let rkey = redis.key(&format!("fail:{key}"));
+            let mut pipe = redis::pipe();
+            pipe.cmd("HMGET").arg(&rkey).arg("n").arg("last");
+            if let Some((v,)) = redis.pipe::<(Vec<Option<u64>>,)>(&pipe).await {
+                return (
+                    v.first().copied().flatten().unwrap_or(0) as u32,
+                    v.get(1).copied().flatten().unwrap_or(0),
+                );
+            }
+        }
+        let now = unix_now();
+        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        match map.get(key) {
+            Some(&(n, last)) if now.saturating_sub(last) < FAILURE_MEMORY.as_secs() => (n, last),
+            _ => (0, 0),
+        }
+    }
+
+    pub async fn record_failure(&self, key: &str) {
+        let now = unix_now();
+        if let Some(redis) = &self.redis {
+            let rkey = redis.key(&format!("fail:{key}"));
+            let mut pipe = redis::pipe();
+            pipe.atomic()
+                .cmd("HINCRBY")
+                .arg(&rkey)
+                .arg("n")
+                .arg(1)
+                .ignore()
+                .cmd("HSET")
+                .arg(&rkey)
+                .arg("last")
+                .arg(now)
+                .ignore()
+                .cmd("EXPIRE")
+                .arg(&rkey)
+                .arg(FAILURE_MEMORY.as_secs())
+                .ignore();
+            if redis.pipe::<()>(&pipe).await.is_some() {
+                return;
+            }
+        }
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > SWEEP_AT {
+            map.retain(|_, (_, last)| now.saturating_sub(*last) < FAILURE_MEMORY.as_secs());
+        }
+        let entry = map.entry(key.to_string()).or_insert((0, now));
+        if now.saturating_sub(entry.1) >= FAILURE_MEMORY.as_secs() {
+            entry.0 = 0;
+        }
+        *entry = (entry.0 + 1, now);
+    }
+
+    pub async fn clear_failures(&self, key: &str) {
+        if let Some(redis) = &self.redis {
+            let mut pipe = redis::pipe();
+            pipe.cmd("DEL")
+                .arg(redis.key(&format!("fail:{key}")))
+                .ignore();
+            let _ = redis.pipe::<()>(&pipe).await;
+        }
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        map.remove(key);
     }
 
     /// Counts one hit on `key`; refuses with 429 and the seconds left in the window once
@@ -42,10 +126,7 @@ impl RateLimiter {
         window: Duration,
     ) -> Option<Result<(), ApiError>> {
         let secs = window.as_secs().max(1);
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        let now = unix_now();
         let slot = now / secs;
         let rkey = redis.key(&format!("rl:{key}:{slot}"));
         let mut pipe = redis::pipe();
@@ -69,12 +150,13 @@ impl RateLimiter {
     fn hit_local(&self, key: &str, limit: u32, window: Duration) -> Result<(), ApiError> {
         let now = Instant::now();
         let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 100_000 {
-            map.retain(|_, (start, _)| now.duration_since(*start) < window);
+        if map.len() > SWEEP_AT {
+            // Each entry by its own window: an hourly counter outlives a burst of minute keys.
+            map.retain(|_, (start, _, own)| now.duration_since(*start) < *own);
         }
-        let entry = map.entry(key.to_string()).or_insert((now, 0));
+        let entry = map.entry(key.to_string()).or_insert((now, 0, window));
         if now.duration_since(entry.0) >= window {
-            *entry = (now, 0);
+            *entry = (now, 0, window);
         }
         if entry.1 >= limit {
             let left = window.saturating_sub(now.duration_since(entry.0));
@@ -104,6 +186,35 @@ mod tests {
             other => panic!("{other:?}"),
         }
         rl.hit_local("other", 3, Duration::from_secs(60)).unwrap();
+    }
+
+    #[test]
+    fn sweeping_short_windows_keeps_long_ones() {
+        let rl = RateLimiter::default();
+        rl.hit_local("hourly", 1, Duration::from_secs(3600))
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+        for i in 0..=SWEEP_AT {
+            rl.hit_local(&format!("burst{i}"), 5, Duration::from_millis(1))
+                .unwrap();
+        }
+        // Before: the sweep used the burst's 1 ms window and erased the hourly counter.
+        assert!(rl
+            .hit_local("hourly", 1, Duration::from_secs(3600))
+            .is_err());
+    }
+
+    #[tokio::test]
+    async fn failures_accumulate_and_clear() {
+        let rl = RateLimiter::default();
+        assert_eq!(rl.failures("a").await.0, 0);
+        rl.record_failure("a").await;
+        rl.record_failure("a").await;
+        let (n, last) = rl.failures("a").await;
+        assert_eq!(n, 2);
+        assert!(last > 0);
+        rl.clear_failures("a").await;
+        assert_eq!(rl.failures("a").await.0, 0);
     }
 
     #[test]

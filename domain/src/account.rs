@@ -1,7 +1,7 @@
 //! Rules for accounts: what a usable email, password, name and phone number look like.
 
 use crate::error::ValidationErrors;
-use crate::text::{char_len, text_field};
+use crate::text::{char_len, line_field};
 
 pub const PASSWORD_MIN: usize = 10;
 pub const PASSWORD_MAX: usize = 128;
@@ -34,6 +34,44 @@ pub fn normalize_email(raw: &str) -> Option<String> {
     } else {
         None
     }
+}
+
+/// Domains that ignore dots in the local part and share one mailbox between them.
+const DOTLESS_DOMAINS: &[&str] = &["gmail.com", "googlemail.com"];
+
+/// The mailbox an address delivers to, for uniqueness and trust (never for sending): the
+/// `+tag` is dropped everywhere (Gmail, Outlook, Yahoo with `-`… the `+` form is the one
+/// nearly every provider honours), and on Gmail the dots too, with googlemail.com as gmail.com.
+/// `a.b+1@gmail.com` and `ab+2@googlemail.com` are one person.
+pub fn canonical_email(normalized: &str) -> String {
+    let Some((local, domain)) = normalized.split_once('@') else {
+        return normalized.to_string();
+    };
+    let local = local.split('+').next().unwrap_or(local);
+    if DOTLESS_DOMAINS.contains(&domain) {
+        let local: String = local.chars().filter(|c| *c != '.').collect();
+        format!("{local}@gmail.com")
+    } else {
+        format!("{local}@{domain}")
+    }
+}
+
+/// Failed logins on one address that cost nothing; after them each attempt waits.
+pub const FREE_LOGIN_FAILURES: u32 = 5;
+/// The longest wait between two attempts on one address.
+pub const MAX_LOGIN_DELAY_SECS: u64 = 900;
+
+/// How long after the last failure the next login attempt on an address is accepted, once it
+/// has failed `failures` times within the hour: 0 for the first few, then 1, 2, 4 … seconds up
+/// to a quarter of an hour. A botnet guessing one password gets a handful of tries an hour;
+/// the owner, who knows the password, waits at most that long, and a password reset or a
+/// device the owner signed in from before skips the wait.
+pub fn login_delay_secs(failures: u32) -> u64 {
+    if failures < FREE_LOGIN_FAILURES {
+        return 0;
+    }
+    let doublings = (failures - FREE_LOGIN_FAILURES).min(20);
+    (1u64 << doublings).min(MAX_LOGIN_DELAY_SECS)
 }
 
 /// Algerian numbers in any usual spelling (`0551 23 45 67`, `+213 551234567`, `00213…`)
@@ -118,7 +156,7 @@ pub fn validate_registration(
         String::new()
     });
     check_password(&mut errors, "password", password);
-    let display_name = text_field(
+    let display_name = line_field(
         &mut errors,
         "display_name",
         display_name,
@@ -171,6 +209,23 @@ mod tests {
         ] {
             assert_eq!(normalize_email(e), None, "{e}");
         }
+    }
+
+    #[test]
+    fn aliases_of_one_mailbox_share_a_canonical_address() {
+        let c = |e: &str| canonical_email(&normalize_email(e).unwrap());
+        assert_eq!(c("a.mine+1@gmail.com"), "amine@gmail.com");
+        assert_eq!(c("Amine+souk@googlemail.com"), "amine@gmail.com");
+        assert_eq!(c("amine+2@outlook.fr"), "amine@outlook.fr");
+        // Dots matter outside Gmail: these are two people.
+        assert_ne!(c("a.mine@outlook.fr"), c("amine@outlook.fr"));
+    }
+
+    #[test]
+    fn login_delays_grow_then_stop_growing() {
+        let delays: Vec<u64> = (0..9).map(login_delay_secs).collect();
+        assert_eq!(delays, vec![0, 0, 0, 0, 0, 1, 2, 4, 8]);
+        assert_eq!(login_delay_secs(40), MAX_LOGIN_DELAY_SECS);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::attributes::{validate_attributes, Attributes};
 use crate::category::Catalog;
 use crate::error::ValidationErrors;
 use crate::geo::{distance_km, in_algeria, Geography};
-use crate::text::{char_len, clean_text};
+use crate::text::{char_len, clean_line, clean_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -133,7 +133,16 @@ impl ListingDraft {
         geo: &Geography,
     ) -> Result<ValidListing, ValidationErrors> {
         let mut errors = ValidationErrors::default();
-        let title = checked_text(&mut errors, "title", &self.title, TITLE_MIN, TITLE_MAX);
+        let title = if clean_line(&self.title).is_none() && clean_text(&self.title).is_some() {
+            errors.push(
+                "title",
+                "invalid_characters",
+                "one line: line breaks are not allowed",
+            );
+            String::new()
+        } else {
+            checked_text(&mut errors, "title", &self.title, TITLE_MIN, TITLE_MAX)
+        };
         let description = checked_text(
             &mut errors,
             "description",

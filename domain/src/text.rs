@@ -17,6 +17,46 @@ pub fn clean_text(s: &str) -> Option<String> {
     Some(trimmed.to_string())
 }
 
+/// A one-line field (a name, a title): trimmed, no control characters at all and no Unicode
+/// line separators. A line break in a name would start a new line wherever the name is
+/// printed, in a mail's text part among others, where it can fake a paragraph from souk.
+pub fn clean_line(s: &str) -> Option<String> {
+    let trimmed = s.trim();
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}')
+    {
+        return None;
+    }
+    Some(trimmed.to_string())
+}
+
+/// Links in a first message from a stranger, written so that no mail client or app turns
+/// them into something to click (`https://x.dz/a` → `hxxps://x[.]dz/a`): a first contact is
+/// where phishing comes from, and the reader can still read the address.
+pub fn defang_links(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for word in text.split_inclusive(char::is_whitespace) {
+        let lower = word.to_ascii_lowercase();
+        let is_link = lower.starts_with("http://")
+            || lower.starts_with("https://")
+            || lower.starts_with("www.");
+        if !is_link {
+            out.push_str(word);
+            continue;
+        }
+        let (scheme, rest) = match word.find("://") {
+            Some(at) => (&word[..at + 3], &word[at + 3..]),
+            None => ("", word),
+        };
+        out.push_str(&scheme.replacen("ttp", "xxp", 1).replacen("TTP", "XXP", 1));
+        let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        out.push_str(&rest[..host_end].replace('.', "[.]"));
+        out.push_str(&rest[host_end..]);
+    }
+    out
+}
+
 /// Builds a URL-safe ASCII slug: lowercase letters, digits and single dashes.
 pub fn slugify(s: &str) -> String {
     let mut out = String::new();
@@ -88,6 +128,25 @@ pub fn text_field(
     }
 }
 
+/// Like `text_field` for one-line fields: a line break is `invalid_characters` too.
+pub fn line_field(
+    errors: &mut crate::ValidationErrors,
+    field: &str,
+    raw: &str,
+    min: usize,
+    max: usize,
+) -> String {
+    if clean_line(raw).is_none() && clean_text(raw).is_some() {
+        errors.push(
+            field.to_string(),
+            "invalid_characters",
+            "one line: line breaks are not allowed",
+        );
+        return String::new();
+    }
+    text_field(errors, field, raw, min, max)
+}
+
 /// An optional free-text field: absent or blank is `None`; otherwise at most `max` characters
 /// and no control characters, as in `text_field`.
 pub fn optional_text_field(
@@ -126,6 +185,26 @@ mod tests {
     fn control_characters_are_refused_but_newlines_kept() {
         assert_eq!(clean_text("  a\nb "), Some("a\nb".into()));
         assert_eq!(clean_text("a\u{0}b"), None);
+    }
+
+    #[test]
+    fn one_line_fields_refuse_line_breaks() {
+        assert_eq!(clean_line(" Karim "), Some("Karim".into()));
+        assert_eq!(clean_line("Karim\r\nsouk: your account is suspended"), None);
+        assert_eq!(clean_line("a\u{2028}b"), None);
+        let mut e = crate::ValidationErrors::default();
+        line_field(&mut e, "name", "Ka\nrim", 2, 60);
+        assert_eq!(e.0[0].code, "invalid_characters");
+    }
+
+    #[test]
+    fn links_are_defanged_but_readable() {
+        assert_eq!(
+            defang_links("payez ici https://cib-paiement.dz/login?x=1 merci"),
+            "payez ici hxxps://cib-paiement[.]dz/login?x=1 merci"
+        );
+        assert_eq!(defang_links("www.evil.com\nok"), "www[.]evil[.]com\nok");
+        assert_eq!(defang_links("prix 2.5 millions"), "prix 2.5 millions");
     }
 
     #[test]

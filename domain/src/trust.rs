@@ -72,6 +72,58 @@ impl ReportReason {
 }
 
 /// Words a store slug may not be: they name routes or pretend to be souk.
+/// What is known of one reporter of an ad when their report is weighed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReporterRecord {
+    /// The reporter's mailbox (`account::canonical_email`): aliases of one mailbox count once.
+    pub mailbox: String,
+    pub email_confirmed: bool,
+    pub account_age_days: i64,
+    /// Their past reports that a moderator upheld (the ad was hidden).
+    pub upheld: i64,
+    /// Their past reports that a moderator dismissed or whose ad was restored.
+    pub dismissed: i64,
+}
+
+/// Dismissed reports after which a reporter stops counting, unless upheld ones outweigh them.
+pub const DISMISSED_TO_IGNORE: i64 = 3;
+
+/// How much one report counts towards hiding an ad automatically (the threshold is a number of
+/// full-weight reports). Unconfirmed accounts count nothing; a new account little (an
+/// afternoon's throwaway accounts cannot take a rival's ad down); a reporter whose reports are
+/// mostly dismissed stops counting; one whose reports were upheld counts a little more.
+pub fn report_weight(r: &ReporterRecord) -> f64 {
+    if !r.email_confirmed {
+        return 0.0;
+    }
+    if r.dismissed >= DISMISSED_TO_IGNORE && r.dismissed > 2 * r.upheld {
+        return 0.0;
+    }
+    let by_age = match r.account_age_days {
+        d if d < 1 => 0.25,
+        d if d < 7 => 0.5,
+        _ => 1.0,
+    };
+    if r.upheld >= 3 && r.upheld > 2 * r.dismissed {
+        by_age * 1.5
+    } else {
+        by_age
+    }
+}
+
+/// The weight of an ad's open reports: each mailbox counts once, at its heaviest account.
+pub fn reports_weight(reporters: &[ReporterRecord]) -> f64 {
+    let mut best: std::collections::HashMap<&str, f64> = std::collections::HashMap::new();
+    for r in reporters {
+        let w = report_weight(r);
+        let e = best.entry(r.mailbox.as_str()).or_insert(0.0);
+        if w > *e {
+            *e = w;
+        }
+    }
+    best.values().sum()
+}
+
 pub const RESERVED_SLUGS: &[&str] = &[
     "admin",
     "administrator",
@@ -212,5 +264,53 @@ mod tests {
         ] {
             assert_eq!(contact_details_in(t), None, "{t}");
         }
+    }
+
+    fn reporter(mailbox: &str, age: i64) -> ReporterRecord {
+        ReporterRecord {
+            mailbox: mailbox.into(),
+            email_confirmed: true,
+            account_age_days: age,
+            upheld: 0,
+            dismissed: 0,
+        }
+    }
+
+    #[test]
+    fn aliases_of_one_mailbox_weigh_as_one_report() {
+        let three_aliases = [
+            reporter("a@gmail.com", 30),
+            reporter("a@gmail.com", 30),
+            reporter("a@gmail.com", 30),
+        ];
+        assert_eq!(reports_weight(&three_aliases), 1.0);
+        let three_people = [
+            reporter("a@x.dz", 30),
+            reporter("b@x.dz", 30),
+            reporter("c@x.dz", 30),
+        ];
+        assert_eq!(reports_weight(&three_people), 3.0);
+    }
+
+    #[test]
+    fn new_unconfirmed_and_often_dismissed_reporters_weigh_less() {
+        assert_eq!(report_weight(&reporter("a@x.dz", 0)), 0.25);
+        assert_eq!(report_weight(&reporter("a@x.dz", 3)), 0.5);
+        let unconfirmed = ReporterRecord {
+            email_confirmed: false,
+            ..reporter("a@x.dz", 30)
+        };
+        assert_eq!(report_weight(&unconfirmed), 0.0);
+        let crier = ReporterRecord {
+            dismissed: 3,
+            ..reporter("a@x.dz", 30)
+        };
+        assert_eq!(report_weight(&crier), 0.0);
+        let mostly_right = ReporterRecord {
+            upheld: 4,
+            dismissed: 1,
+            ..reporter("a@x.dz", 30)
+        };
+        assert_eq!(report_weight(&mostly_right), 1.5);
     }
 }

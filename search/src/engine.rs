@@ -118,7 +118,11 @@ impl SearchIndex {
             None => (None, false),
         };
         let mut results = self.run(req, sort, after, now_us, cursor_fuzzy)?;
-        if !cursor_fuzzy && after.is_none() && req.q.is_some() && results.total < FUZZY_BELOW {
+        let few_words = req
+            .q
+            .as_deref()
+            .is_some_and(|q| crate::request::query_words(q) <= crate::request::MAX_FUZZY_WORDS);
+        if !cursor_fuzzy && after.is_none() && few_words && results.total < FUZZY_BELOW {
             let fuzzy = self.run(req, sort, after, now_us, true)?;
             if fuzzy.total > results.total {
                 results = fuzzy;

@@ -2,7 +2,10 @@
 
 use souk_domain::ValidationErrors;
 
-use crate::request::{Near, SearchRequest, Sort};
+use crate::request::{Near, SearchRequest, Sort, MAX_LIST_VALUES};
+
+/// Query parameters a search may have: the fixed ones plus a leaf's attributes fit easily.
+pub const MAX_PARAMETERS: usize = 64;
 
 fn number<T: std::str::FromStr>(e: &mut ValidationErrors, name: &str, v: &str) -> Option<T> {
     match v.trim().parse() {
@@ -41,13 +44,32 @@ impl SearchRequest {
         };
         let mut radius = None;
         let mut near = None;
+        if pairs.len() > MAX_PARAMETERS {
+            e.push(
+                "query",
+                "too_many_parameters",
+                format!("at most {MAX_PARAMETERS} query parameters"),
+            );
+            return Err(e);
+        }
+        // One more than allowed is kept, so validation can say the list is too long.
+        let list = |v: &str| -> Vec<String> {
+            v.split(',')
+                .filter(|s| !s.is_empty())
+                .take(MAX_LIST_VALUES + 1)
+                .map(str::to_string)
+                .collect()
+        };
         for (k, v) in pairs {
             match k.as_str() {
                 "q" => r.q = Some(v.clone()).filter(|s| !s.trim().is_empty()),
                 "category" => r.category = Some(v.clone()),
                 "wilaya" => {
-                    for w in v.split(',').filter(|s| !s.is_empty()) {
-                        r.wilayas.extend(number::<i32>(&mut e, "wilaya", w));
+                    for w in list(v) {
+                        if r.wilayas.len() > MAX_LIST_VALUES {
+                            break;
+                        }
+                        r.wilayas.extend(number::<i32>(&mut e, "wilaya", &w));
                     }
                 }
                 "commune" => r.commune = number(&mut e, k, v),
@@ -84,8 +106,9 @@ impl SearchRequest {
                         let entry = r.ints.entry(key.to_string()).or_default();
                         entry.max = number(&mut e, other, v);
                     } else {
-                        let values = v.split(',').filter(|s| !s.is_empty()).map(str::to_string);
-                        r.enums.entry(other.to_string()).or_default().extend(values);
+                        let values = r.enums.entry(other.to_string()).or_default();
+                        values.extend(list(v));
+                        values.truncate(MAX_LIST_VALUES + 1);
                     }
                 }
             }

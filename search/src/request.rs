@@ -12,6 +12,32 @@ pub const MAX_QUERY_CHARS: usize = 200;
 /// How deep offset pages may reach (hits skipped plus the page); cursors go further. A top-k
 /// heap of this size stays cheap, while an unbounded offset would cost like a table scan.
 pub const MAX_OFFSET: usize = 1_000;
+/// Values one list parameter may name (`wilaya=…`, `fuel=…`): each becomes a clause.
+pub const MAX_LIST_VALUES: usize = 20;
+/// Words (and pieces of glued words) a query may have: each is a clause, and under typo
+/// tolerance a walk of the term dictionary.
+pub const MAX_QUERY_WORDS: usize = 10;
+/// Queries of more words than this are not retried with typo tolerance.
+pub const MAX_FUZZY_WORDS: usize = 5;
+
+/// Words and pieces of `q` as the index sees them.
+pub fn query_words(q: &str) -> usize {
+    crate::analysis::analyzer()
+        .words(q)
+        .iter()
+        .map(|w| 1 + w.parts.len())
+        .sum()
+}
+
+fn check_list(e: &mut ValidationErrors, field: &str, len: usize) {
+    if len > MAX_LIST_VALUES {
+        e.push(
+            field,
+            "too_many_values",
+            format!("at most {MAX_LIST_VALUES} values"),
+        );
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -113,6 +139,12 @@ impl SearchRequest {
                     "too_long",
                     format!("at most {MAX_QUERY_CHARS} characters"),
                 );
+            } else if query_words(q) > MAX_QUERY_WORDS {
+                e.push(
+                    "q",
+                    "too_many_words",
+                    format!("at most {MAX_QUERY_WORDS} words"),
+                );
             }
         }
         // Attribute filters are only meaningful within one leaf's schema.
@@ -127,7 +159,8 @@ impl SearchRequest {
             },
             None => None,
         };
-        for w in &self.wilayas {
+        check_list(&mut e, "wilaya", self.wilayas.len());
+        for w in self.wilayas.iter().take(MAX_LIST_VALUES) {
             if geography().wilaya(*w).is_none() {
                 e.push(
                     "wilaya",
@@ -143,10 +176,11 @@ impl SearchRequest {
         }
         check_range(&mut e, "price", self.price);
         for (key, values) in &self.enums {
+            check_list(&mut e, key, values.len());
             match leaf.and_then(|l| l.attribute(key)) {
                 Some(spec) => match &spec.kind {
                     AttributeKind::Enum { .. } => {
-                        for v in values {
+                        for v in values.iter().take(MAX_LIST_VALUES) {
                             if spec.option(v).is_none() {
                                 e.push(
                                     key.clone(),

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::error::{StoreError, StoreResult};
 use crate::listings::Listing;
-use crate::schema::{conversations, messages};
+use crate::schema::{conversations, messages, users};
 use crate::time::now;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -49,6 +49,26 @@ pub struct Message {
     pub created_at: NaiveDateTime,
 }
 
+/// The buyer's thread about an ad, if there is one.
+pub fn find_between(conn: &mut DbConn, listing_id: i64, buyer_id: i64) -> StoreResult<Option<i64>> {
+    Ok(conversations::table
+        .filter(conversations::listing_id.eq(listing_id))
+        .filter(conversations::buyer_id.eq(buyer_id))
+        .select(conversations::id)
+        .first(conn)
+        .optional()?)
+}
+
+/// Whether the seller has written in the thread (until then the buyer is a stranger).
+pub fn seller_has_replied(conn: &mut DbConn, c: &Conversation) -> StoreResult<bool> {
+    let n: i64 = messages::table
+        .filter(messages::conversation_id.eq(c.id))
+        .filter(messages::sender_id.eq(c.seller_id))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
 /// The buyer's first contact, or a further message in the thread the buyer already has about
 /// this ad (one thread per buyer and ad). Returns the thread and the stored message.
 pub fn contact_seller(
@@ -60,13 +80,7 @@ pub fn contact_seller(
     body: &str,
 ) -> StoreResult<(Conversation, Message)> {
     let t = now();
-    let existing: Option<i64> = conversations::table
-        .filter(conversations::listing_id.eq(listing.id))
-        .filter(conversations::buyer_id.eq(buyer_id))
-        .select(conversations::id)
-        .first(conn)
-        .optional()?;
-    let id = match existing {
+    let id = match find_between(conn, listing.id, buyer_id)? {
         Some(id) => {
             diesel::update(conversations::table.find(id))
                 .set((
@@ -195,8 +209,12 @@ pub struct ResponseStats {
 }
 
 pub fn seller_response_stats(conn: &mut DbConn, seller_id: i64) -> StoreResult<ResponseStats> {
+    // Threads opened by accounts banned since (spammers, scammers) say nothing about how
+    // the seller answers buyers.
     let threads: Vec<(i64, NaiveDateTime)> = conversations::table
+        .inner_join(users::table.on(users::id.eq(conversations::buyer_id)))
         .filter(conversations::seller_id.eq(seller_id))
+        .filter(users::banned_at.is_null())
         .order(conversations::id.desc())
         .limit(200)
         .select((conversations::id, conversations::created_at))

@@ -202,6 +202,10 @@ fn prepare(url: &str) -> StoreResult<DbUrl> {
     if applied > 0 {
         tracing::info!(applied, "database migrations applied");
     }
+    let filled = crate::users::fill_canonical_emails(&mut first)?;
+    if filled > 0 {
+        tracing::info!(filled, "canonical email addresses filled in");
+    }
     Ok(url)
 }
 

@@ -314,6 +314,27 @@ pub fn count_by_status(conn: &mut DbConn, status: ListingStatus) -> StoreResult<
 
 /// Takes the listing's row lock for the rest of the transaction (a no-op write), so that
 /// checks such as "fewer than 8 photos" cannot race on PostgreSQL. SQLite serialises writers anyway.
+/// The lowest price favouriters were last told about, and when (price-drop alerts).
+pub fn price_alert_state(
+    conn: &mut DbConn,
+    id: i64,
+) -> StoreResult<(Option<i64>, Option<NaiveDateTime>)> {
+    Ok(listings::table
+        .find(id)
+        .select((listings::alerted_price, listings::price_alerted_at))
+        .first(conn)?)
+}
+
+pub fn record_price_alert(conn: &mut DbConn, id: i64, price: i64) -> StoreResult<()> {
+    diesel::update(listings::table.find(id))
+        .set((
+            listings::alerted_price.eq(price),
+            listings::price_alerted_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn lock_listing(conn: &mut DbConn, id: i64) -> StoreResult<()> {
     diesel::update(listings::table.find(id))
         .set(listings::id.eq(id))

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use souk_domain::trust::ReporterRecord;
 use souk_domain::ListingStatus;
 
 use crate::db::DbConn;
@@ -13,6 +14,8 @@ use crate::time::now;
 pub const HIDDEN_BY_MODERATOR: &str = "moderator";
 pub const HIDDEN_BY_REPORTS: &str = "reports";
 pub const HIDDEN_BY_BAN: &str = "ban";
+/// The resolution of reports whose ad a moderator hid; any other resolution dismissed them.
+pub const RESOLVED_UPHELD: &str = "hidden";
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = reports)]
@@ -64,16 +67,64 @@ pub fn report(
         .first(conn)?)
 }
 
-/// Distinct users with a confirmed email and an open report on the ad (one report per user
-/// and ad, so counting reports counts users).
-pub fn open_confirmed_reporters(conn: &mut DbConn, listing_id: i64) -> StoreResult<i64> {
-    Ok(reports::table
+/// Reporter id, email, canonical mailbox, confirmed at, created at.
+type ReporterRow = (
+    i64,
+    String,
+    Option<String>,
+    Option<NaiveDateTime>,
+    NaiveDateTime,
+);
+
+/// The reporters of an ad's open reports with what weighs their reports: mailbox, confirmed
+/// address, account age, and how their past reports were decided. Bounded: once an ad has a
+/// few dozen open reports, more change nothing.
+pub fn open_reporter_records(
+    conn: &mut DbConn,
+    listing_id: i64,
+) -> StoreResult<Vec<ReporterRecord>> {
+    let rows: Vec<ReporterRow> = reports::table
         .inner_join(users::table.on(users::id.eq(reports::reporter_id)))
         .filter(reports::listing_id.eq(listing_id))
         .filter(reports::resolved_at.is_null())
-        .filter(users::email_verified_at.is_not_null())
-        .count()
-        .get_result(conn)?)
+        .order(reports::id.asc())
+        .limit(100)
+        .select((
+            users::id,
+            users::email,
+            users::email_canonical,
+            users::email_verified_at,
+            users::created_at,
+        ))
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let past: Vec<(i64, Option<String>)> = reports::table
+        .filter(reports::reporter_id.eq_any(&ids))
+        .filter(reports::resolution.is_not_null())
+        .select((reports::reporter_id, reports::resolution))
+        .load(conn)?;
+    let t = now();
+    Ok(rows
+        .into_iter()
+        .map(|(id, email, canonical, verified, created)| {
+            let decided = past.iter().filter(|(r, _)| *r == id);
+            let upheld = decided
+                .clone()
+                .filter(|(_, res)| res.as_deref() == Some(RESOLVED_UPHELD))
+                .count() as i64;
+            let dismissed = decided
+                .filter(|(_, res)| res.as_deref() != Some(RESOLVED_UPHELD))
+                .count() as i64;
+            ReporterRecord {
+                // An old account that shares a mailbox with an older one has none: its own.
+                mailbox: canonical.unwrap_or(email),
+                email_confirmed: verified.is_some(),
+                account_age_days: (t - created).num_days(),
+                upheld,
+                dismissed,
+            }
+        })
+        .collect())
 }
 
 /// Open reports, oldest first, optionally of one reason (the caller groups them by ad).

@@ -18,6 +18,7 @@ diesel::table! {
         phone_public -> Bool,
         banned_at -> Nullable<Timestamp>,
         banned_reason -> Nullable<Text>,
+        email_canonical -> Nullable<Text>,
     }
 }
 
@@ -74,6 +75,8 @@ diesel::table! {
         hidden_at -> Nullable<Timestamp>,
         hidden_by -> Nullable<Text>,
         hidden_reason -> Nullable<Text>,
+        alerted_price -> Nullable<BigInt>,
+        price_alerted_at -> Nullable<Timestamp>,
     }
 }
 

@@ -159,6 +159,23 @@ pub fn consume_one_time(
     Ok(user)
 }
 
+/// The user of a usable (unused, unexpired) one-time token, without using it up: lets a
+/// caller refuse a bad token before doing costly work (hashing a new password).
+pub fn peek_one_time(
+    conn: &mut DbConn,
+    purpose: TokenPurpose,
+    token_hash: &str,
+) -> StoreResult<Option<i64>> {
+    Ok(one_time_tokens::table
+        .filter(one_time_tokens::token_hash.eq(token_hash))
+        .filter(one_time_tokens::purpose.eq(purpose.as_str()))
+        .filter(one_time_tokens::used_at.is_null())
+        .filter(one_time_tokens::expires_at.gt(now()))
+        .select(one_time_tokens::user_id)
+        .first(conn)
+        .optional()?)
+}
+
 /// Creates a one-time token `<subject>.<random>` for `user_id` and stores its hash; the subject
 /// (a listing id, say) tells the consumer what the token is about without a lookup table.
 pub fn mint(

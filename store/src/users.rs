@@ -5,6 +5,7 @@ use crate::db::DbConn;
 use crate::error::{StoreError, StoreResult};
 use crate::schema::users;
 use crate::time::now;
+use souk_domain::account::canonical_email;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -43,6 +44,7 @@ pub fn create_user(conn: &mut DbConn, new: NewUser<'_>) -> StoreResult<User> {
     let id: i64 = diesel::insert_into(users::table)
         .values((
             users::email.eq(new.email),
+            users::email_canonical.eq(canonical_email(new.email)),
             users::password_hash.eq(new.password_hash),
             users::display_name.eq(new.display_name),
             users::phone.eq(new.phone),
@@ -72,6 +74,51 @@ pub fn find_user_by_email(conn: &mut DbConn, email: &str) -> StoreResult<Option<
         .select(User::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// Fills `email_canonical` of accounts created before it existed, a batch at a time. Two old
+/// accounts on one mailbox cannot both have it (the index is unique): the later one keeps
+/// none, is logged, and its reports count as its own.
+pub fn fill_canonical_emails(conn: &mut DbConn) -> StoreResult<usize> {
+    let mut filled = 0;
+    let mut after = 0i64;
+    loop {
+        let batch: Vec<(i64, String)> = users::table
+            .filter(users::email_canonical.is_null())
+            .filter(users::id.gt(after))
+            .order(users::id.asc())
+            .limit(1000)
+            .select((users::id, users::email))
+            .load(conn)?;
+        let Some(last) = batch.last() else {
+            return Ok(filled);
+        };
+        after = last.0;
+        for (id, email) in batch {
+            let canonical = canonical_email(&email);
+            let taken: i64 = users::table
+                .filter(users::email_canonical.eq(&canonical))
+                .count()
+                .get_result(conn)?;
+            if taken > 0 {
+                tracing::warn!(user = id, "another account already uses this mailbox");
+                continue;
+            }
+            diesel::update(users::table.find(id))
+                .set(users::email_canonical.eq(canonical))
+                .execute(conn)?;
+            filled += 1;
+        }
+    }
+}
+
+/// Takes the user's row lock until the transaction ends (a no-op update, portable): per-user
+/// caps checked by counting (saved searches) then inserting are serialised per user.
+pub fn lock_user(conn: &mut DbConn, id: i64) -> StoreResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::id.eq(id))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn mark_email_verified(conn: &mut DbConn, id: i64) -> StoreResult<()> {

@@ -3,6 +3,7 @@
 //! over real HTTP. Every test runs on each backend that is available.
 
 pub mod email;
+pub mod hostile;
 pub mod images;
 pub mod smtp;
 
@@ -166,7 +167,12 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
             reset_per_hour: 5,
             contact_per_hour: 20,
             report_per_hour: 20,
+            upload_per_hour: 200,
+            threads_per_day: 100,
         },
+        proxies: Default::default(),
+        decode_slots: 2,
+        metrics_token: None,
         reports_to_hide: 3,
         worker: WorkerSettings {
             poll_ms: 50,
@@ -423,10 +429,13 @@ impl TestApp {
     pub fn set_expiry(&self, listing_id: i64, from_now: chrono::Duration) {
         use diesel::prelude::*;
         use souk_store::schema::listings;
+        let mut conn = self.store();
         diesel::update(listings::table.find(listing_id))
             .set(listings::expires_at.eq(souk_store::now() + from_now))
-            .execute(&mut self.store())
+            .execute(&mut conn)
             .expect("set expiry");
+        // Into the change feed like every write, so the search index learns the new date.
+        souk_store::listings::record_change(&mut conn, listing_id).expect("feed");
     }
 
     /// Registers with a given email language and logs in; returns the access token.

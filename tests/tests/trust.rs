@@ -149,9 +149,10 @@ async fn three_reports_take_a_scam_down_and_a_moderator_bans_its_seller() {
                 .await
             }
         };
-        let u1 = app.user("r1@example.dz").await;
-        let u2 = app.user("r2@example.dz").await;
-        let u3 = app.user("r3@example.dz").await;
+        // Established accounts: a report weighs by its reporter (see abuse_accounts.rs).
+        let u1 = app.seasoned_user("r1@example.dz").await;
+        let u2 = app.seasoned_user("r2@example.dz").await;
+        let u3 = app.seasoned_user("r3@example.dz").await;
         assert_eq!(report(u1.clone(), "scam").await.status(), 201);
         assert_problem(report(u1.clone(), "scam").await, 409, "already_reported").await;
         assert_problem(report(scammer.clone(), "scam").await, 409, "own_listing").await;

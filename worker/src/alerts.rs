@@ -29,6 +29,8 @@ const ADS_PER_ALERT: usize = 20;
 const UNSUBSCRIBE_TOKEN_DAYS: i64 = 180;
 /// A price drop is worth an email from 5 % down (1/20 of the old price).
 const MIN_DROP_DIVISOR: i64 = 20;
+/// How long the lowest announced price is remembered.
+const REMEMBER_ALERT_DAYS: i64 = 30;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct PriceDrop {
@@ -47,12 +49,25 @@ pub fn queue_price_drop(
     let (Some(old_price), Some(new)) = (old_price, new_price) else {
         return Ok(false);
     };
+    // Compared with the lowest price already announced in the last weeks, not only with the
+    // price before this edit: raising a price and lowering it again must not mail everyone
+    // again. And one alert a day per ad at most.
+    let (alerted, alerted_at) = listings::price_alert_state(conn, listing_id)?;
+    let recent =
+        alerted_at.is_some_and(|t| souk_store::now() - t < Duration::days(REMEMBER_ALERT_DAYS));
+    let reference = match alerted {
+        Some(a) if recent => old_price.min(a),
+        _ => old_price,
+    };
+    let too_soon = alerted_at.is_some_and(|t| souk_store::now() - t < Duration::hours(24));
     // A real drop only: cutting a dinar at a time must not flood the favouriters.
-    if new > old_price - old_price / MIN_DROP_DIVISOR
+    if too_soon
+        || new > reference - reference / MIN_DROP_DIVISOR
         || favorites::count_for_listing(conn, listing_id)? == 0
     {
         return Ok(false);
     }
+    listings::record_price_alert(conn, listing_id, new)?;
     jobs::enqueue(
         conn,
         PRICE_DROP,

@@ -73,12 +73,28 @@ pub fn price_text(lang: Language, price: Option<i64>) -> String {
     format!("{sign}{grouped} {}", pick(lang, "دج", "DA", "DZD"))
 }
 
+/// One line of the text part: names and titles come from users, and a line break inside one
+/// (stored before one-line fields refused them) must not start a line of its own, where it
+/// could pass for a paragraph written by souk.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 fn render(to: &Recipient<'_>, b: Body) -> Email {
     let lang = to.language;
+    let name = one_line(to.name);
     let greeting = match lang {
-        Language::Ar => format!("مرحبا {}،", to.name),
-        Language::Fr => format!("Bonjour {},", to.name),
-        Language::En => format!("Hello {},", to.name),
+        Language::Ar => format!("مرحبا {name}،"),
+        Language::Fr => format!("Bonjour {name},"),
+        Language::En => format!("Hello {name},"),
     };
     let dir = if lang.is_rtl() { "rtl" } else { "ltr" };
     let align = if lang.is_rtl() { "right" } else { "left" };
@@ -91,6 +107,7 @@ fn render(to: &Recipient<'_>, b: Body) -> Email {
         html_escape(&greeting)
     );
     for p in &b.paragraphs {
+        let p = &one_line(p);
         text.push_str(p);
         text.push_str("\n\n");
         html.push_str(&format!("<p>{}</p>", html_escape(p)));
@@ -109,7 +126,11 @@ fn render(to: &Recipient<'_>, b: Body) -> Email {
         html.push_str("<ul>");
         for ad in &b.ads {
             let price = price_text(lang, ad.price);
-            text.push_str(&format!("- {} ({price})\n  {}\n", ad.title, ad.url));
+            text.push_str(&format!(
+                "- {} ({price})\n  {}\n",
+                one_line(&ad.title),
+                ad.url
+            ));
             html.push_str(&format!(
                 "<li><a href=\"{}\" dir=\"auto\">{}</a> ({})</li>",
                 html_escape(&ad.url),
@@ -147,7 +168,7 @@ fn render(to: &Recipient<'_>, b: Body) -> Email {
     html.push_str("</body></html>");
     Email {
         to: to.email.into(),
-        subject: b.subject,
+        subject: one_line(&b.subject),
         text,
         html,
         unsubscribe_url: b.unsubscribe,

@@ -10,6 +10,9 @@ use crate::error::ApiError;
 /// purpose can never pass as one.
 const ACCESS_AUDIENCE: &str = "souk-access";
 const MIN_SECRET_BYTES: usize = 32;
+/// Device tokens: proof that this client signed in to an address before.
+const DEVICE_AUDIENCE: &str = "souk-device";
+const DEVICE_TTL_SECS: i64 = 365 * 86_400;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AccessClaims {
@@ -77,6 +80,28 @@ impl JwtKeys {
             .map_err(|e| ApiError::Internal(format!("jwt: {e}")))
     }
 
+    /// A token the app keeps after a successful login and sends with later logins to the
+    /// same address: with it, failed attempts by others on that address do not make the
+    /// owner wait (see `souk_domain::account::login_delay_secs`).
+    pub fn issue_device(&self, email: &str) -> Result<String, ApiError> {
+        let now = chrono::Utc::now().timestamp();
+        let claims = AccessClaims {
+            sub: email.to_string(),
+            aud: DEVICE_AUDIENCE.into(),
+            iat: now,
+            exp: now + DEVICE_TTL_SECS,
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| ApiError::Internal(format!("jwt: {e}")))
+    }
+
+    /// Whether `token` is a device token issued for `email`.
+    pub fn is_known_device(&self, token: &str, email: &str) -> bool {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.set_audience(&[DEVICE_AUDIENCE]);
+        decode::<AccessClaims>(token, &self.decoding, &v).is_ok_and(|d| d.claims.sub == email)
+    }
+
     /// The user id of a valid, unexpired access token.
     pub fn verify_access(&self, token: &str) -> Option<i64> {
         let mut v = Validation::new(Algorithm::HS256);
@@ -114,5 +139,16 @@ mod tests {
         assert_eq!(other.verify_access(&t), None);
         let expired = JwtKeys::new(b"0123456789abcdef0123456789abcdef", -120);
         assert_eq!(keys.verify_access(&expired.issue_access(42).unwrap()), None);
+    }
+
+    #[test]
+    fn device_tokens_name_one_address_and_are_not_access_tokens() {
+        let keys = JwtKeys::new(b"0123456789abcdef0123456789abcdef", 60);
+        let d = keys.issue_device("a@x.dz").unwrap();
+        assert!(keys.is_known_device(&d, "a@x.dz"));
+        assert!(!keys.is_known_device(&d, "b@x.dz"));
+        assert_eq!(keys.verify_access(&d), None);
+        let access = keys.issue_access(42).unwrap();
+        assert!(!keys.is_known_device(&access, "42"));
     }
 }

@@ -11,9 +11,10 @@ use souk_store::{now, DbConn, StoreError};
 use souk_worker::templates;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::password::{argon2_bounded, dummy_hash, hash_password, verify_password};
-use crate::auth::secret::{random_hex, random_token, token_hash};
+use crate::auth::password::hash_password;
+use crate::auth::secret::{random_token, token_hash};
 use crate::auth::AuthUser;
+use crate::client_ip::ClientIp;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::routes::views::time;
@@ -66,30 +67,6 @@ fn language_of(req: &HttpRequest, asked: Option<&str>) -> ApiResult<Language> {
             .and_then(Language::from_accept_language)
             .unwrap_or_default()),
     }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    pub email: String,
-    pub password: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RefreshRequest {
-    pub refresh_token: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenPair {
-    /// JWT to send as `Authorization: Bearer …`.
-    pub access_token: String,
-    /// Opaque; exchange it at /v1/auth/refresh. Single use: each refresh returns a new one.
-    pub refresh_token: String,
-    pub token_type: &'static str,
-    /// Lifetime of the access token in seconds.
-    pub expires_in: i64,
 }
 
 /// The signed-in user's own account. Only ever sent to that user.
@@ -158,31 +135,6 @@ pub struct ResetConfirm {
 const VERIFY_TTL_HOURS: i64 = 48;
 const RESET_TTL_MINUTES: i64 = 60;
 
-fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
-}
-
-/// Issues a fresh token pair, starting a new refresh family when `family` is None.
-fn issue_tokens(
-    state: &AppState,
-    conn: &mut DbConn,
-    user_id: i64,
-    family: Option<&str>,
-) -> ApiResult<TokenPair> {
-    let refresh_token = random_token();
-    let family = family.map(str::to_string).unwrap_or_else(|| random_hex(16));
-    let expires = now() + Duration::days(state.config.refresh_ttl_days);
-    tokens::insert_refresh(conn, user_id, &family, &token_hash(&refresh_token), expires)?;
-    Ok(TokenPair {
-        access_token: state.jwt.issue_access(user_id)?,
-        refresh_token,
-        token_type: "Bearer",
-        expires_in: state.jwt.access_ttl_secs,
-    })
-}
-
 fn queue_verification(state: &AppState, conn: &mut DbConn, user: &User) -> ApiResult<()> {
     let token = random_token();
     tokens::insert_one_time(
@@ -209,13 +161,14 @@ fn queue_verification(state: &AppState, conn: &mut DbConn, user: &User) -> ApiRe
 pub async fn register(
     state: web::Data<AppState>,
     req: HttpRequest,
+    client: ClientIp,
     body: Json<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
     let limits = &state.config.limits;
     state
         .limiter
         .hit(
-            &format!("register:{}", client_ip(&req)),
+            &format!("register:{}", client.key()),
             limits.register_per_hour,
             std::time::Duration::from_secs(3600),
         )
@@ -228,7 +181,10 @@ pub async fn register(
         &body.display_name,
         body.phone.as_deref(),
     )?;
-    let hash = argon2_bounded(move || hash_password(&body.password)).await??;
+    let hash = state
+        .passwords
+        .run(move || hash_password(&body.password))
+        .await??;
     let st = state.clone();
     let user = state
         .tx(move |conn| {
@@ -250,118 +206,7 @@ pub async fn register(
     Ok(HttpResponse::Created().json(Me::from(user)))
 }
 
-/// Exchange email and password for tokens.
-#[utoipa::path(tag = "accounts", request_body = LoginRequest,
-    responses((status = 200, body = TokenPair), (status = 401, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
-#[post("/v1/auth/login")]
-pub async fn login(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: Json<LoginRequest>,
-) -> ApiResult<web::Json<TokenPair>> {
-    let body = body.into_inner();
-    let email = normalize_email(&body.email).unwrap_or_default();
-    // Per address and per client, so one attacker can neither guess one password nor many.
-    let minute = std::time::Duration::from_secs(60);
-    let per_min = state.config.limits.login_per_minute;
-    state
-        .limiter
-        .hit(
-            &format!("login:{email}:{}", client_ip(&req)),
-            per_min,
-            minute,
-        )
-        .await?;
-    state
-        .limiter
-        .hit(
-            &format!("login-ip:{}", client_ip(&req)),
-            per_min * 5,
-            minute,
-        )
-        .await?;
-    let lookup = email.clone();
-    let user = state
-        .db(move |c| Ok(users::find_user_by_email(c, &lookup)?))
-        .await?;
-    let hash = user
-        .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| dummy_hash().to_string());
-    let ok = argon2_bounded(move || verify_password(&body.password, &hash)).await?;
-    let user = match user {
-        Some(u) if ok => u,
-        _ => {
-            return Err(ApiError::Unauthorized {
-                code: "invalid_credentials",
-                detail: "wrong email or password",
-            });
-        }
-    };
-    // Told only to whoever knows the password.
-    if user.banned_at.is_some() {
-        return Err(ApiError::Banned(user.banned_reason.unwrap_or_default()));
-    }
-    let st = state.clone();
-    let pair = state
-        .tx(move |conn| issue_tokens(&st, conn, user.id, None))
-        .await?;
-    Ok(web::Json(pair))
-}
-
-/// Rotate a refresh token. Presenting an already-used token revokes its whole family.
-#[utoipa::path(tag = "accounts", request_body = RefreshRequest,
-    responses((status = 200, body = TokenPair), (status = 401, body = crate::error::Problem)))]
-#[post("/v1/auth/refresh")]
-pub async fn refresh(
-    state: web::Data<AppState>,
-    body: Json<RefreshRequest>,
-) -> ApiResult<web::Json<TokenPair>> {
-    let hash = token_hash(body.refresh_token.trim());
-    let st = state.clone();
-    // The replay check commits even though the request fails, so it runs in its own step.
-    let outcome = state
-        .tx(move |conn| {
-            let invalid = ApiError::Unauthorized { code: "invalid_token", detail: "the refresh token is invalid or expired" };
-            let Some(t) = tokens::find_refresh(conn, &hash)? else { return Ok(Err(invalid)) };
-            if t.revoked_at.is_some() || t.expires_at <= now() {
-                return Ok(Err(invalid));
-            }
-            if t.used_at.is_some() || !tokens::mark_refresh_used(conn, t.id)? {
-                tokens::revoke_family(conn, &t.family_id)?;
-                tracing::warn!(user = t.user_id, "refresh token reused; family revoked");
-                return Ok(Err(ApiError::Unauthorized {
-                    code: "token_reused",
-                    detail: "this refresh token was already used; every session of its login was signed out",
-                }));
-            }
-            crate::auth::ensure_not_banned(conn, t.user_id)?;
-            Ok(Ok(issue_tokens(&st, conn, t.user_id, Some(&t.family_id))?))
-        })
-        .await?;
-    outcome.map(web::Json)
-}
-
-/// Sign out: the refresh token and every token rotated from it stop working.
-#[utoipa::path(tag = "accounts", request_body = RefreshRequest, responses((status = 204)))]
-#[post("/v1/auth/logout")]
-pub async fn logout(
-    state: web::Data<AppState>,
-    body: Json<RefreshRequest>,
-) -> ApiResult<HttpResponse> {
-    let hash = token_hash(body.refresh_token.trim());
-    state
-        .tx(move |conn| {
-            if let Some(t) = tokens::find_refresh(conn, &hash)? {
-                tokens::revoke_family(conn, &t.family_id)?;
-            }
-            Ok(())
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-async fn consume_verification(state: &AppState, token: &str) -> ApiResult<HttpResponse> {
+pub(crate) async fn consume_verification(state: &AppState, token: &str) -> ApiResult<HttpResponse> {
     let hash = token_hash(token.trim());
     state
         .tx(
@@ -388,15 +233,17 @@ pub async fn verify_email(
     consume_verification(&state, &body.token).await
 }
 
-/// The link in the verification email (one click, no app needed).
+/// The link in the verification email: a page with a button that confirms (mail scanners
+/// open links, so a plain GET confirms nothing).
 #[utoipa::path(tag = "accounts", params(TokenQuery),
-    responses((status = 204), (status = 400, body = crate::error::Problem)))]
+    responses((status = 200, description = "a page with a Confirm button", content_type = "text/html", body = String)))]
 #[get("/v1/auth/verify-email")]
-pub async fn verify_email_link(
-    state: web::Data<AppState>,
-    q: web::Query<TokenQuery>,
-) -> ApiResult<HttpResponse> {
-    consume_verification(&state, &q.token).await
+pub async fn verify_email_link(q: web::Query<TokenQuery>) -> HttpResponse {
+    crate::routes::email_links::confirm_page(
+        "Confirmer l'adresse / تأكيد البريد / Confirm your address",
+        &format!("/v1/verifications/{}", q.token.trim()),
+        "Confirmer / تأكيد / Confirm",
+    )
 }
 
 /// Send a new verification email to the signed-in user.
@@ -438,14 +285,14 @@ pub async fn resend_verification(
 #[post("/v1/auth/password-reset")]
 pub async fn request_reset(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    client: ClientIp,
     body: Json<ResetRequest>,
 ) -> ApiResult<HttpResponse> {
     let hour = std::time::Duration::from_secs(3600);
     let per_hour = state.config.limits.reset_per_hour;
     state
         .limiter
-        .hit(&format!("reset-ip:{}", client_ip(&req)), per_hour * 4, hour)
+        .hit(&format!("reset-ip:{}", client.key()), per_hour * 4, hour)
         .await?;
     let Some(email) = normalize_email(&body.email) else {
         return Ok(HttpResponse::Accepted().finish());
@@ -483,38 +330,71 @@ pub async fn request_reset(
     Ok(HttpResponse::Accepted().finish())
 }
 
-/// Set a new password with the emailed token; every session of the account is signed out.
+/// Set a new password with the emailed token; every session of the account is signed out,
+/// and failed logins on the address stop counting. Limited per client.
 #[utoipa::path(tag = "accounts", request_body = ResetConfirm,
-    responses((status = 204), (status = 400, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 204), (status = 400, body = crate::error::Problem), (status = 422, body = crate::error::Problem),
+              (status = 429, body = crate::error::Problem)))]
 #[post("/v1/auth/password-reset/confirm")]
 pub async fn confirm_reset(
     state: web::Data<AppState>,
+    client: ClientIp,
     body: Json<ResetConfirm>,
 ) -> ApiResult<HttpResponse> {
+    let per_hour = state.config.limits.reset_per_hour;
+    state
+        .limiter
+        .hit(
+            &format!("reset-confirm:{}", client.key()),
+            per_hour * 4,
+            std::time::Duration::from_secs(3600),
+        )
+        .await?;
     let body = body.into_inner();
     let mut errors = ValidationErrors::default();
     check_password(&mut errors, "new_password", &body.new_password);
     errors.into_result(())?;
-    let new_password = body.new_password;
-    let hash = argon2_bounded(move || hash_password(&new_password)).await??;
     let token = token_hash(body.token.trim());
+    let invalid = || {
+        ApiError::bad_request(
+            "invalid_token",
+            "this code is invalid, expired or already used",
+        )
+    };
+    // The token first: a stranger's guesses cost a lookup, not an argon2id run (19 MiB).
+    let peek = token.clone();
     state
+        .db(move |conn| {
+            Ok(tokens::peek_one_time(
+                conn,
+                TokenPurpose::ResetPassword,
+                &peek,
+            )?)
+        })
+        .await?
+        .ok_or_else(invalid)?;
+    let new_password = body.new_password;
+    let hash = state
+        .passwords
+        .run(move || hash_password(&new_password))
+        .await??;
+    let email = state
         .tx(move |conn| {
+            // Used up here, in the transaction: the peek above proves nothing by itself.
             let user = tokens::consume_one_time(conn, TokenPurpose::ResetPassword, &token)?
-                .ok_or_else(|| {
-                    ApiError::bad_request(
-                        "invalid_token",
-                        "this code is invalid, expired or already used",
-                    )
-                })?;
+                .ok_or_else(invalid)?;
             users::set_password_hash(conn, user, &hash)?;
             // A reset proves control of the mailbox, which also verifies it.
             users::mark_email_verified(conn, user)?;
             tokens::revoke_all_for_user(conn, user)?;
             tokens::consume_all(conn, user, TokenPurpose::ResetPassword)?;
-            Ok(())
+            Ok(users::find_user(conn, user)?.email)
         })
         .await?;
+    state
+        .limiter
+        .clear_failures(&crate::routes::sessions::login_failures_key(&email))
+        .await;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -4,7 +4,7 @@
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use souk_domain::account::phone_field;
-use souk_domain::text::{clean_message, text_field};
+use souk_domain::text::{clean_message, defang_links, line_field};
 use souk_domain::{ListingStatus, ValidationErrors};
 use souk_store::conversations::{self, Conversation, Message};
 use souk_store::{listings, users, DbConn};
@@ -127,7 +127,7 @@ fn contact_fields(body: ContactRequest) -> ApiResult<(String, String, Option<Str
             String::new()
         }
     };
-    let name = text_field(&mut e, "name", &body.name, 2, 60);
+    let name = line_field(&mut e, "name", &body.name, 2, 60);
     let phone = phone_field(&mut e, "phone", body.phone.as_deref());
     e.into_result((message, name, phone))
         .map_err(ApiError::from)
@@ -163,6 +163,30 @@ pub async fn contact_seller(
     let (message, name, phone) = contact_fields(body.into_inner())?;
     contact_limit(&state, user).await?;
     let id = path.id;
+    // A new thread (not a message in an existing one) counts against a daily budget: the
+    // relay must not become a way to mail every seller on the site.
+    let continues = state
+        .db(move |conn| {
+            let me = users::find_user(conn, user.id)?;
+            if me.email_verified_at.is_none() {
+                return Err(ApiError::NotAllowed {
+                    code: "email_not_confirmed",
+                    detail: "confirm your email address before contacting sellers",
+                });
+            }
+            Ok(conversations::find_between(conn, id, user.id)?.is_some())
+        })
+        .await?;
+    if !continues {
+        state
+            .limiter
+            .hit(
+                &format!("threads:{}", user.id),
+                state.config.limits.threads_per_day,
+                std::time::Duration::from_secs(86_400),
+            )
+            .await?;
+    }
     let base = state.config.public_url.clone();
     let view = state
         .tx(move |conn| {
@@ -192,6 +216,13 @@ pub async fn contact_seller(
             // Relayed to confirmed addresses only, so nobody can make souk mail a stranger
             // by registering their address; the message waits in the thread meanwhile.
             if seller.email_verified_at.is_some() {
+                // Until the seller answers, the buyer is a stranger: links are shown, not
+                // clickable.
+                let relayed = if !conversations::seller_has_replied(conn, &c)? {
+                    defang_links(&message)
+                } else {
+                    message.clone()
+                };
                 enqueue_email(
                     conn,
                     templates::contact_to_seller(
@@ -199,7 +230,7 @@ pub async fn contact_seller(
                         &listing.title,
                         &name,
                         phone.as_deref(),
-                        &message,
+                        &relayed,
                         &links::conversation(&base, c.id),
                     ),
                 )?;

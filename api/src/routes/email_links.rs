@@ -58,7 +58,7 @@ fn page(title: &str, body: &str) -> HttpResponse {
         ))
 }
 
-fn confirm_page(title: &str, action: &str, button: &str) -> HttpResponse {
+pub(crate) fn confirm_page(title: &str, action: &str, button: &str) -> HttpResponse {
     page(
         title,
         &format!(
@@ -137,6 +137,26 @@ pub async fn renew_by_token(
         ));
     }
     Ok(HttpResponse::Ok().json(renewed))
+}
+
+/// Confirm an email address with the token of the verification email (the page's button).
+#[utoipa::path(tag = "email links", params(EmailToken),
+    responses((status = 204), (status = 200, description = "a confirmation page, to browsers", content_type = "text/html", body = String),
+              (status = 400, body = crate::error::Problem)))]
+#[post("/v1/verifications/{token}")]
+pub async fn confirm_verification(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<EmailToken>,
+) -> ApiResult<HttpResponse> {
+    let done = crate::routes::accounts::consume_verification(&state, &path.token).await?;
+    if wants_html(&req) {
+        return Ok(page(
+            "✓",
+            "<p>Adresse confirmée / تم تأكيد البريد / Address confirmed.</p>",
+        ));
+    }
+    Ok(done)
 }
 
 /// The page behind an alert email's unsubscribe link: a button that unsubscribes.

@@ -10,5 +10,6 @@ pub mod profiles;
 pub mod reference;
 pub mod saved_searches;
 pub mod search;
+pub mod sessions;
 pub mod stores;
 pub mod views;

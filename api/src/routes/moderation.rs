@@ -155,12 +155,17 @@ pub async fn report_listing(
                     },
                     other => other.into(),
                 })?;
-            // Only confirmed accounts count towards hiding, so a handful of throwaway
-            // registrations cannot take a competitor's ad down.
-            let reporters = moderation::open_confirmed_reporters(conn, id)?;
+            // Weighed, not counted: unconfirmed and brand-new accounts, aliases of one
+            // mailbox and reporters whose reports keep being dismissed cannot take a
+            // competitor's ad down (souk_domain::trust::report_weight).
+            let reporters = moderation::open_reporter_records(conn, id)?;
+            let weight = souk_domain::trust::reports_weight(&reporters);
             let mut hidden = false;
-            if reporters >= threshold {
-                let why = format!("reported by {reporters} users; waiting for a moderator");
+            if weight >= threshold as f64 {
+                let why = format!(
+                    "reported by {} users; waiting for a moderator",
+                    reporters.len()
+                );
                 if moderation::hide_listing(conn, id, HIDDEN_BY_REPORTS, &why)? {
                     moderation::log(conn, None, "hide", "listing", id, &why)?;
                     let owner = users::find_user(conn, l.user_id)?;
@@ -299,7 +304,7 @@ pub async fn act_on_listing(
                     // A ban's hiding becomes the moderator's: an unban will not undo it.
                     moderation::unhide_listing(conn, id)?;
                     moderation::hide_listing(conn, id, HIDDEN_BY_MODERATOR, &reason)?;
-                    moderation::resolve_reports(conn, id, "hidden")?;
+                    moderation::resolve_reports(conn, id, moderation::RESOLVED_UPHELD)?;
                     enqueue_email(
                         conn,
                         templates::listing_hidden(&(&owner).into(), &l.title, &reason),

@@ -1,6 +1,7 @@
 //! Liveness, readiness and Prometheus metrics.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::http::header;
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -29,11 +30,11 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<web::Json<Health>> 
     state
         .db(|c| {
             c.batch_execute("SELECT 1")
-                .map_err(|e| ApiError::Unavailable(format!("database: {e}")))
+                .map_err(crate::state::database_unavailable)
         })
         .await
         .map_err(|e| match e {
-            ApiError::Internal(m) => ApiError::Unavailable(m),
+            ApiError::Internal(m) => crate::state::database_unavailable(m),
             other => other,
         })?;
     let max_lag = std::time::Duration::from_secs(state.config.ready_max_lag_secs);
@@ -47,11 +48,32 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<web::Json<Health>> 
     }
 }
 
-/// Prometheus metrics: request counts and latency histograms per route.
-#[utoipa::path(tag = "operations", responses((status = 200, content_type = "text/plain", body = String)))]
+/// Prometheus metrics: request counts and latency histograms per route. With
+/// `SOUK_METRICS_TOKEN` set, only `Authorization: Bearer <token>` gets them.
+#[utoipa::path(tag = "operations", responses((status = 200, content_type = "text/plain", body = String),
+    (status = 401, body = crate::error::Problem)))]
 #[get("/metrics")]
-pub async fn metrics() -> HttpResponse {
-    HttpResponse::Ok()
+pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    if let Some(expected) = &state.config.metrics_token {
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+            return Err(ApiError::Unauthorized {
+                code: "invalid_token",
+                detail: "metrics need the configured bearer token",
+            });
+        }
+    }
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(crate::telemetry::render())
+        .body(crate::telemetry::render()))
+}
+
+/// Compares without stopping at the first difference, so timing tells nothing of the token.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

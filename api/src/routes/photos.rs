@@ -69,6 +69,28 @@ async fn read_upload(mut form: Multipart) -> ApiResult<Vec<u8>> {
     })
 }
 
+fn check_photo_room(conn: &mut souk_store::DbConn, listing: i64) -> ApiResult<()> {
+    if photos::count_photos(conn, listing)? >= MAX_PHOTOS {
+        return Err(ApiError::Conflict {
+            code: "too_many_photos",
+            detail: format!("at most {MAX_PHOTOS} photos per listing"),
+        });
+    }
+    Ok(())
+}
+
+/// Uploads per user and hour (ad photos, logos and banners together): each is decoded.
+pub async fn upload_allowance(state: &AppState, user: i64) -> ApiResult<()> {
+    state
+        .limiter
+        .hit(
+            &format!("upload:{user}"),
+            state.config.limits.upload_per_hour,
+            std::time::Duration::from_secs(3600),
+        )
+        .await
+}
+
 pub fn require_multipart(req: &HttpRequest) -> ApiResult<()> {
     let is_multipart = req
         .headers()
@@ -97,9 +119,11 @@ pub struct StoredImage {
 /// a thumbnail, write both.
 pub async fn receive_image(state: &AppState, form: Multipart) -> ApiResult<StoredImage> {
     let bytes = read_upload(form).await?;
-    let processed = web::block(move || imaging::process(&bytes))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
+    // Decodes wait for a slot: each may allocate ~200 MB, so their number bounds the memory.
+    let processed = state
+        .decodes
+        .run(move || imaging::process(&bytes))
+        .await?
         .map_err(|e| match e {
             ImageError::UnsupportedFormat => ApiError::UnsupportedMediaType(e.to_string()),
             ImageError::TooManyPixels(_) => ApiError::PayloadTooLarge(e.to_string()),
@@ -142,9 +166,13 @@ pub async fn upload_photo(
 ) -> ApiResult<HttpResponse> {
     let id = path.id;
     require_multipart(&req)?;
-    // Check ownership before reading 10 MB from a stranger.
+    upload_allowance(&state, user.id).await?;
+    // Ownership and the photo cap before reading 10 MB or decoding anything.
     state
-        .db(move |conn| check_owned_listing(conn, id, user).map(|_| ()))
+        .db(move |conn| {
+            check_owned_listing(conn, id, user)?;
+            check_photo_room(conn, id)
+        })
         .await?;
     let image = receive_image(&state, form).await?;
     let (large, thumb) = (image.large.clone(), image.thumb.clone());
@@ -156,12 +184,7 @@ pub async fn upload_photo(
             // Re-checked in the transaction: the listing may have been deleted meanwhile.
             owned_listing(conn, id, user)?;
             souk_store::listings::lock_listing(conn, id)?;
-            if photos::count_photos(conn, id)? >= MAX_PHOTOS {
-                return Err(ApiError::Conflict {
-                    code: "too_many_photos",
-                    detail: format!("at most {MAX_PHOTOS} photos per listing"),
-                });
-            }
+            check_photo_room(conn, id)?;
             Ok(photos::insert_photo(conn, id, &row_key, w, h)?)
         })
         .await;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use actix_web::{delete, get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use souk_domain::text::text_field;
+use souk_domain::text::line_field;
 use souk_domain::ValidationErrors;
 use souk_search::SearchRequest;
 use souk_store::saved_searches::{self, SavedSearch, DAILY, INSTANT};
@@ -68,7 +68,7 @@ struct ValidSavedSearch {
 /// Checks the query like `GET /v1/search` would; returns it as stored pairs.
 fn validate(body: &NewSavedSearch) -> ApiResult<ValidSavedSearch> {
     let mut e = ValidationErrors::default();
-    let name = text_field(&mut e, "name", &body.name, 1, 80);
+    let name = line_field(&mut e, "name", &body.name, 1, 80);
     let frequency = match body.frequency.as_deref().unwrap_or(INSTANT) {
         INSTANT => INSTANT,
         DAILY => DAILY,
@@ -135,6 +135,8 @@ pub async fn create_saved_search(
     let saved = state
         .tx(move |conn| {
             crate::auth::ensure_not_banned(conn, user.id)?;
+            // Two concurrent creations would both count 19 and both insert.
+            souk_store::users::lock_user(conn, user.id)?;
             if saved_searches::count_for_user(conn, user.id)? >= MAX_SAVED_SEARCHES {
                 return Err(ApiError::Conflict {
                     code: "too_many_saved_searches",

@@ -85,7 +85,11 @@ pub async fn search(
     query: web::Query<Vec<(String, String)>>,
 ) -> ApiResult<HttpResponse> {
     let req = SearchRequest::from_pairs(&query)?;
-    Ok(HttpResponse::Ok().json(run(&state, req)?))
+    // Off the event loop, a bounded number at once: a costly query (many words under typo
+    // tolerance over a large index) then delays other searches, never /healthz or reads.
+    let st = state.get_ref().clone();
+    let page = state.searches.run(move || run(&st, req)).await??;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Validates and runs a search over this process's index, as a page of hits.

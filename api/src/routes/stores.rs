@@ -5,7 +5,7 @@ use actix_multipart::Multipart;
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use souk_domain::account::phone_field;
-use souk_domain::text::{optional_text_field, text_field};
+use souk_domain::text::{line_field, optional_text_field, text_field};
 use souk_domain::trust::store_slug;
 use souk_domain::{catalog, geography, ValidationErrors};
 use souk_search::SearchRequest;
@@ -18,7 +18,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::indexing::SearchService;
 use crate::routes::listings::explicit;
-use crate::routes::photos::{receive_image, require_multipart, PhotoUpload};
+use crate::routes::photos::{receive_image, require_multipart, upload_allowance, PhotoUpload};
 use crate::routes::search::{active_ads, run, SearchPage};
 use crate::routes::views::{
     category_ref, commune_ref, photo_url, time, wilaya_ref, CategoryRef, PlaceRef,
@@ -120,7 +120,7 @@ fn view(conn: &mut DbConn, s: Store, index: Option<&SearchService>) -> ApiResult
 /// The checked fields of a store, every problem reported at once.
 fn validate(n: NewStore) -> Result<StoreFields, ValidationErrors> {
     let mut e = ValidationErrors::default();
-    let name = text_field(&mut e, "name", &n.name, 2, 60);
+    let name = line_field(&mut e, "name", &n.name, 2, 60);
     if catalog().roots().all(|c| c.slug != n.speciality) {
         e.push(
             "speciality",
@@ -320,16 +320,25 @@ pub async fn upload_store_image(
     state
         .db(move |conn| owned_store(conn, &s2, user).map(|_| ()))
         .await?;
+    upload_allowance(&state, user.id).await?;
     let image = receive_image(&state, form).await?;
     let key = image.key.clone();
-    let (v, old) = state
+    let saved = state
         .tx(move |conn| {
             let s = owned_store(conn, &slug, user)?;
             let old = stores::set_image(conn, s.id, banner, &key)?;
             let fresh = stores::find(conn, s.id)?;
             Ok((view(conn, fresh, None)?, old))
         })
-        .await?;
+        .await;
+    let (v, old) = match saved {
+        Ok(saved) => saved,
+        Err(e) => {
+            // No row names the new files: they would stay on disk for ever.
+            state.remove_photo_files(vec![image.key]).await;
+            return Err(e);
+        }
+    };
     if let Some(old) = old {
         state.remove_photo_files(vec![old]).await;
     }
