@@ -440,3 +440,52 @@ async fn metrics_answer_only_to_the_configured_token() {
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("http_requests_total"));
 }
+
+/// The cap of 20 saved searches is a count then an insert; concurrent creations are now
+/// serialised per user (row lock). This pins the invariant under concurrency; on loopback the
+/// race window of the code before was too small for this test to hit it (it passed there too).
+#[tokio::test]
+async fn concurrent_saved_searches_cannot_pass_the_cap() {
+    each_backend(|app| async move {
+        let buyer = app.user("hoarder@example.dz").await;
+        let create = |i: usize| {
+            let client = app.client.clone();
+            let url = app.url("/v1/me/saved-searches");
+            let token = buyer.clone();
+            async move {
+                client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(
+                        &json!({"name": format!("golf {i}"), "query": {"q": format!("golf {i}")}}),
+                    )
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }
+        };
+        for i in 0..19 {
+            assert_eq!(create(i).await, 201);
+        }
+        let racing: Vec<_> = (19..31).map(|i| tokio::spawn(create(i))).collect();
+        let mut created = 0;
+        for r in racing {
+            if r.await.unwrap() == 201 {
+                created += 1;
+            }
+        }
+        assert_eq!(created, 1, "only the twentieth fits");
+        let list = json_of(
+            app.call(Method::GET, "/v1/me/saved-searches", Some(&buyer), None)
+                .await,
+        )
+        .await;
+        let n = list
+            .as_array()
+            .map(Vec::len)
+            .or_else(|| list["items"].as_array().map(Vec::len));
+        assert_eq!(n, Some(20), "{list}");
+    })
+    .await;
+}
