@@ -4,10 +4,15 @@
 // API breaks one or the other.
 import createClient from "openapi-fetch";
 import { deflateSync, crc32 } from "node:zlib";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { paths } from "./generated/souk";
 
 
 const base = process.env.SOUK_BASE ?? "http://127.0.0.1:8080";
+// The API's .eml outbox (no SMTP configured): the scenario confirms addresses from it, as a
+// person would from their inbox.
+const outbox = process.env.SOUK_OUTBOX;
 const api = createClient<paths>({ baseUrl: base });
 const run = Date.now().toString(36);
 
@@ -60,8 +65,37 @@ async function account(name: string): Promise<string> {
   must(`register ${name}`, await api.POST("/v1/auth/register", {
     body: { email, password, display_name: name, phone: "0551 23 45 67", language: "fr" },
   }));
+  await confirmAddress(email);
   const tokens = must(`login ${name}`, await api.POST("/v1/auth/login", { body: { email, password } }));
   return tokens.access_token;
+}
+
+/// Finds the verification email to `email` in the outbox and sends its token back
+/// (contacting a seller needs a confirmed address).
+async function confirmAddress(email: string) {
+  if (!outbox) throw new Error("SOUK_OUTBOX is not set");
+  for (let i = 0; i < 80; i++) {
+    let files: string[] = [];
+    try {
+      files = readdirSync(outbox).filter((f) => f.endsWith(".eml"));
+    } catch {
+      // Not written yet.
+    }
+    for (const f of files) {
+      // Quoted-printable: soft line breaks and `=3D` for `=`.
+      const text = readFileSync(join(outbox, f), "utf8").replace(/=\r?\n/g, "").replace(/=3D/g, "=");
+      if (!text.includes(email)) continue;
+      const m = text.match(/verify-email\?token=([A-Za-z0-9_-]{40,})/);
+      if (m) {
+        const r = await api.POST("/v1/auth/verify-email", { body: { token: m[1] } });
+        if (r.response.status !== 204) throw new Error(`confirm ${email}: HTTP ${r.response.status}`);
+        console.log(`ok  confirm ${email} (204)`);
+        return;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`no verification email for ${email} in ${outbox}`);
 }
 
 const auth = (token: string) => ({ Authorization: `Bearer ${token}` });

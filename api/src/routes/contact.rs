@@ -145,11 +145,13 @@ async fn contact_limit(state: &AppState, user: AuthUser) -> ApiResult<()> {
         .await
 }
 
-/// Write to the seller of an active ad. The first message opens a thread (one per buyer and
-/// ad; later contacts continue it); the seller gets an email with the message and a link to
-/// answer, without the buyer's email address.
+/// Write to the seller of an active ad (your address must be confirmed). The first message
+/// opens a thread (one per buyer and ad; later contacts continue it; new threads are limited
+/// per day); the seller gets an email with the message and a link to answer, without the
+/// buyer's email address, and with links in it shown as text until the seller answers.
 #[utoipa::path(tag = "contact", params(ListingId), request_body = ContactRequest, security(("bearer" = [])),
     responses((status = 201, body = ConversationView), (status = 401, body = crate::error::Problem),
+              (status = 403, description = "email_not_confirmed: confirm your address first", body = crate::error::Problem),
               (status = 404, body = crate::error::Problem),
               (status = 409, description = "own ad, or the ad is not active", body = crate::error::Problem),
               (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]

@@ -155,7 +155,8 @@ pub async fn receive_image(state: &AppState, form: Multipart) -> ApiResult<Store
     request_body(content = PhotoUpload, content_type = "multipart/form-data"),
     responses((status = 201, body = PhotoView), (status = 403, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
-              (status = 413, body = crate::error::Problem), (status = 415, body = crate::error::Problem)))]
+              (status = 413, body = crate::error::Problem), (status = 415, body = crate::error::Problem),
+              (status = 429, body = crate::error::Problem)))]
 #[post("/v1/listings/{id}/photos")]
 pub async fn upload_photo(
     state: web::Data<AppState>,

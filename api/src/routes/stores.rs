@@ -300,7 +300,7 @@ pub struct StoreImagePath {
     request_body(content = PhotoUpload, content_type = "multipart/form-data"),
     responses((status = 200, body = StoreView), (status = 403, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem), (status = 413, body = crate::error::Problem),
-              (status = 415, body = crate::error::Problem)))]
+              (status = 415, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
 #[post("/v1/stores/{slug}/{kind}")]
 pub async fn upload_store_image(
     state: web::Data<AppState>,
