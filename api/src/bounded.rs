@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
@@ -32,12 +33,24 @@ impl BoundedWork {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let slot = self
-            .slots
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| ApiError::Internal(format!("work slots: {e}")))?;
+        self.run_within(None, work).await
+    }
+
+    /// Like `run`, giving up with 503 when no slot frees within `wait`: a flood of costly
+    /// requests then costs its senders an error, not everyone a growing queue.
+    pub async fn run_within<T, F>(&self, wait: Option<Duration>, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let acquire = self.slots.clone().acquire_owned();
+        let slot = match wait {
+            None => acquire.await,
+            Some(wait) => tokio::time::timeout(wait, acquire).await.map_err(|_| {
+                ApiError::Unavailable("too busy for this request now; retry shortly".into())
+            })?,
+        }
+        .map_err(|e| ApiError::Internal(format!("work slots: {e}")))?;
         self.runs.fetch_add(1, Ordering::Relaxed);
         metrics::counter!(self.metric).increment(1);
         actix_web::web::block(move || {

@@ -146,11 +146,10 @@ impl TrustedProxies {
         };
         let mut hops = Vec::new();
         for value in headers.get_all(name) {
-            let Ok(value) = value.to_str() else {
-                hops.push(None);
-                continue;
-            };
-            for part in value.split(',') {
+            // Split the raw bytes: a client's junk (non-ASCII) in its own entry must not hide
+            // the entries our proxy appended after it.
+            for part in value.as_bytes().split(|b| *b == b',') {
+                let part = std::str::from_utf8(part).unwrap_or("");
                 hops.push(match self.header {
                     ForwardHeader::XForwardedFor => parse_hop(part),
                     ForwardHeader::Forwarded => forwarded_for(part).and_then(parse_hop),
@@ -289,6 +288,13 @@ mod tests {
         // Only proxies in the chain: the leftmost is as close to the client as we know.
         let h = headers("x-forwarded-for", &["10.0.0.9"]);
         assert_eq!(p.client(ip("10.0.0.2"), &h), ip("10.0.0.9"));
+        // A client's non-ASCII junk does not hide what the proxy appended.
+        let mut h = HeaderMap::new();
+        h.insert(
+            HeaderName::from_static("x-forwarded-for"),
+            HeaderValue::from_bytes(b"\xff\xfe, 198.51.100.8").unwrap(),
+        );
+        assert_eq!(p.client(ip("10.0.0.2"), &h), ip("198.51.100.8"));
         // Garbage where a trusted proxy wrote: stop at that proxy.
         let h = headers("x-forwarded-for", &["198.51.100.7, junk"]);
         assert_eq!(p.client(ip("10.0.0.2"), &h), ip("10.0.0.2"));

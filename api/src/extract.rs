@@ -50,12 +50,24 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .is_some_and(|n| n > JSON_LIMIT_BYTES);
         // Read here, chunk by chunk, so a chunked body (no Content-Length) is refused as soon
         // as it passes the limit instead of being buffered up to the upload limit first.
-        // Decompressed as it arrives (a gzip body is limited by what it inflates to).
-        let mut stream = actix_web::dev::Decompress::from_headers(payload.take(), req.headers());
+        // No compressed bodies: a decoder inflates a whole chunk before any limit sees it, so
+        // a 32 KB gzip chunk would become 32 MB (and brotli far more). JSON bodies are small.
+        let compressed = req
+            .headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|v| !v.trim().eq_ignore_ascii_case("identity"))
+            && req.headers().contains_key("content-encoding");
+        let mut stream = payload.take();
         Box::pin(async move {
             if !is_json {
                 return Err(ApiError::UnsupportedMediaType(
                     "send `Content-Type: application/json`".into(),
+                ));
+            }
+            if compressed {
+                return Err(ApiError::UnsupportedMediaType(
+                    "send JSON bodies without Content-Encoding".into(),
                 ));
             }
             if too_long {

@@ -21,6 +21,8 @@ pub struct RateLimiter {
     windows: Mutex<HashMap<String, (Instant, u32, Duration)>>,
     /// key → (failures, unix seconds of the last one).
     failures: Mutex<HashMap<String, (u32, u64)>>,
+    /// key → held until.
+    claims: Mutex<HashMap<String, Instant>>,
 }
 
 fn unix_now() -> u64 {
@@ -93,6 +95,55 @@ impl RateLimiter {
             entry.0 = 0;
         }
         *entry = (entry.0 + 1, now);
+    }
+
+    /// Holds `key` for `ttl` if nobody holds it: one caller at a time gets through (the first
+    /// login attempt after a wait), the others are told when to come back.
+    pub async fn claim(&self, key: &str, ttl: Duration) -> Result<(), ApiError> {
+        let secs = ttl.as_secs().max(1);
+        if let Some(redis) = &self.redis {
+            let mut pipe = redis::pipe();
+            pipe.cmd("SET")
+                .arg(redis.key(&format!("claim:{key}")))
+                .arg(1)
+                .arg("NX")
+                .arg("EX")
+                .arg(secs);
+            if let Some((set,)) = redis.pipe::<(Option<String>,)>(&pipe).await {
+                return match set {
+                    Some(_) => Ok(()),
+                    None => Err(ApiError::TooManyRequests {
+                        retry_after_secs: secs,
+                    }),
+                };
+            }
+        }
+        let now = Instant::now();
+        let mut map = self.claims.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > SWEEP_AT {
+            map.retain(|_, until| *until > now);
+        }
+        match map.get(key) {
+            Some(until) if *until > now => Err(ApiError::TooManyRequests {
+                retry_after_secs: until.duration_since(now).as_secs().max(1),
+            }),
+            _ => {
+                map.insert(key.to_string(), now + Duration::from_secs(secs));
+                Ok(())
+            }
+        }
+    }
+
+    pub async fn release(&self, key: &str) {
+        if let Some(redis) = &self.redis {
+            let mut pipe = redis::pipe();
+            pipe.cmd("DEL")
+                .arg(redis.key(&format!("claim:{key}")))
+                .ignore();
+            let _ = redis.pipe::<()>(&pipe).await;
+        }
+        let mut map = self.claims.lock().unwrap_or_else(|p| p.into_inner());
+        map.remove(key);
     }
 
     pub async fn clear_failures(&self, key: &str) {
@@ -215,6 +266,15 @@ mod tests {
         assert!(last > 0);
         rl.clear_failures("a").await;
         assert_eq!(rl.failures("a").await.0, 0);
+    }
+
+    #[tokio::test]
+    async fn a_claim_lets_one_caller_through() {
+        let rl = RateLimiter::default();
+        rl.claim("slot", Duration::from_secs(60)).await.unwrap();
+        assert!(rl.claim("slot", Duration::from_secs(60)).await.is_err());
+        rl.release("slot").await;
+        rl.claim("slot", Duration::from_secs(60)).await.unwrap();
     }
 
     #[test]

@@ -137,7 +137,7 @@ impl ListingDraft {
             errors.push(
                 "title",
                 "invalid_characters",
-                "one line: line breaks are not allowed",
+                "one line, without line breaks or direction overrides",
             );
             String::new()
         } else {

@@ -22,37 +22,71 @@ pub fn clean_text(s: &str) -> Option<String> {
 /// printed, in a mail's text part among others, where it can fake a paragraph from souk.
 pub fn clean_line(s: &str) -> Option<String> {
     let trimmed = s.trim();
-    if trimmed
-        .chars()
-        .any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}')
-    {
+    // Bidi overrides and isolates too: they reorder what follows them on the line.
+    let bad = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    if trimmed.chars().any(bad) {
         return None;
     }
     Some(trimmed.to_string())
 }
 
-/// Links in a first message from a stranger, written so that no mail client or app turns
-/// them into something to click (`https://x.dz/a` → `hxxps://x[.]dz/a`): a first contact is
-/// where phishing comes from, and the reader can still read the address.
+/// Dots a mail client or a browser may read as the dot of a domain name.
+const DOTS: [char; 4] = ['.', '\u{3002}', '\u{FF0E}', '\u{FF61}'];
+
+/// Whether a word holds something a client could turn into a link: a scheme (`https://`,
+/// `tg://`, `javascript:`), `www.`, or a bare domain (`bit.ly/x`, `wa.me/213…`, `evil.com`).
+fn looks_like_link(word: &str) -> bool {
+    let lower = word.to_lowercase();
+    if lower.contains("://") || lower.contains("www.") || lower.contains("javascript:") {
+        return true;
+    }
+    // A bare domain: letters on both sides of a dot, the right side a plausible TLD.
+    let core = lower.trim_matches(|c: char| !c.is_alphanumeric());
+    let host = core.split(['/', '?', '#']).next().unwrap_or("");
+    let labels: Vec<&str> = host.split(DOTS).collect();
+    labels.len() >= 2
+        && labels.iter().all(|l| !l.is_empty())
+        && labels.last().is_some_and(|tld| {
+            (2..=24).contains(&tld.len()) && tld.chars().all(|c| c.is_ascii_alphabetic())
+        })
+        && labels[0].chars().any(|c| c.is_alphabetic())
+}
+
+/// Links in a message from a stranger, written so that no mail client or app turns them into
+/// something to click (`https://x.dz/a` → `hxxps[:]//x[.]dz/a`): a first contact is where
+/// phishing comes from, and the reader can still read the address.
 pub fn defang_links(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     for word in text.split_inclusive(char::is_whitespace) {
-        let lower = word.to_ascii_lowercase();
-        let is_link = lower.starts_with("http://")
-            || lower.starts_with("https://")
-            || lower.starts_with("www.");
-        if !is_link {
+        if !looks_like_link(word) {
             out.push_str(word);
             continue;
         }
-        let (scheme, rest) = match word.find("://") {
-            Some(at) => (&word[..at + 3], &word[at + 3..]),
-            None => ("", word),
-        };
-        out.push_str(&scheme.replacen("ttp", "xxp", 1).replacen("TTP", "XXP", 1));
-        let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        out.push_str(&rest[..host_end].replace('.', "[.]"));
-        out.push_str(&rest[host_end..]);
+        let mut w = String::with_capacity(word.len() + 8);
+        for c in word.chars() {
+            if DOTS.contains(&c) {
+                w.push_str("[.]");
+            } else {
+                w.push(c);
+            }
+        }
+        let w = w.replace("://", "[:]//");
+        let lower = w.to_ascii_lowercase();
+        // `http`/`https` → `hxxp`/`hxxps`, whatever the case, wherever in the word.
+        let mut fixed = String::with_capacity(w.len());
+        let mut rest = w.as_str();
+        let mut rest_lower = lower.as_str();
+        while let Some(at) = rest_lower.find("http") {
+            fixed.push_str(&rest[..at]);
+            fixed.push_str("hxxp");
+            rest = &rest[at + 4..];
+            rest_lower = &rest_lower[at + 4..];
+        }
+        fixed.push_str(rest);
+        out.push_str(&fixed.replace("javascript:", "javascript[:]"));
     }
     out
 }
@@ -140,7 +174,7 @@ pub fn line_field(
         errors.push(
             field.to_string(),
             "invalid_characters",
-            "one line: line breaks are not allowed",
+            "one line, without line breaks or direction overrides",
         );
         return String::new();
     }
@@ -192,6 +226,11 @@ mod tests {
         assert_eq!(clean_line(" Karim "), Some("Karim".into()));
         assert_eq!(clean_line("Karim\r\nsouk: your account is suspended"), None);
         assert_eq!(clean_line("a\u{2028}b"), None);
+        assert_eq!(
+            clean_line("Karim\u{202E}zd.live"),
+            None,
+            "right-to-left override"
+        );
         let mut e = crate::ValidationErrors::default();
         line_field(&mut e, "name", "Ka\nrim", 2, 60);
         assert_eq!(e.0[0].code, "invalid_characters");
@@ -201,10 +240,23 @@ mod tests {
     fn links_are_defanged_but_readable() {
         assert_eq!(
             defang_links("payez ici https://cib-paiement.dz/login?x=1 merci"),
-            "payez ici hxxps://cib-paiement[.]dz/login?x=1 merci"
+            "payez ici hxxps[:]//cib-paiement[.]dz/login?x=1 merci"
         );
         assert_eq!(defang_links("www.evil.com\nok"), "www[.]evil[.]com\nok");
         assert_eq!(defang_links("prix 2.5 millions"), "prix 2.5 millions");
+        assert_eq!(defang_links("(HtTpS://x.dz)"), "(hxxpS[:]//x[.]dz)");
+        assert_eq!(defang_links("lien:https://x.dz"), "lien:hxxps[:]//x[.]dz");
+        assert_eq!(
+            defang_links("bit.ly/abc wa.me/213555"),
+            "bit[.]ly/abc wa[.]me/213555"
+        );
+        assert_eq!(defang_links("tg://resolve"), "tg[:]//resolve");
+        assert_eq!(defang_links("evil\u{FF0E}com"), "evil[.]com");
+        // Ordinary words with dots are left alone.
+        assert_eq!(
+            defang_links("Golf 7. Prix 2.450.000 DA."),
+            "Golf 7. Prix 2.450.000 DA."
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use souk_domain::account::canonical_email;
 use souk_domain::trust::ReporterRecord;
 use souk_domain::ListingStatus;
 
@@ -83,10 +84,13 @@ pub fn open_reporter_records(
     conn: &mut DbConn,
     listing_id: i64,
 ) -> StoreResult<Vec<ReporterRecord>> {
+    // Confirmed reporters only (the others weigh nothing): a hundred throwaway reports filed
+    // first cannot crowd out the real ones.
     let rows: Vec<ReporterRow> = reports::table
         .inner_join(users::table.on(users::id.eq(reports::reporter_id)))
         .filter(reports::listing_id.eq(listing_id))
         .filter(reports::resolved_at.is_null())
+        .filter(users::email_verified_at.is_not_null())
         .order(reports::id.asc())
         .limit(100)
         .select((
@@ -98,26 +102,34 @@ pub fn open_reporter_records(
         ))
         .load(conn)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let past: Vec<(i64, Option<String>)> = reports::table
+    let decided: Vec<(i64, Option<String>, i64)> = reports::table
         .filter(reports::reporter_id.eq_any(&ids))
         .filter(reports::resolution.is_not_null())
-        .select((reports::reporter_id, reports::resolution))
+        .group_by((reports::reporter_id, reports::resolution))
+        .select((
+            reports::reporter_id,
+            reports::resolution,
+            diesel::dsl::count_star(),
+        ))
         .load(conn)?;
     let t = now();
     Ok(rows
         .into_iter()
         .map(|(id, email, canonical, verified, created)| {
-            let decided = past.iter().filter(|(r, _)| *r == id);
-            let upheld = decided
+            let mine = decided.iter().filter(|(r, _, _)| *r == id);
+            let upheld = mine
                 .clone()
-                .filter(|(_, res)| res.as_deref() == Some(RESOLVED_UPHELD))
-                .count() as i64;
-            let dismissed = decided
-                .filter(|(_, res)| res.as_deref() != Some(RESOLVED_UPHELD))
-                .count() as i64;
+                .filter(|(_, res, _)| res.as_deref() == Some(RESOLVED_UPHELD))
+                .map(|(_, _, n)| n)
+                .sum();
+            let dismissed = mine
+                .filter(|(_, res, _)| res.as_deref() != Some(RESOLVED_UPHELD))
+                .map(|(_, _, n)| n)
+                .sum();
             ReporterRecord {
-                // An old account that shares a mailbox with an older one has none: its own.
-                mailbox: canonical.unwrap_or(email),
+                // Accounts from before canonical addresses whose mailbox an older account
+                // holds have none stored: the rule gives the same mailbox.
+                mailbox: canonical.unwrap_or_else(|| canonical_email(&email)),
                 email_confirmed: verified.is_some(),
                 account_age_days: (t - created).num_days(),
                 upheld,

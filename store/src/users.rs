@@ -76,6 +76,25 @@ pub fn find_user_by_email(conn: &mut DbConn, email: &str) -> StoreResult<Option<
         .optional()?)
 }
 
+/// The account of the mailbox `email` delivers to: the exact address first, else the account
+/// registered under another spelling of it (`a.b+x@gmail.com` finds `ab@gmail.com`), so an
+/// alias squatted by someone else can still be signed in to and reset by the mailbox's owner.
+pub fn find_user_by_mailbox(conn: &mut DbConn, email: &str) -> StoreResult<Option<User>> {
+    let canonical = canonical_email(email);
+    let found: Vec<User> = users::table
+        .filter(
+            users::email
+                .eq(email)
+                .or(users::email_canonical.eq(&canonical)),
+        )
+        .order(users::id.asc())
+        .limit(2)
+        .select(User::as_select())
+        .load(conn)?;
+    let exact = found.iter().find(|u| u.email == email).cloned();
+    Ok(exact.or_else(|| found.into_iter().next()))
+}
+
 /// Fills `email_canonical` of accounts created before it existed, a batch at a time. Two old
 /// accounts on one mailbox cannot both have it (the index is unique): the later one keeps
 /// none, is logged, and its reports count as its own.
@@ -104,10 +123,14 @@ pub fn fill_canonical_emails(conn: &mut DbConn) -> StoreResult<usize> {
                 tracing::warn!(user = id, "another account already uses this mailbox");
                 continue;
             }
-            diesel::update(users::table.find(id))
+            // Another process starting at the same moment may have filled it: not fatal.
+            match diesel::update(users::table.find(id))
                 .set(users::email_canonical.eq(canonical))
-                .execute(conn)?;
-            filled += 1;
+                .execute(conn)
+            {
+                Ok(_) => filled += 1,
+                Err(e) => tracing::warn!(user = id, error = %e, "canonical address not set"),
+            }
         }
     }
 }

@@ -179,9 +179,129 @@ async fn a_botnet_guessing_one_password_is_slowed_and_the_owner_still_gets_in() 
                 Some(json!({"token": token, "new_password": "a brand new passphrase"})),
             )
             .await;
-        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        assert_eq!(res.status(), StatusCode::OK);
+        let after_reset = res.json::<Value>().await.unwrap()["device_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let res = login_from(&app, "127.0.2.4", email, "a brand new passphrase", None).await;
         assert_eq!(res.status(), StatusCode::OK);
+        // The attacker starts again at once; the owner, with the token the reset gave, is
+        // not made to wait, while the device token of the old password no longer helps.
+        for i in 0..8 {
+            login_from(
+                &app,
+                &format!("127.0.4.{i}"),
+                email,
+                "guess-guess-guess",
+                None,
+            )
+            .await;
+        }
+        let res = login_from(
+            &app,
+            "127.0.2.5",
+            email,
+            "a brand new passphrase",
+            Some(&device),
+        )
+        .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "old password's device token"
+        );
+        let res = login_from(
+            &app,
+            "127.0.2.6",
+            email,
+            "a brand new passphrase",
+            Some(&after_reset),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK);
+    })
+    .await;
+}
+
+/// When an address's wait ends, a botnet firing together gets one guess, not one per bot.
+#[tokio::test]
+async fn guesses_fired_together_after_a_wait_get_one_through() {
+    each_backend(|app| async move {
+        let email = "target@example.dz";
+        app.register(email, None).await;
+        for i in 0..5 {
+            let res = login_from(
+                &app,
+                &format!("127.0.5.{i}"),
+                email,
+                "guess-guess-guess",
+                None,
+            )
+            .await;
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        }
+        // The fifth failure asks for one second; after it, twelve bots at once.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let bots: Vec<_> = (0..12)
+            .map(|i| {
+                let url = app.url("/v1/auth/login");
+                tokio::spawn(async move {
+                    client_from(&format!("127.0.6.{i}"))
+                        .post(url)
+                        .json(
+                            &json!({"email": "target@example.dz", "password": "guess-guess-guess"}),
+                        )
+                        .send()
+                        .await
+                        .unwrap()
+                        .status()
+                })
+            })
+            .collect();
+        let mut checked = 0;
+        for b in bots {
+            match b.await.unwrap() {
+                StatusCode::UNAUTHORIZED => checked += 1,
+                StatusCode::TOO_MANY_REQUESTS => {}
+                other => panic!("{other}"),
+            }
+        }
+        assert_eq!(checked, 1, "guesses checked out of 12 fired together");
+    })
+    .await;
+}
+
+/// Someone registers an alias of a victim's Gmail address and leaves it unconfirmed: the
+/// victim cannot register, but the account is theirs to take, since their mailbox gets its
+/// reset mail, and any spelling signs in.
+#[tokio::test]
+async fn a_squatted_alias_is_reclaimed_by_the_mailbox_owner() {
+    each_backend(|app| async move {
+        app.register("v.ictim+squat@gmail.com", None).await;
+        let res = app
+            .call(Method::POST, "/v1/auth/register", None, Some(register_body("victim@gmail.com")))
+            .await;
+        assert_problem(res, 409, "email_taken").await;
+        let res = app
+            .call(Method::POST, "/v1/auth/password-reset", None, Some(json!({"email": "victim@gmail.com"})))
+            .await;
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+        // Delivered to the stored spelling, which is the victim's inbox.
+        let mail = app.wait_for_email("v.ictim+squat@gmail.com", "valable 1 heure").await;
+        let res = app
+            .call(
+                Method::POST,
+                "/v1/auth/password-reset/confirm",
+                None,
+                Some(json!({"token": reset_code(&mail.text), "new_password": "mine again, thank you"})),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let res = login_from(&app, "127.0.7.1", "victim@gmail.com", "mine again, thank you", None).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let res = login_from(&app, "127.0.7.1", "victim@gmail.com", PASSWORD, None).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "the squatter's password is gone");
     })
     .await;
 }

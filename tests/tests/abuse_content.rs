@@ -97,7 +97,7 @@ async fn links_from_a_stranger_reach_the_seller_as_text() {
             .wait_for_email("seller@example.dz", "cib-paiement")
             .await;
         assert!(
-            mail.text.contains("hxxps://cib-paiement[.]dz/login?id=7"),
+            mail.text.contains("hxxps[:]//cib-paiement[.]dz/login?id=7"),
             "{}",
             mail.text
         );
@@ -107,9 +107,31 @@ async fn links_from_a_stranger_reach_the_seller_as_text() {
             mail.text
         );
         assert!(!mail.html.contains("cib-paiement.dz"), "{}", mail.html);
+        // A second message before the seller answered: still a stranger.
+        let thread = json_of(res_thread(&app, &buyer).await).await;
+        let res = app
+            .call(
+                Method::POST,
+                &format!("/v1/conversations/{}/messages", thread["items"][0]["id"]),
+                Some(&buyer),
+                Some(json!({"message": "Ou bien ici: bit.ly/cib-dz"})),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        let mail = app.wait_for_email("seller@example.dz", "cib-dz").await;
+        assert!(mail.text.contains("bit[.]ly/cib-dz"), "{}", mail.text);
         // The thread itself keeps what the buyer wrote.
-        let thread = json_of(res_thread(&app, &seller).await).await;
-        assert!(thread["items"][0]["messages"][0]["body"]
+        let thread = json_of(
+            app.call(
+                Method::GET,
+                &format!("/v1/conversations/{}", thread["items"][0]["id"]),
+                Some(&seller),
+                None,
+            )
+            .await,
+        )
+        .await;
+        assert!(thread["messages"][0]["body"]
             .as_str()
             .unwrap()
             .contains("https://cib-paiement.dz/login"));
@@ -488,4 +510,26 @@ async fn concurrent_saved_searches_cannot_pass_the_cap() {
         assert_eq!(n, Some(20), "{list}");
     })
     .await;
+}
+
+/// A decoder inflates a whole chunk before any limit sees it (32 KB of gzip can be 32 MB of
+/// JSON): compressed request bodies are refused.
+#[tokio::test]
+async fn compressed_json_bodies_are_refused() {
+    let app = TestApp::spawn(souk_tests::Backend::Sqlite).await;
+    // gzip of `{}` (a valid stream; the content does not matter, the header decides).
+    let gz: &[u8] = &[
+        0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xab, 0xae, 0x05, 0x00, 0x43,
+        0xbf, 0xa6, 0xa3, 0x02, 0x00, 0x00, 0x00,
+    ];
+    let res = app
+        .client
+        .post(app.url("/v1/auth/login"))
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .body(gz.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 415, "unsupported_media_type").await;
 }

@@ -258,7 +258,9 @@ async fn password_reset_signs_out_everywhere() {
                 Some(json!({"token": code, "new_password": "a brand new passphrase"})),
             )
             .await;
-        assert_eq!(ok.status(), 204);
+        assert_eq!(ok.status(), 200);
+        let reset: serde_json::Value = ok.json().await.unwrap();
+        assert!(reset["device_token"].is_string(), "{reset}");
         let reused = app
             .call(
                 Method::POST,

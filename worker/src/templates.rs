@@ -113,7 +113,10 @@ fn render(to: &Recipient<'_>, b: Body) -> Email {
         html.push_str(&format!("<p>{}</p>", html_escape(p)));
     }
     if let Some(q) = &b.quote {
-        for line in q.lines() {
+        // Every kind of line break starts a quoted line: none may escape the `> ` prefix.
+        for line in q.split([
+            '\n', '\r', '\u{0B}', '\u{0C}', '\u{85}', '\u{2028}', '\u{2029}',
+        ]) {
             text.push_str(&format!("> {line}\n"));
         }
         text.push('\n');

@@ -22,6 +22,20 @@ pub struct AccessClaims {
     pub exp: i64,
 }
 
+#[derive(Debug, Serialize, Deserialize)]
+struct DeviceClaims {
+    sub: String,
+    aud: String,
+    iat: i64,
+    exp: i64,
+    /// Which password the token was issued under (a digest of its hash, never the hash).
+    pwv: String,
+}
+
+fn password_version(password_hash: &str) -> String {
+    crate::auth::secret::token_hash(password_hash)[..16].to_string()
+}
+
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
@@ -80,26 +94,30 @@ impl JwtKeys {
             .map_err(|e| ApiError::Internal(format!("jwt: {e}")))
     }
 
-    /// A token the app keeps after a successful login and sends with later logins to the
-    /// same address: with it, failed attempts by others on that address do not make the
-    /// owner wait (see `souk_domain::account::login_delay_secs`).
-    pub fn issue_device(&self, email: &str) -> Result<String, ApiError> {
+    /// A token the app keeps after a successful login (or password reset) and sends with later
+    /// logins: with it, failed attempts by others on the address do not make the owner wait
+    /// (see `souk_domain::account::login_delay_secs`). It names the user and the password it
+    /// was issued under, so a password reset retires every device token of the old password.
+    pub fn issue_device(&self, user_id: i64, password_hash: &str) -> Result<String, ApiError> {
         let now = chrono::Utc::now().timestamp();
-        let claims = AccessClaims {
-            sub: email.to_string(),
+        let claims = DeviceClaims {
+            sub: user_id.to_string(),
             aud: DEVICE_AUDIENCE.into(),
             iat: now,
             exp: now + DEVICE_TTL_SECS,
+            pwv: password_version(password_hash),
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ApiError::Internal(format!("jwt: {e}")))
     }
 
-    /// Whether `token` is a device token issued for `email`.
-    pub fn is_known_device(&self, token: &str, email: &str) -> bool {
+    /// Whether `token` is a device token of this user under their current password.
+    pub fn is_known_device(&self, token: &str, user_id: i64, password_hash: &str) -> bool {
         let mut v = Validation::new(Algorithm::HS256);
         v.set_audience(&[DEVICE_AUDIENCE]);
-        decode::<AccessClaims>(token, &self.decoding, &v).is_ok_and(|d| d.claims.sub == email)
+        decode::<DeviceClaims>(token, &self.decoding, &v).is_ok_and(|d| {
+            d.claims.sub == user_id.to_string() && d.claims.pwv == password_version(password_hash)
+        })
     }
 
     /// The user id of a valid, unexpired access token.
@@ -142,13 +160,17 @@ mod tests {
     }
 
     #[test]
-    fn device_tokens_name_one_address_and_are_not_access_tokens() {
+    fn device_tokens_name_one_user_and_password_and_are_not_access_tokens() {
         let keys = JwtKeys::new(b"0123456789abcdef0123456789abcdef", 60);
-        let d = keys.issue_device("a@x.dz").unwrap();
-        assert!(keys.is_known_device(&d, "a@x.dz"));
-        assert!(!keys.is_known_device(&d, "b@x.dz"));
+        let d = keys.issue_device(7, "$argon2id$old").unwrap();
+        assert!(keys.is_known_device(&d, 7, "$argon2id$old"));
+        assert!(!keys.is_known_device(&d, 8, "$argon2id$old"));
+        assert!(
+            !keys.is_known_device(&d, 7, "$argon2id$new"),
+            "a reset retires it"
+        );
         assert_eq!(keys.verify_access(&d), None);
-        let access = keys.issue_access(42).unwrap();
-        assert!(!keys.is_known_device(&access, "42"));
+        let access = keys.issue_access(7).unwrap();
+        assert!(!keys.is_known_device(&access, 7, "$argon2id$old"));
     }
 }

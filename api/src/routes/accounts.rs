@@ -236,14 +236,27 @@ pub async fn verify_email(
 /// The link in the verification email: a page with a button that confirms (mail scanners
 /// open links, so a plain GET confirms nothing).
 #[utoipa::path(tag = "accounts", params(TokenQuery),
-    responses((status = 200, description = "a page with a Confirm button", content_type = "text/html", body = String)))]
+    responses((status = 200, description = "a page with a Confirm button", content_type = "text/html", body = String),
+              (status = 400, body = crate::error::Problem)))]
 #[get("/v1/auth/verify-email")]
-pub async fn verify_email_link(q: web::Query<TokenQuery>) -> HttpResponse {
-    crate::routes::email_links::confirm_page(
+pub async fn verify_email_link(q: web::Query<TokenQuery>) -> ApiResult<HttpResponse> {
+    let token = q.token.trim();
+    // Only a token's own characters reach the form's address (no `../`, no query).
+    if token.is_empty()
+        || !token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(ApiError::bad_request(
+            "invalid_token",
+            "this link is invalid, expired or already used",
+        ));
+    }
+    Ok(crate::routes::email_links::confirm_page(
         "Confirmer l'adresse / تأكيد البريد / Confirm your address",
-        &format!("/v1/verifications/{}", q.token.trim()),
+        &format!("/v1/verifications/{token}"),
         "Confirmer / تأكيد / Confirm",
-    )
+    ))
 }
 
 /// Send a new verification email to the signed-in user.
@@ -300,7 +313,11 @@ pub async fn request_reset(
     // Over the limit for an address: say nothing, so the limit reveals nothing either.
     if state
         .limiter
-        .hit(&format!("reset:{email}"), per_hour, hour)
+        .hit(
+            &format!("reset:{}", souk_domain::account::canonical_email(&email)),
+            per_hour,
+            hour,
+        )
         .await
         .is_err()
     {
@@ -308,7 +325,9 @@ pub async fn request_reset(
     }
     state
         .tx(move |conn| {
-            if let Some(u) = users::find_user_by_email(conn, &email)? {
+            // Any spelling of the mailbox; the mail goes to the address the account has,
+            // which delivers to that same mailbox.
+            if let Some(u) = users::find_user_by_mailbox(conn, &email)? {
                 let token = random_token();
                 let expires = now() + Duration::minutes(RESET_TTL_MINUTES);
                 tokens::insert_one_time(
@@ -330,10 +349,19 @@ pub async fn request_reset(
     Ok(HttpResponse::Accepted().finish())
 }
 
+/// What a password reset gives back.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasswordReset {
+    /// Send it with your next logins (as after a login): failed attempts by others on your
+    /// address then do not make you wait.
+    pub device_token: String,
+}
+
 /// Set a new password with the emailed token; every session of the account is signed out,
-/// and failed logins on the address stop counting. Limited per client.
+/// failed logins on the address stop counting and device tokens of the old password stop
+/// working. Limited per client.
 #[utoipa::path(tag = "accounts", request_body = ResetConfirm,
-    responses((status = 204), (status = 400, body = crate::error::Problem), (status = 422, body = crate::error::Problem),
+    responses((status = 200, body = PasswordReset), (status = 400, body = crate::error::Problem), (status = 422, body = crate::error::Problem),
               (status = 429, body = crate::error::Problem)))]
 #[post("/v1/auth/password-reset/confirm")]
 pub async fn confirm_reset(
@@ -378,7 +406,7 @@ pub async fn confirm_reset(
         .passwords
         .run(move || hash_password(&new_password))
         .await??;
-    let email = state
+    let user = state
         .tx(move |conn| {
             // Used up here, in the transaction: the peek above proves nothing by itself.
             let user = tokens::consume_one_time(conn, TokenPurpose::ResetPassword, &token)?
@@ -388,14 +416,12 @@ pub async fn confirm_reset(
             users::mark_email_verified(conn, user)?;
             tokens::revoke_all_for_user(conn, user)?;
             tokens::consume_all(conn, user, TokenPurpose::ResetPassword)?;
-            Ok(users::find_user(conn, user)?.email)
+            Ok(users::find_user(conn, user)?)
         })
         .await?;
-    state
-        .limiter
-        .clear_failures(&crate::routes::sessions::login_failures_key(&email))
-        .await;
-    Ok(HttpResponse::NoContent().finish())
+    crate::routes::sessions::end_address_wait(&state, &user.email).await;
+    let device_token = state.jwt.issue_device(user.id, &user.password_hash)?;
+    Ok(HttpResponse::Ok().json(PasswordReset { device_token }))
 }
 
 /// The signed-in user's account.

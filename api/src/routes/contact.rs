@@ -280,13 +280,20 @@ pub async fn post_message(
             };
             let to = users::find_user(conn, c.counterpart(user.id))?;
             if to.email_verified_at.is_some() {
+                // A buyer the seller has not answered is still a stranger.
+                let relayed =
+                    if user.id == c.buyer_id && !conversations::seller_has_replied(conn, &c)? {
+                        defang_links(&message)
+                    } else {
+                        message.clone()
+                    };
                 enqueue_email(
                     conn,
                     templates::new_reply(
                         &(&to).into(),
                         &sender_name,
                         &c.listing_title,
-                        &message,
+                        &relayed,
                         &links::conversation(&base, c.id),
                     ),
                 )?;

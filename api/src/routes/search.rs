@@ -87,9 +87,19 @@ pub async fn search(
     let req = SearchRequest::from_pairs(&query)?;
     // Off the event loop, a bounded number at once: a costly query (many words under typo
     // tolerance over a large index) then delays other searches, never /healthz or reads.
-    let st = state.get_ref().clone();
-    let page = state.searches.run(move || run(&st, req)).await??;
-    Ok(HttpResponse::Ok().json(page))
+    Ok(HttpResponse::Ok().json(run_bounded(&state, req).await?))
+}
+
+/// How long a search waits for a slot before the client is told to retry.
+const SEARCH_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// `run` off the event loop, a bounded number at once (`AppState::searches`).
+pub async fn run_bounded(state: &AppState, req: SearchRequest) -> ApiResult<SearchPage> {
+    let st = state.clone();
+    state
+        .searches
+        .run_within(Some(SEARCH_QUEUE_WAIT), move || run(&st, req))
+        .await?
 }
 
 /// Validates and runs a search over this process's index, as a page of hits.

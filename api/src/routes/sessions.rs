@@ -3,7 +3,7 @@
 use actix_web::{post, web, HttpResponse};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
-use souk_domain::account::{login_delay_secs, normalize_email};
+use souk_domain::account::{canonical_email, login_delay_secs, normalize_email};
 use souk_store::tokens;
 use souk_store::users;
 use souk_store::{now, DbConn};
@@ -67,29 +67,50 @@ fn issue_tokens(
     })
 }
 
-/// The limiter key of an address's failed logins (whether or not it has an account, so the
-/// answer tells nothing about that).
+/// The limiter key of a mailbox's failed logins (whether or not it has an account, so the
+/// answer tells nothing about that; per mailbox, so aliases share it).
 pub fn login_failures_key(email: &str) -> String {
-    format!("login-fail:{email}")
+    format!("login-fail:{}", canonical_email(email))
 }
 
-/// Refuses a login attempt on `email` while the address must wait after its failures.
+fn login_slot_key(email: &str) -> String {
+    format!("login-slot:{}", canonical_email(email))
+}
+
+/// Failures a device token may see before it stops skipping the wait.
+const DEVICE_FAILURES: u32 = 5;
+
+fn device_failures_key(token: &str) -> String {
+    format!("login-fail-dev:{}", token_hash(token))
+}
+
+/// Refuses a login attempt on `email` while the address must wait after its failures. Once
+/// the wait is over, one attempt at a time gets through until its outcome is known: a botnet
+/// firing together when the wait ends gets one guess, not one per bot.
 async fn check_address_delay(state: &AppState, email: &str) -> ApiResult<()> {
     let (failures, last) = state.limiter.failures(&login_failures_key(email)).await;
-    let ready_at = last + login_delay_secs(failures);
+    let wait = login_delay_secs(failures);
+    if wait == 0 {
+        return Ok(());
+    }
+    let ready_at = last + wait;
     let now = chrono::Utc::now().timestamp().max(0) as u64;
-    if failures > 0 && now < ready_at {
+    if now < ready_at {
         return Err(ApiError::TooManyRequests {
             retry_after_secs: ready_at - now,
         });
     }
-    Ok(())
+    state
+        .limiter
+        .claim(&login_slot_key(email), std::time::Duration::from_secs(wait))
+        .await
 }
 
 /// Exchange email and password for tokens. Per client and per address limits apply; after a
 /// few failed attempts on one address, each next attempt waits longer (up to 15 minutes),
-/// except from a device that signed in to it before (`device_token`); a password reset ends
-/// the wait.
+/// except from a device that signed in to the account before under its current password
+/// (`device_token`); a password reset ends the wait. Any spelling of the mailbox signs in
+/// (`a.b+x@gmail.com` is `ab@gmail.com`).
 #[utoipa::path(tag = "accounts", request_body = LoginRequest,
     responses((status = 200, body = TokenPair), (status = 401, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
 #[post("/v1/auth/login")]
@@ -111,18 +132,23 @@ pub async fn login(
     limiter
         .hit(&format!("login-ip:{client}"), per_min * 5, minute)
         .await?;
-    // Per address, whatever the client: many clients can not guess one password either.
-    let known_device = body
-        .device_token
-        .as_deref()
-        .is_some_and(|t| t.len() <= 2048 && state.jwt.is_known_device(t, &email));
-    if !known_device {
-        check_address_delay(&state, &email).await?;
-    }
     let lookup = email.clone();
     let user = state
-        .db(move |c| Ok(users::find_user_by_email(c, &lookup)?))
+        .db(move |c| Ok(users::find_user_by_mailbox(c, &lookup)?))
         .await?;
+    // Per mailbox, whatever the client: many clients cannot guess one password either.
+    let device = match (&user, body.device_token.as_deref()) {
+        (Some(u), Some(t))
+            if t.len() <= 2048 && state.jwt.is_known_device(t, u.id, &u.password_hash) =>
+        {
+            let (n, _) = limiter.failures(&device_failures_key(t)).await;
+            (n < DEVICE_FAILURES).then(|| t.to_string())
+        }
+        _ => None,
+    };
+    if device.is_none() {
+        check_address_delay(&state, &email).await?;
+    }
     let hash = user
         .as_ref()
         .map(|u| u.password_hash.clone())
@@ -136,23 +162,37 @@ pub async fn login(
         Some(u) if ok => u,
         _ => {
             limiter.record_failure(&login_failures_key(&email)).await;
+            if let Some(t) = &device {
+                limiter.record_failure(&device_failures_key(t)).await;
+            }
+            limiter.release(&login_slot_key(&email)).await;
             return Err(ApiError::Unauthorized {
                 code: "invalid_credentials",
                 detail: "wrong email or password",
             });
         }
     };
-    limiter.clear_failures(&login_failures_key(&email)).await;
+    end_address_wait(&state, &email).await;
     // Told only to whoever knows the password.
     if user.banned_at.is_some() {
         return Err(ApiError::Banned(user.banned_reason.unwrap_or_default()));
     }
+    let device_token = state.jwt.issue_device(user.id, &user.password_hash)?;
     let st = state.clone();
     let mut pair = state
         .tx(move |conn| issue_tokens(&st, conn, user.id, None))
         .await?;
-    pair.device_token = Some(state.jwt.issue_device(&email)?);
+    pair.device_token = Some(device_token);
     Ok(web::Json(pair))
+}
+
+/// After a successful login or a password reset: the address's failures stop counting.
+pub async fn end_address_wait(state: &AppState, email: &str) {
+    state
+        .limiter
+        .clear_failures(&login_failures_key(email))
+        .await;
+    state.limiter.release(&login_slot_key(email)).await;
 }
 
 /// Rotate a refresh token. Presenting an already-used token revokes its whole family.

@@ -19,7 +19,7 @@ use crate::extract::Json;
 use crate::indexing::SearchService;
 use crate::routes::listings::explicit;
 use crate::routes::photos::{receive_image, require_multipart, upload_allowance, PhotoUpload};
-use crate::routes::search::{active_ads, run, SearchPage};
+use crate::routes::search::{active_ads, run_bounded, SearchPage};
 use crate::routes::views::{
     category_ref, commune_ref, photo_url, time, wilaya_ref, CategoryRef, PlaceRef,
 };
@@ -378,5 +378,5 @@ pub async fn store_listings(
         facets: false,
         ..Default::default()
     };
-    Ok(web::Json(run(&state, req)?))
+    Ok(web::Json(run_bounded(&state, req).await?))
 }
