@@ -97,6 +97,8 @@ pub fn start_services(args: &Args) -> Result<Services, Error> {
         ("SOUK_RATE_LOGIN_PER_MIN", "1000000"),
         ("SOUK_RATE_CONTACT_PER_HOUR", "1000000"),
         ("SOUK_RATE_REGISTER_PER_HOUR", "1000000"),
+        ("SOUK_RATE_THREADS_PER_DAY", "1000000"),
+        ("SOUK_RATE_UPLOAD_PER_HOUR", "1000000"),
         ("SOUK_JWT_SECRET", "load-benchmark-secret-load-benchmark"),
     ];
     // The API logs (tracing) on stdout; both go to the log file that is searched afterwards.
