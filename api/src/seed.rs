@@ -272,6 +272,8 @@ fn demo_draft(
         commune: commune.id,
         location: None,
         show_phone: rng.gen_bool(0.5),
+        // Demo prices come from the corpus's own ranges, not the catalog's bands.
+        price_confirmed: true,
     }
 }
 

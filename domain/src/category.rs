@@ -5,6 +5,8 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+use crate::price::Pricing;
+
 use crate::attributes::AttributeSpec;
 use crate::language::Localized;
 
@@ -16,6 +18,9 @@ struct RawNode {
     children: Vec<RawNode>,
     #[serde(default)]
     attributes: Vec<AttributeSpec>,
+    /// The unit and plausible band of prices; inherited by children that have none.
+    #[serde(default)]
+    price: Option<Pricing>,
 }
 
 /// One node of the tree. Listings are posted in leaves; browsing and search accept any node.
@@ -27,6 +32,8 @@ pub struct Category {
     pub children: Vec<String>,
     /// Only leaves carry a schema; an inner node's is empty.
     pub attributes: Vec<AttributeSpec>,
+    /// Its own, else its nearest ancestor's, else dinars with no band.
+    pub pricing: Pricing,
 }
 
 impl Category {
@@ -57,12 +64,21 @@ impl Catalog {
         };
         for node in raw {
             catalog.roots.push(node.slug.clone());
-            catalog.insert(node, None)?;
+            catalog.insert(node, None, Pricing::default())?;
         }
         Ok(catalog)
     }
 
-    fn insert(&mut self, node: RawNode, parent: Option<String>) -> Result<(), String> {
+    fn insert(
+        &mut self,
+        node: RawNode,
+        parent: Option<String>,
+        inherited: Pricing,
+    ) -> Result<(), String> {
+        let pricing = node.price.unwrap_or(inherited);
+        if pricing.min > pricing.max {
+            return Err(format!("category {}: price min above max", node.slug));
+        }
         if self.by_slug.contains_key(&node.slug) {
             return Err(format!("duplicate category slug {}", node.slug));
         }
@@ -82,10 +98,11 @@ impl Catalog {
                 parent,
                 children,
                 attributes: node.attributes,
+                pricing,
             },
         );
         for child in node.children {
-            self.insert(child, Some(node.slug.clone()))?;
+            self.insert(child, Some(node.slug.clone()), pricing)?;
         }
         Ok(())
     }
@@ -199,6 +216,31 @@ mod tests {
             .unwrap()
             .attribute("papers")
             .is_some());
+    }
+
+    #[test]
+    fn cars_and_property_are_priced_in_millions_phones_in_dinars_rent_per_month() {
+        use crate::price::{PricePer, PriceUnit};
+        let c = catalog();
+        assert_eq!(c.get("cars").unwrap().pricing.unit, PriceUnit::Million);
+        assert_eq!(
+            c.get("real-estate-sale").unwrap().pricing.unit,
+            PriceUnit::Million
+        );
+        assert_eq!(c.get("smartphones").unwrap().pricing.unit, PriceUnit::Dzd);
+        let rent = c.get("real-estate-rent").unwrap().pricing;
+        assert_eq!(
+            (rent.unit, rent.per),
+            (PriceUnit::Dzd, Some(PricePer::Month))
+        );
+        // Inherited: a leaf without its own band has its parent's.
+        assert_eq!(
+            c.get("laptops").unwrap().pricing,
+            c.get("computers").unwrap().pricing
+        );
+        for leaf in c.leaves() {
+            assert!(leaf.pricing.min <= leaf.pricing.max, "{}", leaf.slug);
+        }
     }
 
     #[test]

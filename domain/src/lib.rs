@@ -8,6 +8,7 @@ pub mod error;
 pub mod geo;
 pub mod language;
 pub mod listing;
+pub mod price;
 pub mod text;
 pub mod trust;
 

@@ -6,6 +6,8 @@ use crate::attributes::{validate_attributes, Attributes};
 use crate::category::Catalog;
 use crate::error::ValidationErrors;
 use crate::geo::{distance_km, in_algeria, Geography};
+use crate::language::Language;
+use crate::price::{check_price, group_digits, price_display, PriceProblem, Pricing};
 use crate::text::{char_len, clean_line, clean_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -62,6 +64,8 @@ pub struct ListingDraft {
     pub commune: i32,
     pub location: Option<(f64, f64)>,
     pub show_phone: bool,
+    /// The seller confirmed a price outside the category's usual band.
+    pub price_confirmed: bool,
 }
 
 /// A partial update: `None` keeps the field. `price: Some(None)` means "on request".
@@ -78,6 +82,7 @@ pub struct ListingPatch {
     pub commune: Option<i32>,
     pub location: Option<(f64, f64)>,
     pub show_phone: Option<bool>,
+    pub price_confirmed: Option<bool>,
 }
 
 impl ListingPatch {
@@ -85,6 +90,10 @@ impl ListingPatch {
     /// listing falls back to the new commune's point instead of keeping a stale one.
     pub fn apply(self, mut draft: ListingDraft) -> ListingDraft {
         let commune_changed = self.commune.is_some_and(|c| c != draft.commune);
+        // A stored price is not judged again when an edit touches neither it nor the category.
+        draft.price_confirmed = self
+            .price_confirmed
+            .unwrap_or(self.price.is_none() && self.category.is_none());
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(v) = self.$f { draft.$f = v; } )* };
         }
@@ -124,6 +133,40 @@ pub struct ValidListing {
     pub lat: f64,
     pub lon: f64,
     pub show_phone: bool,
+}
+
+/// The category's band: a placeholder or an implausible price is a field error that says what
+/// was probably meant; `price_confirmed` lets an unusual but true price through.
+fn check_price_for(errors: &mut ValidationErrors, pricing: &Pricing, p: i64) {
+    let shown = |dzd: i64| price_display(dzd, pricing, Language::Fr);
+    match check_price(pricing, p) {
+        Ok(()) => {}
+        Err(PriceProblem::Placeholder) => errors.push(
+            "price",
+            "placeholder_price",
+            "this looks like a stand-in, not a price: leave it empty for 'price on request'",
+        ),
+        Err(PriceProblem::LikelyUnitMistake(likely)) => errors.push(
+            "price",
+            "unlikely_price",
+            format!(
+                "did you mean {} = {} DZD? If {} DZD is right, send it again with price_confirmed: true",
+                shown(likely),
+                group_digits(likely),
+                group_digits(p)
+            ),
+        ),
+        Err(PriceProblem::Implausible) => errors.push(
+            "price",
+            "unlikely_price",
+            format!(
+                "ads of this category are usually priced {} to {}; if {} DZD is right, send it again with price_confirmed: true",
+                shown(pricing.min),
+                shown(pricing.max),
+                group_digits(p)
+            ),
+        ),
+    }
 }
 
 impl ListingDraft {
@@ -175,6 +218,11 @@ impl ListingDraft {
                     "out_of_range",
                     format!("between 0 and {PRICE_MAX} DZD, or null for 'on request'"),
                 );
+            } else if let Some(c) = catalog
+                .get(&self.category)
+                .filter(|_| !self.price_confirmed)
+            {
+                check_price_for(&mut errors, &c.pricing, p);
             }
         }
 
@@ -280,7 +328,27 @@ mod tests {
             commune: 1601,
             location: None,
             show_phone: false,
+            price_confirmed: false,
         }
+    }
+
+    #[test]
+    fn a_car_priced_230_dinars_is_a_unit_mistake_with_its_likely_price() {
+        let mut d = draft();
+        d.price = Some(230);
+        let e = d.clone().validate(catalog(), geography()).unwrap_err();
+        assert_eq!(e.0[0].code, "unlikely_price");
+        assert!(
+            e.0[0].message.contains("230 millions = 2 300 000 DZD"),
+            "{}",
+            e.0[0].message
+        );
+        d.price_confirmed = true;
+        assert!(d.clone().validate(catalog(), geography()).is_ok());
+        d.price_confirmed = false;
+        d.price = Some(123_456);
+        let e = d.validate(catalog(), geography()).unwrap_err();
+        assert_eq!(e.0[0].code, "placeholder_price");
     }
 
     fn fields(e: ValidationErrors) -> Vec<String> {

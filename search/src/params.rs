@@ -1,5 +1,7 @@
 //! The query-string form of a search (`GET /v1/search?...`, saved searches).
 
+use souk_domain::listing::PRICE_MAX;
+use souk_domain::price::PriceUnit;
 use souk_domain::ValidationErrors;
 
 use crate::request::{Near, SearchRequest, Sort, MAX_LIST_VALUES};
@@ -44,6 +46,8 @@ impl SearchRequest {
         };
         let mut radius = None;
         let mut near = None;
+        let (mut price_min, mut price_max) = (None, None);
+        let mut price_unit = PriceUnit::Dzd;
         if pairs.len() > MAX_PARAMETERS {
             e.push(
                 "query",
@@ -74,8 +78,12 @@ impl SearchRequest {
                 }
                 "commune" => r.commune = number(&mut e, k, v),
                 "seller" => r.seller = number(&mut e, k, v),
-                "price_min" => r.price.min = number(&mut e, k, v),
-                "price_max" => r.price.max = number(&mut e, k, v),
+                "price_min" => price_min = number::<f64>(&mut e, k, v),
+                "price_max" => price_max = number::<f64>(&mut e, k, v),
+                "price_unit" => match PriceUnit::parse(v) {
+                    Some(u) => price_unit = u,
+                    None => e.push("price_unit", "invalid_option", "dzd, million or milliard"),
+                },
                 "negotiable" => r.negotiable = boolean(&mut e, k, v),
                 "exchange" => r.exchange = boolean(&mut e, k, v),
                 "with_photos" => r.with_photos = boolean(&mut e, k, v),
@@ -113,6 +121,23 @@ impl SearchRequest {
                 }
             }
         }
+        // Bounds in the unit asked for (`price_max=300&price_unit=million`), compared in DZD.
+        let in_dzd = |e: &mut ValidationErrors, field: &str, amount: Option<f64>| {
+            let amount = amount?;
+            let dzd = amount * price_unit.dzd() as f64;
+            if dzd.is_finite() && (0.0..=PRICE_MAX as f64).contains(&dzd) {
+                Some(dzd.round() as i64)
+            } else {
+                e.push(
+                    field,
+                    "out_of_range",
+                    format!("between 0 and {PRICE_MAX} DZD"),
+                );
+                None
+            }
+        };
+        r.price.min = in_dzd(&mut e, "price_min", price_min);
+        r.price.max = in_dzd(&mut e, "price_max", price_max);
         if let Some((lat, lon)) = near {
             r.near = Some(Near {
                 lat,

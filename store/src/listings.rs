@@ -77,6 +77,8 @@ impl Listing {
             commune: self.commune,
             location: Some((self.lat, self.lon)),
             show_phone: self.show_phone,
+            // A patch decides (`ListingPatch::apply`).
+            price_confirmed: false,
         })
     }
 }

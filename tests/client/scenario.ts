@@ -111,12 +111,17 @@ async function main() {
       description: "Première main, carnet d'entretien. سيارة نظيفة جدا",
       category: "cars",
       attributes: { brand: "peugeot", model: "208", year: 2019, mileage_km: 85000, fuel: "diesel", gearbox: "manual" },
-      price: 2450000,
+      // As sellers say it: 245 millions (of centimes) = 2,450,000 DZD.
+      price: { amount: 245, unit: "million" },
       negotiable: true,
       wilaya: 16,
       commune: 1601,
     },
   }));
+
+  if (ad.price !== 2450000 || ad.price_display?.fr !== "245 millions") {
+    throw new Error(`price in millions: got ${ad.price} / ${JSON.stringify(ad.price_display)}`);
+  }
 
   const photo = must("upload a photo", await api.POST("/v1/listings/{id}/photos", {
     headers: auth(seller),

@@ -61,16 +61,11 @@ pub fn price_text(lang: Language, price: Option<i64>) -> String {
         )
         .into();
     };
-    let digits = p.abs().to_string();
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(' ');
-        }
-        grouped.push(c);
-    }
-    let sign = if p < 0 { "-" } else { "" };
-    format!("{sign}{grouped} {}", pick(lang, "دج", "DA", "DZD"))
+    format!(
+        "{} {}",
+        souk_domain::price::group_digits(p),
+        pick(lang, "دج", "DA", "DZD")
+    )
 }
 
 /// One line of the text part: names and titles come from users, and a line break inside one

@@ -2,13 +2,13 @@
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::Duration;
-use serde::{Deserialize, Deserializer};
-use souk_domain::{catalog, geography, ListingDraft, ListingPatch, ListingStatus};
+use serde::Deserialize;
+use souk_domain::{catalog, geography, ListingStatus};
 use souk_search::{SearchRequest, Sort};
 use souk_store::listings::{self, Listing};
 use souk_store::users::User;
 use souk_store::{now, photos, stores, users, DbConn};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
@@ -19,116 +19,7 @@ use crate::routes::views::{
 };
 use crate::state::AppState;
 
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LatLon {
-    pub lat: f64,
-    pub lon: f64,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewListing {
-    #[schema(
-        example = "Peugeot 208 2019 diesel très propre",
-        min_length = 5,
-        max_length = 120
-    )]
-    pub title: String,
-    #[schema(min_length = 10, max_length = 5000)]
-    pub description: String,
-    /// Slug of a leaf category, e.g. `cars`.
-    #[schema(example = "cars")]
-    pub category: String,
-    /// Checked against the category's attribute schema.
-    #[serde(default)]
-    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>, example = json!({"brand": "peugeot", "model": "208", "year": 2019, "mileage_km": 85000, "fuel": "diesel", "gearbox": "manual"}))]
-    pub attributes: serde_json::Map<String, serde_json::Value>,
-    /// Integer DZD; null or absent means "price on request".
-    #[schema(example = 2450000)]
-    pub price: Option<i64>,
-    #[serde(default)]
-    pub negotiable: bool,
-    /// Open to an exchange (troc).
-    #[serde(default)]
-    pub exchange: bool,
-    #[schema(example = 16)]
-    pub wilaya: i32,
-    #[schema(example = 1601)]
-    pub commune: i32,
-    /// Defaults to the commune's point.
-    pub location: Option<LatLon>,
-    /// Show the account's phone number on the ad.
-    #[serde(default)]
-    pub show_phone: bool,
-}
-
-impl From<NewListing> for ListingDraft {
-    fn from(n: NewListing) -> Self {
-        ListingDraft {
-            title: n.title,
-            description: n.description,
-            category: n.category,
-            attributes: n.attributes,
-            price: n.price,
-            negotiable: n.negotiable,
-            exchange: n.exchange,
-            wilaya: n.wilaya,
-            commune: n.commune,
-            location: n.location.map(|l| (l.lat, l.lon)),
-            show_phone: n.show_phone,
-        }
-    }
-}
-
-/// Distinguishes an absent field (keep) from an explicit null (clear).
-pub fn explicit<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
-/// Fields to change; absent fields stay as they are. The result is validated as a whole.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ListingUpdate {
-    pub title: Option<String>,
-    pub description: Option<String>,
-    pub category: Option<String>,
-    /// Replaces all attributes.
-    #[schema(value_type = Option<std::collections::HashMap<String, serde_json::Value>>)]
-    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
-    /// null sets "price on request".
-    #[serde(default, deserialize_with = "explicit")]
-    #[schema(value_type = Option<i64>)]
-    pub price: Option<Option<i64>>,
-    pub negotiable: Option<bool>,
-    pub exchange: Option<bool>,
-    pub wilaya: Option<i32>,
-    pub commune: Option<i32>,
-    pub location: Option<LatLon>,
-    pub show_phone: Option<bool>,
-}
-
-impl From<ListingUpdate> for ListingPatch {
-    fn from(u: ListingUpdate) -> Self {
-        ListingPatch {
-            title: u.title,
-            description: u.description,
-            category: u.category,
-            attributes: u.attributes,
-            price: u.price,
-            negotiable: u.negotiable,
-            exchange: u.exchange,
-            wilaya: u.wilaya,
-            commune: u.commune,
-            location: u.location.map(|l| (l.lat, l.lon)),
-            show_phone: u.show_phone,
-        }
-    }
-}
+pub use crate::routes::listing_input::{explicit, LatLon, ListingUpdate, NewListing};
 
 /// The ownership rule for every write: unknown or deleted listings are 404, someone else's 403.
 pub fn owned_listing(conn: &mut DbConn, id: i64, user: AuthUser) -> ApiResult<Listing> {
@@ -189,7 +80,10 @@ pub async fn create_listing(
             std::time::Duration::from_secs(3600),
         )
         .await?;
-    let valid = ListingDraft::from(body.into_inner()).validate(catalog(), geography())?;
+    let valid = body
+        .into_inner()
+        .into_draft()?
+        .validate(catalog(), geography())?;
     crate::content_rules::check(&valid.title, &valid.description)?;
     let expires = expiry(&state);
     let view = state
@@ -258,7 +152,7 @@ pub async fn update_listing(
     body: Json<ListingUpdate>,
 ) -> ApiResult<web::Json<ListingView>> {
     let id = path.id;
-    let patch = ListingPatch::from(body.into_inner());
+    let patch = body.into_inner().into_patch()?;
     let view = state
         .tx(move |conn| {
             let current = owned_listing(conn, id, user)?;

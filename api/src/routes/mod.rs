@@ -2,6 +2,7 @@ pub mod accounts;
 pub mod contact;
 pub mod email_links;
 pub mod favorites;
+pub mod listing_input;
 pub mod listings;
 pub mod moderation;
 pub mod ops;

@@ -25,8 +25,12 @@ pub struct SearchParams {
     commune: Option<i32>,
     /// Only this seller's ads (user id).
     seller: Option<i64>,
-    price_min: Option<i64>,
-    price_max: Option<i64>,
+    /// In `price_unit` (default dinars).
+    price_min: Option<f64>,
+    price_max: Option<f64>,
+    /// `dzd` (default), `million` (10,000 DZD) or `milliard` (10,000,000 DZD):
+    /// `price_max=300&price_unit=million` is 3,000,000 DZD at most.
+    price_unit: Option<String>,
     negotiable: Option<bool>,
     exchange: Option<bool>,
     with_photos: Option<bool>,
@@ -48,6 +52,8 @@ pub struct SearchHit {
     pub id: i64,
     pub title: String,
     pub price: Option<i64>,
+    /// The price as readers say it, per language, in the category's unit.
+    pub price_display: Option<crate::routes::views::Names>,
     pub negotiable: bool,
     pub category: String,
     pub wilaya: PlaceRef,
@@ -145,6 +151,10 @@ pub fn run_as(state: &AppState, req: SearchRequest, freshness: Freshness) -> Api
         .into_iter()
         .map(|h| SearchHit {
             id: h.summary.id,
+            price_display: crate::routes::views::price_display(
+                &h.summary.category,
+                h.summary.price,
+            ),
             title: h.summary.title,
             price: h.summary.price,
             negotiable: h.summary.negotiable,

@@ -34,6 +34,16 @@ impl From<&Localized> for Names {
     }
 }
 
+/// The price as readers say it in each language, in the category's unit ("230 millions",
+/// "230 مليون", "38 000 DA", "45 000 DA / mois"); null when the price is on request.
+pub fn price_display(category: &str, price: Option<i64>) -> Option<Names> {
+    let pricing = catalog()
+        .get(category)
+        .map(|c| c.pricing)
+        .unwrap_or_default();
+    price.map(|p| Names::from(&souk_domain::price::price_display_all(p, &pricing)))
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CategoryRef {
     pub slug: String,
@@ -119,6 +129,8 @@ pub struct ListingView {
     pub attributes: serde_json::Value,
     /// Integer DZD; null means "price on request".
     pub price: Option<i64>,
+    /// The price as readers say it, per language, in the category's unit.
+    pub price_display: Option<Names>,
     pub negotiable: bool,
     pub exchange: bool,
     pub wilaya: PlaceRef,
@@ -143,6 +155,8 @@ pub struct ListingSummary {
     pub id: i64,
     pub title: String,
     pub price: Option<i64>,
+    /// The price as readers say it, per language, in the category's unit.
+    pub price_display: Option<Names>,
     pub negotiable: bool,
     pub category: String,
     pub wilaya: PlaceRef,
@@ -173,6 +187,7 @@ impl From<crate::routes::search::SearchHit> for ListingSummary {
             id: h.id,
             title: h.title,
             price: h.price,
+            price_display: h.price_display,
             negotiable: h.negotiable,
             category: h.category,
             wilaya: h.wilaya,
@@ -248,6 +263,7 @@ pub fn listing_view(
         id: l.id,
         category: category_ref(&l.category),
         attributes,
+        price_display: price_display(&l.category, l.price),
         price: l.price,
         negotiable: l.negotiable,
         exchange: l.exchange,
@@ -303,6 +319,7 @@ pub fn summaries(
             hidden: l.hidden_at.is_some(),
             store: stores.get(&l.user_id).cloned(),
             id: l.id,
+            price_display: price_display(&l.category, l.price),
             price: l.price,
             negotiable: l.negotiable,
             category: l.category,
