@@ -23,7 +23,7 @@ use crate::indexing::SearchService;
 use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
 use crate::routes::{
-    accounts, contact, email_links, favorites, listings, moderation, ops, photos, profiles,
+    accounts, contact, email_links, favorites, listings, moderation, ops, phones, photos, profiles,
     reference, saved_searches, search, sessions, stores,
 };
 use crate::state::AppState;
@@ -41,6 +41,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(accounts::confirm_reset)
         .service(accounts::me)
         .service(accounts::update_me)
+        .service(phones::send_code)
+        .service(phones::confirm_code)
+        .service(phones::reveal_phone)
         .service(contact::contact_seller)
         .service(contact::my_conversations)
         .service(contact::get_conversation)

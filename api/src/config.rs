@@ -37,6 +37,8 @@ pub struct Config {
     pub limits: RateLimits,
     /// Reverse proxies whose forwarding header names the client (`SOUK_TRUSTED_PROXIES`).
     pub proxies: crate::client_ip::TrustedProxies,
+    /// Where text messages (phone codes) go: an HTTP gateway or `<data dir>/sms`.
+    pub sms: souk_worker::sms::SmsConfig,
     /// When set, `/metrics` answers only to `Authorization: Bearer <token>`.
     pub metrics_token: Option<String>,
     /// Image decodes allowed at once; more waits.
@@ -74,6 +76,8 @@ pub struct RateLimits {
     pub upload_per_hour: u32,
     /// New contact threads a buyer may open per day.
     pub threads_per_day: u32,
+    /// Phone reveals per viewer per day (twice that per client address).
+    pub reveals_per_day: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -182,6 +186,7 @@ impl Config {
                 report_per_hour: parsed("SOUK_RATE_REPORT_PER_HOUR", 20)?,
                 upload_per_hour: parsed("SOUK_RATE_UPLOAD_PER_HOUR", 60)?,
                 threads_per_day: parsed("SOUK_RATE_THREADS_PER_DAY", 30)?,
+                reveals_per_day: parsed("SOUK_RATE_REVEALS_PER_DAY", 50)?,
             },
             proxies: crate::client_ip::TrustedProxies {
                 nets: crate::client_ip::TrustedProxies::parse_list(
@@ -200,6 +205,7 @@ impl Config {
                 },
             },
             metrics_token: var("SOUK_METRICS_TOKEN"),
+            sms: souk_worker::sms::SmsConfig::from_env(&data_dir),
             decode_slots: bounded("SOUK_IMAGE_DECODE_SLOTS", cores() as i64, 1..=256)? as usize,
             reports_to_hide: bounded("SOUK_REPORTS_TO_HIDE", 3, 1..=1000)?,
             worker: WorkerSettings {
@@ -226,6 +232,7 @@ impl Config {
             warn_before: chrono::Duration::days(w.expiry_warn_days),
             deleted_retention: chrono::Duration::days(w.retention_deleted_days),
             expired_retention: chrono::Duration::days(w.retention_expired_days),
+            sms: self.sms.clone(),
             ..Default::default()
         }
     }

@@ -228,6 +228,7 @@ fn conflict_detail(code: &str) -> &'static str {
         "email_taken" => {
             "an account with this email (or another spelling of the same mailbox) already exists"
         }
+        "phone_taken" => "another account has confirmed this number",
         _ => "the request conflicts with existing data",
     }
 }

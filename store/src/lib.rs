@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod lifecycle;
 pub mod listings;
 pub mod moderation;
+pub mod phones;
 pub mod photos;
 pub mod saved_searches;
 pub mod schema;

@@ -19,6 +19,20 @@ diesel::table! {
         banned_at -> Nullable<Timestamp>,
         banned_reason -> Nullable<Text>,
         email_canonical -> Nullable<Text>,
+        phone_verified_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    phone_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        phone -> Text,
+        code_hash -> Text,
+        attempts -> Integer,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -77,6 +91,7 @@ diesel::table! {
         hidden_reason -> Nullable<Text>,
         alerted_price -> Nullable<BigInt>,
         price_alerted_at -> Nullable<Timestamp>,
+        phone_reveals -> BigInt,
     }
 }
 
@@ -213,6 +228,7 @@ diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(favorites -> listings (listing_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    phone_codes,
     refresh_tokens,
     one_time_tokens,
     listings,

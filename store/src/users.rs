@@ -28,6 +28,8 @@ pub struct User {
     pub phone_public: bool,
     pub banned_at: Option<NaiveDateTime>,
     pub banned_reason: Option<String>,
+    /// Set when the phone was confirmed by a code sent to it.
+    pub phone_verified_at: Option<NaiveDateTime>,
 }
 
 pub struct NewUser<'a> {

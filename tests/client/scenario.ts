@@ -100,9 +100,37 @@ async function confirmAddress(email: string) {
 
 const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
 
+/// The 6-digit code of the newest SMS to `phone` in the API's SMS outbox.
+async function smsCode(phone: string): Promise<string> {
+  const dir = process.env.SOUK_SMS_OUTBOX;
+  if (!dir) throw new Error("SOUK_SMS_OUTBOX is not set");
+  for (let i = 0; i < 80; i++) {
+    let files: string[] = [];
+    try {
+      files = readdirSync(dir).filter((f) => f.endsWith(".txt")).sort();
+    } catch {
+      // Not written yet.
+    }
+    for (const f of files.reverse()) {
+      const text = readFileSync(join(dir, f), "utf8");
+      const m = text.startsWith(`To: ${phone}`) ? text.match(/\b(\d{6})\b/) : null;
+      if (m) return m[1];
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`no SMS to ${phone}`);
+}
+
 async function main() {
   const seller = await account("seller");
   const buyer = await account("buyer");
+
+  // The seller confirms a phone with the code sent by SMS.
+  const phone = `+2135${Math.floor(10000000 + Math.random() * 89999999)}`;
+  const sent = must("ask a phone code", await api.POST("/v1/me/phone", { headers: auth(seller), body: { phone } }));
+  const code = await smsCode(sent.phone);
+  const me = must("confirm the phone", await api.POST("/v1/me/phone/confirm", { headers: auth(seller), body: { code } }));
+  if (!me.phone_verified) throw new Error("phone not confirmed");
 
   const ad = must("post an ad", await api.POST("/v1/listings", {
     headers: auth(seller),
@@ -116,6 +144,7 @@ async function main() {
       negotiable: true,
       wilaya: 16,
       commune: 1601,
+      show_phone: true,
     },
   }));
 
@@ -146,6 +175,13 @@ async function main() {
 
   const read = must("read the ad", await api.GET("/v1/listings/{id}", { params: { path: { id: ad.id } } }));
   if (JSON.stringify(read).includes("@example.dz")) throw new Error("seller email leaked");
+
+  if (!read.seller.phone_available) throw new Error("the confirmed phone should be available");
+  const revealed = must("reveal the phone", await api.POST("/v1/listings/{id}/phone", {
+    headers: auth(buyer),
+    params: { path: { id: ad.id } },
+  }));
+  if (revealed.phone !== sent.phone) throw new Error(`revealed ${revealed.phone}, want ${sent.phone}`);
 
   const thread = must("contact the seller", await api.POST("/v1/listings/{id}/contact", {
     headers: auth(buyer),

@@ -169,10 +169,17 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
             report_per_hour: 20,
             upload_per_hour: 200,
             threads_per_day: 100,
+            reveals_per_day: 100,
         },
         proxies: Default::default(),
         decode_slots: 2,
         metrics_token: None,
+        sms: souk_worker::sms::SmsConfig {
+            body_template: souk_worker::sms::DEFAULT_BODY.into(),
+            content_type: souk_worker::sms::DEFAULT_CONTENT_TYPE.into(),
+            outbox_dir: data_dir.join("sms"),
+            ..Default::default()
+        },
         reports_to_hide: 3,
         worker: WorkerSettings {
             poll_ms: 50,

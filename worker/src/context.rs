@@ -40,6 +40,8 @@ pub struct RunnerConfig {
     /// Saved-search alerts look at ads at least this old: on PostgreSQL a smaller id can still
     /// be committing, and an alert's watermark must not pass it.
     pub alert_settle: chrono::Duration,
+    /// Where text messages go (gateway or file outbox).
+    pub sms: crate::sms::SmsConfig,
 }
 
 impl Default for RunnerConfig {
@@ -57,6 +59,12 @@ impl Default for RunnerConfig {
             expired_retention: chrono::Duration::days(90),
             batch: 200,
             alert_settle: chrono::Duration::seconds(5),
+            sms: crate::sms::SmsConfig {
+                body_template: crate::sms::DEFAULT_BODY.into(),
+                content_type: crate::sms::DEFAULT_CONTENT_TYPE.into(),
+                outbox_dir: PathBuf::from("./data/sms"),
+                ..Default::default()
+            },
         }
     }
 }

@@ -89,6 +89,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         warn_before: chrono::Duration::days(args.warn_days),
         deleted_retention: chrono::Duration::days(args.deleted_retention_days),
         expired_retention: chrono::Duration::days(args.expired_retention_days),
+        sms: souk_worker::sms::SmsConfig::from_env(&args.data_dir),
         ..Default::default()
     };
     let worker = Worker::new(pool, mailer, cfg, redis);

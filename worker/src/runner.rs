@@ -48,6 +48,11 @@ impl Worker {
     async fn handle(&self, job: &Job) -> Result<(), String> {
         match job.kind.as_str() {
             SEND_EMAIL => self.send_email(job).await,
+            crate::sms::SEND_SMS => {
+                let sms: crate::sms::Sms =
+                    serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
+                crate::sms::deliver(&self.cfg.sms, &sms, job.id).await
+            }
             crate::alerts::PRICE_DROP => crate::alerts::fan_out_price_drop(self, job).await,
             other => Err(format!("unknown job kind {other}")),
         }

@@ -435,6 +435,19 @@ pub fn listing_hidden(to: &Recipient<'_>, listing_title: &str, reason: &str) -> 
     )
 }
 
+/// The text of a phone confirmation code, in the account's language.
+pub fn sms_code(lang: Language, code: &str, minutes: i64) -> String {
+    match lang {
+        Language::Ar => format!("souk: رمز التأكيد {code} (صالح {minutes} دقائق). لا تعطه لأحد."),
+        Language::Fr => {
+            format!(
+                "souk : votre code est {code} (valable {minutes} min). Ne le donnez à personne."
+            )
+        }
+        Language::En => format!("souk: your code is {code} ({minutes} min). Never share it."),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

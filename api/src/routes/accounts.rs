@@ -77,6 +77,8 @@ pub struct Me {
     pub display_name: String,
     pub phone: Option<String>,
     pub email_verified: bool,
+    /// The phone was confirmed by a code sent to it (`POST /v1/me/phone`).
+    pub phone_verified: bool,
     /// ar, fr or en: the language of your emails.
     pub language: String,
     pub price_drop_alerts: bool,
@@ -95,6 +97,7 @@ impl From<User> for Me {
             display_name: u.display_name,
             phone: u.phone,
             email_verified: u.email_verified_at.is_some(),
+            phone_verified: u.phone_verified_at.is_some(),
             language: u.language,
             price_drop_alerts: u.price_drop_alerts,
             wilaya: u.wilaya,

@@ -6,6 +6,7 @@ pub mod listing_input;
 pub mod listings;
 pub mod moderation;
 pub mod ops;
+pub mod phones;
 pub mod photos;
 pub mod profiles;
 pub mod reference;

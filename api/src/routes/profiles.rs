@@ -63,7 +63,7 @@ pub async fn get_profile(
                     .then(|| stats.answered as f64 / stats.threads as f64),
                 response_time_minutes: stats.median_response_secs.map(|s| s / 60),
                 email_verified: u.email_verified_at.is_some(),
-                phone_verified: false,
+                phone_verified: u.phone_verified_at.is_some(),
                 phone: if u.phone_public { u.phone } else { None },
                 store: stores::find_by_owner(conn, id)?.map(|s| StoreBadge::from(&s)),
             })

@@ -93,12 +93,18 @@ pub fn photo_url(key: &str, size: &str) -> String {
     format!("/v1/photos/{key}/{size}.jpg")
 }
 
-/// What a buyer may know about a seller. No email, ever; the phone only when published.
+/// What a buyer may know about a seller. No email, ever, and no phone number: a confirmed
+/// number the seller shows on the ad is revealed by `POST /v1/listings/{id}/phone`, counted
+/// and limited, so that scrapers cannot harvest numbers from ads.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SellerView {
     pub id: i64,
     pub display_name: String,
-    pub phone: Option<String>,
+    /// The seller shows a confirmed phone on this ad: reveal it with
+    /// `POST /v1/listings/{id}/phone`.
+    pub phone_available: bool,
+    /// The seller confirmed their phone by a code sent to it.
+    pub phone_verified: bool,
     pub member_since: DateTime<Utc>,
 }
 
@@ -280,11 +286,10 @@ pub fn listing_view(
         seller: SellerView {
             id: seller.id,
             display_name: seller.display_name.clone(),
-            phone: if l.show_phone {
-                seller.phone.clone()
-            } else {
-                None
-            },
+            phone_available: l.show_phone
+                && seller.phone.is_some()
+                && seller.phone_verified_at.is_some(),
+            phone_verified: seller.phone_verified_at.is_some(),
             member_since: time(seller.created_at),
         },
         store,
