@@ -39,6 +39,10 @@ pub struct Config {
     pub proxies: crate::client_ip::TrustedProxies,
     /// Where text messages (phone codes) go: an HTTP gateway or `<data dir>/sms`.
     pub sms: souk_worker::sms::SmsConfig,
+    /// Posting an ad needs a confirmed phone.
+    pub require_phone_to_post: bool,
+    /// Contacting a seller needs a confirmed phone.
+    pub require_phone_to_contact: bool,
     /// When set, `/metrics` answers only to `Authorization: Bearer <token>`.
     pub metrics_token: Option<String>,
     /// Image decodes allowed at once; more waits.
@@ -205,6 +209,8 @@ impl Config {
                 },
             },
             metrics_token: var("SOUK_METRICS_TOKEN"),
+            require_phone_to_post: parsed("SOUK_REQUIRE_PHONE_TO_POST", false)?,
+            require_phone_to_contact: parsed("SOUK_REQUIRE_PHONE_TO_CONTACT", false)?,
             sms: souk_worker::sms::SmsConfig::from_env(&data_dir),
             decode_slots: bounded("SOUK_IMAGE_DECODE_SLOTS", cores() as i64, 1..=256)? as usize,
             reports_to_hide: bounded("SOUK_REPORTS_TO_HIDE", 3, 1..=1000)?,

@@ -68,13 +68,14 @@ pub fn report(
         .first(conn)?)
 }
 
-/// Reporter id, email, canonical mailbox, confirmed at, created at.
+/// Reporter id, email, canonical mailbox, email confirmed at, created at, phone confirmed at.
 type ReporterRow = (
     i64,
     String,
     Option<String>,
     Option<NaiveDateTime>,
     NaiveDateTime,
+    Option<NaiveDateTime>,
 );
 
 /// The reporters of an ad's open reports with what weighs their reports: mailbox, confirmed
@@ -99,6 +100,7 @@ pub fn open_reporter_records(
             users::email_canonical,
             users::email_verified_at,
             users::created_at,
+            users::phone_verified_at,
         ))
         .load(conn)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
@@ -115,7 +117,7 @@ pub fn open_reporter_records(
     let t = now();
     Ok(rows
         .into_iter()
-        .map(|(id, email, canonical, verified, created)| {
+        .map(|(id, email, canonical, verified, created, phone)| {
             let mine = decided.iter().filter(|(r, _, _)| *r == id);
             let upheld = mine
                 .clone()
@@ -131,6 +133,7 @@ pub fn open_reporter_records(
                 // holds have none stored: the rule gives the same mailbox.
                 mailbox: canonical.unwrap_or_else(|| canonical_email(&email)),
                 email_confirmed: verified.is_some(),
+                phone_confirmed: phone.is_some(),
                 account_age_days: (t - created).num_days(),
                 upheld,
                 dismissed,

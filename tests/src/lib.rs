@@ -174,6 +174,8 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
         proxies: Default::default(),
         decode_slots: 2,
         metrics_token: None,
+        require_phone_to_post: false,
+        require_phone_to_contact: false,
         sms: souk_worker::sms::SmsConfig {
             body_template: souk_worker::sms::DEFAULT_BODY.into(),
             content_type: souk_worker::sms::DEFAULT_CONTENT_TYPE.into(),

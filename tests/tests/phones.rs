@@ -260,3 +260,36 @@ async fn a_phone_is_revealed_to_signed_in_buyers_counted_and_limited() {
         .await;
     assert_problem(res, 409, "no_phone").await;
 }
+
+#[tokio::test]
+async fn posting_and_contacting_can_require_a_confirmed_phone() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.require_phone_to_post = true;
+        c.require_phone_to_contact = true;
+    })
+    .await;
+    let seller = app.user("seller@example.dz").await;
+    let res = app
+        .call(
+            Method::POST,
+            "/v1/listings",
+            Some(&seller),
+            Some(car_ad(json!({}))),
+        )
+        .await;
+    assert_problem(res, 403, "phone_not_confirmed").await;
+    assert_eq!(ask_code(&app, &seller, "0551 23 45 67").await.status(), 202);
+    let code = code_from_outbox(&app, "+213551234567").await;
+    assert_eq!(confirm(&app, &seller, &code).await.status(), 200);
+    let ad = app.create_listing(&seller, car_ad(json!({}))).await;
+    let buyer = app.user("buyer@example.dz").await;
+    let res = app
+        .call(
+            Method::POST,
+            &format!("/v1/listings/{}/contact", ad["id"]),
+            Some(&buyer),
+            Some(json!({"message": "Salam, disponible ?", "name": "Karim"})),
+        )
+        .await;
+    assert_problem(res, 403, "phone_not_confirmed").await;
+}

@@ -22,3 +22,18 @@ pub fn ensure_not_banned(
     }
     Ok(u)
 }
+
+/// Refuses an account without a confirmed phone where the operator requires one
+/// (`SOUK_REQUIRE_PHONE_TO_POST`, `SOUK_REQUIRE_PHONE_TO_CONTACT`).
+pub fn ensure_phone_if(
+    required: bool,
+    user: &souk_store::users::User,
+) -> Result<(), crate::error::ApiError> {
+    if required && user.phone_verified_at.is_none() {
+        return Err(crate::error::ApiError::NotAllowed {
+            code: "phone_not_confirmed",
+            detail: "confirm your phone first (POST /v1/me/phone)",
+        });
+    }
+    Ok(())
+}

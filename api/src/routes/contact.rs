@@ -167,6 +167,7 @@ pub async fn contact_seller(
     let id = path.id;
     // A new thread (not a message in an existing one) counts against a daily budget: the
     // relay must not become a way to mail every seller on the site.
+    let phone_required = state.config.require_phone_to_contact;
     let continues = state
         .db(move |conn| {
             let me = users::find_user(conn, user.id)?;
@@ -176,6 +177,7 @@ pub async fn contact_seller(
                     detail: "confirm your email address before contacting sellers",
                 });
             }
+            crate::auth::ensure_phone_if(phone_required, &me)?;
             Ok(conversations::find_between(conn, id, user.id)?.is_some())
         })
         .await?;

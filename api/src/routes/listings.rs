@@ -86,9 +86,11 @@ pub async fn create_listing(
         .validate(catalog(), geography())?;
     crate::content_rules::check(&valid.title, &valid.description)?;
     let expires = expiry(&state);
+    let phone_required = state.config.require_phone_to_post;
     let view = state
         .tx(move |conn| {
-            crate::auth::ensure_not_banned(conn, user.id)?;
+            let me = crate::auth::ensure_not_banned(conn, user.id)?;
+            crate::auth::ensure_phone_if(phone_required, &me)?;
             let l = listings::insert_listing(conn, user.id, &valid, expires)?;
             load_view(conn, l)
         })
