@@ -103,7 +103,11 @@ pub fn contact_seller(
             ))
             .returning(conversations::id)
             .get_result(conn)
-            .map_err(|e| StoreError::unique_as(e, "conversation_exists"))?,
+            .map_err(|e| StoreError::unique_as(e, "conversation_exists"))
+            .and_then(|id| {
+                crate::stats::bump(conn, listing.id, crate::stats::Stat::Threads, 1)?;
+                Ok(id)
+            })?,
     };
     let message = add_message(conn, id, buyer_id, body)?;
     Ok((find(conn, id)?, message))

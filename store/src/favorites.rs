@@ -23,6 +23,9 @@ pub fn add(conn: &mut DbConn, user_id: i64, listing_id: i64) -> StoreResult<bool
         .bind::<diesel::sql_types::BigInt, _>(listing_id)
         .bind::<diesel::sql_types::Timestamp, _>(now())
         .execute(conn)?;
+    if n > 0 {
+        crate::stats::bump(conn, listing_id, crate::stats::Stat::Favorites, 1)?;
+    }
     Ok(n > 0)
 }
 

@@ -15,6 +15,7 @@ pub mod photos;
 pub mod saved_searches;
 pub mod schema;
 pub mod secret;
+pub mod stats;
 pub mod stores;
 pub mod time;
 pub mod tokens;

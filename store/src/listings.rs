@@ -268,9 +268,13 @@ pub fn renew(conn: &mut DbConn, id: i64, expires_at: NaiveDateTime) -> StoreResu
 }
 
 pub fn increment_views(conn: &mut DbConn, id: i64, by: i64) -> StoreResult<()> {
-    diesel::update(listings::table.find(id))
+    let n = diesel::update(listings::table.find(id))
         .set(listings::views.eq(listings::views + by))
         .execute(conn)?;
+    // The day's count too (a purged ad has no row left to count for).
+    if n > 0 {
+        crate::stats::bump(conn, id, crate::stats::Stat::Views, by)?;
+    }
     Ok(())
 }
 

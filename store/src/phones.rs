@@ -104,5 +104,5 @@ pub fn count_reveal(conn: &mut DbConn, listing_id: i64) -> StoreResult<()> {
     diesel::update(listings::table.find(listing_id))
         .set(listings::phone_reveals.eq(listings::phone_reveals + 1))
         .execute(conn)?;
-    Ok(())
+    crate::stats::bump(conn, listing_id, crate::stats::Stat::PhoneReveals, 1)
 }

@@ -24,6 +24,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    listing_daily_stats (listing_id, day) {
+        listing_id -> BigInt,
+        day -> Integer,
+        views -> BigInt,
+        phone_reveals -> BigInt,
+        threads -> BigInt,
+        favorites -> BigInt,
+    }
+}
+
+diesel::table! {
     phone_codes (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -229,6 +240,7 @@ diesel::joinable!(favorites -> listings (listing_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     phone_codes,
+    listing_daily_stats,
     refresh_tokens,
     one_time_tokens,
     listings,

@@ -106,7 +106,7 @@ pub struct ListingId {
     pub id: i64,
 }
 
-/// Read an ad. Public; counts a view unless the seller is looking.
+/// Read an ad. Public; counts a view (one per viewer a day) unless the seller is looking.
 #[utoipa::path(tag = "listings", params(ListingId),
     responses((status = 200, body = ListingView), (status = 404, body = crate::error::Problem)))]
 #[get("/v1/listings/{id}")]
@@ -114,6 +114,7 @@ pub async fn get_listing(
     state: web::Data<AppState>,
     path: web::Path<ListingId>,
     viewer: Option<AuthUser>,
+    client: crate::client_ip::ClientIp,
 ) -> ApiResult<HttpResponse> {
     let id = path.id;
     let mut view = state
@@ -131,10 +132,22 @@ pub async fn get_listing(
     );
     view.views = counted;
     if viewer.is_none_or(|v| v.id != view.seller.id) {
-        // Counted in Redis or memory and written to the database in batches; the count shown
-        // includes this view but not the ones still pending.
-        state.views.count(id).await;
-        view.views += 1;
+        // One view per viewer (account, else client) and ad a day, as large sites count:
+        // reloading an ad does not inflate it. Counted in Redis or memory and written to the
+        // database in batches; the count shown includes this view, not the ones pending.
+        let who = viewer.map_or_else(|| client.key(), |v| format!("u{}", v.id));
+        let first_today = state
+            .limiter
+            .claim(
+                &format!("seen:{id}:{who}"),
+                std::time::Duration::from_secs(86_400),
+            )
+            .await
+            .is_ok();
+        if first_today {
+            state.views.count(id).await;
+            view.views += 1;
+        }
     }
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::ETAG, etag))

@@ -13,5 +13,6 @@ pub mod reference;
 pub mod saved_searches;
 pub mod search;
 pub mod sessions;
+pub mod stats;
 pub mod stores;
 pub mod views;
