@@ -274,6 +274,7 @@ fn demo_draft(
         show_phone: rng.gen_bool(0.5),
         // Demo prices come from the corpus's own ranges, not the catalog's bands.
         price_confirmed: true,
+        delivery: souk_domain::Delivery::None,
     }
 }
 

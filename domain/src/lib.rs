@@ -17,4 +17,4 @@ pub use category::{catalog, Catalog, Category};
 pub use error::{FieldError, ValidationErrors};
 pub use geo::{geography, Commune, Geography, Wilaya};
 pub use language::{Language, Localized};
-pub use listing::{ListingDraft, ListingPatch, ListingStatus};
+pub use listing::{Delivery, ListingDraft, ListingPatch, ListingStatus};

@@ -66,7 +66,41 @@ pub struct ListingDraft {
     pub show_phone: bool,
     /// The seller confirmed a price outside the category's usual band.
     pub price_confirmed: bool,
+    pub delivery: Delivery,
 }
+
+/// Whether the seller ships, for ads of goods ("livraison 58 wilayas").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Delivery {
+    #[default]
+    None,
+    /// The seller delivers himself.
+    Seller,
+    /// By courier (Yalidine, ZR Express, EMS…).
+    Courier,
+}
+
+impl Delivery {
+    pub fn parse(s: &str) -> Option<Delivery> {
+        match s {
+            "none" => Some(Delivery::None),
+            "seller" => Some(Delivery::Seller),
+            "courier" => Some(Delivery::Courier),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delivery::None => "none",
+            Delivery::Seller => "seller",
+            Delivery::Courier => "courier",
+        }
+    }
+}
+
+/// Categories whose ads are not goods to ship.
+const NOT_SHIPPED: [&str; 3] = ["real-estate", "jobs", "services"];
 
 /// A partial update: `None` keeps the field. `price: Some(None)` means "on request".
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -83,6 +117,7 @@ pub struct ListingPatch {
     pub location: Option<(f64, f64)>,
     pub show_phone: Option<bool>,
     pub price_confirmed: Option<bool>,
+    pub delivery: Option<Delivery>,
 }
 
 impl ListingPatch {
@@ -107,7 +142,8 @@ impl ListingPatch {
             exchange,
             wilaya,
             commune,
-            show_phone
+            show_phone,
+            delivery
         );
         if let Some(loc) = self.location {
             draft.location = Some(loc);
@@ -133,6 +169,7 @@ pub struct ValidListing {
     pub lat: f64,
     pub lon: f64,
     pub show_phone: bool,
+    pub delivery: Delivery,
 }
 
 /// The category's band: a placeholder or an implausible price is a field error that says what
@@ -226,6 +263,17 @@ impl ListingDraft {
             }
         }
 
+        if self.delivery != Delivery::None {
+            let root = catalog.path(&self.category).first().map(|c| c.slug.clone());
+            if root.is_some_and(|r| NOT_SHIPPED.contains(&r.as_str())) {
+                errors.push(
+                    "delivery",
+                    "not_deliverable",
+                    "delivery is for ads of goods, not property, jobs or services",
+                );
+            }
+        }
+
         let mut point = (0.0, 0.0);
         match (geo.wilaya(self.wilaya), geo.commune(self.commune)) {
             (None, _) => errors.push("wilaya", "unknown_wilaya", "no wilaya has this code"),
@@ -274,6 +322,7 @@ impl ListingDraft {
             lat: point.0,
             lon: point.1,
             show_phone: self.show_phone,
+            delivery: self.delivery,
         })
     }
 }
@@ -329,6 +378,7 @@ mod tests {
             location: None,
             show_phone: false,
             price_confirmed: false,
+            delivery: Delivery::None,
         }
     }
 

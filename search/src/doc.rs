@@ -11,7 +11,8 @@ use tantivy::TantivyDocument;
 use crate::analysis::analyzer;
 use crate::cells::cells_of;
 use crate::schema::{
-    cat_in_cell, cat_in_wilaya, Dictionary, Fields, FLAG_EXCHANGE, FLAG_NEGOTIABLE, FLAG_PHOTOS,
+    cat_in_cell, cat_in_wilaya, Dictionary, Fields, FLAG_DELIVERS, FLAG_EXCHANGE, FLAG_NEGOTIABLE,
+    FLAG_PHOTOS,
 };
 
 /// An active listing as the index needs it. Built by the caller from its own rows; the search
@@ -39,6 +40,8 @@ pub struct ListingDoc {
     pub seller_id: i64,
     /// The seller's store, shown with the ad in results.
     pub store: Option<StoreRef>,
+    /// none, seller or courier.
+    pub delivery: String,
 }
 
 /// A store as results show it next to an ad.
@@ -64,6 +67,13 @@ pub struct Summary {
     pub created_at_us: i64,
     #[serde(default)]
     pub store: Option<StoreRef>,
+    /// none, seller or courier (documents written before it say nothing: none).
+    #[serde(default = "no_delivery")]
+    pub delivery: String,
+}
+
+fn no_delivery() -> String {
+    "none".into()
 }
 
 /// Analysed words that describe an ad without being in its text: category names and enum
@@ -194,6 +204,9 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
     if doc.thumbnail.is_some() {
         d.add_u64(fields.flags, FLAG_PHOTOS);
     }
+    if doc.delivery != "none" {
+        d.add_u64(fields.flags, FLAG_DELIVERS);
+    }
     d.add_f64(fields.lat, doc.lat);
     d.add_f64(fields.lon, doc.lon);
     for c in cells {
@@ -227,6 +240,7 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
         thumbnail: doc.thumbnail.clone(),
         created_at_us: doc.created_at_us,
         store: doc.store.clone(),
+        delivery: doc.delivery.clone(),
     };
     d.add_bytes(
         fields.summary,

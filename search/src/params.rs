@@ -87,6 +87,7 @@ impl SearchRequest {
                 "negotiable" => r.negotiable = boolean(&mut e, k, v),
                 "exchange" => r.exchange = boolean(&mut e, k, v),
                 "with_photos" => r.with_photos = boolean(&mut e, k, v),
+                "delivery" => r.delivery = boolean(&mut e, k, v),
                 "facets" => r.facets = boolean(&mut e, k, v).unwrap_or(true),
                 "near" => match v.split_once(',') {
                     Some((a, b)) => {

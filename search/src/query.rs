@@ -14,7 +14,8 @@ use crate::analysis::analyzer;
 use crate::cells::covering;
 use crate::request::{IntRange, SearchRequest};
 use crate::schema::{
-    cat_in_cell, cat_in_wilaya, Dictionary, Fields, FLAG_EXCHANGE, FLAG_NEGOTIABLE, FLAG_PHOTOS,
+    cat_in_cell, cat_in_wilaya, Dictionary, Fields, FLAG_DELIVERS, FLAG_EXCHANGE, FLAG_NEGOTIABLE,
+    FLAG_PHOTOS,
 };
 
 /// Which facet a filter belongs to.
@@ -238,6 +239,7 @@ pub fn plan(req: &SearchRequest, fields: &Fields, dict: &Dictionary, fuzzy: bool
     hard.extend(flag(fields, req.negotiable, FLAG_NEGOTIABLE));
     hard.extend(flag(fields, req.exchange, FLAG_EXCHANGE));
     hard.extend(flag(fields, req.with_photos, FLAG_PHOTOS));
+    hard.extend(flag(fields, req.delivery, FLAG_DELIVERS));
     let cells = req.near.map(|n| covering(n.lat, n.lon, n.radius_km));
     let near = cells
         .as_ref()

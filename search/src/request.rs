@@ -107,6 +107,8 @@ pub struct SearchRequest {
     pub negotiable: Option<bool>,
     pub exchange: Option<bool>,
     pub with_photos: Option<bool>,
+    /// Only ads whose seller ships (`delivery=true`).
+    pub delivery: Option<bool>,
     pub near: Option<Near>,
     pub sort: Option<Sort>,
     pub limit: usize,

@@ -50,6 +50,8 @@ pub struct Fields {
 pub const FLAG_NEGOTIABLE: u64 = 1;
 pub const FLAG_EXCHANGE: u64 = 2;
 pub const FLAG_PHOTOS: u64 = 3;
+/// The seller ships (delivers himself or by courier).
+pub const FLAG_DELIVERS: u64 = 4;
 
 /// Stable numbering of categories and enum values, from the catalog's order.
 #[derive(Debug, Clone)]

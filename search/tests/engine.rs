@@ -56,6 +56,7 @@ fn docs() -> Vec<ListingDoc> {
                 thumbnail: None,
                 seller_id: 1,
                 store: None,
+                delivery: "none".into(),
             }
         })
         .collect()

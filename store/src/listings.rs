@@ -25,6 +25,8 @@ pub struct Listing {
     pub lat: f64,
     pub lon: f64,
     pub show_phone: bool,
+    /// none, seller or courier (`souk_domain::Delivery`).
+    pub delivery: String,
     pub status: String,
     pub views: i64,
     pub created_at: NaiveDateTime,
@@ -79,6 +81,7 @@ impl Listing {
             show_phone: self.show_phone,
             // A patch decides (`ListingPatch::apply`).
             price_confirmed: false,
+            delivery: souk_domain::Delivery::parse(&self.delivery).unwrap_or_default(),
         })
     }
 }
@@ -144,6 +147,7 @@ pub fn insert_listing(
             listings::lat.eq(l.lat),
             listings::lon.eq(l.lon),
             listings::show_phone.eq(l.show_phone),
+            listings::delivery.eq(l.delivery.as_str()),
             listings::status.eq(ListingStatus::Active.as_str()),
             listings::views.eq(0i64),
             listings::created_at.eq(t),
@@ -210,6 +214,7 @@ pub fn update_listing(conn: &mut DbConn, id: i64, l: &ValidListing) -> StoreResu
             listings::lat.eq(l.lat),
             listings::lon.eq(l.lon),
             listings::show_phone.eq(l.show_phone),
+            listings::delivery.eq(l.delivery.as_str()),
             listings::updated_at.eq(now()),
         ))
         .execute(conn)?;

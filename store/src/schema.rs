@@ -103,6 +103,7 @@ diesel::table! {
         alerted_price -> Nullable<BigInt>,
         price_alerted_at -> Nullable<Timestamp>,
         phone_reveals -> BigInt,
+        delivery -> Text,
     }
 }
 

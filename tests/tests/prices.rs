@@ -1,5 +1,6 @@
-//! Prices as Algerians say them: in millions (of centimes) for cars and property, in dinars
-//! for most goods, per month for rent; the ×10,000 unit mistake caught with the likely price.
+//! Algeria-first selling: prices as Algerians say them (in millions of centimes for cars and
+//! property, in dinars for most goods, per month for rent; the ×10,000 unit mistake caught
+//! with the likely price), and whether the seller ships.
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -164,6 +165,55 @@ async fn search_takes_price_bounds_in_millions() {
         let res = app.get("/v1/search?price_max=3&price_unit=lakh").await;
         let body = assert_problem(res, 422, "validation").await;
         assert_eq!(body["errors"][0]["field"], "price_unit");
+    })
+    .await;
+}
+
+/// "Livraison 58 wilayas": goods say whether the seller ships, and buyers filter on it.
+#[tokio::test]
+async fn goods_say_whether_the_seller_ships_and_search_filters_on_it() {
+    each_backend(|app| async move {
+        let seller = app.user("shop@example.dz").await;
+        let mut shipped = phone_ad(json!(38_000));
+        shipped["delivery"] = json!("courier");
+        let shipped = app.create_listing(&seller, shipped).await;
+        assert_eq!(shipped["delivery"], "courier");
+        let local = app.create_listing(&seller, phone_ad(json!(41_000))).await;
+        assert_eq!(local["delivery"], "none");
+        // Property is not shipped.
+        let flat = json!({"title": "F3 à Bab Ezzouar, 3ème étage", "description": "Appartement lumineux, acte notarié.",
+            "category": "real-estate-sale", "attributes": {"property_type": "apartment"},
+            "price": {"amount": 1800, "unit": "million"}, "wilaya": 16, "commune": 1601, "delivery": "seller"});
+        let res = post(&app, &seller, flat).await;
+        let body = assert_problem(res, 422, "validation").await;
+        assert_eq!(body["errors"][0]["code"], "not_deliverable");
+        let mut bad = phone_ad(json!(38_000));
+        bad["delivery"] = json!("drone");
+        assert_problem(post(&app, &seller, bad).await, 422, "validation").await;
+        app.settle().await;
+        let page: Value = app
+            .get("/v1/search?category=smartphones&delivery=true&facets=false")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(page["total"], 1, "{page}");
+        assert_eq!(page["items"][0]["id"], shipped["id"]);
+        assert_eq!(page["items"][0]["delivery"], "courier");
+        // Stopping deliveries takes the ad out of that filter.
+        let res = app
+            .call(Method::PATCH, &format!("/v1/listings/{}", shipped["id"]), Some(&seller), Some(json!({"delivery": "none"})))
+            .await;
+        assert_eq!(res.status(), 200);
+        app.settle().await;
+        let page: Value = app
+            .get("/v1/search?category=smartphones&delivery=true&facets=false")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(page["total"], 0);
+        let _ = local;
     })
     .await;
 }

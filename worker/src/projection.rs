@@ -33,6 +33,7 @@ pub fn listing_doc(
         thumbnail,
         seller_id: l.user_id,
         store,
+        delivery: l.delivery.clone(),
     })
 }
 

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Deserializer};
 use souk_domain::price::{to_dzd, PriceUnit};
-use souk_domain::{ListingDraft, ListingPatch};
+use souk_domain::{Delivery, ListingDraft, ListingPatch};
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ApiResult};
@@ -98,12 +98,25 @@ pub struct NewListing {
     /// Show the account's phone number on the ad.
     #[serde(default)]
     pub show_phone: bool,
+    /// Goods only: `none` (default), `seller` (the seller delivers) or `courier`.
+    #[schema(example = "courier")]
+    pub delivery: Option<String>,
+}
+
+/// `none`, `seller` or `courier`; anything else is a field error.
+fn delivery(raw: Option<&str>) -> ApiResult<Option<Delivery>> {
+    raw.map(|d| {
+        Delivery::parse(d)
+            .ok_or_else(|| ApiError::field("delivery", "invalid_option", "none, seller or courier"))
+    })
+    .transpose()
 }
 
 impl NewListing {
     pub fn into_draft(self) -> ApiResult<ListingDraft> {
         let n = self;
         Ok(ListingDraft {
+            delivery: delivery(n.delivery.as_deref())?.unwrap_or_default(),
             price: n.price.map(PriceInput::dzd).transpose()?,
             price_confirmed: n.price_confirmed,
             title: n.title,
@@ -145,6 +158,8 @@ pub struct ListingUpdate {
     pub price: Option<Option<PriceInput>>,
     /// The new price is right even though it is unusual for the category.
     pub price_confirmed: Option<bool>,
+    /// `none`, `seller` or `courier`.
+    pub delivery: Option<String>,
     pub negotiable: Option<bool>,
     pub exchange: Option<bool>,
     pub wilaya: Option<i32>,
@@ -157,6 +172,7 @@ impl ListingUpdate {
     pub fn into_patch(self) -> ApiResult<ListingPatch> {
         let u = self;
         Ok(ListingPatch {
+            delivery: delivery(u.delivery.as_deref())?,
             price: match u.price {
                 None => None,
                 Some(None) => Some(None),

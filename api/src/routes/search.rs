@@ -34,6 +34,8 @@ pub struct SearchParams {
     negotiable: Option<bool>,
     exchange: Option<bool>,
     with_photos: Option<bool>,
+    /// Only ads whose seller ships (delivers himself or by courier).
+    delivery: Option<bool>,
     /// `lat,lon`; with `radius_km` (default 25, at most 500).
     near: Option<String>,
     radius_km: Option<f64>,
@@ -54,6 +56,8 @@ pub struct SearchHit {
     pub price: Option<i64>,
     /// The price as readers say it, per language, in the category's unit.
     pub price_display: Option<crate::routes::views::Names>,
+    /// Whether the seller ships: none, seller or courier.
+    pub delivery: String,
     pub negotiable: bool,
     pub category: String,
     pub wilaya: PlaceRef,
@@ -155,6 +159,7 @@ pub fn run_as(state: &AppState, req: SearchRequest, freshness: Freshness) -> Api
                 &h.summary.category,
                 h.summary.price,
             ),
+            delivery: h.summary.delivery,
             title: h.summary.title,
             price: h.summary.price,
             negotiable: h.summary.negotiable,

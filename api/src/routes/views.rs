@@ -137,6 +137,8 @@ pub struct ListingView {
     pub price: Option<i64>,
     /// The price as readers say it, per language, in the category's unit.
     pub price_display: Option<Names>,
+    /// Whether the seller ships: none, seller or courier.
+    pub delivery: String,
     pub negotiable: bool,
     pub exchange: bool,
     pub wilaya: PlaceRef,
@@ -163,6 +165,8 @@ pub struct ListingSummary {
     pub price: Option<i64>,
     /// The price as readers say it, per language, in the category's unit.
     pub price_display: Option<Names>,
+    /// Whether the seller ships: none, seller or courier.
+    pub delivery: String,
     pub negotiable: bool,
     pub category: String,
     pub wilaya: PlaceRef,
@@ -194,6 +198,7 @@ impl From<crate::routes::search::SearchHit> for ListingSummary {
             title: h.title,
             price: h.price,
             price_display: h.price_display,
+            delivery: h.delivery,
             negotiable: h.negotiable,
             category: h.category,
             wilaya: h.wilaya,
@@ -270,6 +275,7 @@ pub fn listing_view(
         category: category_ref(&l.category),
         attributes,
         price_display: price_display(&l.category, l.price),
+        delivery: l.delivery.clone(),
         price: l.price,
         negotiable: l.negotiable,
         exchange: l.exchange,
@@ -325,6 +331,7 @@ pub fn summaries(
             store: stores.get(&l.user_id).cloned(),
             id: l.id,
             price_display: price_display(&l.category, l.price),
+            delivery: l.delivery.clone(),
             price: l.price,
             negotiable: l.negotiable,
             category: l.category,
