@@ -74,8 +74,8 @@ pub fn login_delay_secs(failures: u32) -> u64 {
     (1u64 << doublings).min(MAX_LOGIN_DELAY_SECS)
 }
 
-/// Algerian numbers in any usual spelling (`0551 23 45 67`, `+213 551234567`, `00213…`)
-/// become `+213` followed by nine digits.
+/// Algerian numbers in any usual spelling (`0551 23 45 67`, `+213 551234567`, `00213…`,
+/// `021 23 45 67`) become E.164: `+213` and nine digits for mobiles, eight for fixed lines.
 pub fn normalize_phone(raw: &str) -> Option<String> {
     let compact: String = raw
         .chars()
@@ -91,10 +91,14 @@ pub fn normalize_phone(raw: &str) -> Option<String> {
         return None;
     };
     let national = national.strip_prefix('0').unwrap_or(&national);
-    if national.len() == 9
-        && national.chars().all(|c| c.is_ascii_digit())
-        && !national.starts_with('0')
-    {
+    if !national.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    // Mobiles: 5, 6 or 7 and eight digits (0551 23 45 67). Fixed lines: a two-digit area
+    // code from 2 to 4 and six digits (021 23 45 67 in Algiers, 041 … in Oran).
+    let mobile = national.len() == 9 && national.starts_with(['5', '6', '7']);
+    let fixed = national.len() == 8 && national.starts_with(['2', '3', '4']);
+    if mobile || fixed {
         Some(format!("+213{national}"))
     } else {
         None
@@ -185,9 +189,25 @@ mod tests {
         ] {
             assert_eq!(normalize_phone(p).as_deref(), Some("+213551234567"), "{p}");
         }
-        for p in ["12345", "0551 23 45 6", "+33 6 12 34 56 78", "05512345678"] {
+        for p in [
+            "12345",
+            "0551 23 45 6",
+            "+33 6 12 34 56 78",
+            "05512345678",
+            "0851 23 45 67",
+        ] {
             assert_eq!(normalize_phone(p), None, "{p}");
         }
+        // Fixed lines too.
+        assert_eq!(
+            normalize_phone("021 23 45 67").as_deref(),
+            Some("+21321234567")
+        );
+        assert_eq!(
+            normalize_phone("+213 41 23 45 67").as_deref(),
+            Some("+21341234567")
+        );
+        assert_eq!(normalize_phone("021 23 45 6"), None);
     }
 
     #[test]
