@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use souk_tests::{assert_problem, car_ad, each_backend, Backend, TestApp};
+use souk_tests::{assert_problem, car_ad, each_backend, TestApp};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The 6-digit code of the newest message in the app's SMS outbox for `to`.
@@ -182,7 +182,12 @@ async fn codes_go_through_an_http_gateway_when_one_is_configured() {
 
 #[tokio::test]
 async fn a_phone_is_revealed_to_signed_in_buyers_counted_and_limited() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.limits.reveals_per_day = 2).await;
+    for backend in souk_tests::backends() {
+        reveal_scenario(TestApp::spawn_with(backend, |c| c.limits.reveals_per_day = 2).await).await;
+    }
+}
+
+async fn reveal_scenario(app: TestApp) {
     let seller = app.user("seller@example.dz").await;
     assert_eq!(ask_code(&app, &seller, "0551 23 45 67").await.status(), 202);
     let code = code_from_outbox(&app, "+213551234567").await;
@@ -263,11 +268,17 @@ async fn a_phone_is_revealed_to_signed_in_buyers_counted_and_limited() {
 
 #[tokio::test]
 async fn posting_and_contacting_can_require_a_confirmed_phone() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
-        c.require_phone_to_post = true;
-        c.require_phone_to_contact = true;
-    })
-    .await;
+    for backend in souk_tests::backends() {
+        let app = TestApp::spawn_with(backend, |c| {
+            c.require_phone_to_post = true;
+            c.require_phone_to_contact = true;
+        })
+        .await;
+        phone_required_scenario(app).await;
+    }
+}
+
+async fn phone_required_scenario(app: TestApp) {
     let seller = app.user("seller@example.dz").await;
     let res = app
         .call(
