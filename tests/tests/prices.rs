@@ -165,14 +165,24 @@ async fn search_takes_price_bounds_in_millions() {
         // Saved searches take the same bounds.
         let buyer = app.user("buyer@example.dz").await;
         let res = app
-            .call(Method::POST, "/v1/me/saved-searches", Some(&buyer), Some(json!({
+            .call(
+                Method::POST,
+                "/v1/me/saved-searches",
+                Some(&buyer),
+                Some(json!({
                 "name": "Voiture à moins de 300 millions",
-                "query": {"category": "cars", "price_max": "300", "price_unit": "million"}})))
+                "query": {"category": "cars", "price_max": "300", "price_unit": "million"}})),
+            )
             .await;
         assert_eq!(res.status(), 201);
         let res = app
-            .call(Method::POST, "/v1/me/saved-searches", Some(&buyer), Some(json!({
-                "name": "Erreur d'unité", "query": {"price_max": "300", "price_unit": "lakh"}})))
+            .call(
+                Method::POST,
+                "/v1/me/saved-searches",
+                Some(&buyer),
+                Some(json!({
+                "name": "Erreur d'unité", "query": {"price_max": "300", "price_unit": "lakh"}})),
+            )
             .await;
         assert_problem(res, 422, "validation").await;
         let res = app.get("/v1/search?price_max=3&price_unit=lakh").await;
