@@ -24,7 +24,7 @@ use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
 use crate::routes::{
     accounts, contact, email_links, favorites, listings, moderation, ops, phones, photos, profiles,
-    reference, saved_searches, search, sessions, stats, stores,
+    ratings, reference, saved_searches, search, sessions, stats, stores,
 };
 use crate::state::AppState;
 use crate::telemetry;
@@ -46,6 +46,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(phones::reveal_phone)
         .service(stats::listing_stats)
         .service(stats::store_stats)
+        .service(ratings::rate)
+        .service(ratings::user_ratings)
+        .service(ratings::answer)
+        .service(ratings::remove)
         .service(contact::contact_seller)
         .service(contact::my_conversations)
         .service(contact::get_conversation)

@@ -27,3 +27,24 @@ pub fn check(title: &str, description: &str) -> ApiResult<()> {
     }
     Ok(e.into_result(())?)
 }
+
+/// The rules for free text users write to each other in public (rating comments, answers):
+/// no contact details, no banned words.
+pub fn check_text(field: &str, text: &str) -> ApiResult<()> {
+    let mut e = ValidationErrors::default();
+    if let Some(kind) = contact_details_in(text) {
+        e.push(
+            field,
+            "contact_in_text",
+            format!("no {kind} here: contact goes through souk"),
+        );
+    }
+    if let Some(word) = banned_words().find(text) {
+        e.push(
+            field,
+            "banned_word",
+            format!("“{word}” is not allowed on souk"),
+        );
+    }
+    Ok(e.into_result(())?)
+}

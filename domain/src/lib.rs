@@ -9,6 +9,7 @@ pub mod geo;
 pub mod language;
 pub mod listing;
 pub mod price;
+pub mod rating;
 pub mod text;
 pub mod trust;
 

@@ -12,6 +12,7 @@ pub mod listings;
 pub mod moderation;
 pub mod phones;
 pub mod photos;
+pub mod ratings;
 pub mod saved_searches;
 pub mod schema;
 pub mod secret;

@@ -35,6 +35,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    ratings (id) {
+        id -> BigInt,
+        conversation_id -> BigInt,
+        rater_id -> BigInt,
+        ratee_id -> BigInt,
+        stars -> Integer,
+        tags -> Text,
+        comment -> Nullable<Text>,
+        answer -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+        removed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     phone_codes (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -241,6 +257,7 @@ diesel::joinable!(favorites -> listings (listing_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     phone_codes,
+    ratings,
     listing_daily_stats,
     refresh_tokens,
     one_time_tokens,

@@ -109,7 +109,16 @@ fn part(raw: &str, content_type: &str) -> String {
     };
     let part = &raw[start..];
     let (headers, body) = part.split_once("\n\n").unwrap_or((part, ""));
-    let body = body.split("\n--").next().unwrap_or("");
+    // The part ends at the message's own boundary, not at any line starting with "--" (a
+    // random token in the text may start with two dashes).
+    let end = match raw
+        .split_once("boundary=\"")
+        .and_then(|(_, b)| b.split_once('"'))
+    {
+        Some((boundary, _)) => format!("\n--{boundary}"),
+        None => "\n--".to_string(),
+    };
+    let body = body.split(end.as_str()).next().unwrap_or("");
     let encoding = headers
         .lines()
         .find(|l| {

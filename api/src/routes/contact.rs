@@ -110,7 +110,11 @@ fn conversation_view(
 }
 
 /// A thread the user takes part in; anyone else gets 404, as if it did not exist.
-fn my_conversation(conn: &mut DbConn, id: i64, user: AuthUser) -> ApiResult<Conversation> {
+pub(crate) fn my_conversation(
+    conn: &mut DbConn,
+    id: i64,
+    user: AuthUser,
+) -> ApiResult<Conversation> {
     let c = conversations::find(conn, id)?;
     if !c.is_participant(user.id) {
         return Err(ApiError::NotFound);

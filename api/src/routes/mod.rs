@@ -9,6 +9,7 @@ pub mod ops;
 pub mod phones;
 pub mod photos;
 pub mod profiles;
+pub mod ratings;
 pub mod reference;
 pub mod saved_searches;
 pub mod search;

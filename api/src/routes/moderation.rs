@@ -85,7 +85,7 @@ fn report_view(r: moderation::Report) -> ReportView {
 }
 
 /// The signed-in user's role, refusing anyone who may not moderate.
-fn moderator(conn: &mut DbConn, user: AuthUser) -> ApiResult<Role> {
+pub(crate) fn moderator(conn: &mut DbConn, user: AuthUser) -> ApiResult<Role> {
     let u = crate::auth::ensure_not_banned(conn, user.id)?;
     match Role::parse(&u.role) {
         Some(r) if r.can_moderate() => Ok(r),

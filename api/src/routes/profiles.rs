@@ -23,11 +23,13 @@ pub struct SellerProfile {
     pub response_time_minutes: Option<i64>,
     /// The seller confirmed their email address.
     pub email_verified: bool,
-    /// Phone numbers are not verified by souk yet: always false.
+    /// The seller confirmed their phone by a code sent to it.
     pub phone_verified: bool,
     /// Only when the seller chose to publish it.
     pub phone: Option<String>,
     pub store: Option<StoreBadge>,
+    /// Visible ratings from real exchanges: count, average, distribution.
+    pub rating: crate::routes::ratings::RatingSummary,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -66,6 +68,7 @@ pub async fn get_profile(
                 phone_verified: u.phone_verified_at.is_some(),
                 phone: if u.phone_public { u.phone } else { None },
                 store: stores::find_by_owner(conn, id)?.map(|s| StoreBadge::from(&s)),
+                rating: crate::routes::ratings::summary_of(conn, id)?.0,
             })
         })
         .await?;

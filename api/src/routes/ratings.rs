@@ -1,0 +1,241 @@
+//! Ratings after a real exchange (rules in `souk_domain::rating`): each side of a conversation
+//! in which both wrote rates the other once, double-blind; the rated person may answer once;
+//! moderators remove a rating (logged); a banned account's ratings stop counting.
+
+use actix_web::{get, post, web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use souk_domain::rating::{validate, RATE_WITHIN_DAYS};
+use souk_store::ratings::{self, Rating};
+use souk_store::{moderation, now, users, DbConn};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Json;
+use crate::routes::contact::{my_conversation, ConversationId};
+use crate::routes::profiles::UserId;
+use crate::routes::views::time;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRating {
+    /// 1–5.
+    pub stars: i32,
+    /// Any of as_described, punctual, polite, responsive, fair_price.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// At most 500 characters, under the content rules (no contact details).
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RatingText {
+    /// 2–500 characters.
+    pub text: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RatingView {
+    pub id: i64,
+    pub stars: i32,
+    pub tags: Vec<String>,
+    pub comment: Option<String>,
+    /// The rated person's public answer.
+    pub answer: Option<String>,
+    /// The rater's display name.
+    pub rater_name: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RatingSummary {
+    pub count: i64,
+    /// Null before any visible rating.
+    pub average: Option<f64>,
+    /// Counts of 1 to 5 stars.
+    pub distribution: [i64; 5],
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RatingsPage {
+    pub summary: RatingSummary,
+    /// The latest 50 visible ratings, newest first.
+    pub items: Vec<RatingView>,
+}
+
+fn view(r: &Rating, rater_name: String) -> RatingView {
+    RatingView {
+        id: r.id,
+        stars: r.stars,
+        tags: r.tag_list(),
+        comment: r.comment.clone(),
+        answer: r.answer.clone(),
+        rater_name,
+        created_at: time(r.created_at),
+    }
+}
+
+/// What the public sees of someone's ratings (visible ones only).
+pub fn summary_of(conn: &mut DbConn, user_id: i64) -> ApiResult<(RatingSummary, Vec<RatingView>)> {
+    let visible = ratings::visible_for(conn, user_id)?;
+    let mut distribution = [0i64; 5];
+    for (r, _) in &visible {
+        distribution[(r.stars.clamp(1, 5) - 1) as usize] += 1;
+    }
+    let count = visible.len() as i64;
+    let total: i64 = visible.iter().map(|(r, _)| i64::from(r.stars)).sum();
+    let average = (count > 0).then(|| ((total as f64 / count as f64) * 10.0).round() / 10.0);
+    let items = visible
+        .into_iter()
+        .take(50)
+        .map(|(r, name)| view(&r, name))
+        .collect();
+    Ok((
+        RatingSummary {
+            count,
+            average,
+            distribution,
+        },
+        items,
+    ))
+}
+
+/// Rate the other side of a conversation in which you both wrote (once, within 30 days of its
+/// last message; confirmed accounts only). Hidden until both rated or 14 days passed.
+#[utoipa::path(tag = "ratings", params(ConversationId), request_body = NewRating, security(("bearer" = [])),
+    responses((status = 201, body = RatingView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+              (status = 409, description = "already_rated, no_exchange or too_late", body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)))]
+#[post("/v1/conversations/{id}/rating")]
+pub async fn rate(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<ConversationId>,
+    body: Json<NewRating>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let valid = validate(body.stars, &body.tags, body.comment.as_deref())?;
+    if let Some(c) = &valid.comment {
+        crate::content_rules::check_text("comment", c)?;
+    }
+    let id = path.id;
+    let created = state
+        .tx(move |conn| {
+            let me = crate::auth::ensure_not_banned(conn, user.id)?;
+            if me.email_verified_at.is_none() {
+                return Err(ApiError::NotAllowed {
+                    code: "email_not_confirmed",
+                    detail: "confirm your email address before rating",
+                });
+            }
+            let c = my_conversation(conn, id, user)?;
+            if !ratings::both_wrote(conn, c.id, c.buyer_id, c.seller_id)? {
+                return Err(ApiError::Conflict {
+                    code: "no_exchange",
+                    detail: "ratings follow an exchange: both sides must have written".into(),
+                });
+            }
+            if now() - c.last_message_at > chrono::Duration::days(RATE_WITHIN_DAYS) {
+                return Err(ApiError::Conflict {
+                    code: "too_late",
+                    detail: format!("ratings close {RATE_WITHIN_DAYS} days after the last message"),
+                });
+            }
+            let r = ratings::insert(conn, c.id, user.id, c.counterpart(user.id), &valid)?;
+            Ok(view(&r, me.display_name))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// A user's visible ratings and their summary.
+#[utoipa::path(tag = "ratings", params(UserId),
+    responses((status = 200, body = RatingsPage), (status = 404, body = crate::error::Problem)))]
+#[get("/v1/users/{id}/ratings")]
+pub async fn user_ratings(
+    state: web::Data<AppState>,
+    path: web::Path<UserId>,
+) -> ApiResult<web::Json<RatingsPage>> {
+    let id = path.id;
+    let page = state
+        .db(move |conn| {
+            let u = users::find_user(conn, id)?;
+            if u.banned_at.is_some() {
+                return Err(ApiError::NotFound);
+            }
+            let (summary, items) = summary_of(conn, id)?;
+            Ok(RatingsPage { summary, items })
+        })
+        .await?;
+    Ok(web::Json(page))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RatingId {
+    /// Rating id.
+    pub id: i64,
+}
+
+/// Answer a rating you received, once, publicly.
+#[utoipa::path(tag = "ratings", params(RatingId), request_body = RatingText, security(("bearer" = [])),
+    responses((status = 200, body = RatingView), (status = 404, body = crate::error::Problem),
+              (status = 409, description = "already_answered", body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+#[post("/v1/ratings/{id}/answer")]
+pub async fn answer(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<RatingId>,
+    body: Json<RatingText>,
+) -> ApiResult<web::Json<RatingView>> {
+    let mut e = souk_domain::ValidationErrors::default();
+    let text = souk_domain::text::text_field(&mut e, "text", &body.text, 2, 500);
+    e.into_result(())?;
+    crate::content_rules::check_text("text", &text)?;
+    let id = path.id;
+    let v = state
+        .tx(move |conn| {
+            crate::auth::ensure_not_banned(conn, user.id)?;
+            let r = ratings::find(conn, id)?;
+            if r.ratee_id != user.id || r.removed_at.is_some() {
+                return Err(ApiError::NotFound);
+            }
+            if !ratings::answer(conn, id, &text)? {
+                return Err(ApiError::Conflict {
+                    code: "already_answered",
+                    detail: "a rating is answered once".into(),
+                });
+            }
+            let rater = users::find_user(conn, r.rater_id)?;
+            Ok(view(&ratings::find(conn, id)?, rater.display_name))
+        })
+        .await?;
+    Ok(web::Json(v))
+}
+
+/// Remove a rating (moderators; logged with the reason).
+#[utoipa::path(tag = "moderation", params(RatingId), request_body = RatingText, security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+#[post("/v1/mod/ratings/{id}/remove")]
+pub async fn remove(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<RatingId>,
+    body: Json<RatingText>,
+) -> ApiResult<HttpResponse> {
+    let mut e = souk_domain::ValidationErrors::default();
+    let reason = souk_domain::text::text_field(&mut e, "text", &body.text, 3, 500);
+    e.into_result(())?;
+    let id = path.id;
+    state
+        .tx(move |conn| {
+            crate::routes::moderation::moderator(conn, user)?;
+            ratings::find(conn, id)?;
+            ratings::remove(conn, id)?;
+            moderation::log(conn, Some(user.id), "remove", "rating", id, &reason)?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,134 @@
+//! Ratings between the two sides of a conversation (rules in `souk_domain::rating`).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use souk_domain::rating::{is_visible, ValidRating};
+
+use crate::db::DbConn;
+use crate::error::{StoreError, StoreResult};
+use crate::schema::{messages, ratings, users};
+use crate::time::now;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = ratings)]
+pub struct Rating {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub rater_id: i64,
+    pub ratee_id: i64,
+    pub stars: i32,
+    pub tags: String,
+    pub comment: Option<String>,
+    pub answer: Option<String>,
+    pub answered_at: Option<NaiveDateTime>,
+    pub removed_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+impl Rating {
+    pub fn tag_list(&self) -> Vec<String> {
+        self.tags
+            .split(',')
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// Whether both `a` and `b` wrote in the conversation.
+pub fn both_wrote(conn: &mut DbConn, conversation_id: i64, a: i64, b: i64) -> StoreResult<bool> {
+    let senders: Vec<i64> = messages::table
+        .filter(messages::conversation_id.eq(conversation_id))
+        .filter(messages::sender_id.eq_any([a, b]))
+        .select(messages::sender_id)
+        .distinct()
+        .load(conn)?;
+    Ok(senders.len() == 2)
+}
+
+/// One rating per side and conversation: a second is `already_rated`.
+pub fn insert(
+    conn: &mut DbConn,
+    conversation_id: i64,
+    rater_id: i64,
+    ratee_id: i64,
+    r: &ValidRating,
+) -> StoreResult<Rating> {
+    let id: i64 = diesel::insert_into(ratings::table)
+        .values((
+            ratings::conversation_id.eq(conversation_id),
+            ratings::rater_id.eq(rater_id),
+            ratings::ratee_id.eq(ratee_id),
+            ratings::stars.eq(r.stars),
+            ratings::tags.eq(r.tags.join(",")),
+            ratings::comment.eq(&r.comment),
+            ratings::created_at.eq(now()),
+        ))
+        .returning(ratings::id)
+        .get_result(conn)
+        .map_err(|e| StoreError::unique_as(e, "already_rated"))?;
+    find(conn, id)
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<Rating> {
+    ratings::table
+        .find(id)
+        .select(Rating::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound)
+}
+
+/// The rated person's public answer, once.
+pub fn answer(conn: &mut DbConn, id: i64, text: &str) -> StoreResult<bool> {
+    Ok(diesel::update(
+        ratings::table
+            .filter(ratings::id.eq(id))
+            .filter(ratings::answer.is_null()),
+    )
+    .set((ratings::answer.eq(text), ratings::answered_at.eq(now())))
+    .execute(conn)?
+        > 0)
+}
+
+pub fn remove(conn: &mut DbConn, id: i64) -> StoreResult<bool> {
+    Ok(diesel::update(
+        ratings::table
+            .filter(ratings::id.eq(id))
+            .filter(ratings::removed_at.is_null()),
+    )
+    .set(ratings::removed_at.eq(now()))
+    .execute(conn)?
+        > 0)
+}
+
+/// The ratings of `ratee` the public may see, newest first: not removed, not from a banned
+/// account, and out of their blind period. Capped: a profile shows the latest.
+pub fn visible_for(conn: &mut DbConn, ratee: i64) -> StoreResult<Vec<(Rating, String)>> {
+    let rows: Vec<(Rating, String)> = ratings::table
+        .inner_join(users::table.on(users::id.eq(ratings::rater_id)))
+        .filter(ratings::ratee_id.eq(ratee))
+        .filter(ratings::removed_at.is_null())
+        .filter(users::banned_at.is_null())
+        .order(ratings::id.desc())
+        .limit(2000)
+        .select((Rating::as_select(), users::display_name))
+        .load(conn)?;
+    // The other side's ratings in the same conversations, for the double-blind rule.
+    let conversations: Vec<i64> = rows.iter().map(|(r, _)| r.conversation_id).collect();
+    let answered: Vec<i64> = ratings::table
+        .filter(ratings::conversation_id.eq_any(&conversations))
+        .filter(ratings::rater_id.eq(ratee))
+        .select(ratings::conversation_id)
+        .load(conn)?;
+    let t = now();
+    Ok(rows
+        .into_iter()
+        .filter(|(r, _)| {
+            is_visible(
+                (t - r.created_at).num_days(),
+                answered.contains(&r.conversation_id),
+            )
+        })
+        .collect())
+}

@@ -1,0 +1,185 @@
+//! Ratings after a real exchange: both sides wrote, once per side, double-blind, answered
+//! once, removable by moderators, not counted from banned accounts.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use souk_tests::{assert_problem, car_ad, each_backend, TestApp};
+
+async fn json_of(res: reqwest::Response) -> Value {
+    res.json().await.expect("json")
+}
+
+async fn me_id(app: &TestApp, token: &str) -> i64 {
+    json_of(app.call(Method::GET, "/v1/me", Some(token), None).await).await["id"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn rate(app: &TestApp, token: &str, thread: i64, body: Value) -> reqwest::Response {
+    app.call(
+        Method::POST,
+        &format!("/v1/conversations/{thread}/rating"),
+        Some(token),
+        Some(body),
+    )
+    .await
+}
+
+/// A seller, a buyer, an ad and a thread; `answered`: the seller wrote back.
+async fn exchange(app: &TestApp, answered: bool) -> (String, String, i64) {
+    let seller = app.user("seller@example.dz").await;
+    let buyer = app.user("buyer@example.dz").await;
+    let ad = app.create_listing(&seller, car_ad(json!({}))).await;
+    let thread = json_of(
+        app.call(
+            Method::POST,
+            &format!("/v1/listings/{}/contact", ad["id"]),
+            Some(&buyer),
+            Some(json!({"message": "Salam, disponible ?", "name": "Karim"})),
+        )
+        .await,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    if answered {
+        let res = app
+            .call(
+                Method::POST,
+                &format!("/v1/conversations/{thread}/messages"),
+                Some(&seller),
+                Some(json!({"message": "Oui, passez samedi."})),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+    }
+    (seller, buyer, thread)
+}
+
+#[tokio::test]
+async fn ratings_follow_an_exchange_and_stay_hidden_until_both_rated() {
+    each_backend(|app| async move {
+        let (seller, buyer, thread) = exchange(&app, true).await;
+        let seller_id = me_id(&app, &seller).await;
+        let res = rate(&app, &buyer, thread, json!({"stars": 5, "tags": ["as_described", "punctual"], "comment": "Voiture conforme, vendeur sérieux"})).await;
+        assert_eq!(res.status(), 201);
+        assert_problem(rate(&app, &buyer, thread, json!({"stars": 1})).await, 409, "already_rated").await;
+        // Hidden while the seller has not rated: no retaliation possible.
+        let page = json_of(app.get(&format!("/v1/users/{seller_id}/ratings")).await).await;
+        assert_eq!(page["summary"]["count"], 0, "{page}");
+        let res = rate(&app, &seller, thread, json!({"stars": 4, "tags": ["polite"]})).await;
+        assert_eq!(res.status(), 201);
+        let page = json_of(app.get(&format!("/v1/users/{seller_id}/ratings")).await).await;
+        assert_eq!(page["summary"]["count"], 1);
+        assert_eq!(page["summary"]["average"], 5.0);
+        assert_eq!(page["summary"]["distribution"], json!([0, 0, 0, 0, 1]));
+        assert_eq!(page["items"][0]["tags"], json!(["as_described", "punctual"]));
+        let profile = json_of(app.get(&format!("/v1/users/{seller_id}")).await).await;
+        assert_eq!(profile["rating"]["count"], 1);
+        // The rated person answers once, publicly.
+        let rating_id = page["items"][0]["id"].as_i64().unwrap();
+        let res = app
+            .call(Method::POST, &format!("/v1/ratings/{rating_id}/answer"), Some(&seller), Some(json!({"text": "Merci, bonne route !"})))
+            .await;
+        assert_eq!(res.status(), 200);
+        let res = app
+            .call(Method::POST, &format!("/v1/ratings/{rating_id}/answer"), Some(&seller), Some(json!({"text": "Encore merci"})))
+            .await;
+        assert_problem(res, 409, "already_answered").await;
+        let res = app
+            .call(Method::POST, &format!("/v1/ratings/{rating_id}/answer"), Some(&buyer), Some(json!({"text": "Pas à moi"})))
+            .await;
+        assert_problem(res, 404, "not_found").await;
+        // A moderator removes it: gone from the average, logged.
+        let moderator = app.user("mod@example.dz").await;
+        {
+            let mut conn = app.store();
+            let m = souk_store::users::find_user_by_email(&mut conn, "mod@example.dz").unwrap().unwrap();
+            souk_store::moderation::set_role(&mut conn, m.id, "moderator").unwrap();
+        }
+        let res = app
+            .call(Method::POST, &format!("/v1/mod/ratings/{rating_id}/remove"), Some(&moderator), Some(json!({"text": "avis acheté"})))
+            .await;
+        assert_eq!(res.status(), 204);
+        let page = json_of(app.get(&format!("/v1/users/{seller_id}/ratings")).await).await;
+        assert_eq!(page["summary"]["count"], 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn no_rating_without_an_exchange_from_strangers_or_with_bad_fields() {
+    each_backend(|app| async move {
+        let (_seller, buyer, thread) = exchange(&app, false).await;
+        // Only the buyer wrote: no transaction to rate.
+        assert_problem(
+            rate(&app, &buyer, thread, json!({"stars": 5})).await,
+            409,
+            "no_exchange",
+        )
+        .await;
+        let stranger = app.user("stranger@example.dz").await;
+        assert_problem(
+            rate(&app, &stranger, thread, json!({"stars": 1})).await,
+            404,
+            "not_found",
+        )
+        .await;
+        let body = assert_problem(
+            rate(&app, &buyer, thread, json!({"stars": 9, "tags": ["rich"]})).await,
+            422,
+            "validation",
+        )
+        .await;
+        assert_eq!(body["errors"].as_array().unwrap().len(), 2);
+        let body = assert_problem(
+            rate(
+                &app,
+                &buyer,
+                thread,
+                json!({"stars": 1, "comment": "appelez-moi au 0551 23 45 67"}),
+            )
+            .await,
+            422,
+            "validation",
+        )
+        .await;
+        assert_eq!(body["errors"][0]["code"], "contact_in_text");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_rating_shows_after_two_weeks_and_banned_raters_do_not_count() {
+    each_backend(|app| async move {
+        let (seller, buyer, thread) = exchange(&app, true).await;
+        let seller_id = me_id(&app, &seller).await;
+        let buyer_id = me_id(&app, &buyer).await;
+        assert_eq!(
+            rate(&app, &buyer, thread, json!({"stars": 2}))
+                .await
+                .status(),
+            201
+        );
+        {
+            use diesel::prelude::*;
+            use souk_store::schema::ratings;
+            diesel::update(ratings::table)
+                .set(ratings::created_at.eq(souk_store::now() - chrono::Duration::days(15)))
+                .execute(&mut app.store())
+                .unwrap();
+        }
+        let page = json_of(app.get(&format!("/v1/users/{seller_id}/ratings")).await).await;
+        assert_eq!(page["summary"]["count"], 1, "visible after 14 days: {page}");
+        {
+            let mut conn = app.store();
+            souk_store::moderation::ban_user(&mut conn, buyer_id, "fraude").unwrap();
+        }
+        let page = json_of(app.get(&format!("/v1/users/{seller_id}/ratings")).await).await;
+        assert_eq!(
+            page["summary"]["count"], 0,
+            "a banned account's ratings stop counting"
+        );
+    })
+    .await;
+}
