@@ -155,7 +155,10 @@ pub async fn confirm_code(
                 return Ok(Err(invalid_code()));
             }
             let expected = code_hash(user.id, &pending.phone, &code);
-            if !constant_time_eq(expected.as_bytes(), pending.code_hash.as_bytes()) {
+            if !crate::auth::secret::constant_time_eq(
+                expected.as_bytes(),
+                pending.code_hash.as_bytes(),
+            ) {
                 // Counted even though the request fails: its own commit.
                 phones::count_attempt(conn, pending.id)?;
                 return Ok(Err(invalid_code()));
@@ -165,10 +168,6 @@ pub async fn confirm_code(
         })
         .await?;
     Ok(web::Json(Me::from(outcome?)))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Reveal the seller's phone of an active ad (signed in). Each reveal is counted for the
