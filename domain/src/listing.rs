@@ -99,6 +99,21 @@ impl Delivery {
     }
 }
 
+/// What makes two ads "the same text": title and description lowercased, every run of
+/// characters that are not letters or digits (any script) one space. A seller reposting an
+/// ad with another price or a changed comma is still reposting it.
+pub fn text_fingerprint(title: &str, description: &str) -> String {
+    let mut out = String::with_capacity(title.len() + description.len() + 1);
+    for c in title.chars().chain(['\n']).chain(description.chars()) {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.ends_with(' ') && !out.is_empty() {
+            out.push(' ');
+        }
+    }
+    out.trim_end().to_string()
+}
+
 /// Categories whose ads are not goods to ship.
 const NOT_SHIPPED: [&str; 3] = ["real-estate", "jobs", "services"];
 
@@ -380,6 +395,21 @@ mod tests {
             price_confirmed: false,
             delivery: Delivery::None,
         }
+    }
+
+    #[test]
+    fn reposts_with_other_punctuation_or_case_have_one_fingerprint() {
+        assert_eq!(
+            text_fingerprint(
+                "Golf 7 TDI, très propre!",
+                "Première main.\nPrix: à débattre"
+            ),
+            text_fingerprint("golf 7 tdi très propre", "première  main prix à débattre")
+        );
+        assert_ne!(
+            text_fingerprint("Golf 7", "Première main"),
+            text_fingerprint("Golf 6", "Première main")
+        );
     }
 
     #[test]

@@ -125,6 +125,30 @@ pub fn record_change(conn: &mut DbConn, listing_id: i64) -> StoreResult<()> {
     Ok(())
 }
 
+fn text_hash(l: &ValidListing) -> String {
+    crate::secret::token_hash(&souk_domain::listing::text_fingerprint(
+        &l.title,
+        &l.description,
+    ))
+}
+
+/// The seller's active, visible ad with the same text as `l`, if any (an index lookup).
+pub fn own_duplicate(
+    conn: &mut DbConn,
+    user_id: i64,
+    l: &ValidListing,
+) -> StoreResult<Option<i64>> {
+    Ok(listings::table
+        .filter(listings::user_id.eq(user_id))
+        .filter(listings::text_hash.eq(text_hash(l)))
+        .filter(listings::status.eq(ListingStatus::Active.as_str()))
+        .filter(listings::expires_at.gt(now()))
+        .filter(listings::hidden_at.is_null())
+        .select(listings::id)
+        .first(conn)
+        .optional()?)
+}
+
 pub fn insert_listing(
     conn: &mut DbConn,
     user_id: i64,
@@ -148,6 +172,7 @@ pub fn insert_listing(
             listings::lon.eq(l.lon),
             listings::show_phone.eq(l.show_phone),
             listings::delivery.eq(l.delivery.as_str()),
+            listings::text_hash.eq(text_hash(l)),
             listings::status.eq(ListingStatus::Active.as_str()),
             listings::views.eq(0i64),
             listings::created_at.eq(t),
@@ -215,6 +240,7 @@ pub fn update_listing(conn: &mut DbConn, id: i64, l: &ValidListing) -> StoreResu
             listings::lon.eq(l.lon),
             listings::show_phone.eq(l.show_phone),
             listings::delivery.eq(l.delivery.as_str()),
+            listings::text_hash.eq(text_hash(l)),
             listings::updated_at.eq(now()),
         ))
         .execute(conn)?;

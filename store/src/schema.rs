@@ -120,6 +120,7 @@ diesel::table! {
         price_alerted_at -> Nullable<Timestamp>,
         phone_reveals -> BigInt,
         delivery -> Text,
+        text_hash -> Nullable<Text>,
     }
 }
 

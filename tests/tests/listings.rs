@@ -345,8 +345,10 @@ async fn browse_filters_by_category_subtree_and_wilaya_newest_first() {
 async fn posting_is_rate_limited_per_user() {
     each_backend(|app| async move {
         let seller = app.user("flood@example.dz").await;
-        for _ in 0..30 {
-            app.create_listing(&seller, car_ad(json!({}))).await;
+        for i in 0..30 {
+            let title = format!("Peugeot 208 n°{i} diesel propre");
+            app.create_listing(&seller, car_ad(json!({"title": title})))
+                .await;
         }
         let res = app
             .call(
@@ -360,6 +362,49 @@ async fn posting_is_rate_limited_per_user() {
         assert_problem(res, 429, "rate_limited").await;
         let other = app.user("calm@example.dz").await;
         app.create_listing(&other, car_ad(json!({}))).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reposting_ones_own_active_ad_is_refused_with_the_way_to_renew_it() {
+    each_backend(|app| async move {
+        let seller = app.user("bumper@example.dz").await;
+        let ad = app.create_listing(&seller, car_ad(json!({}))).await;
+        let id = ad["id"].as_i64().unwrap();
+        // The same text with another price, case and punctuation: a repost to climb the list.
+        let mut again = car_ad(json!({"price": 2_400_000}));
+        again["title"] = json!(ad["title"].as_str().unwrap().to_uppercase() + " !");
+        let res = app
+            .call(
+                Method::POST,
+                "/v1/listings",
+                Some(&seller),
+                Some(again.clone()),
+            )
+            .await;
+        let body = assert_problem(res, 409, "duplicate_ad").await;
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("/v1/listings/{id}/renew")),
+            "{body}"
+        );
+        // Another seller's identical text is not this rule's business (moderation's).
+        let other = app.user("other@example.dz").await;
+        app.create_listing(&other, again.clone()).await;
+        // Once the first is sold, the seller may post it again.
+        let res = app
+            .call(
+                Method::POST,
+                &format!("/v1/listings/{id}/sold"),
+                Some(&seller),
+                None,
+            )
+            .await;
+        assert!(res.status().is_success());
+        app.create_listing(&seller, again).await;
     })
     .await;
 }

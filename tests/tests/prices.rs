@@ -36,7 +36,7 @@ async fn prices_in_millions_are_stored_in_dinars_and_shown_as_people_say_them() 
         let ad = app
             .create_listing(
                 &seller,
-                car_ad(json!({"price": {"amount": 105.5, "unit": "million"}})),
+                car_ad(json!({"title": "Clio 4 diesel 2018", "price": {"amount": 105.5, "unit": "million"}})),
             )
             .await;
         assert_eq!(ad["price"], 1_055_000);
@@ -142,7 +142,9 @@ async fn search_takes_price_bounds_in_millions() {
             .await;
         app.create_listing(
             &seller,
-            car_ad(json!({"price": {"amount": 350, "unit": "million"}})),
+            car_ad(
+                json!({"title": "Golf 8 GTD 2022", "price": {"amount": 350, "unit": "million"}}),
+            ),
         )
         .await;
         app.settle().await;
@@ -201,7 +203,9 @@ async fn goods_say_whether_the_seller_ships_and_search_filters_on_it() {
         shipped["delivery"] = json!("courier");
         let shipped = app.create_listing(&seller, shipped).await;
         assert_eq!(shipped["delivery"], "courier");
-        let local = app.create_listing(&seller, phone_ad(json!(41_000))).await;
+        let mut local = phone_ad(json!(41_000));
+        local["title"] = json!("Samsung Galaxy S22 remise en main propre");
+        let local = app.create_listing(&seller, local).await;
         assert_eq!(local["delivery"], "none");
         // Property is not shipped.
         let flat = json!({"title": "F3 à Bab Ezzouar, 3ème étage", "description": "Appartement lumineux, acte notarié.",

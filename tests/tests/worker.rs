@@ -279,7 +279,12 @@ async fn deleted_ads_are_purged_with_their_photos_after_the_retention_period() {
         let seller = app.user("purge@example.dz").await;
         let ad = app.create_listing(&seller, car_ad(json!({}))).await;
         let id = ad["id"].as_i64().unwrap();
-        let keep = app.create_listing(&seller, car_ad(json!({}))).await;
+        let keep = app
+            .create_listing(
+                &seller,
+                car_ad(json!({"title": "Clio 4 diesel 2018 à garder"})),
+            )
+            .await;
         let buyer = app.user("fan@example.dz").await;
         app.call(
             Method::PUT,

@@ -62,9 +62,12 @@ fn expiry(state: &AppState) -> chrono::NaiveDateTime {
     now() + Duration::days(state.config.listing_ttl_days)
 }
 
-/// Post an ad. It is active at once and expires after the configured number of days.
+/// Post an ad. It is active at once and expires after the configured number of days. The
+/// text of one of your active ads again (other price or punctuation) is refused: renew or
+/// edit that ad instead.
 #[utoipa::path(tag = "listings", request_body = NewListing, security(("bearer" = [])),
     responses((status = 201, body = ListingView), (status = 401, body = crate::error::Problem),
+              (status = 409, description = "duplicate_ad: you have an active ad with this text; edit or renew it", body = crate::error::Problem),
               (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
 #[post("/v1/listings")]
 pub async fn create_listing(
@@ -91,6 +94,16 @@ pub async fn create_listing(
         .tx(move |conn| {
             let me = crate::auth::ensure_not_banned(conn, user.id)?;
             crate::auth::ensure_phone_if(phone_required, &me)?;
+            // Reposting one's own active ad (to climb back up the list) is refused: the
+            // seller is pointed at renewing or editing it.
+            if let Some(existing) = listings::own_duplicate(conn, user.id, &valid)? {
+                return Err(ApiError::Conflict {
+                    code: "duplicate_ad",
+                    detail: format!(
+                        "you already have this ad (id {existing}): edit it or renew it (POST /v1/listings/{existing}/renew)"
+                    ),
+                });
+            }
             let l = listings::insert_listing(conn, user.id, &valid, expires)?;
             load_view(conn, l)
         })

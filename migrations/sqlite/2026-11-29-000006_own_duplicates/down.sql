@@ -1,0 +1,2 @@
+DROP INDEX listings_user_text;
+ALTER TABLE listings DROP COLUMN text_hash;
