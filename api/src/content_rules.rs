@@ -17,15 +17,19 @@ pub fn check(title: &str, description: &str) -> ApiResult<()> {
         );
     }
     for (field, text) in [("title", title), ("description", description)] {
-        if let Some(word) = banned_words().find(text) {
-            e.push(
-                field,
-                "banned_word",
-                format!("“{word}” is not allowed on souk"),
-            );
-        }
+        refuse_banned_words(&mut e, field, text);
     }
     Ok(e.into_result(())?)
+}
+
+fn refuse_banned_words(e: &mut ValidationErrors, field: &str, text: &str) {
+    if let Some(word) = banned_words().find(text) {
+        e.push(
+            field,
+            "banned_word",
+            format!("“{word}” is not allowed on souk"),
+        );
+    }
 }
 
 /// The rules for free text users write to each other in public (rating comments, answers):
@@ -39,12 +43,6 @@ pub fn check_text(field: &str, text: &str) -> ApiResult<()> {
             format!("no {kind} here: contact goes through souk"),
         );
     }
-    if let Some(word) = banned_words().find(text) {
-        e.push(
-            field,
-            "banned_word",
-            format!("“{word}” is not allowed on souk"),
-        );
-    }
+    refuse_banned_words(&mut e, field, text);
     Ok(e.into_result(())?)
 }

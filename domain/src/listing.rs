@@ -8,7 +8,7 @@ use crate::error::ValidationErrors;
 use crate::geo::{distance_km, in_algeria, Geography};
 use crate::language::Language;
 use crate::price::{check_price, group_digits, price_display, PriceProblem, Pricing};
-use crate::text::{char_len, clean_line, clean_text};
+use crate::text::{char_len, clean_text, refuse_line_breaks};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -228,12 +228,7 @@ impl ListingDraft {
         geo: &Geography,
     ) -> Result<ValidListing, ValidationErrors> {
         let mut errors = ValidationErrors::default();
-        let title = if clean_line(&self.title).is_none() && clean_text(&self.title).is_some() {
-            errors.push(
-                "title",
-                "invalid_characters",
-                "one line, without line breaks or direction overrides",
-            );
+        let title = if refuse_line_breaks(&mut errors, "title", &self.title) {
             String::new()
         } else {
             checked_text(&mut errors, "title", &self.title, TITLE_MIN, TITLE_MAX)

@@ -170,15 +170,24 @@ pub fn line_field(
     min: usize,
     max: usize,
 ) -> String {
-    if clean_line(raw).is_none() && clean_text(raw).is_some() {
+    if refuse_line_breaks(errors, field, raw) {
+        return String::new();
+    }
+    text_field(errors, field, raw, min, max)
+}
+
+/// The one-line rule on top of a field's own checks: pushes `invalid_characters` when `raw`
+/// would pass as free text but is not one line; true when it did.
+pub fn refuse_line_breaks(errors: &mut crate::ValidationErrors, field: &str, raw: &str) -> bool {
+    let refused = clean_line(raw).is_none() && clean_text(raw).is_some();
+    if refused {
         errors.push(
             field.to_string(),
             "invalid_characters",
             "one line, without line breaks or direction overrides",
         );
-        return String::new();
     }
-    text_field(errors, field, raw, min, max)
+    refused
 }
 
 /// An optional free-text field: absent or blank is `None`; otherwise at most `max` characters

@@ -33,6 +33,13 @@ impl TestApp {
             .expect("age account");
     }
 
+    /// Makes `email` a moderator, as `souk-api set-role` does.
+    pub fn make_moderator(&self, email: &str) {
+        let mut conn = self.store();
+        let role = souk_domain::trust::Role::Moderator;
+        souk_api::routes::moderation::set_role_by_email(&mut conn, email, role).expect("set role");
+    }
+
     /// A confirmed account a month old, logged in; returns the access token.
     pub async fn seasoned_user(&self, email: &str) -> String {
         let token = self.user(email).await;

@@ -371,22 +371,9 @@ async fn address_aliases_cannot_brigade_an_ad_down() {
             assert_problem(res, 409, "email_taken").await;
         }
         // Fresh confirmed accounts (an afternoon's work) weigh little: three do not hide it.
-        let report = |token: String| {
-            let app = &app;
-            async move {
-                app.call(
-                    Method::POST,
-                    &format!("/v1/listings/{id}/report"),
-                    Some(&token),
-                    Some(json!({"reason": "scam"})),
-                )
-                .await
-                .status()
-            }
-        };
         for i in 0..3 {
             let t = app.user(&format!("fresh{i}@example.dz")).await;
-            assert_eq!(report(t).await, StatusCode::CREATED);
+            assert_eq!(report_scam(&app, &t, id).await, StatusCode::CREATED);
         }
         assert_eq!(
             app.get(&format!("/v1/listings/{id}")).await.status(),
@@ -396,7 +383,7 @@ async fn address_aliases_cannot_brigade_an_ad_down() {
         // Established accounts do (three of them, with the fresh ones' small weight).
         for i in 0..2 {
             let t = app.seasoned_user(&format!("old{i}@example.dz")).await;
-            assert_eq!(report(t).await, StatusCode::CREATED);
+            assert_eq!(report_scam(&app, &t, id).await, StatusCode::CREATED);
         }
         assert_eq!(
             app.get(&format!("/v1/listings/{id}")).await.status(),
@@ -404,7 +391,7 @@ async fn address_aliases_cannot_brigade_an_ad_down() {
             "2.75 < 3"
         );
         let t = app.seasoned_user("old2@example.dz").await;
-        assert_eq!(report(t).await, StatusCode::CREATED);
+        assert_eq!(report_scam(&app, &t, id).await, StatusCode::CREATED);
         assert_eq!(
             app.get(&format!("/v1/listings/{id}")).await.status(),
             404,
@@ -414,6 +401,17 @@ async fn address_aliases_cannot_brigade_an_ad_down() {
     .await;
 }
 
+async fn report_scam(app: &TestApp, token: &str, id: i64) -> StatusCode {
+    app.call(
+        Method::POST,
+        &format!("/v1/listings/{id}/report"),
+        Some(token),
+        Some(json!({"reason": "scam"})),
+    )
+    .await
+    .status()
+}
+
 /// A reporter whose reports keep being dismissed stops counting.
 #[tokio::test]
 async fn a_reporter_often_dismissed_stops_counting() {
@@ -421,7 +419,7 @@ async fn a_reporter_often_dismissed_stops_counting() {
         let seller = app.seasoned_user("seller@example.dz").await;
         let crier = app.seasoned_user("crier@example.dz").await;
         let moderator = app.seasoned_user("mod@example.dz").await;
-        make_moderator(&app, "mod@example.dz");
+        app.make_moderator("mod@example.dz");
         for i in 0..3 {
             let ad = app
                 .create_listing(
@@ -430,15 +428,7 @@ async fn a_reporter_often_dismissed_stops_counting() {
                 )
                 .await;
             let id = ad["id"].as_i64().unwrap();
-            let res = app
-                .call(
-                    Method::POST,
-                    &format!("/v1/listings/{id}/report"),
-                    Some(&crier),
-                    Some(json!({"reason": "scam"})),
-                )
-                .await;
-            assert_eq!(res.status(), StatusCode::CREATED);
+            assert_eq!(report_scam(&app, &crier, id).await, StatusCode::CREATED);
             let res = app
                 .call(
                     Method::POST,
@@ -451,23 +441,10 @@ async fn a_reporter_often_dismissed_stops_counting() {
         }
         let ad = app.create_listing(&seller, car_ad(json!({}))).await;
         let id = ad["id"].as_i64().unwrap();
-        let report = |token: String| {
-            let app = &app;
-            async move {
-                app.call(
-                    Method::POST,
-                    &format!("/v1/listings/{id}/report"),
-                    Some(&token),
-                    Some(json!({"reason": "scam"})),
-                )
-                .await
-                .status()
-            }
-        };
-        assert_eq!(report(crier.clone()).await, StatusCode::CREATED);
+        assert_eq!(report_scam(&app, &crier, id).await, StatusCode::CREATED);
         for i in 0..2 {
             let t = app.seasoned_user(&format!("honest{i}@example.dz")).await;
-            assert_eq!(report(t).await, StatusCode::CREATED);
+            assert_eq!(report_scam(&app, &t, id).await, StatusCode::CREATED);
         }
         assert_eq!(
             app.get(&format!("/v1/listings/{id}")).await.status(),
@@ -475,18 +452,10 @@ async fn a_reporter_often_dismissed_stops_counting() {
             "the crier does not count"
         );
         let t = app.seasoned_user("honest2@example.dz").await;
-        assert_eq!(report(t).await, StatusCode::CREATED);
+        assert_eq!(report_scam(&app, &t, id).await, StatusCode::CREATED);
         assert_eq!(app.get(&format!("/v1/listings/{id}")).await.status(), 404);
     })
     .await;
-}
-
-fn make_moderator(app: &TestApp, email: &str) {
-    let mut conn = app.store();
-    let u = souk_store::users::find_user_by_email(&mut conn, email)
-        .unwrap()
-        .unwrap();
-    souk_store::moderation::set_role(&mut conn, u.id, "moderator").unwrap();
 }
 
 /// The ninth photo of an ad is refused before its bytes are decoded.

@@ -175,13 +175,7 @@ async fn threads_from_banned_accounts_do_not_lower_a_response_rate() {
         let profile = json_of(app.get(&format!("/v1/users/{seller_id}")).await).await;
         assert_eq!(profile["response_rate"], 0.5);
         let moderator = app.user("mod@example.dz").await;
-        {
-            let mut conn = app.store();
-            let m = souk_store::users::find_user_by_email(&mut conn, "mod@example.dz")
-                .unwrap()
-                .unwrap();
-            souk_store::moderation::set_role(&mut conn, m.id, "moderator").unwrap();
-        }
+        app.make_moderator("mod@example.dz");
         let spammer_id = json_of(app.call(Method::GET, "/v1/me", Some(&spammer), None).await).await
             ["id"]
             .as_i64()

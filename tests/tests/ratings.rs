@@ -92,11 +92,7 @@ async fn ratings_follow_an_exchange_and_stay_hidden_until_both_rated() {
         assert_problem(res, 404, "not_found").await;
         // A moderator removes it: gone from the average, logged.
         let moderator = app.user("mod@example.dz").await;
-        {
-            let mut conn = app.store();
-            let m = souk_store::users::find_user_by_email(&mut conn, "mod@example.dz").unwrap().unwrap();
-            souk_store::moderation::set_role(&mut conn, m.id, "moderator").unwrap();
-        }
+        app.make_moderator("mod@example.dz");
         let res = app
             .call(Method::POST, &format!("/v1/mod/ratings/{rating_id}/remove"), Some(&moderator), Some(json!({"text": "avis acheté"})))
             .await;

@@ -27,13 +27,6 @@ fn new_store(patch: Value) -> Value {
     base
 }
 
-/// Makes `email` a moderator, as `souk-api set-role` does.
-fn make_moderator(app: &TestApp, email: &str) {
-    let mut conn = app.store();
-    let role = souk_domain::trust::Role::Moderator;
-    souk_api::routes::moderation::set_role_by_email(&mut conn, email, role).expect("set role");
-}
-
 #[tokio::test]
 async fn a_seller_opens_a_store_and_its_page_shows_their_ads() {
     each_backend(|app| async move {
@@ -187,7 +180,7 @@ async fn three_reports_take_a_scam_down_and_a_moderator_bans_its_seller() {
         )
         .await;
         let moderator = app.user("mod@example.dz").await;
-        make_moderator(&app, "mod@example.dz");
+        app.make_moderator("mod@example.dz");
         let queue = json_of(
             app.call(Method::GET, "/v1/mod/reports", Some(&moderator), None)
                 .await,
@@ -328,7 +321,7 @@ async fn a_moderator_hides_an_ad_with_a_reason_the_owner_is_told_and_can_be_rest
             .await;
         let id = ad["id"].as_i64().unwrap();
         let moderator = app.user("mod@example.dz").await;
-        make_moderator(&app, "mod@example.dz");
+        app.make_moderator("mod@example.dz");
         assert_problem(
             app.call(
                 Method::POST,
@@ -481,7 +474,7 @@ async fn hidden_ads_stay_hidden_for_a_banned_seller_and_out_of_favourites() {
         );
 
         let moderator = app.user("mod@example.dz").await;
-        make_moderator(&app, "mod@example.dz");
+        app.make_moderator("mod@example.dz");
         let hide = json!({"reason": "annonce frauduleuse"});
         app.call(
             Method::POST,
