@@ -23,8 +23,8 @@ use crate::indexing::SearchService;
 use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
 use crate::routes::{
-    accounts, contact, email_links, favorites, listings, moderation, ops, phones, photos, profiles,
-    ratings, reference, saved_searches, search, sessions, stats, stores,
+    accounts, contact, email_links, favorites, listings, moderation, ops, phones, photos,
+    price_hints, profiles, ratings, reference, saved_searches, search, sessions, stats, stores,
 };
 use crate::state::AppState;
 use crate::telemetry;
@@ -47,6 +47,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(stats::listing_stats)
         .service(stats::store_stats)
         .service(ratings::rate)
+        .service(price_hints::price_hint_for_draft)
         .service(ratings::user_ratings)
         .service(ratings::answer)
         .service(ratings::remove)

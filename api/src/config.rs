@@ -49,6 +49,8 @@ pub struct Config {
     pub decode_slots: usize,
     /// An ad reported by this many distinct users is hidden until a moderator decides.
     pub reports_to_hide: i64,
+    /// Summed weight of an ad's trust flags that hides it pending review (0: never).
+    pub flag_score_to_hide: u32,
     /// Settings of the embedded job runner (same variables as `souk-worker`).
     pub worker: WorkerSettings,
 }
@@ -214,6 +216,11 @@ impl Config {
             sms: souk_worker::sms::SmsConfig::from_env(&data_dir),
             decode_slots: bounded("SOUK_IMAGE_DECODE_SLOTS", cores() as i64, 1..=256)? as usize,
             reports_to_hide: bounded("SOUK_REPORTS_TO_HIDE", 3, 1..=1000)?,
+            flag_score_to_hide: bounded(
+                "SOUK_FLAG_SCORE_TO_HIDE",
+                souk_domain::signals::DEFAULT_SCORE_TO_HIDE.into(),
+                0..=100,
+            )? as u32,
             worker: WorkerSettings {
                 poll_ms: parsed("SOUK_WORKER_POLL_MS", 500)?,
                 tick_secs: bounded("SOUK_WORKER_TICK_SECS", 60, 1..=86_400)? as u64,
@@ -239,6 +246,7 @@ impl Config {
             deleted_retention: chrono::Duration::days(w.retention_deleted_days),
             expired_retention: chrono::Duration::days(w.retention_expired_days),
             sms: self.sms.clone(),
+            flag_score_to_hide: self.flag_score_to_hide,
             ..Default::default()
         }
     }

@@ -32,6 +32,8 @@ pub struct Processed {
     pub thumb: Vec<u8>,
     pub width: u32,
     pub height: u32,
+    /// `perceptual_hash` of the photo, for copies of photos across ads (none for a blank one).
+    pub phash: Option<u64>,
 }
 
 pub fn process(bytes: &[u8]) -> Result<Processed, ImageError> {
@@ -71,11 +73,68 @@ pub fn process(bytes: &[u8]) -> Result<Processed, ImageError> {
     };
     let thumb = large.thumbnail(THUMB_SIDE, THUMB_SIDE);
     Ok(Processed {
+        phash: perceptual_hash(&thumb),
         width: large.width(),
         height: large.height(),
         large: encode_jpeg(&large, 85)?,
         thumb: encode_jpeg(&thumb, 80)?,
     })
+}
+
+/// Side of the grey square the hash is computed on.
+const HASH_SIDE: usize = 32;
+/// Frequencies kept per axis (8 × 8 = 64 bits).
+const HASH_FREQS: usize = 8;
+/// Grey-level variance (of 255² possible) under which an image has no structure to hash.
+const MIN_HASH_VARIANCE: f32 = 16.0;
+
+/// A 64-bit perceptual hash (pHash): the image in grey at 32 × 32, its 2-D DCT, and for the 8 × 8
+/// lowest frequencies whether each is above their median (the first, the mean brightness, is
+/// always above). The lowest frequencies move least when a photo is cropped or shifted.
+/// Re-encoding, resizing and a brightness change move few bits; another photo moves about half.
+/// `None` for an image without structure (one colour, a faint gradient): all such images hash
+/// alike and are no evidence of a copy.
+pub fn perceptual_hash(img: &DynamicImage) -> Option<u64> {
+    let side = HASH_SIDE as u32;
+    let grey = image::imageops::resize(&img.to_luma8(), side, side, FilterType::Triangle);
+    let px: Vec<f32> = grey.pixels().map(|p| f32::from(p[0])).collect();
+    let mean = px.iter().sum::<f32>() / px.len() as f32;
+    let variance = px.iter().map(|p| (p - mean).powi(2)).sum::<f32>() / px.len() as f32;
+    if variance < MIN_HASH_VARIANCE {
+        return None;
+    }
+    let n = HASH_SIDE as f32;
+    // cos((2x + 1) u π / 2N) for the frequencies kept (0..8) and every position.
+    let basis: Vec<[f32; HASH_SIDE]> = (0..HASH_FREQS)
+        .map(|u| {
+            std::array::from_fn(|x| {
+                ((2 * x + 1) as f32 * u as f32 * std::f32::consts::PI / (2.0 * n)).cos()
+            })
+        })
+        .collect();
+    // Separable: along rows first, then along columns.
+    let mut rows = vec![[0f32; HASH_FREQS]; HASH_SIDE];
+    for (y, row) in rows.iter_mut().enumerate() {
+        for (u, b) in basis.iter().enumerate() {
+            row[u] = (0..HASH_SIDE).map(|x| px[y * HASH_SIDE + x] * b[x]).sum();
+        }
+    }
+    let mut coefs = Vec::with_capacity(HASH_FREQS * HASH_FREQS);
+    for b in &basis {
+        for u in 0..HASH_FREQS {
+            coefs.push(rows.iter().zip(b).map(|(r, by)| r[u] * by).sum::<f32>());
+        }
+    }
+    let mut sorted = coefs.clone();
+    sorted.sort_by(f32::total_cmp);
+    let median = (sorted[31] + sorted[32]) / 2.0;
+    Some(
+        coefs
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c > median)
+            .fold(0u64, |h, (i, _)| h | 1 << i),
+    )
 }
 
 fn encode_jpeg(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, ImageError> {
@@ -113,6 +172,28 @@ mod tests {
             .write_to(&mut Cursor::new(&mut buf), ImageFormat::Png)
             .unwrap();
         buf
+    }
+
+    #[test]
+    fn a_resized_copy_hashes_near_a_blank_image_not_at_all() {
+        use souk_domain::signals::{hamming, PHOTO_MAX_DISTANCE};
+        let scene = image::RgbImage::from_fn(600, 400, |x, y| {
+            let d = ((x as f32 - 200.0).powi(2) + (y as f32 - 150.0).powi(2)).sqrt();
+            image::Rgb([
+                (x / 3) as u8,
+                if d < 90.0 { 240 } else { 40 },
+                (y / 2) as u8,
+            ])
+        });
+        let original = perceptual_hash(&DynamicImage::ImageRgb8(scene.clone())).unwrap();
+        let small = image::imageops::resize(&scene, 300, 200, FilterType::Triangle);
+        let copy = perceptual_hash(&DynamicImage::ImageRgb8(small)).unwrap();
+        assert!(hamming(original, copy) <= PHOTO_MAX_DISTANCE);
+        let flipped = image::imageops::flip_horizontal(&scene);
+        let other = perceptual_hash(&DynamicImage::ImageRgb8(flipped)).unwrap();
+        assert!(hamming(original, other) > PHOTO_MAX_DISTANCE);
+        let blank = image::RgbImage::from_pixel(600, 400, image::Rgb([200, 200, 200]));
+        assert_eq!(perceptual_hash(&DynamicImage::ImageRgb8(blank)), None);
     }
 
     #[test]

@@ -9,7 +9,9 @@ pub mod geo;
 pub mod language;
 pub mod listing;
 pub mod price;
+pub mod price_hint;
 pub mod rating;
+pub mod signals;
 pub mod text;
 pub mod trust;
 

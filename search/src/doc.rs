@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use souk_domain::attributes::AttributeKind;
+use souk_domain::price_hint::peer_key;
 use souk_domain::{catalog, geography, AttributeValue, Attributes};
 use tantivy::TantivyDocument;
 
@@ -70,6 +71,9 @@ pub struct Summary {
     /// none, seller or courier (documents written before it say nothing: none).
     #[serde(default = "no_delivery")]
     pub delivery: String,
+    /// The seller (hits carry the seller's rating, looked up by it).
+    #[serde(default)]
+    pub seller_id: i64,
 }
 
 fn no_delivery() -> String {
@@ -190,6 +194,9 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
     d.add_u64(fields.wilaya, doc.wilaya as u64);
     d.add_u64(fields.commune, doc.commune as u64);
     d.add_u64(fields.seller, doc.seller_id as u64);
+    if let Some(key) = peer_key(&doc.category, &doc.attributes, doc.wilaya) {
+        d.add_u64(fields.peer, crate::peers::peer_term(&key));
+    }
     if let Some(p) = doc.price {
         d.add_i64(fields.price, p);
     }
@@ -241,6 +248,7 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
         created_at_us: doc.created_at_us,
         store: doc.store.clone(),
         delivery: doc.delivery.clone(),
+        seller_id: doc.seller_id,
     };
     d.add_bytes(
         fields.summary,

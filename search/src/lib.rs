@@ -11,9 +11,11 @@ pub mod doc;
 pub mod engine;
 pub mod index;
 pub mod params;
+pub mod peers;
 pub mod query;
 pub mod request;
 pub mod schema;
+pub mod signals;
 
 pub use doc::{ListingDoc, StoreRef, Summary};
 pub use engine::{CategoryCount, Facets, Hit, SearchResults};

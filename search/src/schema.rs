@@ -40,6 +40,9 @@ pub struct Fields {
     pub lat: Field,
     pub lon: Field,
     pub cell: Field,
+    /// The hash of the ad's fair-price peer key (`souk_domain::price_hint::peer_key`): the
+    /// comparables of a price hint are one posting list.
+    pub peer: Field,
     pub summary: Field,
     /// Enum attribute key → u64 column of value ordinals (see `EnumDictionary`).
     pub enums: BTreeMap<String, Field>,
@@ -146,7 +149,7 @@ pub fn register_tokenizer(index: &tantivy::Index) {
 }
 
 /// Bump when the code's idea of a document changes.
-const SCHEMA_VERSION: u32 = 4;
+const SCHEMA_VERSION: u32 = 5;
 
 /// The `cat_cell` term of a category ordinal in a cell (cells use the low 50 bits).
 pub fn cat_in_cell(category_ord: u64, cell: u64) -> u64 {
@@ -197,6 +200,7 @@ pub fn build(dict: &Dictionary) -> (Schema, Fields) {
         lat: b.add_f64_field("lat", FAST),
         lon: b.add_f64_field("lon", FAST),
         cell: b.add_u64_field("cell", INDEXED),
+        peer: b.add_u64_field("peer", INDEXED),
         summary: b.add_bytes_field("summary", STORED),
         enums,
         ints,

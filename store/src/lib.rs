@@ -16,6 +16,7 @@ pub mod ratings;
 pub mod saved_searches;
 pub mod schema;
 pub mod secret;
+pub mod signals;
 pub mod stats;
 pub mod stores;
 pub mod time;

@@ -15,6 +15,8 @@ use crate::time::now;
 pub const HIDDEN_BY_MODERATOR: &str = "moderator";
 pub const HIDDEN_BY_REPORTS: &str = "reports";
 pub const HIDDEN_BY_BAN: &str = "ban";
+/// Hidden by the automatic trust checks (souk_domain::signals) until a moderator decides.
+pub const HIDDEN_BY_FLAGS: &str = "flags";
 /// The resolution of reports whose ad a moderator hid; any other resolution dismissed them.
 pub const RESOLVED_UPHELD: &str = "hidden";
 

@@ -18,6 +18,8 @@ pub struct Photo {
     pub width: i32,
     pub height: i32,
     pub created_at: NaiveDateTime,
+    /// Perceptual hash (`souk_domain::signals`), absent for photos from before it.
+    pub phash: Option<i64>,
 }
 
 pub fn count_photos(conn: &mut DbConn, listing_id: i64) -> StoreResult<i64> {
@@ -33,6 +35,7 @@ pub fn insert_photo(
     storage_key: &str,
     width: i32,
     height: i32,
+    phash: Option<u64>,
 ) -> StoreResult<Photo> {
     let position: Option<i32> = photos::table
         .filter(photos::listing_id.eq(listing_id))
@@ -46,9 +49,18 @@ pub fn insert_photo(
             photos::width.eq(width),
             photos::height.eq(height),
             photos::created_at.eq(now()),
+            photos::phash.eq(phash.map(souk_domain::signals::to_stored)),
         ))
         .returning(photos::id)
         .get_result(conn)?;
+    if let Some(hash) = phash {
+        let owner: i64 = crate::schema::listings::table
+            .find(listing_id)
+            .select(crate::schema::listings::user_id)
+            .first(conn)?;
+        let kind = crate::signals::KIND_PHOTO;
+        crate::signals::store_fingerprint(conn, kind, hash, listing_id, owner, Some(id))?;
+    }
     record_change(conn, listing_id)?;
     photos::table
         .find(id)

@@ -133,6 +133,32 @@ diesel::table! {
         width -> Integer,
         height -> Integer,
         created_at -> Timestamp,
+        phash -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    near_keys (id) {
+        id -> BigInt,
+        kind -> Integer,
+        band_key -> Integer,
+        hash -> BigInt,
+        listing_id -> BigInt,
+        user_id -> BigInt,
+        photo_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    listing_flags (id) {
+        id -> BigInt,
+        listing_id -> BigInt,
+        kind -> Text,
+        other_listing_id -> Nullable<BigInt>,
+        evidence -> Text,
+        created_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+        resolution -> Nullable<Text>,
     }
 }
 
@@ -253,6 +279,8 @@ diesel::table! {
 diesel::joinable!(listings -> users (user_id));
 diesel::joinable!(reports -> listings (listing_id));
 diesel::joinable!(photos -> listings (listing_id));
+diesel::joinable!(near_keys -> listings (listing_id));
+diesel::joinable!(listing_flags -> listings (listing_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(favorites -> listings (listing_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -264,6 +292,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     one_time_tokens,
     listings,
     photos,
+    near_keys,
+    listing_flags,
     listing_changes,
     jobs,
     conversations,

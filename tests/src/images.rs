@@ -62,3 +62,61 @@ pub fn jpeg_with_exif(w: u32, h: u32, orientation: u16) -> Vec<u8> {
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// A photo-like scene (a gradient and soft coloured blobs, different for every `seed`): what
+/// the perceptual hash sees in real photos, unlike a plain gradient.
+pub fn scene(seed: u64) -> RgbImage {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let (w, h) = (640u32, 480u32);
+    let c1: [u8; 3] = rng.gen();
+    let c2: [u8; 3] = rng.gen();
+    let blobs: Vec<(f32, f32, f32, [u8; 3])> = (0..7)
+        .map(|_| {
+            (
+                rng.gen_range(0.0..w as f32),
+                rng.gen_range(0.0..h as f32),
+                rng.gen_range(50.0..200.0),
+                rng.gen(),
+            )
+        })
+        .collect();
+    RgbImage::from_fn(w, h, |x, y| {
+        let t = x as f32 / w as f32;
+        let mut p: [f32; 3] =
+            std::array::from_fn(|i| f32::from(c1[i]) * (1.0 - t) + f32::from(c2[i]) * t);
+        for (bx, by, r, c) in &blobs {
+            let d = ((x as f32 - bx).powi(2) + (y as f32 - by).powi(2)).sqrt() / r;
+            if d < 1.0 {
+                for i in 0..3 {
+                    p[i] = p[i] * (0.3 + 0.7 * d) + f32::from(c[i]) * 0.7 * (1.0 - d);
+                }
+            }
+        }
+        image::Rgb(p.map(|v| v as u8))
+    })
+}
+
+/// `img` as a JPEG of the given quality.
+pub fn to_jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
+    let mut buf = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut Cursor::new(&mut buf), quality)
+        .encode_image(img)
+        .expect("encode jpeg");
+    buf
+}
+
+/// How a photo is copied from another ad: resized to 70 %, 10 % brighter, saved at quality 60.
+pub fn copied(img: &RgbImage) -> Vec<u8> {
+    let small = image::imageops::resize(
+        img,
+        img.width() * 7 / 10,
+        img.height() * 7 / 10,
+        image::imageops::FilterType::Triangle,
+    );
+    let mut brighter = small.clone();
+    for p in brighter.pixels_mut() {
+        p.0 = p.0.map(|c| (f32::from(c) * 1.1).min(255.0) as u8);
+    }
+    to_jpeg(&brighter, 60)
+}

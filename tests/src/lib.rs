@@ -183,6 +183,7 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
             ..Default::default()
         },
         reports_to_hide: 3,
+        flag_score_to_hide: souk_domain::signals::DEFAULT_SCORE_TO_HIDE,
         worker: WorkerSettings {
             poll_ms: 50,
             // Periodic tasks run once at start; tests run them again with `run_worker_once`.

@@ -62,8 +62,14 @@ async fn parallel_uploads_that_decode_big_stay_under_a_memory_ceiling() {
     }
     let before_mb = status_kb("VmRSS:") / 1024;
     let mut uploads = Vec::new();
+    // The uploads queue for two decode slots by design: the last waits about twelve decodes,
+    // longer than the harness's 30 s request timeout in a debug build.
+    let patient = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(180))
+        .build()
+        .unwrap();
     for n in 0..UPLOADS {
-        let client = app.client.clone();
+        let client = patient.clone();
         let url = app.url(&format!("/v1/listings/{}/photos", listings[n / 8]));
         let token = seller.clone();
         let bytes = bomb.clone();

@@ -10,6 +10,7 @@ pub mod mailer;
 pub mod projection;
 pub mod redis_link;
 pub mod runner;
+pub mod signals;
 pub mod sms;
 pub mod templates;
 pub mod views;

@@ -52,6 +52,9 @@ struct Args {
     deleted_retention_days: i64,
     #[arg(long, env = "SOUK_RETENTION_EXPIRED_DAYS", default_value_t = 90)]
     expired_retention_days: i64,
+    /// Summed weight of an ad's trust flags that hides it pending review (0: never).
+    #[arg(long, env = "SOUK_FLAG_SCORE_TO_HIDE", default_value_t = souk_domain::signals::DEFAULT_SCORE_TO_HIDE)]
+    flag_score_to_hide: u32,
 }
 
 #[tokio::main]
@@ -90,6 +93,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         deleted_retention: chrono::Duration::days(args.deleted_retention_days),
         expired_retention: chrono::Duration::days(args.expired_retention_days),
         sms: souk_worker::sms::SmsConfig::from_env(&args.data_dir),
+        flag_score_to_hide: args.flag_score_to_hide,
         ..Default::default()
     };
     let worker = Worker::new(pool, mailer, cfg, redis);

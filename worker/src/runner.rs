@@ -54,6 +54,7 @@ impl Worker {
                 crate::sms::deliver(&self.cfg.sms, &sms, job.id).await
             }
             crate::alerts::PRICE_DROP => crate::alerts::fan_out_price_drop(self, job).await,
+            crate::signals::TRUST_CHECK => crate::signals::run_check(self, job).await,
             other => Err(format!("unknown job kind {other}")),
         }
     }

@@ -90,6 +90,14 @@ pub async fn create_listing(
     crate::content_rules::check(&valid.title, &valid.description)?;
     let expires = expiry(&state);
     let phone_required = state.config.require_phone_to_post;
+    // The comparables' prices go with the trust check (a bait price is one of its signals).
+    let fair = crate::routes::price_hints::fair_price(
+        &state,
+        &valid.category,
+        &valid.attributes,
+        valid.wilaya,
+        None,
+    );
     let view = state
         .tx(move |conn| {
             let me = crate::auth::ensure_not_banned(conn, user.id)?;
@@ -97,20 +105,27 @@ pub async fn create_listing(
             // Reposting one's own active ad (to climb back up the list) is refused: the
             // seller is pointed at renewing or editing it.
             if let Some(existing) = listings::own_duplicate(conn, user.id, &valid)? {
-                return Err(ApiError::Conflict {
-                    code: "duplicate_ad",
-                    detail: format!(
-                        "you already have this ad (id {existing}): edit it or renew it (POST /v1/listings/{existing}/renew)"
-                    ),
-                });
+                return Err(duplicate_ad(existing));
             }
             let l = listings::insert_listing(conn, user.id, &valid, expires)?;
+            souk_worker::signals::queue_check(conn, l.id, fair)?;
             load_view(conn, l)
         })
         .await?;
+    state.wake_worker().await;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/listings/{}", view.id)))
         .json(view))
+}
+
+/// The 409 of a repost: the text or a photo of one of the seller's active ads again.
+pub fn duplicate_ad(existing: i64) -> ApiError {
+    ApiError::Conflict {
+        code: "duplicate_ad",
+        detail: format!(
+            "you already have this ad (id {existing}): edit it or renew it (POST /v1/listings/{existing}/renew)"
+        ),
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -138,6 +153,16 @@ pub async fn get_listing(
         .await?;
     // The entity tag leaves out the view counter, which moves with every read: a client that
     // has the ad gets 304 until the ad itself changes.
+    let attributes: souk_domain::Attributes =
+        serde_json::from_value(view.attributes.clone()).unwrap_or_default();
+    view.price_hint = crate::routes::price_hints::fair_price(
+        &state,
+        &view.category.slug,
+        &attributes,
+        view.wilaya.id,
+        Some(view.id),
+    )
+    .map(|f| crate::routes::price_hints::hint_view(&view.category.slug, f, view.price));
     let counted = view.views;
     view.views = 0;
     let etag = crate::http_cache::etag_of(
@@ -181,6 +206,7 @@ pub async fn update_listing(
 ) -> ApiResult<web::Json<ListingView>> {
     let id = path.id;
     let patch = body.into_inner().into_patch()?;
+    let st = state.clone();
     let view = state
         .tx(move |conn| {
             let current = owned_listing(conn, id, user)?;
@@ -195,14 +221,19 @@ pub async fn update_listing(
                 .validate(catalog(), geography())?;
             crate::content_rules::check(&valid.title, &valid.description)?;
             let l = listings::update_listing(conn, id, &valid)?;
-            let queued = souk_worker::alerts::queue_price_drop(conn, id, current.price, l.price)?;
-            Ok((load_view(conn, l)?, queued))
+            souk_worker::alerts::queue_price_drop(conn, id, current.price, l.price)?;
+            let fair = crate::routes::price_hints::fair_price(
+                &st,
+                &valid.category,
+                &valid.attributes,
+                valid.wilaya,
+                Some(id),
+            );
+            souk_worker::signals::queue_check(conn, id, fair)?;
+            load_view(conn, l)
         })
         .await?;
-    let (view, queued) = view;
-    if queued {
-        state.wake_worker().await;
-    }
+    state.wake_worker().await;
     Ok(web::Json(view))
 }
 

@@ -8,6 +8,7 @@ pub mod moderation;
 pub mod ops;
 pub mod phones;
 pub mod photos;
+pub mod price_hints;
 pub mod profiles;
 pub mod ratings;
 pub mod reference;

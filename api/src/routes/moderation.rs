@@ -5,11 +5,14 @@ use std::collections::BTreeMap;
 
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use souk_domain::signals::{flag_score, FlagKind};
 use souk_domain::text::{optional_text_field, text_field};
 use souk_domain::trust::{ReportReason, Role};
 use souk_domain::ValidationErrors;
-use souk_store::moderation::{self, HIDDEN_BY_BAN, HIDDEN_BY_MODERATOR, HIDDEN_BY_REPORTS};
-use souk_store::{listings, tokens, users, DbConn};
+use souk_store::moderation::{
+    self, HIDDEN_BY_BAN, HIDDEN_BY_FLAGS, HIDDEN_BY_MODERATOR, HIDDEN_BY_REPORTS,
+};
+use souk_store::{listings, signals, tokens, users, DbConn};
 use souk_worker::email::enqueue_email;
 use souk_worker::templates;
 use utoipa::{IntoParams, ToSchema};
@@ -50,14 +53,38 @@ pub struct ModerationReason {
     pub reason: String,
 }
 
+/// What an automatic check found about an ad.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlagView {
+    pub id: i64,
+    /// duplicate_photo, duplicate_text, scam_phrase or suspicious_price.
+    pub kind: String,
+    /// The other account's older ad the photo or text was copied from.
+    pub other_listing_id: Option<i64>,
+    /// The finding: distance in bits and photo ids (copies), the phrases (scam_phrase), the
+    /// price and the comparables' quartiles (suspicious_price).
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
+    pub evidence: serde_json::Value,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// An ad in the moderation queue: its open reports and the open findings of the automatic
+/// checks.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReportedListing {
     pub listing_id: i64,
     pub title: String,
     pub seller_id: i64,
     pub hidden: bool,
+    /// Why it is hidden: moderator, reports, flags or ban.
+    pub hidden_by: Option<String>,
+    /// When its first open report or flag came.
     pub first_reported_at: chrono::DateTime<chrono::Utc>,
     pub reports: Vec<ReportView>,
+    pub flags: Vec<FlagView>,
+    /// Summed weight of the open flags' kinds (each kind once); the ad is hidden pending
+    /// review from `SOUK_FLAG_SCORE_TO_HIDE`.
+    pub flag_score: u32,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -71,6 +98,16 @@ pub struct LogEntryView {
     pub target_id: i64,
     pub reason: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn flag_view(f: signals::Flag) -> FlagView {
+    FlagView {
+        id: f.id,
+        kind: f.kind,
+        other_listing_id: f.other_listing_id,
+        evidence: serde_json::from_str(&f.evidence).unwrap_or_default(),
+        created_at: time(f.created_at),
+    }
 }
 
 fn report_view(r: moderation::Report) -> ReportView {
@@ -193,7 +230,8 @@ pub struct ReportQueueQuery {
     pub reason: Option<String>,
 }
 
-/// The queue: open reports grouped by ad, the ad reported first on top.
+/// The queue: open reports and open findings of the automatic checks, grouped by ad, the ad
+/// reported or flagged first on top. `reason` keeps the ads with a report of that reason.
 #[utoipa::path(tag = "moderation", params(ReportQueueQuery), security(("bearer" = [])),
     responses((status = 200, body = Vec<ReportedListing>), (status = 401, body = crate::error::Problem),
               (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
@@ -214,37 +252,58 @@ pub async fn report_queue(
         .db(move |conn| {
             moderator(conn, user)?;
             let open = moderation::open_reports(conn, reason.map(|r| r.as_str()), 1000)?;
-            let mut order: Vec<i64> = Vec::new();
-            let mut by_listing: BTreeMap<i64, Vec<ReportView>> = BTreeMap::new();
+            let mut reports: BTreeMap<i64, Vec<ReportView>> = BTreeMap::new();
             for r in open {
-                if !by_listing.contains_key(&r.listing_id) {
-                    order.push(r.listing_id);
-                }
-                by_listing
+                reports
                     .entry(r.listing_id)
                     .or_default()
                     .push(report_view(r));
             }
+            let mut flags: BTreeMap<i64, Vec<FlagView>> = BTreeMap::new();
+            let open_flags = match reason {
+                // Filtering by a report reason: the flags of the ads it keeps.
+                Some(_) => {
+                    signals::open_flags_of(conn, &reports.keys().copied().collect::<Vec<_>>())?
+                }
+                None => signals::open_flags(conn, 1000)?,
+            };
+            for f in open_flags {
+                flags.entry(f.listing_id).or_default().push(flag_view(f));
+            }
+            let ids: Vec<i64> = reports.keys().chain(flags.keys()).copied().collect();
             let ads: std::collections::HashMap<i64, souk_store::listings::Listing> =
-                moderation::listings_by_ids(conn, &order)?
+                moderation::listings_by_ids(conn, &ids)?
                     .into_iter()
                     .map(|l| (l.id, l))
                     .collect();
-            Ok(order
-                .into_iter()
-                .filter_map(|id| {
-                    let l = ads.get(&id)?;
-                    let reports = by_listing.remove(&id)?;
-                    Some(ReportedListing {
-                        listing_id: id,
+            let mut queue: Vec<ReportedListing> = ads
+                .values()
+                .map(|l| {
+                    let reports = reports.remove(&l.id).unwrap_or_default();
+                    let flags = flags.remove(&l.id).unwrap_or_default();
+                    let first = reports
+                        .iter()
+                        .map(|r| r.created_at)
+                        .chain(flags.iter().map(|f| f.created_at))
+                        .min()
+                        .unwrap_or_default();
+                    ReportedListing {
+                        listing_id: l.id,
                         title: l.title.clone(),
                         seller_id: l.user_id,
                         hidden: l.hidden_at.is_some(),
-                        first_reported_at: reports[0].created_at,
+                        hidden_by: l.hidden_by.clone(),
+                        first_reported_at: first,
+                        flag_score: flag_score(
+                            flags.iter().filter_map(|f| FlagKind::parse(&f.kind)),
+                        ),
                         reports,
-                    })
+                        flags,
+                    }
                 })
-                .collect::<Vec<_>>())
+                .collect();
+            queue.sort_by_key(|g| (g.first_reported_at, g.listing_id));
+            Ok(queue)
         })
         .await?;
     Ok(web::Json(groups))
@@ -254,7 +313,7 @@ pub async fn report_queue(
 pub struct ListingAction {
     /// Listing id.
     pub id: i64,
-    /// dismiss (reports unfounded; an ad hidden by reports comes back), hide, or restore.
+    /// dismiss (reports and flags unfounded; an ad hidden by them comes back), hide, or restore.
     pub action: String,
 }
 
@@ -266,8 +325,8 @@ pub struct ModerationResult {
     pub in_effect: bool,
 }
 
-/// Act on a reported ad: `dismiss`, `hide` (the owner gets an email with the reason) or
-/// `restore`. Every open report of the ad is closed with the decision.
+/// Act on a reported or flagged ad: `dismiss`, `hide` (the owner gets an email with the
+/// reason) or `restore`. Every open report and flag of the ad is closed with the decision.
 #[utoipa::path(tag = "moderation", params(ListingAction), request_body = ModerationReason, security(("bearer" = [])),
     responses((status = 200, body = ModerationResult), (status = 401, body = crate::error::Problem),
               (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
@@ -305,6 +364,7 @@ pub async fn act_on_listing(
                     moderation::unhide_listing(conn, id)?;
                     moderation::hide_listing(conn, id, HIDDEN_BY_MODERATOR, &reason)?;
                     moderation::resolve_reports(conn, id, moderation::RESOLVED_UPHELD)?;
+                    signals::resolve_flags(conn, id, moderation::RESOLVED_UPHELD)?;
                     enqueue_email(
                         conn,
                         templates::listing_hidden(&(&owner).into(), &l.title, &reason),
@@ -313,12 +373,17 @@ pub async fn act_on_listing(
                 "restore" => {
                     bring_back(conn)?;
                     moderation::resolve_reports(conn, id, "restored")?;
+                    signals::resolve_flags(conn, id, "restored")?;
                 }
                 _ => {
-                    if l.hidden_by.as_deref() == Some(HIDDEN_BY_REPORTS) {
+                    if matches!(
+                        l.hidden_by.as_deref(),
+                        Some(HIDDEN_BY_REPORTS | HIDDEN_BY_FLAGS)
+                    ) {
                         bring_back(conn)?;
                     }
                     moderation::resolve_reports(conn, id, "dismissed")?;
+                    signals::resolve_flags(conn, id, "dismissed")?;
                 }
             }
             moderation::log(conn, Some(user.id), &action, "listing", id, &reason)?;

@@ -6,7 +6,9 @@ use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::Deserialize;
+use souk_domain::signals::PHOTO_MAX_DISTANCE;
 use souk_store::photos;
+use souk_store::signals::{near_copies, Among, KIND_PHOTO};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::secret::random_hex;
@@ -112,6 +114,7 @@ pub struct StoredImage {
     pub thumb: std::path::PathBuf,
     pub width: i32,
     pub height: i32,
+    pub phash: Option<u64>,
 }
 
 /// The photo pipeline shared by ads and stores: read the `photo` part within its budget,
@@ -146,6 +149,7 @@ pub async fn receive_image(state: &AppState, form: Multipart) -> ApiResult<Store
         thumb,
         width: processed.width as i32,
         height: processed.height as i32,
+        phash: processed.phash,
     })
 }
 
@@ -177,7 +181,7 @@ pub async fn upload_photo(
         .await?;
     let image = receive_image(&state, form).await?;
     let (large, thumb) = (image.large.clone(), image.thumb.clone());
-    let (w, h) = (image.width, image.height);
+    let (w, h, phash) = (image.width, image.height, image.phash);
     let key = image.key;
     let row_key = key.clone();
     let inserted = state
@@ -186,11 +190,32 @@ pub async fn upload_photo(
             owned_listing(conn, id, user)?;
             souk_store::listings::lock_listing(conn, id)?;
             check_photo_room(conn, id)?;
-            Ok(photos::insert_photo(conn, id, &row_key, w, h)?)
+            // The same photo on another of one's active ads is a repost: edit or renew that one.
+            if let Some(hash) = phash {
+                let own = near_copies(
+                    conn,
+                    KIND_PHOTO,
+                    hash,
+                    PHOTO_MAX_DISTANCE,
+                    Among::OwnActiveBesides {
+                        user_id: user.id,
+                        listing_id: id,
+                    },
+                )?;
+                if let Some(existing) = own.first() {
+                    return Err(crate::routes::listings::duplicate_ad(existing.listing_id));
+                }
+            }
+            let photo = photos::insert_photo(conn, id, &row_key, w, h, phash)?;
+            souk_worker::signals::queue_check(conn, id, None)?;
+            Ok(photo)
         })
         .await;
     match inserted {
-        Ok(photo) => Ok(HttpResponse::Created().json(PhotoView::from(&photo))),
+        Ok(photo) => {
+            state.wake_worker().await;
+            Ok(HttpResponse::Created().json(PhotoView::from(&photo)))
+        }
         Err(e) => {
             let _ = tokio::fs::remove_file(&large).await;
             let _ = tokio::fs::remove_file(&thumb).await;

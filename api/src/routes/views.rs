@@ -155,6 +155,9 @@ pub struct ListingView {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// What comparable active ads ask, on `GET /v1/listings/{id}` (null elsewhere, and with
+    /// fewer than 5 comparables).
+    pub price_hint: Option<crate::routes::price_hints::PriceHint>,
 }
 
 /// One line of a result list.
@@ -302,6 +305,7 @@ pub fn listing_view(
         created_at: time(l.created_at),
         updated_at: time(l.updated_at),
         expires_at: time(l.expires_at),
+        price_hint: None,
         title: l.title,
         description: l.description,
     })

@@ -1,0 +1,3 @@
+DROP TABLE listing_flags;
+DROP TABLE near_keys;
+ALTER TABLE photos DROP COLUMN phash;

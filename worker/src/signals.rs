@@ -1,0 +1,152 @@
+//! The trust checks of a posted or edited ad, off the request path: photos copied from
+//! another account's ad, a text copied from one, scam phrases, a bait price. Each finding is a
+//! flag for moderators with its evidence; past the configured score the ad is hidden until a
+//! moderator decides. Queued in the transaction of the change, so no change goes unchecked.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use souk_domain::price_hint::FairPrice;
+use souk_domain::signals::{flag_score, FlagKind, PHOTO_MAX_DISTANCE, TEXT_MAX_DISTANCE};
+use souk_domain::ListingStatus;
+use souk_search::signals::{scam_phrases, text_simhash};
+use souk_store::jobs::{self, Job};
+use souk_store::moderation::{self, HIDDEN_BY_FLAGS};
+use souk_store::signals::{
+    add_flag, near_copies, open_flag_kinds, photo_hashes, replace_text_fingerprint, Among,
+    KIND_PHOTO, KIND_TEXT,
+};
+use souk_store::{listings, users, DbConn, StoreError, StoreResult};
+
+use crate::context::Worker;
+use crate::email::enqueue_email;
+use crate::templates;
+
+pub const TRUST_CHECK: &str = "trust_check";
+/// Copies of one photo or text flagged at most: the evidence for a moderator, not a census.
+const COPIES_FLAGGED: usize = 3;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TrustCheck {
+    pub listing_id: i64,
+    /// The comparables' prices when the ad was posted or edited (the API reads them from the
+    /// search index, which the worker does not have).
+    #[serde(default)]
+    pub fair_price: Option<FairPrice>,
+}
+
+/// Queues the checks of an ad; call in the transaction that posts or changes it.
+pub fn queue_check(
+    conn: &mut DbConn,
+    listing_id: i64,
+    fair_price: Option<FairPrice>,
+) -> StoreResult<()> {
+    jobs::enqueue(
+        conn,
+        TRUST_CHECK,
+        &TrustCheck {
+            listing_id,
+            fair_price,
+        },
+    )?;
+    Ok(())
+}
+
+pub async fn run_check(w: &Worker, job: &Job) -> Result<(), String> {
+    let check: TrustCheck =
+        serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
+    let hide_at = w.cfg.flag_score_to_hide;
+    w.tx(move |conn| check_listing(conn, &check, hide_at))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Runs every check of one ad and records what they find. Safe to run again: a finding
+/// already recorded is not recorded twice.
+pub fn check_listing(conn: &mut DbConn, check: &TrustCheck, hide_at: u32) -> StoreResult<()> {
+    let id = check.listing_id;
+    // Two workers checking the same ad would both find the same flag new.
+    listings::lock_listing(conn, id)?;
+    let l = match listings::get_listing(conn, id) {
+        Ok(l) => l,
+        Err(StoreError::NotFound) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if l.status()? != ListingStatus::Active {
+        return Ok(());
+    }
+    for (photo_id, hash) in photo_hashes(conn, id)? {
+        let among = Among::OthersOlder {
+            user_id: l.user_id,
+            listing_id: id,
+            photo_id: Some(photo_id),
+        };
+        let copies = near_copies(conn, KIND_PHOTO, hash, PHOTO_MAX_DISTANCE, among)?;
+        for c in copies.into_iter().take(COPIES_FLAGGED) {
+            let evidence =
+                json!({"photo_id": photo_id, "other_photo_id": c.photo_id, "distance": c.distance});
+            add_flag(
+                conn,
+                id,
+                FlagKind::DuplicatePhoto,
+                Some(c.listing_id),
+                &evidence,
+            )?;
+        }
+    }
+    let simhash = text_simhash(&l.title, &l.description);
+    replace_text_fingerprint(conn, id, l.user_id, simhash)?;
+    if let Some(hash) = simhash {
+        let among = Among::OthersOlder {
+            user_id: l.user_id,
+            listing_id: id,
+            photo_id: None,
+        };
+        let copies = near_copies(conn, KIND_TEXT, hash, TEXT_MAX_DISTANCE, among)?;
+        for c in copies.into_iter().take(COPIES_FLAGGED) {
+            let evidence = json!({"distance": c.distance});
+            add_flag(
+                conn,
+                id,
+                FlagKind::DuplicateText,
+                Some(c.listing_id),
+                &evidence,
+            )?;
+        }
+    }
+    let phrases = scam_phrases().find(&format!("{}\n{}", l.title, l.description));
+    if !phrases.is_empty() {
+        add_flag(
+            conn,
+            id,
+            FlagKind::ScamPhrase,
+            None,
+            &json!({ "phrases": phrases }),
+        )?;
+    }
+    if let (Some(fair), Some(price)) = (check.fair_price, l.price) {
+        if fair.is_suspicious(price) {
+            let evidence = json!({"price": price, "p25": fair.p25, "median": fair.median, "p75": fair.p75, "comparables": fair.n});
+            add_flag(conn, id, FlagKind::SuspiciousPrice, None, &evidence)?;
+        }
+    }
+    let kinds = open_flag_kinds(conn, id)?;
+    if hide_at > 0 && flag_score(kinds.iter().copied()) >= hide_at && l.hidden_at.is_none() {
+        let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+        let why = format!("automatic checks ({})", names.join(", "));
+        if moderation::hide_listing(conn, id, HIDDEN_BY_FLAGS, &why)? {
+            moderation::log(conn, None, "hide", "listing", id, &why)?;
+            // The owner learns that the ad waits for a review, not which check fired.
+            let owner = users::find_user(conn, l.user_id)?;
+            enqueue_email(
+                conn,
+                templates::listing_hidden(
+                    &(&owner).into(),
+                    &l.title,
+                    "waiting for a moderator's review",
+                ),
+            )?;
+            tracing::info!(listing = id, %why, "ad hidden pending review");
+        }
+    }
+    Ok(())
+}
