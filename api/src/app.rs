@@ -23,8 +23,9 @@ use crate::indexing::SearchService;
 use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
 use crate::routes::{
-    accounts, contact, email_links, favorites, listings, moderation, ops, phones, photos,
-    price_hints, profiles, ratings, reference, saved_searches, search, sessions, stats, stores,
+    account_data, accounts, contact, email_links, favorites, listings, moderation, ops, phones,
+    photos, price_hints, profiles, ratings, reference, saved_searches, search, sessions, stats,
+    stores,
 };
 use crate::state::AppState;
 use crate::telemetry;
@@ -41,6 +42,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(accounts::confirm_reset)
         .service(accounts::me)
         .service(accounts::update_me)
+        .service(account_data::export_my_data)
+        .service(account_data::download_export)
+        .service(account_data::delete_me)
         .service(phones::send_code)
         .service(phones::confirm_code)
         .service(phones::reveal_phone)

@@ -247,6 +247,7 @@ impl Config {
             expired_retention: chrono::Duration::days(w.retention_expired_days),
             sms: self.sms.clone(),
             flag_score_to_hide: self.flag_score_to_hide,
+            exports_dir: self.data_dir.join("exports"),
             ..Default::default()
         }
     }

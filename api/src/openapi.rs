@@ -5,8 +5,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    accounts, contact, email_links, favorites, listings, moderation, ops, phones, photos,
-    price_hints, profiles, ratings, reference, saved_searches, search, sessions, stats, stores,
+    account_data, accounts, contact, email_links, favorites, listings, moderation, ops, phones,
+    photos, price_hints, profiles, ratings, reference, saved_searches, search, sessions, stats,
+    stores,
 };
 
 #[derive(OpenApi)]
@@ -21,7 +22,7 @@ use crate::routes::{
     paths(
         accounts::register, sessions::login, sessions::refresh, sessions::logout,
         accounts::verify_email, accounts::verify_email_link, accounts::resend_verification,
-        accounts::request_reset, accounts::confirm_reset, accounts::me, accounts::update_me, phones::send_code, phones::confirm_code, phones::reveal_phone, stats::listing_stats, stats::store_stats, ratings::rate, ratings::user_ratings, ratings::answer, ratings::remove, price_hints::price_hint_for_draft,
+        accounts::request_reset, accounts::confirm_reset, accounts::me, accounts::update_me, account_data::export_my_data, account_data::download_export, account_data::delete_me, phones::send_code, phones::confirm_code, phones::reveal_phone, stats::listing_stats, stats::store_stats, ratings::rate, ratings::user_ratings, ratings::answer, ratings::remove, price_hints::price_hint_for_draft,
         listings::create_listing, listings::browse, listings::get_listing, listings::update_listing,
         listings::delete_listing, listings::mark_sold, listings::renew_listing, listings::my_listings,
         photos::upload_photo, photos::delete_photo, photos::serve_photo,

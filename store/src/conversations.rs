@@ -10,7 +10,7 @@ use crate::listings::Listing;
 use crate::schema::{conversations, messages, users};
 use crate::time::now;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = conversations)]
 pub struct Conversation {
     pub id: i64,
@@ -39,7 +39,7 @@ impl Conversation {
     }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = messages)]
 pub struct Message {
     pub id: i64,

@@ -208,3 +208,24 @@ pub fn count_by_status(conn: &mut DbConn, status: &str) -> StoreResult<i64> {
         .count()
         .get_result(conn)?)
 }
+
+/// Queued jobs of some kinds, oldest first (bounded: the queue is normally short).
+pub fn queued_of_kinds(conn: &mut DbConn, kinds: &[&str]) -> StoreResult<Vec<Job>> {
+    Ok(jobs::table
+        .filter(jobs::status.eq(STATUS_QUEUED))
+        .filter(jobs::kind.eq_any(kinds))
+        .order(jobs::id.asc())
+        .limit(10_000)
+        .select(Job::as_select())
+        .load(conn)?)
+}
+
+/// Drops queued jobs that must not run any more (their payload goes with them).
+pub fn cancel(conn: &mut DbConn, ids: &[i64]) -> StoreResult<usize> {
+    Ok(diesel::delete(
+        jobs::table
+            .filter(jobs::id.eq_any(ids))
+            .filter(jobs::status.eq(STATUS_QUEUED)),
+    )
+    .execute(conn)?)
+}

@@ -1,6 +1,7 @@
 //! The database of souk. Functions take a connection, not a pool, so that callers can compose
 //! them into one transaction (a listing, its change-feed row and its email job commit together).
 
+pub mod account_data;
 pub mod conversations;
 pub mod db;
 pub mod error;

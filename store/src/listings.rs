@@ -8,7 +8,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::schema::{listing_changes, listings};
 use crate::time::now;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = listings)]
 pub struct Listing {
     pub id: i64,

@@ -20,7 +20,7 @@ pub const HIDDEN_BY_FLAGS: &str = "flags";
 /// The resolution of reports whose ad a moderator hid; any other resolution dismissed them.
 pub const RESOLVED_UPHELD: &str = "hidden";
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = reports)]
 pub struct Report {
     pub id: i64,

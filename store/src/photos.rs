@@ -7,7 +7,7 @@ use crate::listings::record_change;
 use crate::schema::photos;
 use crate::time::now;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = photos)]
 pub struct Photo {
     pub id: i64,

@@ -9,7 +9,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::schema::{messages, ratings, users};
 use crate::time::now;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = ratings)]
 pub struct Rating {
     pub id: i64,

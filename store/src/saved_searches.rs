@@ -11,7 +11,7 @@ use crate::time::now;
 pub const INSTANT: &str = "instant";
 pub const DAILY: &str = "daily";
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = saved_searches)]
 pub struct SavedSearch {
     pub id: i64,

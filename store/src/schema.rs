@@ -20,6 +20,19 @@ diesel::table! {
         banned_reason -> Nullable<Text>,
         email_canonical -> Nullable<Text>,
         phone_verified_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    account_exports (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        ready_at -> Nullable<Timestamp>,
+        expires_at -> Timestamp,
     }
 }
 
@@ -285,6 +298,7 @@ diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(favorites -> listings (listing_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    account_exports,
     phone_codes,
     ratings,
     listing_daily_stats,

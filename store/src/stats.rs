@@ -54,7 +54,7 @@ pub fn bump(conn: &mut DbConn, listing_id: i64, stat: Stat, by: i64) -> StoreRes
 }
 
 /// One day's counters (summed over the ads asked for).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DayStats {
     pub day: i32,
     pub views: i64,

@@ -9,7 +9,7 @@ use crate::listings::{ids_of_user, record_change};
 use crate::schema::stores;
 use crate::time::now;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = stores)]
 pub struct Store {
     pub id: i64,

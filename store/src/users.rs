@@ -7,11 +7,12 @@ use crate::schema::users;
 use crate::time::now;
 use souk_domain::account::canonical_email;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = users)]
 pub struct User {
     pub id: i64,
     pub email: String,
+    #[serde(skip)]
     pub password_hash: String,
     pub display_name: String,
     pub phone: Option<String>,
@@ -30,6 +31,8 @@ pub struct User {
     pub banned_reason: Option<String>,
     /// Set when the phone was confirmed by a code sent to it.
     pub phone_verified_at: Option<NaiveDateTime>,
+    /// Set when the account was deleted: the row stays, without personal data.
+    pub deleted_at: Option<NaiveDateTime>,
 }
 
 pub struct NewUser<'a> {

@@ -45,6 +45,8 @@ pub struct RunnerConfig {
     /// Summed weight of open trust flags at which an ad is hidden pending review
     /// (`SOUK_FLAG_SCORE_TO_HIDE`; 0 never hides).
     pub flag_score_to_hide: u32,
+    /// Where account archives are written (`<data dir>/exports`).
+    pub exports_dir: PathBuf,
 }
 
 impl Default for RunnerConfig {
@@ -63,6 +65,7 @@ impl Default for RunnerConfig {
             batch: 200,
             alert_settle: chrono::Duration::seconds(5),
             flag_score_to_hide: souk_domain::signals::DEFAULT_SCORE_TO_HIDE,
+            exports_dir: PathBuf::from("./data/exports"),
             sms: crate::sms::SmsConfig {
                 body_template: crate::sms::DEFAULT_BODY.into(),
                 content_type: crate::sms::DEFAULT_CONTENT_TYPE.into(),

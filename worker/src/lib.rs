@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod context;
 pub mod email;
+pub mod export;
 pub mod lifecycle;
 pub mod links;
 pub mod mailer;

@@ -94,6 +94,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         expired_retention: chrono::Duration::days(args.expired_retention_days),
         sms: souk_worker::sms::SmsConfig::from_env(&args.data_dir),
         flag_score_to_hide: args.flag_score_to_hide,
+        exports_dir: args.data_dir.join("exports"),
         ..Default::default()
     };
     let worker = Worker::new(pool, mailer, cfg, redis);

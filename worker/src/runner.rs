@@ -55,6 +55,7 @@ impl Worker {
             }
             crate::alerts::PRICE_DROP => crate::alerts::fan_out_price_drop(self, job).await,
             crate::signals::TRUST_CHECK => crate::signals::run_check(self, job).await,
+            crate::export::EXPORT_ACCOUNT => crate::export::run_export(self, job).await,
             other => Err(format!("unknown job kind {other}")),
         }
     }
@@ -97,6 +98,9 @@ impl Worker {
         }
         if let Err(e) = crate::lifecycle::purge(self).await {
             tracing::error!(error = %e, "purge failed");
+        }
+        if let Err(e) = crate::export::purge_expired(self).await {
+            tracing::error!(error = %e, "expired exports purge failed");
         }
         if let Err(e) = crate::alerts::saved_search_alerts(self).await {
             tracing::error!(error = %e, "saved search alerts failed");

@@ -32,17 +32,17 @@ pub struct AdLine {
 }
 
 #[derive(Default)]
-struct Body {
-    subject: String,
-    paragraphs: Vec<String>,
+pub(crate) struct Body {
+    pub(crate) subject: String,
+    pub(crate) paragraphs: Vec<String>,
     /// Text written by another user, shown set apart (never mixed with our own words).
-    quote: Option<String>,
-    ads: Vec<AdLine>,
-    action: Option<(String, String)>,
-    unsubscribe: Option<String>,
+    pub(crate) quote: Option<String>,
+    pub(crate) ads: Vec<AdLine>,
+    pub(crate) action: Option<(String, String)>,
+    pub(crate) unsubscribe: Option<String>,
 }
 
-fn pick<'a>(lang: Language, ar: &'a str, fr: &'a str, en: &'a str) -> &'a str {
+pub(crate) fn pick<'a>(lang: Language, ar: &'a str, fr: &'a str, en: &'a str) -> &'a str {
     match lang {
         Language::Ar => ar,
         Language::Fr => fr,
@@ -83,7 +83,7 @@ fn one_line(s: &str) -> String {
         .collect()
 }
 
-fn render(to: &Recipient<'_>, b: Body) -> Email {
+pub(crate) fn render(to: &Recipient<'_>, b: Body) -> Email {
     let lang = to.language;
     let name = one_line(to.name);
     let greeting = match lang {

@@ -15,6 +15,13 @@ pub fn ensure_not_banned(
     user_id: i64,
 ) -> Result<souk_store::users::User, crate::error::ApiError> {
     let u = souk_store::users::find_user(conn, user_id)?;
+    // An access token of a deleted account lives a few minutes more: it writes nothing.
+    if u.deleted_at.is_some() {
+        return Err(crate::error::ApiError::Unauthorized {
+            code: "account_deleted",
+            detail: "this account was deleted",
+        });
+    }
     if u.banned_at.is_some() {
         return Err(crate::error::ApiError::Banned(
             u.banned_reason.clone().unwrap_or_default(),

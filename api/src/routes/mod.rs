@@ -1,3 +1,4 @@
+pub mod account_data;
 pub mod accounts;
 pub mod contact;
 pub mod email_links;

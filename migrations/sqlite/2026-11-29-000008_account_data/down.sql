@@ -1,0 +1,2 @@
+DROP TABLE account_exports;
+ALTER TABLE users DROP COLUMN deleted_at;
