@@ -205,6 +205,7 @@ pub fn build_state(config: Config) -> Result<(AppState, bool), StartError> {
         jobs_wake: Arc::new(Notify::new()),
         search: Arc::new(search),
         views: Arc::new(ViewCounter::new(redis.clone())),
+        seller_ratings: Default::default(),
         redis,
         passwords: Arc::new(BoundedWork::new(cores, "souk_password_hashes_total")),
         searches: Arc::new(BoundedWork::new(2 * cores, "souk_search_runs_total")),
@@ -234,6 +235,11 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<(Running, Se
     tokio::spawn(state.views.clone().run_flusher(
         state.pool.clone(),
         std::time::Duration::from_millis(state.config.worker.views_flush_ms.max(10)),
+        stop_worker.subscribe(),
+    ));
+    tokio::spawn(state.seller_ratings.clone().run(
+        state.reader.clone(),
+        std::time::Duration::from_secs(state.config.ratings_refresh_secs),
         stop_worker.subscribe(),
     ));
     tokio::spawn(crate::indexing::rebuild::run(

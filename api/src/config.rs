@@ -34,6 +34,8 @@ pub struct Config {
     pub http_workers: usize,
     /// Browse pages may come from a result of the same request under a second old.
     pub browse_cache: bool,
+    /// How often result lists' seller ratings are read again (seconds).
+    pub ratings_refresh_secs: u64,
     pub limits: RateLimits,
     /// Reverse proxies whose forwarding header names the client (`SOUK_TRUSTED_PROXIES`).
     pub proxies: crate::client_ip::TrustedProxies,
@@ -181,6 +183,7 @@ impl Config {
             db_readers: bounded("SOUK_DB_READERS", 4, 1..=64)? as u32,
             ready_max_lag_secs,
             browse_cache: parsed("SOUK_BROWSE_CACHE", true)?,
+            ratings_refresh_secs: bounded("SOUK_RATINGS_REFRESH_SECS", 60, 1..=86_400)? as u64,
             http_workers: bounded("SOUK_HTTP_WORKERS", default_http_workers() as i64, 1..=512)?
                 as usize,
             limits: RateLimits {

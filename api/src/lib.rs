@@ -16,6 +16,7 @@ pub mod ratelimit;
 pub mod routes;
 pub mod security_headers;
 pub mod seed;
+pub mod seller_ratings;
 pub mod state;
 pub mod telemetry;
 pub mod view_counts;

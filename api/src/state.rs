@@ -29,6 +29,8 @@ pub struct AppState {
     pub search: Arc<SearchService>,
     pub redis: Option<RedisLink>,
     pub views: Arc<ViewCounter>,
+    /// Sellers' rating averages for result lists.
+    pub seller_ratings: Arc<crate::seller_ratings::SellerRatings>,
     /// argon2id runs (19 MiB and tens of milliseconds of a core each): one per core at once.
     /// Half the cores was tried: login p99 went from 0.24 to 0.78 s under the load benchmark
     /// while the read tail did not move.

@@ -132,3 +132,34 @@ pub fn visible_for(conn: &mut DbConn, ratee: i64) -> StoreResult<Vec<(Rating, St
         })
         .collect())
 }
+
+/// Every rated user's visible ratings as (user id, count, sum of stars), by the same rules as
+/// `visible_for`. One pass over the ratings table: result lists refresh it now and then.
+pub fn visible_summaries(conn: &mut DbConn) -> StoreResult<Vec<(i64, i64, i64)>> {
+    let rows: Vec<(i64, i64, i64, i32, NaiveDateTime)> = ratings::table
+        .inner_join(users::table.on(users::id.eq(ratings::rater_id)))
+        .filter(ratings::removed_at.is_null())
+        .filter(users::banned_at.is_null())
+        .select((
+            ratings::ratee_id,
+            ratings::rater_id,
+            ratings::conversation_id,
+            ratings::stars,
+            ratings::created_at,
+        ))
+        .load(conn)?;
+    let rated: std::collections::HashSet<(i64, i64)> = rows.iter().map(|r| (r.2, r.1)).collect();
+    let t = now();
+    let mut by_user: std::collections::HashMap<i64, (i64, i64)> = Default::default();
+    for (ratee, _, conversation, stars, created) in rows {
+        if is_visible(
+            (t - created).num_days(),
+            rated.contains(&(conversation, ratee)),
+        ) {
+            let e = by_user.entry(ratee).or_default();
+            e.0 += 1;
+            e.1 += i64::from(stars);
+        }
+    }
+    Ok(by_user.into_iter().map(|(u, (n, s))| (u, n, s)).collect())
+}

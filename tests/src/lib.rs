@@ -160,6 +160,7 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
         ready_max_lag_secs: 5,
         http_workers: 2,
         browse_cache: true,
+        ratings_refresh_secs: 3600,
         limits: RateLimits {
             login_per_minute: 10,
             register_per_hour: 50,

@@ -179,3 +179,38 @@ async fn a_rating_shows_after_two_weeks_and_banned_raters_do_not_count() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn search_hits_carry_the_sellers_visible_average() {
+    each_backend(|app| async move {
+        let (seller, buyer, thread) = exchange(&app, true).await;
+        let state = &app.running.state;
+        let refresh = || state.seller_ratings.refresh(&state.pool).unwrap();
+        app.settle().await;
+        let hit = |page: Value| page["items"][0]["seller_rating"].clone();
+        assert_eq!(hit(app.browse("category=cars").await), Value::Null);
+        assert_eq!(
+            rate(&app, &buyer, thread, json!({"stars": 4}))
+                .await
+                .status(),
+            201
+        );
+        refresh();
+        // Still blind: the seller has not rated.
+        assert_eq!(hit(app.browse("category=cars").await), Value::Null);
+        assert_eq!(
+            rate(&app, &seller, thread, json!({"stars": 5}))
+                .await
+                .status(),
+            201
+        );
+        refresh();
+        let search: Value = app.get("/v1/search?q=peugeot").await.json().await.unwrap();
+        assert_eq!(hit(search), json!({"average": 4.0, "count": 1}));
+        assert_eq!(
+            hit(app.browse("category=cars").await),
+            json!({"average": 4.0, "count": 1})
+        );
+    })
+    .await;
+}

@@ -68,6 +68,9 @@ pub struct SearchHit {
     pub distance_km: Option<f64>,
     /// The seller's store, when they have one.
     pub store: Option<StoreBadge>,
+    /// The seller's average and count of visible ratings; null before any (refreshed every
+    /// minute or so).
+    pub seller_rating: Option<crate::seller_ratings::SellerRating>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -173,6 +176,7 @@ pub fn run_as(state: &AppState, req: SearchRequest, freshness: Freshness) -> Api
                     .naive_utc(),
             ),
             distance_km: h.distance_km.map(|d| (d * 100.0).round() / 100.0),
+            seller_rating: state.seller_ratings.get(h.summary.seller_id),
             store: h.summary.store.map(|s| StoreBadge {
                 slug: s.slug,
                 name: s.name,

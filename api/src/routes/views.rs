@@ -180,6 +180,8 @@ pub struct ListingSummary {
     pub thumbnail_url: Option<String>,
     pub store: Option<StoreBadge>,
     pub created_at: DateTime<Utc>,
+    /// The seller's average and count of visible ratings (public lists; null elsewhere).
+    pub seller_rating: Option<crate::seller_ratings::SellerRating>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -211,6 +213,7 @@ impl From<crate::routes::search::SearchHit> for ListingSummary {
             thumbnail_url: h.thumbnail_url,
             store: h.store,
             created_at: h.created_at,
+            seller_rating: h.seller_rating,
         }
     }
 }
@@ -342,6 +345,7 @@ pub fn summaries(
             wilaya: wilaya_ref(l.wilaya),
             commune: commune_ref(l.commune),
             created_at: time(l.created_at),
+            seller_rating: None,
             title: l.title,
         })
         .collect()
