@@ -2,6 +2,7 @@
 //! four ways on the same data — souk in process, souk over HTTP, PostgreSQL full-text search
 //! as shipped, PostgreSQL tuned — and writes a results table. See README "Search benchmark".
 
+mod hints;
 mod mix;
 mod pg;
 mod procfs;
@@ -497,6 +498,20 @@ fn quick_inproc(
             }
             print_quick(k, "over HTTP", &s);
         }
+    }
+    // Fair-price hints: drafts from the database's own ads, their comparables from the index.
+    let mut conn = PgConnection::establish(&args.database_url)?;
+    let drafts = hints::drafts(&mut conn, per_kind * 2)?;
+    hints::in_process(index, &drafts);
+    println!("{}", hints::in_process(index, &drafts).line("in process"));
+    if let Some(base) = &args.http_url {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let client = reqwest::Client::new();
+        rt.block_on(hints::over_http(&client, base, &drafts));
+        let t = rt.block_on(hints::over_http(&client, base, &drafts));
+        println!("{}", t.line("over HTTP"));
     }
     Ok(())
 }

@@ -81,8 +81,8 @@ pub fn peers(category: &str, a: &Attributes, wilaya: i32) -> Option<Peers> {
             if let Some(y) = int(a, "year") {
                 bands.push(Band {
                     key: "year".into(),
-                    min: y - 1,
-                    max: y + 1,
+                    min: y.saturating_sub(1),
+                    max: y.saturating_add(1),
                 });
             }
             if let Some(km) = int(a, "mileage_km") {
@@ -115,8 +115,8 @@ pub fn peers(category: &str, a: &Attributes, wilaya: i32) -> Option<Peers> {
                 .filter(|s| *s > 0)
                 .map(|s| Band {
                     key: "surface_m2".into(),
-                    min: s * 4 / 5,
-                    max: s * 6 / 5,
+                    min: s.saturating_mul(4) / 5,
+                    max: s.saturating_mul(6) / 5,
                 })
                 .into_iter()
                 .collect();

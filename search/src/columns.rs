@@ -20,6 +20,7 @@ pub struct SegmentColumns {
     pub lon: Column<f64>,
     pub leaf: Column<u64>,
     pub wilaya: Column<u64>,
+    pub seller: Column<u64>,
     /// Enum attribute key → value ordinals.
     pub enums: BTreeMap<String, Column<u64>>,
     /// The price and every integer attribute, by field.
@@ -46,6 +47,7 @@ impl SegmentColumns {
             lon: ff.f64(&name(fields.lon))?,
             leaf: ff.u64(&name(fields.leaf))?,
             wilaya: ff.u64(&name(fields.wilaya))?,
+            seller: ff.u64(&name(fields.seller))?,
             enums,
             ints,
         })

@@ -18,14 +18,19 @@ pub fn peer_term(key: &str) -> u64 {
 }
 
 impl SearchIndex {
-    /// Prices of the active ads comparable to an ad (same peer key, within every band), the
-    /// ad itself (`except`) left out.
+    /// Prices of the active ads comparable to an ad (same peer key, within every band): one
+    /// per seller (a dealer's ten ads, or ten fake ones, are one opinion), the ad's own seller
+    /// (`except_seller`) left out.
     pub fn comparable_prices(
         &self,
         peers: &Peers,
-        except: Option<i64>,
+        except_seller: Option<i64>,
         now_us: i64,
     ) -> Result<Vec<i64>, SearchError> {
+        let mut sellers = std::collections::HashSet::new();
+        if let Some(s) = except_seller {
+            sellers.insert(s as u64);
+        }
         let searcher = self.reader.searcher();
         let term = Term::from_field_u64(self.fields.peer, peer_term(&peers.key));
         let bands: Vec<(tantivy::schema::Field, i64, i64)> = peers
@@ -51,11 +56,12 @@ impl SearchIndex {
                         columns.ints[f]
                             .first(doc)
                             .is_some_and(|v| (*min..=*max).contains(&v))
-                    })
-                    && except.is_none_or(|id| columns.id.first(doc) != Some(id as u64));
+                    });
                 if keep {
-                    if let Some(p) = price.first(doc) {
-                        prices.push(p);
+                    if let (Some(p), Some(s)) = (price.first(doc), columns.seller.first(doc)) {
+                        if sellers.insert(s) {
+                            prices.push(p);
+                        }
                     }
                 }
                 doc = postings.advance();

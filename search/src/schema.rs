@@ -30,7 +30,8 @@ pub struct Fields {
     pub leaf: Field,
     pub wilaya: Field,
     pub commune: Field,
-    /// The seller's user id (a store's page searches within its ads).
+    /// The seller's user id (a store's page searches within its ads; a fair price counts one
+    /// ad per seller).
     pub seller: Field,
     pub price: Field,
     pub created: Field,
@@ -149,7 +150,7 @@ pub fn register_tokenizer(index: &tantivy::Index) {
 }
 
 /// Bump when the code's idea of a document changes.
-const SCHEMA_VERSION: u32 = 5;
+const SCHEMA_VERSION: u32 = 6;
 
 /// The `cat_cell` term of a category ordinal in a cell (cells use the low 50 bits).
 pub fn cat_in_cell(category_ord: u64, cell: u64) -> u64 {
@@ -192,7 +193,7 @@ pub fn build(dict: &Dictionary) -> (Schema, Fields) {
         leaf: b.add_u64_field("leaf", FAST),
         wilaya: b.add_u64_field("wilaya", fast_indexed.clone()),
         commune: b.add_u64_field("commune", fast_indexed.clone()),
-        seller: b.add_u64_field("seller", INDEXED),
+        seller: b.add_u64_field("seller", INDEXED | FAST),
         price: b.add_i64_field("price", fast_indexed.clone()),
         created: b.add_i64_field("created", FAST),
         expires: b.add_i64_field("expires", FAST),

@@ -9,11 +9,12 @@ use souk_domain::ListingStatus;
 use crate::conversations::{Conversation, Message};
 use crate::db::DbConn;
 use crate::error::{StoreError, StoreResult};
-use crate::listings::{record_change, Listing};
+use crate::listings::Listing;
 use crate::moderation::Report;
 use crate::photos::Photo;
 use crate::ratings::Rating;
 use crate::saved_searches::SavedSearch;
+use crate::schema::photos;
 use crate::schema::{
     account_exports, conversations, favorites, listing_daily_stats, listings, messages,
     one_time_tokens, phone_codes, ratings, refresh_tokens, reports, saved_searches, stores, users,
@@ -65,10 +66,17 @@ pub fn collect(conn: &mut DbConn, user_id: i64) -> StoreResult<AccountData> {
         .order(listings::id.asc())
         .select(Listing::as_select())
         .load(conn)?;
-    let ids: Vec<i64> = listings.iter().map(|l| l.id).collect();
-    let photos = crate::photos::photos_of(conn, &ids)?;
+    // Subqueries, not id lists: a large store's ids would pass the bind-parameter limit.
+    let own_ads = listings::table
+        .filter(listings::user_id.eq(user_id))
+        .select(listings::id);
+    let photos = photos::table
+        .filter(photos::listing_id.eq_any(own_ads))
+        .order((photos::listing_id, photos::position, photos::id))
+        .select(Photo::as_select())
+        .load(conn)?;
     let statistics = listing_daily_stats::table
-        .filter(listing_daily_stats::listing_id.eq_any(&ids))
+        .filter(listing_daily_stats::listing_id.eq_any(own_ads))
         .order((listing_daily_stats::listing_id, listing_daily_stats::day))
         .load(conn)?;
     let conversations: Vec<Conversation> = conversations::table
@@ -80,9 +88,15 @@ pub fn collect(conn: &mut DbConn, user_id: i64) -> StoreResult<AccountData> {
         .order(conversations::id.asc())
         .select(Conversation::as_select())
         .load(conn)?;
-    let conversation_ids: Vec<i64> = conversations.iter().map(|c| c.id).collect();
+    let mine = conversations::table
+        .filter(
+            conversations::buyer_id
+                .eq(user_id)
+                .or(conversations::seller_id.eq(user_id)),
+        )
+        .select(conversations::id);
     let messages = messages::table
-        .filter(messages::conversation_id.eq_any(&conversation_ids))
+        .filter(messages::conversation_id.eq_any(mine))
         .order(messages::id.asc())
         .select(Message::as_select())
         .load(conn)?;
@@ -94,17 +108,16 @@ pub fn collect(conn: &mut DbConn, user_id: i64) -> StoreResult<AccountData> {
         .filter(saved_searches::user_id.eq(user_id))
         .select(SavedSearch::as_select())
         .load(conn)?;
-    let ratings_of = |conn: &mut DbConn, given: bool| -> StoreResult<Vec<Rating>> {
-        let q = ratings::table.select(Rating::as_select()).into_boxed();
-        let q = if given {
-            q.filter(ratings::rater_id.eq(user_id))
-        } else {
-            q.filter(ratings::ratee_id.eq(user_id))
-        };
-        Ok(q.order(ratings::id.asc()).load(conn)?)
-    };
-    let ratings_given = ratings_of(conn, true)?;
-    let ratings_received = ratings_of(conn, false)?;
+    let ratings_given = ratings::table
+        .filter(ratings::rater_id.eq(user_id))
+        .order(ratings::id.asc())
+        .select(Rating::as_select())
+        .load(conn)?;
+    // Only what the public sees: an export must not open the double-blind period.
+    let ratings_received = crate::ratings::visible_for(conn, user_id)?
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect();
     let reports_filed = reports::table
         .filter(reports::reporter_id.eq(user_id))
         .select(Report::as_select())
@@ -128,8 +141,10 @@ pub fn collect(conn: &mut DbConn, user_id: i64) -> StoreResult<AccountData> {
 /// What a deletion leaves for the caller to do outside the database: files to remove.
 #[derive(Debug, Default)]
 pub struct Deleted {
-    /// Storage keys of the store's logo and banner (the ads' photos go with the purge).
+    /// Storage keys of the ads' photos and the store's logo and banner.
     pub image_keys: Vec<String>,
+    /// Exports whose archives must go.
+    pub export_ids: Vec<i64>,
 }
 
 /// Deletes an account, in the caller's transaction: its ads leave search at once (deleted,
@@ -144,16 +159,14 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64) -> StoreResult<Deleted> {
         .filter(listings::status.ne(ListingStatus::Deleted.as_str()))
         .select(listings::id)
         .load(conn)?;
-    for id in ads {
-        diesel::update(listings::table.find(id))
-            .set((
-                listings::status.eq(ListingStatus::Deleted.as_str()),
-                listings::updated_at.eq(t),
-            ))
-            .execute(conn)?;
-        record_change(conn, id)?;
-    }
     let mut out = Deleted::default();
+    for id in ads {
+        // As the seller's own delete does: stamped for the purge, photos gone at once.
+        crate::listings::set_status(conn, id, ListingStatus::Deleted)?;
+        let photos = crate::photos::delete_all_photos(conn, id)?;
+        out.image_keys
+            .extend(photos.into_iter().map(|p| p.storage_key));
+    }
     if let Some(store) = crate::stores::find_by_owner(conn, user_id)? {
         out.image_keys
             .extend(store.logo_key.into_iter().chain(store.banner_key));
@@ -175,6 +188,10 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64) -> StoreResult<Deleted> {
             conversations::buyer_phone.eq(None::<String>),
         ))
         .execute(conn)?;
+    out.export_ids = account_exports::table
+        .filter(account_exports::user_id.eq(user_id))
+        .select(account_exports::id)
+        .load(conn)?;
     diesel::delete(account_exports::table.filter(account_exports::user_id.eq(user_id)))
         .execute(conn)?;
     let n = diesel::update(users::table.find(user_id))
@@ -266,14 +283,15 @@ pub fn find_export_by_token(conn: &mut DbConn, token_hash: &str) -> StoreResult<
         .optional()?)
 }
 
-pub fn mark_export_ready(conn: &mut DbConn, id: i64) -> StoreResult<()> {
-    diesel::update(account_exports::table.find(id))
+/// Returns false when the export is gone (the account was deleted while it was built).
+pub fn mark_export_ready(conn: &mut DbConn, id: i64) -> StoreResult<bool> {
+    Ok(diesel::update(account_exports::table.find(id))
         .set((
             account_exports::status.eq(EXPORT_READY),
             account_exports::ready_at.eq(now()),
         ))
-        .execute(conn)?;
-    Ok(())
+        .execute(conn)?
+        > 0)
 }
 
 /// Exports past their date, removed with their files by the purge.

@@ -208,6 +208,17 @@ async fn a_deleted_sellers_ads_leave_search_at_once() {
         app.settle().await;
         let hits = app.browse("category=cars").await;
         assert_eq!(hits["total"], 1);
+        let ad_view: Value = app
+            .get(&format!("/v1/listings/{ad}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let photo_url = ad_view["photos"][0]["large_url"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(app.get(&photo_url).await.status(), 200);
         let res = app
             .call(
                 Method::DELETE,
@@ -218,6 +229,18 @@ async fn a_deleted_sellers_ads_leave_search_at_once() {
             .await;
         assert_eq!(res.status(), 204);
         assert_eq!(app.get(&format!("/v1/listings/{ad}")).await.status(), 404);
+        // Adversarial review: the photos went at once and the ad is stamped for the purge.
+        assert_eq!(app.get(&photo_url).await.status(), 404);
+        {
+            use diesel::prelude::*;
+            use souk_store::schema::listings;
+            let deleted_at: Option<chrono::NaiveDateTime> = listings::table
+                .find(ad)
+                .select(listings::deleted_at)
+                .first(&mut app.store())
+                .unwrap();
+            assert!(deleted_at.is_some(), "stamped for the purge");
+        }
         app.settle().await;
         assert_eq!(app.browse("category=cars").await["total"], 0);
     })

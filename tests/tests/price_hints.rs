@@ -148,3 +148,25 @@ async fn a_price_far_below_the_comparables_is_flagged_for_moderators() {
     })
     .await;
 }
+
+/// Adversarial review: one seller's many ads (a dealer's, or fakes to move the range and get
+/// a rival's price called a bait) count as one comparable.
+#[tokio::test]
+async fn many_ads_of_one_seller_count_once() {
+    each_backend(|app| async move {
+        let stuffer = app.user("stuffer@example.dz").await;
+        for n in 0..6 {
+            let ad = car_ad(json!({
+                "title": format!("Clio 4 2017 lot {n}"),
+                "description": format!("Entretien suivi, lot {n}"),
+                "attributes": {"brand": "renault", "model": "Clio 4", "year": 2017, "mileage_km": 120000, "fuel": "diesel", "gearbox": "manual"},
+                "price": 4_000_000 + n * 10_000,
+            }));
+            app.create_listing(&stuffer, ad).await;
+        }
+        app.settle().await;
+        let draft = json!({"category": "cars", "attributes": {"brand": "renault", "model": "Clio 4", "year": 2017, "mileage_km": 120000}});
+        assert_eq!(hint_for(&app, draft).await, Value::Null, "six ads of one seller are one comparable");
+    })
+    .await;
+}

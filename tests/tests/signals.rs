@@ -256,3 +256,43 @@ async fn copied_texts_and_scam_phrases_are_flagged_and_innocent_ones_are_not() {
     })
     .await;
 }
+
+/// Adversarial review: whoever had a photo or a text first is not the copier. A rival who
+/// copies an owner's photo, or edits an old ad to the owner's text, cannot get the owner's own
+/// later re-post or edit flagged; the copier is.
+#[tokio::test]
+async fn the_first_to_have_a_photo_or_text_is_never_the_one_flagged() {
+    each_backend(|app| async move {
+        let owner = app.user("owner@example.dz").await;
+        let photo = scene(11);
+        let first = app.create_listing(&owner, car_ad(json!({"title": "Toyota Hilux 2018", "description": LONG}))).await;
+        assert_eq!(upload(&app, &owner, id(&first), to_jpeg(&photo, 90)).await.status(), 201);
+
+        // The rival: a photo copy on an ad of theirs, and an older ad edited to the owner's text.
+        let rival = app.user("rival@example.dz").await;
+        let old = app.create_listing(&rival, car_ad(json!({"title": "Renault Kangoo utilitaire", "description": "Kangoo en bon état général"}))).await;
+        let res = app
+            .call(Method::PATCH, &format!("/v1/listings/{}", id(&old)), Some(&rival), Some(json!({"title": "Toyota Hilux 2018 !", "description": LONG})))
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(upload(&app, &rival, id(&old), copied(&photo)).await.status(), 201);
+
+        let m = moderator(&app).await;
+        let entry = flagged(&app, &m, id(&old), "duplicate_photo").await;
+        let entry = if entry["flags"].as_array().unwrap().len() < 2 { flagged(&app, &m, id(&old), "duplicate_text").await } else { entry };
+        assert!(entry["flags"].as_array().unwrap().iter().all(|f| f["other_listing_id"] == id(&first)), "{entry}");
+
+        // The owner sells the first ad and posts the same car again with the same photo, and
+        // edits the price of nothing else: neither is a copy of the rival's.
+        let res = app.call(Method::POST, &format!("/v1/listings/{}/sold", id(&first)), Some(&owner), None).await;
+        assert_eq!(res.status(), 200);
+        let again = app.create_listing(&owner, car_ad(json!({"title": "Toyota Hilux 2018 double cabine", "description": "Toujours disponible, mêmes photos que la première annonce"}))).await;
+        assert_eq!(upload(&app, &owner, id(&again), to_jpeg(&photo, 80)).await.status(), 201);
+        checks_done(&app).await;
+        let q = queue(&app, &m).await;
+        for own in [id(&first), id(&again)] {
+            assert!(q.iter().all(|e| e["listing_id"] != own), "{own} flagged: {q:?}");
+        }
+    })
+    .await;
+}

@@ -102,14 +102,21 @@ pub async fn run_export(w: &Worker, job: &Job) -> Result<(), String> {
     .map_err(|e| e.to_string())?
     .map_err(|e| format!("writing the archive: {e}"))?;
     let link = format!("{}/v1/exports/{token}", w.cfg.public_url);
-    w.tx(move |conn| {
-        account_data::mark_export_ready(conn, export_id)?;
-        let user = users::find_user(conn, user_id)?;
-        enqueue_email(conn, export_ready(&(&user).into(), &link))?;
-        Ok(())
-    })
-    .await
-    .map_err(|e: RunnerError| e.to_string())?;
+    let still_wanted = w
+        .tx(move |conn| {
+            if !account_data::mark_export_ready(conn, export_id)? {
+                return Ok(false);
+            }
+            let user = users::find_user(conn, user_id)?;
+            enqueue_email(conn, export_ready(&(&user).into(), &link))?;
+            Ok(true)
+        })
+        .await
+        .map_err(|e: RunnerError| e.to_string())?;
+    if !still_wanted {
+        let _ = tokio::fs::remove_file(archive_path(&w.cfg.exports_dir, export_id)).await;
+        return Ok(());
+    }
     w.wake.notify_one();
     Ok(())
 }

@@ -12,8 +12,8 @@ use souk_search::signals::{scam_phrases, text_simhash};
 use souk_store::jobs::{self, Job};
 use souk_store::moderation::{self, HIDDEN_BY_FLAGS};
 use souk_store::signals::{
-    add_flag, near_copies, open_flag_kinds, photo_hashes, replace_text_fingerprint, Among,
-    KIND_PHOTO, KIND_TEXT,
+    add_flag, near_copies, open_flag_kinds, photo_hashes, photo_key, replace_text_fingerprint,
+    Among, NearCopy, KIND_PHOTO, KIND_TEXT,
 };
 use souk_store::{listings, users, DbConn, StoreError, StoreResult};
 
@@ -60,6 +60,28 @@ pub async fn run_check(w: &Worker, job: &Job) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+/// Other accounts' older fingerprints near this one, when the oldest of all near ones is not
+/// the owner's: whoever had the photo or text first is not the copier, so copying a rival's
+/// photo early cannot get the rival's own re-post flagged.
+fn copied_from(
+    conn: &mut DbConn,
+    kind: i32,
+    hash: u64,
+    max: u32,
+    key: i64,
+    owner: i64,
+) -> StoreResult<Vec<NearCopy>> {
+    let older = near_copies(conn, kind, hash, max, Among::Older { before_key: key })?;
+    if older.first().is_none_or(|first| first.user_id == owner) {
+        return Ok(Vec::new());
+    }
+    Ok(older
+        .into_iter()
+        .filter(|c| c.user_id != owner)
+        .take(COPIES_FLAGGED)
+        .collect())
+}
+
 /// Runs every check of one ad and records what they find. Safe to run again: a finding
 /// already recorded is not recorded twice.
 pub fn check_listing(conn: &mut DbConn, check: &TrustCheck, hide_at: u32) -> StoreResult<()> {
@@ -75,13 +97,11 @@ pub fn check_listing(conn: &mut DbConn, check: &TrustCheck, hide_at: u32) -> Sto
         return Ok(());
     }
     for (photo_id, hash) in photo_hashes(conn, id)? {
-        let among = Among::OthersOlder {
-            user_id: l.user_id,
-            listing_id: id,
-            photo_id: Some(photo_id),
+        let Some(key) = photo_key(conn, photo_id)? else {
+            continue;
         };
-        let copies = near_copies(conn, KIND_PHOTO, hash, PHOTO_MAX_DISTANCE, among)?;
-        for c in copies.into_iter().take(COPIES_FLAGGED) {
+        let copies = copied_from(conn, KIND_PHOTO, hash, PHOTO_MAX_DISTANCE, key, l.user_id)?;
+        for c in copies {
             let evidence =
                 json!({"photo_id": photo_id, "other_photo_id": c.photo_id, "distance": c.distance});
             add_flag(
@@ -94,15 +114,10 @@ pub fn check_listing(conn: &mut DbConn, check: &TrustCheck, hide_at: u32) -> Sto
         }
     }
     let simhash = text_simhash(&l.title, &l.description);
-    replace_text_fingerprint(conn, id, l.user_id, simhash)?;
-    if let Some(hash) = simhash {
-        let among = Among::OthersOlder {
-            user_id: l.user_id,
-            listing_id: id,
-            photo_id: None,
-        };
-        let copies = near_copies(conn, KIND_TEXT, hash, TEXT_MAX_DISTANCE, among)?;
-        for c in copies.into_iter().take(COPIES_FLAGGED) {
+    let key = replace_text_fingerprint(conn, id, l.user_id, simhash)?;
+    if let (Some(hash), Some(key)) = (simhash, key) {
+        let copies = copied_from(conn, KIND_TEXT, hash, TEXT_MAX_DISTANCE, key, l.user_id)?;
+        for c in copies {
             let evidence = json!({"distance": c.distance});
             add_flag(
                 conn,

@@ -19,6 +19,8 @@ use crate::state::AppState;
 const EXPORT_KEEP_DAYS: i64 = 7;
 /// Archives an account may have built a day (each reads every row and photo of the account).
 const EXPORTS_PER_DAY: u32 = 3;
+/// Downloads of one archive a day.
+const DOWNLOADS_PER_DAY: u32 = 20;
 /// Wrong passwords allowed on deletion an hour.
 const DELETE_TRIES_PER_HOUR: u32 = 5;
 
@@ -30,11 +32,33 @@ pub struct ExportStatus {
     pub requested_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// The archive, streamed from disk (a large store's archive is not read into memory); each
+/// export may be downloaded `DOWNLOADS_PER_DAY` times.
 async fn archive_response(state: &AppState, export_id: i64) -> ApiResult<HttpResponse> {
+    state
+        .limiter
+        .hit(
+            &format!("export-download:{export_id}"),
+            DOWNLOADS_PER_DAY,
+            std::time::Duration::from_secs(86_400),
+        )
+        .await?;
     let path = souk_worker::export::archive_path(&state.config.data_dir.join("exports"), export_id);
-    let bytes = tokio::fs::read(&path)
+    let file = tokio::fs::File::open(&path)
         .await
         .map_err(|_| ApiError::NotFound)?;
+    let chunks = futures_util::stream::unfold(file, |mut file| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(web::Bytes::from(buf)), file))
+            }
+            Err(e) => Some((Err(e), file)),
+        }
+    });
     Ok(HttpResponse::Ok()
         .content_type("application/zip")
         .insert_header((
@@ -42,7 +66,7 @@ async fn archive_response(state: &AppState, export_id: i64) -> ApiResult<HttpRes
             format!("attachment; filename=\"souk-data-{export_id}.zip\""),
         ))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(bytes))
+        .streaming(chunks))
 }
 
 /// Everything souk holds about your account (profile, ads with photos, messages, favourites,
@@ -160,13 +184,18 @@ pub async fn delete_me(
     }
     let deleted = state
         .tx(move |conn| {
-            let u = souk_store::users::find_user(conn, user.id)?;
+            // A banned account is kept: deleting it would clear the ban for the same mailbox.
+            let u = crate::auth::ensure_not_banned(conn, user.id)?;
             let queued = pending_messages_to(conn, &u)?;
             jobs::cancel(conn, &queued)?;
             Ok(account_data::delete_account(conn, user.id)?)
         })
         .await?;
     state.remove_photo_files(deleted.image_keys).await;
+    let exports = state.config.data_dir.join("exports");
+    for id in deleted.export_ids {
+        let _ = tokio::fs::remove_file(souk_worker::export::archive_path(&exports, id)).await;
+    }
     tracing::info!(user = user.id, "account deleted");
     Ok(HttpResponse::NoContent().finish())
 }

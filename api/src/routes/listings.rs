@@ -96,7 +96,7 @@ pub async fn create_listing(
         &valid.category,
         &valid.attributes,
         valid.wilaya,
-        None,
+        Some(user.id),
     );
     let view = state
         .tx(move |conn| {
@@ -160,7 +160,7 @@ pub async fn get_listing(
         &view.category.slug,
         &attributes,
         view.wilaya.id,
-        Some(view.id),
+        Some(view.seller.id),
     )
     .map(|f| crate::routes::price_hints::hint_view(&view.category.slug, f, view.price));
     let counted = view.views;
@@ -227,7 +227,7 @@ pub async fn update_listing(
                 &valid.category,
                 &valid.attributes,
                 valid.wilaya,
-                Some(id),
+                Some(user.id),
             );
             souk_worker::signals::queue_check(conn, id, fair)?;
             load_view(conn, l)
@@ -299,6 +299,7 @@ pub async fn renew_listing(
 ) -> ApiResult<web::Json<ListingView>> {
     let id = path.id;
     let expires = expiry(&state);
+    let st = state.clone();
     let view = state
         .tx(move |conn| {
             let l = owned_listing(conn, id, user)?;
@@ -309,9 +310,19 @@ pub async fn renew_listing(
                 });
             }
             let l = listings::renew(conn, id, expires)?;
+            // An expired ad may have been edited while the checks skipped it: check it now.
+            let fair = crate::routes::price_hints::fair_price(
+                &st,
+                &l.category,
+                &l.attributes()?,
+                l.wilaya,
+                Some(user.id),
+            );
+            souk_worker::signals::queue_check(conn, id, fair)?;
             load_view(conn, l)
         })
         .await?;
+    state.wake_worker().await;
     Ok(web::Json(view))
 }
 

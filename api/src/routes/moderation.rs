@@ -302,7 +302,8 @@ pub async fn report_queue(
                     }
                 })
                 .collect();
-            queue.sort_by_key(|g| (g.first_reported_at, g.listing_id));
+            // Ads hidden pending review wait on a moderator: they come first.
+            queue.sort_by_key(|g| (!g.hidden, g.first_reported_at, g.listing_id));
             Ok(queue)
         })
         .await?;

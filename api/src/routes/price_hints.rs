@@ -56,14 +56,14 @@ pub fn hint_view(category: &str, fair: FairPrice, price: Option<i64>) -> PriceHi
     }
 }
 
-/// The comparables' quartiles for an ad or a draft, `None` when there are too few, the
-/// category has none, or the index is still being built.
+/// The comparables' quartiles for an ad or a draft (other sellers' ads than `seller`'s),
+/// `None` when there are too few, the category has none, or the index is still being built.
 pub fn fair_price(
     state: &AppState,
     category: &str,
     attributes: &Attributes,
     wilaya: i32,
-    except: Option<i64>,
+    seller: Option<i64>,
 ) -> Option<FairPrice> {
     let peers = peers(category, attributes, wilaya)?;
     if !state.search.is_ready() {
@@ -73,7 +73,7 @@ pub fn fair_price(
     match state
         .search
         .index()
-        .comparable_prices(&peers, except, now_us)
+        .comparable_prices(&peers, seller, now_us)
     {
         Ok(prices) => FairPrice::of(prices),
         Err(e) => {
