@@ -86,6 +86,8 @@ pub struct RateLimits {
     pub threads_per_day: u32,
     /// Phone reveals per viewer per day (twice that per client address).
     pub reveals_per_day: u32,
+    /// Fair-price hints for drafts per client per minute.
+    pub hints_per_minute: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -196,6 +198,7 @@ impl Config {
                 upload_per_hour: parsed("SOUK_RATE_UPLOAD_PER_HOUR", 60)?,
                 threads_per_day: parsed("SOUK_RATE_THREADS_PER_DAY", 30)?,
                 reveals_per_day: parsed("SOUK_RATE_REVEALS_PER_DAY", 50)?,
+                hints_per_minute: parsed("SOUK_RATE_HINTS_PER_MINUTE", 120)?,
             },
             proxies: crate::client_ip::TrustedProxies {
                 nets: crate::client_ip::TrustedProxies::parse_list(

@@ -145,7 +145,7 @@ pub async fn price_hint_for_draft(
         .limiter
         .hit(
             &format!("hint:{}", client.key()),
-            HINTS_PER_MINUTE,
+            state.config.limits.hints_per_minute,
             std::time::Duration::from_secs(60),
         )
         .await?;
@@ -158,6 +158,3 @@ pub async fn price_hint_for_draft(
         price_hint: fair.map(|f| hint_view(&draft.category, f, price)),
     }))
 }
-
-/// Drafts a client may place per minute (a seller types, the app asks again).
-const HINTS_PER_MINUTE: u32 = 120;

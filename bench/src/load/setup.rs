@@ -190,9 +190,26 @@ async fn call(req: reqwest::RequestBuilder) -> Result<Value, Error> {
     Ok(body)
 }
 
-fn demo_photo() -> Vec<u8> {
+/// A photo of its own for every seat and run (big blocks placed from `seed`): a seller posting
+/// the photo of one of their active ads again is refused as a repost.
+fn demo_photo(seed: u64) -> Vec<u8> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let blocks: Vec<(u32, u32, u32, [u8; 3])> = (0..5)
+        .map(|_| {
+            (
+                rng.gen_range(0..800),
+                rng.gen_range(0..600),
+                rng.gen_range(80..300),
+                rng.gen(),
+            )
+        })
+        .collect();
     let img = image::RgbImage::from_fn(1024, 768, |x, y| {
-        image::Rgb([(x / 4) as u8, (y / 3) as u8, ((x ^ y) & 0xff) as u8])
+        let inside = blocks
+            .iter()
+            .find(|(bx, by, side, _)| x >= *bx && x < bx + side && y >= *by && y < by + side);
+        image::Rgb(inside.map_or([(x / 4) as u8, (y / 3) as u8, 90], |b| b.3))
     });
     let mut out = Cursor::new(Vec::new());
     image::DynamicImage::ImageRgb8(img)
@@ -206,8 +223,10 @@ impl World {
         let client = Client::new();
         let mut seats = Vec::new();
         let mut photos = Vec::new();
-        let photo = demo_photo();
+        // Each run's setup ads differ from the last run's, still active: not reposts.
+        let run = chrono::Utc::now().timestamp();
         for i in 0..clients.min(SELLERS) {
+            let photo = demo_photo(run as u64 * 64 + i as u64);
             let login = call(client.post(format!("{base}/v1/auth/login")).json(&json!({
                 "email": format!("demo{}@souk.local", i + 1), "password": DEMO_PASSWORD})))
             .await?;
@@ -216,7 +235,7 @@ impl World {
                 .ok_or("no token")?
                 .to_string();
             let ad = call(client.post(format!("{base}/v1/listings")).bearer_auth(&token).json(&json!({
-                "title": "Renault Symbol 2016 essence", "description": "Bon état, contrôle technique à jour, prix à débattre.",
+                "title": format!("Renault Symbol 2016 essence, réf. {run}-{i}"), "description": "Bon état, contrôle technique à jour, prix à débattre.",
                 "category": "cars", "attributes": {"brand": "renault", "model": "symbol", "year": 2016, "mileage_km": 120000, "fuel": "petrol", "gearbox": "manual"},
                 "price": 1_650_000, "wilaya": 16, "commune": 1601}))).await?;
             let own_ad = ad["id"].as_i64().ok_or("no id")?;
