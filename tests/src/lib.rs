@@ -468,6 +468,18 @@ impl TestApp {
             .to_string()
     }
 
+    /// Uploads `bytes` as a photo of `listing`.
+    pub async fn upload_photo(&self, token: &str, listing: i64, bytes: Vec<u8>) -> Response {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name("p.jpg");
+        self.client
+            .post(self.url(&format!("/v1/listings/{listing}/photos")))
+            .bearer_auth(token)
+            .multipart(reqwest::multipart::Form::new().part("photo", part))
+            .send()
+            .await
+            .expect("upload sent")
+    }
+
     /// A raw store connection to the app's database, for assertions the API cannot make.
     pub fn store(&self) -> souk_store::DbConn {
         souk_store::db::establish(&DbUrl::parse(&self.db.url)).expect("store connection")

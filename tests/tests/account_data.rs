@@ -4,7 +4,6 @@
 
 use std::io::Read;
 
-use reqwest::multipart::{Form, Part};
 use reqwest::Method;
 use serde_json::{json, Value};
 use souk_tests::images::{scene, to_jpeg};
@@ -21,18 +20,7 @@ async fn trade(app: &TestApp) -> (String, String, i64, i64) {
     let buyer = app.user("buyer@example.dz").await;
     let ad = app.create_listing(&seller, car_ad(json!({}))).await;
     let id = ad["id"].as_i64().unwrap();
-    let form = Form::new().part(
-        "photo",
-        Part::bytes(to_jpeg(&scene(9), 90)).file_name("p.jpg"),
-    );
-    let res = app
-        .client
-        .post(app.url(&format!("/v1/listings/{id}/photos")))
-        .bearer_auth(&seller)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let res = app.upload_photo(&seller, id, to_jpeg(&scene(9), 90)).await;
     assert_eq!(res.status(), 201);
     let thread = json_of(
         app.call(

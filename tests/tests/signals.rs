@@ -4,21 +4,13 @@
 
 use std::time::Duration;
 
-use reqwest::multipart::{Form, Part};
 use reqwest::Method;
 use serde_json::{json, Value};
 use souk_tests::images::{copied, scene, to_jpeg};
 use souk_tests::{assert_problem, car_ad, each_backend, TestApp};
 
 async fn upload(app: &TestApp, token: &str, listing: i64, bytes: Vec<u8>) -> reqwest::Response {
-    let form = Form::new().part("photo", Part::bytes(bytes).file_name("p.jpg"));
-    app.client
-        .post(app.url(&format!("/v1/listings/{listing}/photos")))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload sent")
+    app.upload_photo(token, listing, bytes).await
 }
 
 async fn queue(app: &TestApp, moderator: &str) -> Vec<Value> {
