@@ -2,7 +2,7 @@
 //! tablets, real estate), their comparables read from the index as the API does, in process
 //! and over HTTP (`POST /v1/price-hints`).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use diesel::{PgConnection, QueryableByName, RunQueryDsl};
 use souk_domain::price_hint::{peers, FairPrice};
@@ -50,29 +50,22 @@ pub fn drafts(conn: &mut PgConnection, n: usize) -> Result<Vec<Draft>, diesel::r
 }
 
 pub struct Timings {
-    pub lat: Vec<Duration>,
+    /// Latencies (the search mix's `Stats`, its totals unused).
+    pub stats: crate::Stats,
     /// Drafts that got a hint (at least five comparables).
     pub with_hint: usize,
     pub comparables: usize,
 }
 
 impl Timings {
-    pub fn pct(&self, p: f64) -> f64 {
-        let mut v: Vec<f64> = self.lat.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
-        v.sort_by(f64::total_cmp);
-        v.get(((v.len().max(1) - 1) as f64 * p).round() as usize)
-            .copied()
-            .unwrap_or(f64::NAN)
-    }
-
     pub fn line(&self, way: &str) -> String {
         format!(
             "price hints {way:11} p50 {:7.3} ms  p99 {:7.3} ms  {} drafts, {} with a hint, {:.0} comparables on average",
-            self.pct(0.5),
-            self.pct(0.99),
-            self.lat.len(),
+            self.stats.pct(0.5),
+            self.stats.pct(0.99),
+            self.stats.lat.len(),
             self.with_hint,
-            self.comparables as f64 / self.lat.len().max(1) as f64
+            self.comparables as f64 / self.stats.lat.len().max(1) as f64
         )
     }
 }
@@ -80,7 +73,7 @@ impl Timings {
 pub fn in_process(index: &souk_search::SearchIndex, drafts: &[Draft]) -> Timings {
     let now = chrono::Utc::now().timestamp_micros();
     let mut t = Timings {
-        lat: Vec::new(),
+        stats: crate::Stats::default(),
         with_hint: 0,
         comparables: 0,
     };
@@ -91,7 +84,7 @@ pub fn in_process(index: &souk_search::SearchIndex, drafts: &[Draft]) -> Timings
             .unwrap_or_default();
         t.comparables += prices.len();
         let hint = FairPrice::of(prices);
-        t.lat.push(started.elapsed());
+        t.stats.lat.push(started.elapsed());
         t.with_hint += usize::from(hint.is_some());
     }
     t
@@ -99,7 +92,7 @@ pub fn in_process(index: &souk_search::SearchIndex, drafts: &[Draft]) -> Timings
 
 pub async fn over_http(client: &reqwest::Client, base: &str, drafts: &[Draft]) -> Timings {
     let mut t = Timings {
-        lat: Vec::new(),
+        stats: crate::Stats::default(),
         with_hint: 0,
         comparables: 0,
     };
@@ -117,7 +110,7 @@ pub async fn over_http(client: &reqwest::Client, base: &str, drafts: &[Draft]) -
             Ok(r) => r.json().await.unwrap_or_default(),
             Err(_) => continue,
         };
-        t.lat.push(started.elapsed());
+        t.stats.lat.push(started.elapsed());
         if let Some(n) = answer["price_hint"]["n"].as_u64() {
             t.with_hint += 1;
             t.comparables += n as usize;

@@ -10,6 +10,7 @@ use souk_domain::signals::{flag_score, FlagKind, PHOTO_MAX_DISTANCE, TEXT_MAX_DI
 use souk_domain::ListingStatus;
 use souk_search::signals::{scam_phrases, text_simhash};
 use souk_store::jobs::{self, Job};
+use souk_store::listings::Listing;
 use souk_store::moderation::{self, HIDDEN_BY_FLAGS};
 use souk_store::signals::{
     add_flag, near_copies, open_flag_kinds, photo_hashes, photo_key, replace_text_fingerprint,
@@ -148,20 +149,33 @@ pub fn check_listing(conn: &mut DbConn, check: &TrustCheck, hide_at: u32) -> Sto
     if hide_at > 0 && flag_score(kinds.iter().copied()) >= hide_at && l.hidden_at.is_none() {
         let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
         let why = format!("automatic checks ({})", names.join(", "));
-        if moderation::hide_listing(conn, id, HIDDEN_BY_FLAGS, &why)? {
-            moderation::log(conn, None, "hide", "listing", id, &why)?;
-            // The owner learns that the ad waits for a review, not which check fired.
-            let owner = users::find_user(conn, l.user_id)?;
-            enqueue_email(
-                conn,
-                templates::listing_hidden(
-                    &(&owner).into(),
-                    &l.title,
-                    "waiting for a moderator's review",
-                ),
-            )?;
+        // The owner learns that the ad waits for a review, not which check fired.
+        let told = "waiting for a moderator's review";
+        if hide_pending_review(conn, &l, HIDDEN_BY_FLAGS, &why, told)? {
             tracing::info!(listing = id, %why, "ad hidden pending review");
         }
     }
     Ok(())
+}
+
+/// An automatic hiding (by reports or by flags) until a moderator decides: the ad leaves
+/// search, the log says why (`why`), the owner is emailed `told`. False when it was hidden
+/// already.
+pub fn hide_pending_review(
+    conn: &mut DbConn,
+    l: &Listing,
+    by: &str,
+    why: &str,
+    told: &str,
+) -> StoreResult<bool> {
+    if !moderation::hide_listing(conn, l.id, by, why)? {
+        return Ok(false);
+    }
+    moderation::log(conn, None, "hide", "listing", l.id, why)?;
+    let owner = users::find_user(conn, l.user_id)?;
+    enqueue_email(
+        conn,
+        templates::listing_hidden(&(&owner).into(), &l.title, told),
+    )?;
+    Ok(true)
 }

@@ -145,16 +145,13 @@ pub async fn get_listing(
     client: crate::client_ip::ClientIp,
 ) -> ApiResult<HttpResponse> {
     let id = path.id;
-    let mut view = state
+    let (mut view, attributes) = state
         .db(move |conn| {
             let (l, seller) = listings::get_visible_listing_with_seller(conn, id)?;
-            view_with_seller(conn, l, &seller)
+            let attributes = l.attributes()?;
+            Ok((view_with_seller(conn, l, &seller)?, attributes))
         })
         .await?;
-    // The entity tag leaves out the view counter, which moves with every read: a client that
-    // has the ad gets 304 until the ad itself changes.
-    let attributes: souk_domain::Attributes =
-        serde_json::from_value(view.attributes.clone()).unwrap_or_default();
     view.price_hint = crate::routes::price_hints::fair_price(
         &state,
         &view.category.slug,
@@ -163,6 +160,8 @@ pub async fn get_listing(
         Some(view.seller.id),
     )
     .map(|f| crate::routes::price_hints::hint_view(&view.category.slug, f, view.price));
+    // The entity tag leaves out the view counter, which moves with every read: a client that
+    // has the ad gets 304 until the ad itself changes.
     let counted = view.views;
     view.views = 0;
     let etag = crate::http_cache::etag_of(

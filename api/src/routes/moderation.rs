@@ -14,6 +14,7 @@ use souk_store::moderation::{
 };
 use souk_store::{listings, signals, tokens, users, DbConn};
 use souk_worker::email::enqueue_email;
+use souk_worker::signals::hide_pending_review;
 use souk_worker::templates;
 use utoipa::{IntoParams, ToSchema};
 
@@ -203,15 +204,7 @@ pub async fn report_listing(
                     "reported by {} users; waiting for a moderator",
                     reporters.len()
                 );
-                if moderation::hide_listing(conn, id, HIDDEN_BY_REPORTS, &why)? {
-                    moderation::log(conn, None, "hide", "listing", id, &why)?;
-                    let owner = users::find_user(conn, l.user_id)?;
-                    enqueue_email(
-                        conn,
-                        templates::listing_hidden(&(&owner).into(), &l.title, &why),
-                    )?;
-                    hidden = true;
-                }
+                hidden = hide_pending_review(conn, &l, HIDDEN_BY_REPORTS, &why, &why)?;
             }
             Ok((report_view(r), hidden))
         })
