@@ -19,18 +19,22 @@ pub struct RateLimiter {
     redis: Option<RedisLink>,
     /// key → (window start, hits, the window's own length).
     windows: Mutex<HashMap<String, (Instant, u32, Duration)>>,
-    /// key → (failures, unix seconds of the last one).
+    /// key → (failures, unix milliseconds of the last one).
     failures: Mutex<HashMap<String, (u32, u64)>>,
     /// key → held until.
     claims: Mutex<HashMap<String, Instant>>,
 }
 
-fn unix_now() -> u64 {
+/// Milliseconds, not seconds: a one-second wait measured in whole seconds could end at once
+/// (a failure at 12.99 s and a retry at 13.0 s are a second apart to the clock's seconds).
+fn unix_now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
+        .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
 }
+
+const FAILURE_MEMORY_MS: u64 = FAILURE_MEMORY.as_secs() * 1000;
 
 impl RateLimiter {
     pub fn new(redis: Option<RedisLink>) -> RateLimiter {
@@ -41,12 +45,12 @@ impl RateLimiter {
     }
 
     /// Failures recorded on `key` (a login address) in the hour since its last one, and the
-    /// unix second of that last one.
+    /// unix millisecond of that last one.
     pub async fn failures(&self, key: &str) -> (u32, u64) {
         if let Some(redis) = &self.redis {
             let rkey = redis.key(&format!("fail:{key}"));
             let mut pipe = redis::pipe();
-            pipe.cmd("HMGET").arg(&rkey).arg("n").arg("last");
+            pipe.cmd("HMGET").arg(&rkey).arg("n").arg("last_ms");
             if let Some((v,)) = redis.pipe::<(Vec<Option<u64>>,)>(&pipe).await {
                 return (
                     v.first().copied().flatten().unwrap_or(0) as u32,
@@ -54,16 +58,16 @@ impl RateLimiter {
                 );
             }
         }
-        let now = unix_now();
+        let now = unix_now_ms();
         let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         match map.get(key) {
-            Some(&(n, last)) if now.saturating_sub(last) < FAILURE_MEMORY.as_secs() => (n, last),
+            Some(&(n, last)) if now.saturating_sub(last) < FAILURE_MEMORY_MS => (n, last),
             _ => (0, 0),
         }
     }
 
     pub async fn record_failure(&self, key: &str) {
-        let now = unix_now();
+        let now = unix_now_ms();
         if let Some(redis) = &self.redis {
             let rkey = redis.key(&format!("fail:{key}"));
             let mut pipe = redis::pipe();
@@ -75,7 +79,7 @@ impl RateLimiter {
                 .ignore()
                 .cmd("HSET")
                 .arg(&rkey)
-                .arg("last")
+                .arg("last_ms")
                 .arg(now)
                 .ignore()
                 .cmd("EXPIRE")
@@ -88,10 +92,10 @@ impl RateLimiter {
         }
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > SWEEP_AT {
-            map.retain(|_, (_, last)| now.saturating_sub(*last) < FAILURE_MEMORY.as_secs());
+            map.retain(|_, (_, last)| now.saturating_sub(*last) < FAILURE_MEMORY_MS);
         }
         let entry = map.entry(key.to_string()).or_insert((0, now));
-        if now.saturating_sub(entry.1) >= FAILURE_MEMORY.as_secs() {
+        if now.saturating_sub(entry.1) >= FAILURE_MEMORY_MS {
             entry.0 = 0;
         }
         *entry = (entry.0 + 1, now);
@@ -177,7 +181,7 @@ impl RateLimiter {
         window: Duration,
     ) -> Option<Result<(), ApiError>> {
         let secs = window.as_secs().max(1);
-        let now = unix_now();
+        let now = unix_now_ms() / 1000;
         let slot = now / secs;
         let rkey = redis.key(&format!("rl:{key}:{slot}"));
         let mut pipe = redis::pipe();

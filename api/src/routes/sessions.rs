@@ -88,16 +88,16 @@ fn device_failures_key(token: &str) -> String {
 /// the wait is over, one attempt at a time gets through until its outcome is known: a botnet
 /// firing together when the wait ends gets one guess, not one per bot.
 async fn check_address_delay(state: &AppState, email: &str) -> ApiResult<()> {
-    let (failures, last) = state.limiter.failures(&login_failures_key(email)).await;
+    let (failures, last_ms) = state.limiter.failures(&login_failures_key(email)).await;
     let wait = login_delay_secs(failures);
     if wait == 0 {
         return Ok(());
     }
-    let ready_at = last + wait;
-    let now = chrono::Utc::now().timestamp().max(0) as u64;
-    if now < ready_at {
+    let ready_at_ms = last_ms + wait * 1000;
+    let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
+    if now_ms < ready_at_ms {
         return Err(ApiError::TooManyRequests {
-            retry_after_secs: ready_at - now,
+            retry_after_secs: (ready_at_ms - now_ms).div_ceil(1000),
         });
     }
     state
