@@ -5,9 +5,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    account_data, accounts, contact, email_links, favorites, listings, moderation, ops, phones,
-    photos, price_hints, profiles, ratings, reference, saved_searches, search, sessions, stats,
-    stores,
+    account_data, accounts, contact, discovery, email_links, favorites, listings, moderation, ops,
+    phones, photos, price_hints, profiles, ratings, reference, saved_searches, search, sessions,
+    stats, stores,
 };
 
 #[derive(OpenApi)]
@@ -26,7 +26,7 @@ use crate::routes::{
         listings::create_listing, listings::browse, listings::get_listing, listings::update_listing,
         listings::delete_listing, listings::mark_sold, listings::renew_listing, listings::my_listings,
         photos::upload_photo, photos::delete_photo, photos::serve_photo,
-        search::search,
+        search::search, discovery::suggest, discovery::similar,
         contact::contact_seller, contact::post_message, contact::get_conversation, contact::my_conversations,
         favorites::add_favorite, favorites::remove_favorite, favorites::my_favorites,
         saved_searches::create_saved_search, saved_searches::my_saved_searches, saved_searches::delete_saved_search,

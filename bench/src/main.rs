@@ -2,6 +2,7 @@
 //! four ways on the same data — souk in process, souk over HTTP, PostgreSQL full-text search
 //! as shipped, PostgreSQL tuned — and writes a results table. See README "Search benchmark".
 
+mod discovery;
 mod hints;
 mod mix;
 mod pg;
@@ -512,6 +513,27 @@ fn quick_inproc(
         rt.block_on(hints::over_http(&client, base, &drafts));
         let t = rt.block_on(hints::over_http(&client, base, &drafts));
         println!("{}", t.line("over HTTP"));
+    }
+    // Suggestions (every prefix of typed names) and similar ads (ads spread over the table).
+    let typed = discovery::prefixes();
+    let ads = discovery::ads(&mut conn, per_kind * 2)?;
+    discovery::suggest_in_process(index, &typed);
+    discovery::similar_in_process(index, &ads);
+    let s = discovery::suggest_in_process(index, &typed);
+    println!("{}", discovery::line("suggest", "in process", &s));
+    let s = discovery::similar_in_process(index, &ads);
+    println!("{}", discovery::line("similar", "in process", &s));
+    if let Some(base) = &args.http_url {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let client = reqwest::Client::new();
+        rt.block_on(discovery::suggest_over_http(&client, base, &typed));
+        let s = rt.block_on(discovery::suggest_over_http(&client, base, &typed));
+        println!("{}", discovery::line("suggest", "over HTTP", &s));
+        rt.block_on(discovery::similar_over_http(&client, base, &ads));
+        let s = rt.block_on(discovery::similar_over_http(&client, base, &ads));
+        println!("{}", discovery::line("similar", "over HTTP", &s));
     }
     Ok(())
 }

@@ -7,6 +7,15 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+/// Words a query may hold that say nothing of the ad sought (normalised): French, English,
+/// Arabic and Darija articles, prepositions and conjunctions.
+const STOP_WORDS: &[&str] = &[
+    "le", "la", "les", "de", "des", "du", "un", "une", "et", "en", "au", "aux", "pour", "avec",
+    "sur", "par", "dans", "the", "an", "of", "for", "and", "with", "in", "on", "to", "at", "fi",
+    "m3a", "ta3", "dyal", "dial", "في", "من", "عن", "على", "الى", "مع", "و", "او", "ف", "متاع",
+    "تاع", "ديال",
+];
+
 /// Longer "words" are pasted links or keyboard mashing, not search terms.
 const MAX_TOKEN_CHARS: usize = 40;
 
@@ -29,6 +38,9 @@ pub struct Analyzer {
 pub struct Word {
     pub term: String,
     pub parts: Vec<String>,
+    /// The word as written (normalised, before the lexicon and stemming): its sound keys
+    /// come from it (`burnous` keeps the `s` its stem drops, as `برنوس` does).
+    pub raw: String,
 }
 
 impl Analyzer {
@@ -73,10 +85,30 @@ impl Analyzer {
                 } else {
                     Vec::new()
                 };
-                out.push(Word { term, parts });
+                out.push(Word {
+                    term,
+                    parts,
+                    raw: raw.to_string(),
+                });
             }
         }
         out
+    }
+
+    /// The words of a query: `words` without the little words (articles, prepositions) that
+    /// would otherwise have to appear in the ad, unless nothing else is left.
+    pub fn query_words(&self, text: &str) -> Vec<Word> {
+        let all = self.words(text);
+        let meaningful: Vec<Word> = all
+            .iter()
+            .filter(|w| !STOP_WORDS.contains(&w.raw.as_str()))
+            .cloned()
+            .collect();
+        if meaningful.is_empty() {
+            all
+        } else {
+            meaningful
+        }
     }
 
     /// Every term to index for `text`: each word and, for glued words, their pieces too.

@@ -63,6 +63,7 @@ mod tests {
             facets: None,
             next_cursor: None,
             fuzzy: false,
+            partial: false,
         }
     }
 

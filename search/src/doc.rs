@@ -9,12 +9,13 @@ use souk_domain::price_hint::peer_key;
 use souk_domain::{catalog, geography, AttributeValue, Attributes};
 use tantivy::TantivyDocument;
 
-use crate::analysis::analyzer;
+use crate::analysis::{analyzer, Word};
 use crate::cells::cells_of;
 use crate::schema::{
-    cat_in_cell, cat_in_wilaya, Dictionary, Fields, FLAG_DELIVERS, FLAG_EXCHANGE, FLAG_NEGOTIABLE,
-    FLAG_PHOTOS,
+    cat_in_cell, cat_in_wilaya, in_category, Dictionary, Fields, FLAG_DELIVERS, FLAG_EXCHANGE,
+    FLAG_NEGOTIABLE, FLAG_PHOTOS,
 };
+use crate::sound::sound_keys;
 
 /// An active listing as the index needs it. Built by the caller from its own rows; the search
 /// crate never reads the database.
@@ -168,16 +169,129 @@ fn body_tokens(doc: &ListingDoc) -> Vec<String> {
     out
 }
 
+/// The words of an ad's brand and model attributes: a query word among them says the ad is
+/// that thing (`schema::Fields::named`), more than a title or description can.
+pub fn name_words(category: &str, attributes: &Attributes) -> Vec<Word> {
+    let a = analyzer();
+    let mut out = Vec::new();
+    if let Some(AttributeValue::Text(brand)) = attributes.get("brand") {
+        // The label in the lexicon's spelling (`mercedes_benz` → Mercedes-Benz → mercedes).
+        let label = catalog()
+            .get(category)
+            .and_then(|leaf| leaf.attributes.iter().find(|s| s.key == "brand"))
+            .and_then(|spec| match &spec.kind {
+                AttributeKind::Enum { options } => options.iter().find(|o| &o.value == brand),
+                _ => None,
+            });
+        if let Some(o) = label.filter(|o| o.value != "other") {
+            out.extend(a.words(&o.label.fr));
+        }
+    }
+    if let Some(AttributeValue::Text(model)) = attributes.get("model") {
+        out.extend(a.words(model));
+    }
+    out
+}
+
+/// Does the category sell named products (its schema has a brand or a model)? There the
+/// title names the thing sold; in accessories and parts it names what they fit.
+fn sells_named_products(category: &str) -> bool {
+    catalog().get(category).is_some_and(|c| {
+        c.attributes
+            .iter()
+            .any(|a| a.key == "brand" || a.key == "model")
+    })
+}
+
+/// The words that name an ad: its title's, then its brand's and model's.
+pub fn head_words(title: &str, category: &str, attributes: &Attributes) -> Vec<Word> {
+    let mut out = analyzer().words(title);
+    out.extend(name_words(category, attributes));
+    out
+}
+
+/// The head field's terms: each word, the pieces of glued ones, and each pair of neighbouring
+/// pieces (`note 12` and `note12` both give `note_12`), so the whole model name outranks a
+/// part of it.
+pub fn head_terms(words: &[Word]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut units: Vec<&str> = Vec::new();
+    for w in words {
+        out.push(w.term.clone());
+        out.extend(w.parts.iter().cloned());
+        if w.parts.is_empty() {
+            units.push(&w.term);
+        } else {
+            units.extend(w.parts.iter().map(String::as_str));
+        }
+    }
+    out.extend(units.windows(2).map(|p| pair_term(p[0], p[1])));
+    out
+}
+
+/// The head term of two neighbouring words.
+pub fn pair_term(first: &str, second: &str) -> String {
+    format!("{first}_{second}")
+}
+
+/// The sound keys of the ad's own words (title twice, description, free-text attributes):
+/// see `sound`. Implied words (category names, places) come from reference data, where the
+/// lexicon already knows every spelling.
+fn sound_terms(doc: &ListingDoc, title: &[Word]) -> Vec<String> {
+    let a = analyzer();
+    let mut own: Vec<String> = title.iter().map(|w| w.raw.clone()).collect();
+    own.extend(own.clone());
+    own.extend(a.words(&doc.description).into_iter().map(|w| w.raw));
+    for v in doc.attributes.values() {
+        if let AttributeValue::Text(t) = v {
+            own.extend(a.words(t).into_iter().map(|w| w.raw));
+        }
+    }
+    own.iter().flat_map(|t| sound_keys(t)).collect()
+}
+
 pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> TantivyDocument {
     let a = analyzer();
     let mut d = TantivyDocument::default();
     d.add_u64(fields.id, doc.id as u64);
     let title = a.tokens(&doc.title);
+    let title_words = a.words(&doc.title);
+    d.add_text(fields.sound, sound_terms(doc, &title_words).join(" "));
+    let head = head_terms(&title_words);
+    let mut naming = name_words(&doc.category, &doc.attributes);
+    if sells_named_products(&doc.category) {
+        naming.extend(title_words.iter().cloned());
+    }
+    let named = head_terms(&naming);
     let mut words = title.clone();
     words.extend(title);
+    // The words naming the thing sold once more: a one-word query, answered from this field
+    // alone (`query::text_query`), ranks the product above an accessory that names it.
+    words.extend(named.iter().filter(|t| !t.contains('_')).cloned());
     words.extend(body_tokens(doc));
     // Already analysed: the index only splits them apart again (see `schema::TERMS_TOKENIZER`).
     d.add_text(fields.text, words.join(" "));
+
+    if let Some(leaf) = dict.category_ord(&doc.category) {
+        let mut in_leaf: Vec<String> = head
+            .iter()
+            .chain(&named)
+            .filter(|t| !t.contains('_'))
+            .map(|t| in_category(leaf, t))
+            .collect();
+        in_leaf.sort();
+        in_leaf.dedup();
+        d.add_text(fields.cat_head, in_leaf.join(" "));
+    }
+    d.add_text(fields.head, head.join(" "));
+    d.add_text(fields.named, named.join(" "));
+    if let (Some(AttributeValue::Text(brand)), Some(AttributeValue::Text(model))) =
+        (doc.attributes.get("brand"), doc.attributes.get("model"))
+    {
+        if let Some(t) = crate::suggest::model_term(brand, model) {
+            d.add_text(fields.model, t);
+        }
+    }
     let cells = cells_of(doc.lat, doc.lon);
     for c in catalog().path(&doc.category) {
         if let Some(o) = dict.category_ord(&c.slug) {

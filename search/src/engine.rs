@@ -13,7 +13,7 @@ use tantivy::{DocAddress, TantivyDocument};
 use crate::collect::{Counts, FacetSpec, SearchCollector};
 use crate::doc::Summary;
 use crate::index::SearchIndex;
-use crate::query::{plan, FacetKey};
+use crate::query::{plan, FacetKey, Matching};
 use crate::request::{SearchRequest, Sort};
 use crate::SearchError;
 
@@ -52,6 +52,8 @@ pub struct SearchResults {
     pub next_cursor: Option<String>,
     /// True when the words were matched with one typo allowed.
     pub fuzzy: bool,
+    /// True when one word of several matched nothing and the results hold the others.
+    pub partial: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -61,19 +63,23 @@ struct Cursor {
     i: u64,
     #[serde(default)]
     f: bool,
+    /// All words but one (`Matching::AllButOne`).
+    #[serde(default)]
+    p: bool,
 }
 
-fn encode_cursor(sort: Sort, rank: f64, id: u64, fuzzy: bool) -> String {
+fn encode_cursor(sort: Sort, rank: f64, id: u64, matching: Matching) -> String {
     let c = Cursor {
         s: sort.as_str().into(),
         r: rank.to_bits(),
         i: id,
-        f: fuzzy,
+        f: matching != Matching::Exact,
+        p: matching == Matching::AllButOne,
     };
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&c).unwrap_or_default())
 }
 
-fn decode_cursor(s: &str, sort: Sort) -> Result<((f64, u64), bool), SearchError> {
+fn decode_cursor(s: &str, sort: Sort) -> Result<((f64, u64), Matching), SearchError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(s)
         .map_err(|_| SearchError::BadCursor)?;
@@ -85,7 +91,12 @@ fn decode_cursor(s: &str, sort: Sort) -> Result<((f64, u64), bool), SearchError>
     if rank.is_nan() {
         return Err(SearchError::BadCursor);
     }
-    Ok(((rank, c.i), c.f))
+    let matching = match (c.f, c.p) {
+        (_, true) => Matching::AllButOne,
+        (true, false) => Matching::Fuzzy,
+        (false, false) => Matching::Exact,
+    };
+    Ok(((rank, c.i), matching))
 }
 
 impl SearchIndex {
@@ -110,22 +121,36 @@ impl SearchIndex {
     /// Runs a request that passed `SearchRequest::validate`.
     pub fn search(&self, req: &SearchRequest, now_us: i64) -> Result<SearchResults, SearchError> {
         let sort = req.effective_sort();
-        let (after, cursor_fuzzy) = match &req.cursor {
+        let (after, cursor_matching) = match &req.cursor {
             Some(c) => {
-                let (a, f) = decode_cursor(c, sort)?;
-                (Some(a), f)
+                let (a, m) = decode_cursor(c, sort)?;
+                (Some(a), m)
             }
-            None => (None, false),
+            None => (None, Matching::Exact),
         };
-        let mut results = self.run(req, sort, after, now_us, cursor_fuzzy)?;
-        let few_words = req
+        let mut results = self.run(req, sort, after, now_us, cursor_matching)?;
+        let words = req.q.as_deref().map_or(0, crate::request::query_words);
+        let first_page = cursor_matching == Matching::Exact && after.is_none();
+        // Few exact matches: one typo per long word, then (for several words) all words but
+        // one, so one unknown or misspelt word does not empty the page.
+        let mut retries = Vec::new();
+        if first_page && words > 0 && words <= crate::request::MAX_FUZZY_WORDS {
+            retries.push(Matching::Fuzzy);
+        }
+        let meaningful = req
             .q
             .as_deref()
-            .is_some_and(|q| crate::request::query_words(q) <= crate::request::MAX_FUZZY_WORDS);
-        if !cursor_fuzzy && after.is_none() && few_words && results.total < FUZZY_BELOW {
-            let fuzzy = self.run(req, sort, after, now_us, true)?;
-            if fuzzy.total > results.total {
-                results = fuzzy;
+            .map_or(0, |q| crate::analysis::analyzer().query_words(q).len());
+        if first_page && meaningful >= 2 {
+            retries.push(Matching::AllButOne);
+        }
+        for matching in retries {
+            if results.total >= FUZZY_BELOW {
+                break;
+            }
+            let retry = self.run(req, sort, after, now_us, matching)?;
+            if retry.total > results.total {
+                results = retry;
             }
         }
         Ok(results)
@@ -166,10 +191,11 @@ impl SearchIndex {
         sort: Sort,
         after: Option<(f64, u64)>,
         now_us: i64,
-        fuzzy: bool,
+        matching: Matching,
     ) -> Result<SearchResults, SearchError> {
         let searcher = self.reader.searcher();
-        let p = plan(req, &self.fields, &self.dict, fuzzy);
+        let df = |t: &tantivy::Term| searcher.doc_freq(t).unwrap_or(0);
+        let p = plan(req, &self.fields, &self.dict, matching, &df);
         let spec = self.facet_spec(req);
         let n_categories = self.dict.categories.len();
         let prune = p.is_one_term();
@@ -251,7 +277,7 @@ impl SearchIndex {
             ranked.truncate(req.limit);
             ranked
                 .last()
-                .map(|h| encode_cursor(sort, h.rank, h.id, fuzzy))
+                .map(|h| encode_cursor(sort, h.rank, h.id, matching))
         } else {
             None
         };
@@ -275,7 +301,8 @@ impl SearchIndex {
             hits,
             facets,
             next_cursor,
-            fuzzy,
+            fuzzy: matching != Matching::Exact,
+            partial: matching == Matching::AllButOne,
         })
     }
 

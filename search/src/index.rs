@@ -38,6 +38,7 @@ pub struct SearchIndex {
     /// Moves at every reload: what was searched before may have changed.
     pub(crate) version: std::sync::atomic::AtomicU64,
     pub(crate) results: crate::cache::ResultCache,
+    pub(crate) suggestions: crate::suggest::SuggestCache,
     pub dir: PathBuf,
 }
 
@@ -100,6 +101,7 @@ impl SearchIndex {
             columns: ColumnCache::default(),
             version: Default::default(),
             results: Default::default(),
+            suggestions: Default::default(),
             dir: dir.to_path_buf(),
         };
         Ok((me, checkpoint))
@@ -125,6 +127,7 @@ impl SearchIndex {
             columns: ColumnCache::default(),
             version: Default::default(),
             results: Default::default(),
+            suggestions: Default::default(),
             dir: PathBuf::new(),
         })
     }

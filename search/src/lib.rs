@@ -16,6 +16,9 @@ pub mod query;
 pub mod request;
 pub mod schema;
 pub mod signals;
+pub mod similar;
+pub mod sound;
+pub mod suggest;
 
 pub use doc::{ListingDoc, StoreRef, Summary};
 pub use engine::{CategoryCount, Facets, Hit, SearchResults};

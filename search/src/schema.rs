@@ -18,6 +18,21 @@ pub struct Fields {
     /// Title words (twice, as a boost) and body words, in one field: one posting list per
     /// word is cheaper to search than a union over two fields.
     pub text: Field,
+    /// Sound keys of the ad's own words (`sound::sound_keys`): consulted, with a low weight,
+    /// only for query words the exact terms barely know.
+    pub sound: Field,
+    /// The title's words and their neighbouring pairs (`doc::head_terms`): optional clauses
+    /// that lift an ad whose title the query is.
+    pub head: Field,
+    /// The same of the brand and model attributes (`doc::name_words`): the ad is that thing,
+    /// not an accessory or a part that names it.
+    pub named: Field,
+    /// The ad's brand and model (`suggest::model_term`): suggestions list the models ads
+    /// name, with their counts, from this field's terms.
+    pub model: Field,
+    /// The head words within the ad's leaf category (`in_category`): similar ads are one
+    /// pruned union of short posting lists.
+    pub cat_head: Field,
     /// Indexed category ordinals of the leaf and all its ancestors (subtree filters).
     pub cat: Field,
     /// Each of `cat`'s ordinals combined with the wilaya (`cat_in_wilaya`): browsing a category
@@ -132,6 +147,7 @@ impl Dictionary {
         self.enum_values.hash(&mut h);
         self.int_keys.hash(&mut h);
         crate::analysis::LEXICON_JSON.hash(&mut h);
+        crate::sound::RULES_VERSION.hash(&mut h);
         format!("{:016x}", h.finish())
     }
 }
@@ -150,11 +166,16 @@ pub fn register_tokenizer(index: &tantivy::Index) {
 }
 
 /// Bump when the code's idea of a document changes.
-const SCHEMA_VERSION: u32 = 6;
+const SCHEMA_VERSION: u32 = 7;
 
 /// The `cat_cell` term of a category ordinal in a cell (cells use the low 50 bits).
 pub fn cat_in_cell(category_ord: u64, cell: u64) -> u64 {
     (category_ord << 50) | (cell & ((1 << 50) - 1))
+}
+
+/// The `cat_head` term of a word in a leaf category.
+pub fn in_category(leaf_ord: u64, term: &str) -> String {
+    format!("{leaf_ord}:{term}")
 }
 
 /// The `cat_wilaya` term of a category ordinal in a wilaya.
@@ -168,6 +189,11 @@ pub fn build(dict: &Dictionary) -> (Schema, Fields) {
         TextFieldIndexing::default()
             .set_tokenizer(TERMS_TOKENIZER)
             .set_index_option(IndexRecordOption::WithFreqs),
+    );
+    let words_only = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(TERMS_TOKENIZER)
+            .set_index_option(IndexRecordOption::Basic),
     );
     let fast_indexed = NumericOptions::default().set_indexed().set_fast();
     let mut enums = BTreeMap::new();
@@ -186,7 +212,12 @@ pub fn build(dict: &Dictionary) -> (Schema, Fields) {
     }
     let fields = Fields {
         id: b.add_u64_field("id", INDEXED | FAST),
-        text: b.add_text_field("text", text),
+        text: b.add_text_field("text", text.clone()),
+        sound: b.add_text_field("sound", text),
+        head: b.add_text_field("head", words_only.clone()),
+        named: b.add_text_field("named", words_only.clone()),
+        model: b.add_text_field("model", words_only.clone()),
+        cat_head: b.add_text_field("cat_head", words_only),
         cat: b.add_u64_field("cat", INDEXED),
         cat_wilaya: b.add_u64_field("cat_wilaya", INDEXED),
         cat_cell: b.add_u64_field("cat_cell", INDEXED),

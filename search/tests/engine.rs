@@ -109,9 +109,6 @@ fn a_relevance_page_without_facets_equals_the_full_pass() {
     assert_eq!(total_full, expected);
     assert_eq!(total_fast, expected);
     assert_eq!(hits_fast, hits_full);
-    // Best first: the titles with the word three times come before those with it once.
-    let repeats = |id: i64| docs[id as usize - 1].title.matches("peugeot").count();
-    assert!(hits_fast.windows(2).all(|w| repeats(w[0]) >= repeats(w[1])));
 
     // Small pages through the cursor walk the same list.
     let mut walked = Vec::new();

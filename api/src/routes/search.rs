@@ -86,6 +86,8 @@ pub struct SearchPage {
     pub next_cursor: Option<String>,
     /// True when the results allow one typo per long word.
     pub fuzzy: bool,
+    /// True when no ad held every word together and the results hold all words but one.
+    pub partial: bool,
 }
 
 /// Search active ads.
@@ -156,32 +158,7 @@ pub fn run_as(state: &AppState, req: SearchRequest, freshness: Freshness) -> Api
     let items = results
         .hits
         .into_iter()
-        .map(|h| SearchHit {
-            id: h.summary.id,
-            price_display: crate::routes::views::price_display(
-                &h.summary.category,
-                h.summary.price,
-            ),
-            delivery: h.summary.delivery,
-            title: h.summary.title,
-            price: h.summary.price,
-            negotiable: h.summary.negotiable,
-            category: h.summary.category,
-            wilaya: crate::routes::views::wilaya_ref(h.summary.wilaya),
-            commune: commune_ref(h.summary.commune),
-            thumbnail_url: h.summary.thumbnail.map(|k| photo_url(&k, "thumb")),
-            created_at: time(
-                chrono::DateTime::from_timestamp_micros(h.summary.created_at_us)
-                    .unwrap_or_default()
-                    .naive_utc(),
-            ),
-            distance_km: h.distance_km.map(|d| (d * 100.0).round() / 100.0),
-            seller_rating: state.seller_ratings.get(h.summary.seller_id),
-            store: h.summary.store.map(|s| StoreBadge {
-                slug: s.slug,
-                name: s.name,
-            }),
-        })
+        .map(|h| hit_view(state, h))
         .collect();
     Ok(SearchPage {
         total: results.total,
@@ -189,7 +166,35 @@ pub fn run_as(state: &AppState, req: SearchRequest, freshness: Freshness) -> Api
         facets: results.facets,
         next_cursor: results.next_cursor,
         fuzzy: results.fuzzy,
+        partial: results.partial,
     })
+}
+
+/// A hit as lists show it.
+pub fn hit_view(state: &AppState, h: souk_search::Hit) -> SearchHit {
+    SearchHit {
+        id: h.summary.id,
+        price_display: crate::routes::views::price_display(&h.summary.category, h.summary.price),
+        delivery: h.summary.delivery,
+        title: h.summary.title,
+        price: h.summary.price,
+        negotiable: h.summary.negotiable,
+        category: h.summary.category,
+        wilaya: crate::routes::views::wilaya_ref(h.summary.wilaya),
+        commune: commune_ref(h.summary.commune),
+        thumbnail_url: h.summary.thumbnail.map(|k| photo_url(&k, "thumb")),
+        created_at: time(
+            chrono::DateTime::from_timestamp_micros(h.summary.created_at_us)
+                .unwrap_or_default()
+                .naive_utc(),
+        ),
+        distance_km: h.distance_km.map(|d| (d * 100.0).round() / 100.0),
+        seller_rating: state.seller_ratings.get(h.summary.seller_id),
+        store: h.summary.store.map(|s| StoreBadge {
+            slug: s.slug,
+            name: s.name,
+        }),
+    }
 }
 
 /// A seller's active ads: counted by the index when `index` is given and built (no count over
