@@ -12,9 +12,16 @@ use serde::Deserialize;
 const STOP_WORDS: &[&str] = &[
     "le", "la", "les", "de", "des", "du", "un", "une", "et", "en", "au", "aux", "pour", "avec",
     "sur", "par", "dans", "the", "an", "of", "for", "and", "with", "in", "on", "to", "at", "fi",
-    "m3a", "ta3", "dyal", "dial", "في", "من", "عن", "على", "الى", "مع", "و", "او", "ف", "متاع",
+    "m3a", "ta3", "dyal", "dial", "في", "من", "عن", "إلى", "الى", "مع", "و", "او", "ف", "متاع",
     "تاع", "ديال",
 ];
+
+/// Is `word` (normalised) one of `STOP_WORDS` (compared normalised too: `إلى` is `الي`)?
+pub fn is_stop_word(word: &str) -> bool {
+    static SET: OnceLock<std::collections::HashSet<String>> = OnceLock::new();
+    SET.get_or_init(|| STOP_WORDS.iter().map(|w| normalize(w)).collect())
+        .contains(word)
+}
 
 /// Longer "words" are pasted links or keyboard mashing, not search terms.
 const MAX_TOKEN_CHARS: usize = 40;
@@ -101,7 +108,7 @@ impl Analyzer {
         let all = self.words(text);
         let meaningful: Vec<Word> = all
             .iter()
-            .filter(|w| !STOP_WORDS.contains(&w.raw.as_str()))
+            .filter(|w| !is_stop_word(&w.raw))
             .cloned()
             .collect();
         if meaningful.is_empty() {

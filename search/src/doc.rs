@@ -219,6 +219,11 @@ pub fn head_terms(words: &[Word]) -> Vec<String> {
     for w in words {
         out.push(w.term.clone());
         out.extend(w.parts.iter().cloned());
+        // Queries drop little words (`analysis::Analyzer::query_words`): pairs skip them too,
+        // so `pomme de terre` pairs `pomme_terre` on both sides.
+        if crate::analysis::is_stop_word(&w.raw) {
+            continue;
+        }
         if w.parts.is_empty() {
             units.push(&w.term);
         } else {

@@ -128,8 +128,14 @@ impl SearchIndex {
             }
             None => (None, Matching::Exact),
         };
-        let mut results = self.run(req, sort, after, now_us, cursor_matching)?;
         let words = req.q.as_deref().map_or(0, crate::request::query_words);
+        // A cursor cannot ask for typo tolerance the query's length would not get.
+        let cursor_matching = if words > crate::request::MAX_FUZZY_WORDS {
+            Matching::Exact
+        } else {
+            cursor_matching
+        };
+        let mut results = self.run(req, sort, after, now_us, cursor_matching)?;
         let first_page = cursor_matching == Matching::Exact && after.is_none();
         // Few exact matches: one typo per long word, then (for several words) all words but
         // one, so one unknown or misspelt word does not empty the page.
@@ -141,7 +147,7 @@ impl SearchIndex {
             .q
             .as_deref()
             .map_or(0, |q| crate::analysis::analyzer().query_words(q).len());
-        if first_page && meaningful >= 2 {
+        if first_page && meaningful >= 2 && words <= crate::request::MAX_FUZZY_WORDS {
             retries.push(Matching::AllButOne);
         }
         for matching in retries {
@@ -195,7 +201,11 @@ impl SearchIndex {
     ) -> Result<SearchResults, SearchError> {
         let searcher = self.reader.searcher();
         let df = |t: &tantivy::Term| searcher.doc_freq(t).unwrap_or(0);
-        let p = plan(req, &self.fields, &self.dict, matching, &df);
+        let lookup = crate::query::Lookup {
+            df: &df,
+            docs: searcher.num_docs(),
+        };
+        let p = plan(req, &self.fields, &self.dict, matching, &lookup);
         let spec = self.facet_spec(req);
         let n_categories = self.dict.categories.len();
         let prune = p.is_one_term();

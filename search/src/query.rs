@@ -139,8 +139,19 @@ pub enum Matching {
     AllButOne,
 }
 
-/// How many documents hold a term (the caller's searcher answers).
-pub type DocFreq<'a> = &'a dyn Fn(&Term) -> u64;
+/// What a plan may ask the index: how many documents hold a term, and how many there are.
+pub struct Lookup<'a> {
+    pub df: &'a dyn Fn(&Term) -> u64,
+    pub docs: u64,
+}
+
+/// A sound key held by more than this share of the ads says too little to be worth its
+/// posting list (a two-consonant key of common words would walk much of the index).
+const SOUND_MAX_SHARE: u64 = 100;
+/// ...except in a small index, where every key is cheap.
+const SOUND_MAX_FLOOR: u64 = 1000;
+
+type DocFreq<'a> = &'a Lookup<'a>;
 
 fn boosted(q: Box<dyn Query>, weight: f32) -> Box<dyn Query> {
     Box::new(BoostQuery::new(q, weight))
@@ -165,8 +176,12 @@ fn word_q(
         alternatives.push((Occur::Should, Box::new(near)));
     }
     let keys = sound_keys(raw);
-    if !keys.is_empty() && df(&Term::from_field_text(fields.text, term)) < SOUND_BELOW_DF {
+    if !keys.is_empty() && (df.df)(&Term::from_field_text(fields.text, term)) < SOUND_BELOW_DF {
+        let most = (df.docs / SOUND_MAX_SHARE).max(SOUND_MAX_FLOOR);
         for k in keys {
+            if (df.df)(&Term::from_field_text(fields.sound, &k)) > most {
+                continue;
+            }
             alternatives.push((
                 Occur::Should,
                 boosted(term_q(fields.sound, &k), SOUND_WEIGHT),

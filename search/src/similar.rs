@@ -75,7 +75,15 @@ impl SearchIndex {
             .collect();
         words.sort();
         words.dedup();
-        words.truncate(MAX_WORDS);
+        // The most telling words first (the rarest in the category), if there are too many.
+        if words.len() > MAX_WORDS {
+            let df = |w: &String| {
+                let t = Term::from_field_text(self.fields.cat_head, &in_category(leaf, w));
+                searcher.doc_freq(&t).unwrap_or(0)
+            };
+            words.sort_by_cached_key(df);
+            words.truncate(MAX_WORDS);
+        }
         let clauses: Vec<(Occur, Box<dyn Query>)> = words
             .iter()
             .map(|w| -> (Occur, Box<dyn Query>) {

@@ -17,9 +17,11 @@ use crate::schema::{Dictionary, Fields};
 
 /// Suggestions are rebuilt at most this often (counts may lag by as much).
 const REFRESH: Duration = Duration::from_secs(60);
-/// A model is suggested once this many active ads name it (one seller's spelling is noise,
-/// and could be a name).
-const MIN_MODEL_ADS: u64 = 2;
+/// A model is suggested once this many sellers' live ads name it: one seller's spelling is
+/// noise and could be personal (a number or a name typed into the model field).
+const MIN_MODEL_SELLERS: usize = 3;
+/// Model words with a longer run of digits look like phone numbers, not models.
+const MAX_MODEL_DIGITS: usize = 5;
 /// Models kept, the most common first.
 const MAX_MODELS: usize = 20_000;
 /// Prefixes this long or longer also match with one slip.
@@ -71,6 +73,7 @@ struct Entry {
 }
 
 /// Every entry under each of its normalised names, sorted by name.
+#[derive(Default)]
 pub struct Suggestions {
     entries: Vec<Entry>,
     keys: Vec<(String, usize)>,
@@ -116,7 +119,17 @@ pub fn model_term(brand: &str, model: &str) -> Option<String> {
         .filter(|w| a.tokens(w).first() != Some(&brand))
         .take(4)
         .collect();
-    if words.is_empty() {
+    let digits = |w: &String| {
+        w.split(|c: char| !c.is_ascii_digit())
+            .map(str::len)
+            .max()
+            .unwrap_or(0)
+    };
+    if words.is_empty()
+        || words
+            .iter()
+            .any(|w| digits(w) > MAX_MODEL_DIGITS || w.len() > 24)
+    {
         return None;
     }
     Some(format!("{brand}_{}", words.join("_")))
@@ -158,26 +171,51 @@ impl Suggestions {
             });
             names.push(group.iter().map(|v| normalize(v)).collect());
         }
-        // Models: the `model` terms of the index, the commonest first.
+        // Models: the `model` terms of the index named by enough sellers' live ads, the
+        // commonest first (deleted documents and one seller's many ads do not count).
         let mut models: HashMap<String, u64> = HashMap::new();
+        let mut sellers: HashMap<String, HashSet<u64>> = HashMap::new();
         for segment in searcher.segment_readers() {
-            let Ok(inverted) = segment.inverted_index(fields.model) else {
+            let (Ok(inverted), Ok(seller)) = (
+                segment.inverted_index(fields.model),
+                segment
+                    .fast_fields()
+                    .u64(segment.schema().get_field_name(fields.seller)),
+            ) else {
                 continue;
             };
-            let mut stream = match inverted.terms().stream() {
-                Ok(s) => s,
-                Err(_) => continue,
+            let alive = segment.alive_bitset();
+            let Ok(mut stream) = inverted.terms().stream() else {
+                continue;
             };
             while stream.advance() {
-                if let Ok(term) = std::str::from_utf8(stream.key()) {
-                    *models.entry(term.to_string()).or_default() +=
-                        u64::from(stream.value().doc_freq);
+                let Ok(term) = std::str::from_utf8(stream.key()) else {
+                    continue;
+                };
+                let Ok(mut postings) = inverted.read_postings_from_terminfo(
+                    stream.value(),
+                    tantivy::schema::IndexRecordOption::Basic,
+                ) else {
+                    continue;
+                };
+                let by = sellers.entry(term.to_string()).or_default();
+                let mut live = 0;
+                let mut doc = tantivy::DocSet::doc(&postings);
+                while doc != tantivy::TERMINATED {
+                    if alive.is_none_or(|a| a.is_alive(doc)) {
+                        live += 1;
+                        if by.len() < MIN_MODEL_SELLERS {
+                            by.extend(seller.first(doc));
+                        }
+                    }
+                    doc = tantivy::DocSet::advance(&mut postings);
                 }
+                *models.entry(term.to_string()).or_default() += live;
             }
         }
         let mut models: Vec<(String, u64)> = models
             .into_iter()
-            .filter(|(_, n)| *n >= MIN_MODEL_ADS)
+            .filter(|(t, _)| sellers.get(t).is_some_and(|s| s.len() >= MIN_MODEL_SELLERS))
             .collect();
         models.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         models.truncate(MAX_MODELS);
@@ -290,14 +328,17 @@ impl Suggestions {
         by_count(&mut exact);
         let mut chosen = exact;
         if chosen.len() < limit && prefix.chars().count() >= FUZZY_FROM_CHARS {
-            let first = prefix.chars().next();
-            let seen: HashSet<usize> = chosen.iter().copied().collect();
-            let mut near: Vec<usize> = self
+            // Slips rarely hit the first letter: only keys that share it (one sorted run).
+            let first: String = prefix.chars().take(1).collect();
+            let from = self
                 .keys
+                .partition_point(|(k, _)| k.as_str() < first.as_str());
+            let seen: HashSet<usize> = chosen.iter().copied().collect();
+            let typed: Vec<char> = prefix.chars().collect();
+            let mut near: Vec<usize> = self.keys[from..]
                 .iter()
-                .filter(|(k, i)| {
-                    !seen.contains(i) && k.chars().next() == first && within_one(&prefix, k)
-                })
+                .take_while(|(k, _)| k.starts_with(&first))
+                .filter(|(k, i)| !seen.contains(i) && within_one(&typed, k))
                 .map(|(_, i)| *i)
                 .collect();
             near.sort_unstable();
@@ -330,8 +371,7 @@ impl Suggestions {
 
 /// Is some prefix of `key` at most one edit (insertion, deletion, substitution, or two
 /// neighbouring letters swapped: `samsnug`) from `typed`?
-fn within_one(typed: &str, key: &str) -> bool {
-    let t: Vec<char> = typed.chars().collect();
+fn within_one(t: &[char], key: &str) -> bool {
     let k: Vec<char> = key.chars().take(t.len() + 1).collect();
     // Row-by-row edit distance (optimal string alignment) of `t` against each prefix of `k`.
     let mut before: Vec<usize> = Vec::new();
@@ -378,9 +418,23 @@ struct CacheState {
     building: bool,
 }
 
+/// Clears `building` however a build ends (a panicking build must not stop every later one).
+struct Building(Arc<Mutex<CacheState>>);
+
+impl Drop for Building {
+    fn drop(&mut self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).building = false;
+    }
+}
+
+fn lock(state: &Mutex<CacheState>) -> std::sync::MutexGuard<'_, CacheState> {
+    state.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl SuggestCache {
-    /// The suggestions to answer from. Built in this thread the first time; later rebuilt in
-    /// a thread of its own while the older list keeps answering.
+    /// The suggestions to answer from. The first caller builds them (outside the lock; other
+    /// callers meanwhile get an empty list); later they are rebuilt in a thread of their own
+    /// while the older list keeps answering.
     pub fn get(
         &self,
         version: u64,
@@ -388,31 +442,37 @@ impl SuggestCache {
         fields: &Fields,
         dict: &Dictionary,
     ) -> Arc<Suggestions> {
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut st = lock(&self.state);
         if let Some((s, at, v)) = &st.current {
             let s = s.clone();
             if *v != version && at.elapsed() >= REFRESH && !st.building {
                 st.building = true;
-                let (state, searcher) = (self.state.clone(), searcher.clone());
-                let (fields, dict) = (fields.clone(), dict.clone());
+                let guard = Building(self.state.clone());
+                let (searcher, fields, dict) = (searcher.clone(), fields.clone(), dict.clone());
                 std::thread::spawn(move || {
                     let fresh = Arc::new(Suggestions::build(&searcher, &fields, &dict));
-                    let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-                    st.current = Some((fresh, Instant::now(), version));
-                    st.building = false;
+                    lock(&guard.0).current = Some((fresh, Instant::now(), version));
                 });
             }
             return s;
         }
-        let s = Arc::new(Suggestions::build(searcher, fields, dict));
-        st.current = Some((s.clone(), Instant::now(), version));
-        s
+        if st.building {
+            return Arc::new(Suggestions::default());
+        }
+        st.building = true;
+        drop(st);
+        let _guard = Building(self.state.clone());
+        let fresh = Arc::new(Suggestions::build(searcher, fields, dict));
+        lock(&self.state).current = Some((fresh.clone(), Instant::now(), version));
+        fresh
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::within_one;
+    fn within_one(typed: &str, key: &str) -> bool {
+        super::within_one(&typed.chars().collect::<Vec<_>>(), key)
+    }
 
     #[test]
     fn one_slip_in_a_prefix() {

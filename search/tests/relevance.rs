@@ -5,7 +5,7 @@
 //! that loses relevance does not land.
 //!
 //! `SOUK_RELEVANCE_MISSES=1 cargo test -p souk-search --test relevance -- --nocapture` lists
-//! every query whose first hit is not a relevant ad.
+//! every query whose first hit is not a relevant ad or whose first ten miss some.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -13,7 +13,7 @@ use serde::Deserialize;
 use souk_domain::{geography, AttributeValue, Attributes};
 use souk_search::{ListingDoc, SearchIndex, SearchRequest};
 
-/// Floors a little under the measured figures (recall@10 0.884, MRR@10 0.913; README, "Search
+/// Floors a little under the measured figures (recall@10 0.894, MRR@10 0.919; README, "Search
 /// relevance"), with room for harmless reorderings among equally good ads.
 const RECALL_FLOOR: f64 = 0.87;
 const MRR_FLOOR: f64 = 0.90;
@@ -143,7 +143,7 @@ fn the_judged_queries_find_their_ads_first() {
         let rr = first.map_or(0.0, |p| 1.0 / (p + 1) as f64);
         all.add(recall, rr);
         by_kind.entry(j.kind.clone()).or_default().add(recall, rr);
-        if show_misses && first != Some(0) {
+        if show_misses && (first != Some(0) || recall < 1.0) {
             let top: Vec<String> = hits
                 .iter()
                 .take(3)

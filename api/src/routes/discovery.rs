@@ -18,6 +18,8 @@ const DEFAULT_SUGGESTIONS: usize = 8;
 const MAX_SUGGESTIONS: usize = 20;
 const DEFAULT_SIMILAR: usize = 10;
 const MAX_SIMILAR: usize = 30;
+/// How long a call waits for a search slot before the client is told to retry.
+const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -116,9 +118,12 @@ pub async fn suggest(
     };
     let limit = bounded_limit(p.limit, DEFAULT_SUGGESTIONS, MAX_SUGGESTIONS)?;
     let index = ready_index(&state)?;
-    // Microseconds from memory: answered on the event loop (the list is rebuilt elsewhere).
-    let suggestions = index
-        .suggest(&p.q, lang, limit)
+    // Microseconds from memory, but the first call builds the list: with the searches,
+    // off the event loop and bounded.
+    let suggestions = state
+        .searches
+        .run_within(Some(QUEUE_WAIT), move || index.suggest(&p.q, lang, limit))
+        .await?
         .into_iter()
         .map(SuggestionView::from)
         .collect();
@@ -156,18 +161,22 @@ pub async fn similar(
         .await?;
     let attributes = listing.attributes()?;
     let index = ready_index(&state)?;
-    let ad = SimilarTo {
-        id: listing.id,
-        title: &listing.title,
-        category: &listing.category,
-        attributes: &attributes,
-        price: listing.price,
-        wilaya: listing.wilaya,
-        seller_id: listing.user_id,
-    };
     let now_us = chrono::Utc::now().timestamp_micros();
-    let hits = index
-        .similar(&ad, limit, now_us)
+    let hits = state
+        .searches
+        .run_within(Some(QUEUE_WAIT), move || {
+            let ad = SimilarTo {
+                id: listing.id,
+                title: &listing.title,
+                category: &listing.category,
+                attributes: &attributes,
+                price: listing.price,
+                wilaya: listing.wilaya,
+                seller_id: listing.user_id,
+            };
+            index.similar(&ad, limit, now_us)
+        })
+        .await?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let items = hits.into_iter().map(|h| hit_view(&state, h)).collect();
     Ok(HttpResponse::Ok().json(SimilarList { items }))
