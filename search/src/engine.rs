@@ -293,15 +293,8 @@ impl SearchIndex {
         };
         let mut hits = Vec::with_capacity(ranked.len());
         for h in ranked {
-            let doc: TantivyDocument = searcher.doc(DocAddress::new(h.segment, h.doc))?;
-            let bytes = doc
-                .get_first(self.fields.summary)
-                .and_then(|v| v.as_bytes())
-                .unwrap_or_default();
-            let summary: Summary =
-                serde_json::from_slice(bytes).map_err(|e| SearchError::Index(e.to_string()))?;
             hits.push(Hit {
-                summary,
+                summary: self.summary_at(&searcher, DocAddress::new(h.segment, h.doc))?,
                 distance_km: h.distance_km,
             });
         }
@@ -314,6 +307,20 @@ impl SearchIndex {
             fuzzy: matching != Matching::Exact,
             partial: matching == Matching::AllButOne,
         })
+    }
+
+    /// The stored summary of a hit.
+    pub(crate) fn summary_at(
+        &self,
+        searcher: &tantivy::Searcher,
+        address: DocAddress,
+    ) -> Result<Summary, SearchError> {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let bytes = doc
+            .get_first(self.fields.summary)
+            .and_then(|v| v.as_bytes())
+            .unwrap_or_default();
+        serde_json::from_slice(bytes).map_err(|e| SearchError::Index(e.to_string()))
     }
 
     fn facets_from(&self, counts: &Counts, enums: &BTreeMap<String, Vec<u64>>) -> Facets {

@@ -8,10 +8,10 @@ use std::cmp::Ordering;
 use souk_domain::Attributes;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{DocAddress, TantivyDocument, Term};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, Term};
 
-use crate::doc::{head_terms, head_words, Summary};
+use crate::doc::{head_terms, head_words};
 use crate::engine::Hit;
 use crate::index::SearchIndex;
 use crate::request::{SearchRequest, Sort};
@@ -179,15 +179,8 @@ impl SearchIndex {
         candidates.truncate(limit);
         let (mut theirs, mut own) = (Vec::new(), Vec::new());
         for c in candidates {
-            let doc: TantivyDocument = searcher.doc(c.address)?;
-            let bytes = doc
-                .get_first(self.fields.summary)
-                .and_then(|v| v.as_bytes())
-                .unwrap_or_default();
-            let summary: Summary =
-                serde_json::from_slice(bytes).map_err(|e| SearchError::Index(e.to_string()))?;
             let hit = Hit {
-                summary,
+                summary: self.summary_at(searcher, c.address)?,
                 distance_km: None,
             };
             if c.other_seller {
