@@ -140,10 +140,10 @@ fn implied_words() -> &'static ImpliedWords {
 }
 
 /// The body's words: the description, free-text attributes, and the implied words.
-fn body_tokens(doc: &ListingDoc) -> Vec<String> {
+fn body_tokens(doc: &ListingDoc, description: &[Word]) -> Vec<String> {
     let a = analyzer();
     let w = implied_words();
-    let mut out = a.tokens(&doc.description);
+    let mut out: Vec<String> = terms_of(description).collect();
     out.extend(w.category.get(&doc.category).into_iter().flatten().cloned());
     if let Some(leaf) = catalog().get(&doc.category) {
         for spec in &leaf.attributes {
@@ -242,26 +242,73 @@ pub fn pair_term(first: &str, second: &str) -> String {
 /// The sound keys of the ad's own words (title twice, description, free-text attributes):
 /// see `sound`. Implied words (category names, places) come from reference data, where the
 /// lexicon already knows every spelling.
-fn sound_terms(doc: &ListingDoc, title: &[Word]) -> Vec<String> {
+fn sound_terms(doc: &ListingDoc, title: &[Word], description: &[Word]) -> Vec<String> {
     let a = analyzer();
-    let mut own: Vec<String> = title.iter().map(|w| w.raw.clone()).collect();
-    own.extend(own.clone());
-    own.extend(a.words(&doc.description).into_iter().map(|w| w.raw));
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |raw: &str, times: usize| {
+        sound_keys_cached(raw, |keys| {
+            for _ in 0..times {
+                out.extend(keys.iter().cloned());
+            }
+        })
+    };
+    for w in title {
+        add(&w.raw, 2);
+    }
+    for w in description {
+        add(&w.raw, 1);
+    }
     for v in doc.attributes.values() {
         if let AttributeValue::Text(t) = v {
-            own.extend(a.words(t).into_iter().map(|w| w.raw));
+            for w in a.words(t) {
+                add(&w.raw, 1);
+            }
         }
     }
-    own.iter().flat_map(|t| sound_keys(t)).collect()
+    out
+}
+
+/// `sound_keys` through a per-thread memo: ads repeat the same few thousand words, and a
+/// rebuild asks for them hundreds of thousands of times.
+fn sound_keys_cached(raw: &str, with: impl FnOnce(&[String])) {
+    thread_local! {
+        static MEMO: std::cell::RefCell<HashMap<String, Vec<String>>> =
+            std::cell::RefCell::new(HashMap::new());
+    }
+    /// Words remembered per thread before the memo starts afresh.
+    const MEMO_WORDS: usize = 200_000;
+    MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        if let Some(keys) = m.get(raw) {
+            return with(keys);
+        }
+        if m.len() >= MEMO_WORDS {
+            m.clear();
+        }
+        let keys = sound_keys(raw);
+        with(&keys);
+        m.insert(raw.to_string(), keys);
+    })
+}
+
+/// Each word's term and, for glued words, their pieces (what `Analyzer::tokens` gives).
+fn terms_of(words: &[Word]) -> impl Iterator<Item = String> + '_ {
+    words
+        .iter()
+        .flat_map(|w| std::iter::once(w.term.clone()).chain(w.parts.iter().cloned()))
 }
 
 pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> TantivyDocument {
     let a = analyzer();
     let mut d = TantivyDocument::default();
     d.add_u64(fields.id, doc.id as u64);
-    let title = a.tokens(&doc.title);
     let title_words = a.words(&doc.title);
-    d.add_text(fields.sound, sound_terms(doc, &title_words).join(" "));
+    let description = a.words(&doc.description);
+    let title: Vec<String> = terms_of(&title_words).collect();
+    d.add_text(
+        fields.sound,
+        sound_terms(doc, &title_words, &description).join(" "),
+    );
     let head = head_terms(&title_words);
     let mut naming = name_words(&doc.category, &doc.attributes);
     if sells_named_products(&doc.category) {
@@ -273,7 +320,7 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
     // The words naming the thing sold once more: a one-word query, answered from this field
     // alone (`query::text_query`), ranks the product above an accessory that names it.
     words.extend(named.iter().filter(|t| !t.contains('_')).cloned());
-    words.extend(body_tokens(doc));
+    words.extend(body_tokens(doc, &description));
     // Already analysed: the index only splits them apart again (see `schema::TERMS_TOKENIZER`).
     d.add_text(fields.text, words.join(" "));
 
