@@ -23,9 +23,9 @@ use crate::indexing::SearchService;
 use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
 use crate::routes::{
-    account_data, accounts, contact, discovery, email_links, favorites, listings, moderation, ops,
-    phones, photos, price_hints, profiles, ratings, reference, saved_searches, search, sessions,
-    stats, stores,
+    account_data, accounts, contact, credits, discovery, email_links, favorites, listings,
+    moderation, ops, phones, photos, price_hints, profiles, ratings, reference, saved_searches,
+    search, sessions, stats, stores,
 };
 use crate::state::AppState;
 use crate::telemetry;
@@ -95,6 +95,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(search::search)
         .service(discovery::suggest)
         .service(discovery::similar)
+        .service(credits::my_credits)
+        .service(credits::grant)
+        .service(credits::bump)
         .service(reference::categories)
         .service(reference::wilayas)
         .service(reference::communes)

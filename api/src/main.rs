@@ -46,6 +46,13 @@ enum Command {
     /// Give a user a role: `souk-api set-role amine@example.dz admin` (user, moderator,
     /// admin). The first admin can only be made this way, never through the API.
     SetRole { email: String, role: String },
+    /// Give credits to an account: `souk-api grant-credits amine@example.dz 1000 "launch offer"`
+    /// (logged; run it twice and it gives twice).
+    GrantCredits {
+        email: String,
+        amount: i64,
+        reason: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -97,8 +104,39 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("user {id} ({email}) is now {}", role.as_str());
             Ok(())
         }
+        Command::GrantCredits {
+            email,
+            amount,
+            reason,
+        } => {
+            if amount <= 0 {
+                return Err("the amount must be a positive number of credits".into());
+            }
+            let pool = souk_store::open_pool(&config.database_url, 1)?;
+            let email =
+                souk_domain::account::normalize_email(&email).ok_or("not an email address")?;
+            let key = format!("cli:{}", uuid_like());
+            let balance = souk_store::db::write_transaction(&mut *pool.get()?, |c| {
+                let u = souk_store::users::find_user_by_email(c, &email)?
+                    .ok_or(souk_api::error::ApiError::NotFound)?;
+                souk_api::routes::credits::grant_in(c, u.id, amount, &reason, &key, None)
+                    .map(|d| d.movement.balance_after)
+            })
+            .map_err(|e| format!("{email}: {e}"))?;
+            println!("{email}: +{amount} credits, balance {balance}");
+            Ok(())
+        }
         Command::Openapi => unreachable!("handled above"),
     }
+}
+
+/// A key no other grant has: the time in nanoseconds and the process id.
+fn uuid_like() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{nanos:x}-{:x}", std::process::id())
 }
 
 fn serve(config: Config, demo: Option<usize>) -> Result<(), Box<dyn std::error::Error>> {

@@ -5,9 +5,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    account_data, accounts, contact, discovery, email_links, favorites, listings, moderation, ops,
-    phones, photos, price_hints, profiles, ratings, reference, saved_searches, search, sessions,
-    stats, stores,
+    account_data, accounts, contact, credits, discovery, email_links, favorites, listings,
+    moderation, ops, phones, photos, price_hints, profiles, ratings, reference, saved_searches,
+    search, sessions, stats, stores,
 };
 
 #[derive(OpenApi)]
@@ -27,6 +27,7 @@ use crate::routes::{
         listings::delete_listing, listings::mark_sold, listings::renew_listing, listings::my_listings,
         photos::upload_photo, photos::delete_photo, photos::serve_photo,
         search::search, discovery::suggest, discovery::similar,
+        credits::my_credits, credits::grant, credits::bump,
         contact::contact_seller, contact::post_message, contact::get_conversation, contact::my_conversations,
         favorites::add_favorite, favorites::remove_favorite, favorites::my_favorites,
         saved_searches::create_saved_search, saved_searches::my_saved_searches, saved_searches::delete_saved_search,
@@ -44,6 +45,7 @@ use crate::routes::{
         (name = "listings", description = "Ads: post, read, edit, sell, renew, delete, browse"),
         (name = "photos", description = "Listing photos (EXIF stripped, re-encoded)"),
         (name = "search", description = "Full-text and faceted search over active ads"),
+        (name = "credits", description = "Credits (one per dinar) on an append-only ledger, and what they buy: bumps"),
         (name = "contact", description = "Buyer–seller threads, relayed by email without revealing addresses"),
         (name = "favorites", description = "Ads a buyer keeps; price drops are emailed"),
         (name = "saved searches", description = "Searches whose new matches are emailed, instantly or daily"),

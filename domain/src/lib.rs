@@ -14,6 +14,7 @@ pub mod rating;
 pub mod signals;
 pub mod text;
 pub mod trust;
+pub mod visibility;
 
 pub use attributes::{AttributeKind, AttributeSpec, AttributeValue, Attributes};
 pub use category::{catalog, Catalog, Category};

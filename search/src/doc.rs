@@ -36,6 +36,8 @@ pub struct ListingDoc {
     pub lon: f64,
     /// Unix time in microseconds.
     pub created_at_us: i64,
+    /// The last paid bump (µs): "newest" orders by it when later than the posting.
+    pub bumped_at_us: Option<i64>,
     pub expires_at_us: i64,
     /// Storage key of the first photo, if any.
     pub thumbnail: Option<String>,
@@ -366,7 +368,11 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
     if let Some(p) = doc.price {
         d.add_i64(fields.price, p);
     }
-    d.add_i64(fields.created, doc.created_at_us);
+    // "Newest" orders by when the ad last came to the top: posted, or bumped since.
+    d.add_i64(
+        fields.created,
+        doc.created_at_us.max(doc.bumped_at_us.unwrap_or(i64::MIN)),
+    );
     d.add_i64(fields.expires, doc.expires_at_us);
     if doc.negotiable {
         d.add_u64(fields.flags, FLAG_NEGOTIABLE);

@@ -52,6 +52,7 @@ fn docs() -> Vec<ListingDoc> {
                 lat: 36.0,
                 lon: 3.0,
                 created_at_us: NOW - i * 1000,
+                bumped_at_us: None,
                 expires_at_us: NOW + 30 * DAY,
                 thumbnail: None,
                 seller_id: 1,

@@ -39,6 +39,8 @@ pub struct AccountData {
     pub ratings_given: Vec<Rating>,
     pub ratings_received: Vec<Rating>,
     pub reports_filed: Vec<Report>,
+    /// Every credit movement of the account (the ledger is kept for accounting).
+    pub credits: Vec<crate::credits::Movement>,
 }
 
 #[derive(Debug, Serialize, Queryable)]
@@ -135,6 +137,7 @@ pub fn collect(conn: &mut DbConn, user_id: i64) -> StoreResult<AccountData> {
         ratings_given,
         ratings_received,
         reports_filed,
+        credits: crate::credits::movements(conn, user_id, i64::MAX)?,
     })
 }
 

@@ -3,6 +3,7 @@
 
 pub mod account_data;
 pub mod conversations;
+pub mod credits;
 pub mod db;
 pub mod error;
 pub mod favorites;

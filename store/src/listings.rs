@@ -40,6 +40,8 @@ pub struct Listing {
     pub hidden_at: Option<NaiveDateTime>,
     pub hidden_by: Option<String>,
     pub hidden_reason: Option<String>,
+    /// When the owner last bumped the ad to the top of "newest" (paid visibility).
+    pub bumped_at: Option<NaiveDateTime>,
 }
 
 impl Listing {
@@ -112,6 +114,14 @@ pub struct NewListingRow {
 
 fn attributes_json(a: &Attributes) -> String {
     serde_json::to_string(a).unwrap_or_else(|_| "{}".into())
+}
+
+/// Puts an ad back at the top of "newest" (a paid bump), through the change feed.
+pub fn mark_bumped(conn: &mut DbConn, listing_id: i64, at: NaiveDateTime) -> StoreResult<()> {
+    diesel::update(listings::table.find(listing_id))
+        .set(listings::bumped_at.eq(Some(at)))
+        .execute(conn)?;
+    record_change(conn, listing_id)
 }
 
 /// Appends to the change feed; call inside the transaction of the change itself.

@@ -25,6 +25,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    credit_ledger (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        seq -> BigInt,
+        amount -> BigInt,
+        balance_after -> BigInt,
+        reason -> Text,
+        listing_id -> Nullable<BigInt>,
+        granted_by -> Nullable<BigInt>,
+        idempotency_key -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     account_exports (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -134,6 +149,7 @@ diesel::table! {
         phone_reveals -> BigInt,
         delivery -> Text,
         text_hash -> Nullable<Text>,
+        bumped_at -> Nullable<Timestamp>,
     }
 }
 
@@ -298,6 +314,7 @@ diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(favorites -> listings (listing_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    credit_ledger,
     account_exports,
     phone_codes,
     ratings,

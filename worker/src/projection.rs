@@ -29,6 +29,7 @@ pub fn listing_doc(
         lat: l.lat,
         lon: l.lon,
         created_at_us: l.created_at.and_utc().timestamp_micros(),
+        bumped_at_us: l.bumped_at.map(|b| b.and_utc().timestamp_micros()),
         expires_at_us: l.expires_at.and_utc().timestamp_micros(),
         thumbnail,
         seller_id: l.user_id,

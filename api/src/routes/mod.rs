@@ -1,6 +1,7 @@
 pub mod account_data;
 pub mod accounts;
 pub mod contact;
+pub mod credits;
 pub mod discovery;
 pub mod email_links;
 pub mod favorites;

@@ -1,0 +1,307 @@
+//! Credits and the first product bought with them, the bump. Credits come from an admin's
+//! grant (here or `souk-api grant-credits`); every movement is a ledger row
+//! (`souk_store::credits`), and a request carries an idempotency key so a retry moves
+//! credits once.
+
+use actix_web::{get, post, web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use souk_domain::trust::Role;
+use souk_domain::visibility::{next_bump_at, products};
+use souk_store::credits::{self, Appended, NewMovement};
+use souk_store::{listings, DbConn, StoreError};
+use utoipa::ToSchema;
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Json;
+use crate::routes::listings::ListingId;
+use crate::routes::views::time;
+use crate::state::AppState;
+
+/// Movements shown with the balance.
+const SHOWN_MOVEMENTS: i64 = 50;
+/// The most one grant may give (a slip of the keyboard should not mint a fortune).
+const MAX_GRANT: i64 = 10_000_000;
+/// Attempts when another movement of the same account lands first.
+const RACE_ATTEMPTS: usize = 3;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MovementView {
+    /// Positive for credits in, negative for spending (one credit is one dinar).
+    pub amount: i64,
+    pub balance_after: i64,
+    /// grant, bump, ...
+    pub reason: String,
+    pub listing_id: Option<i64>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<credits::Movement> for MovementView {
+    fn from(m: credits::Movement) -> Self {
+        MovementView {
+            amount: m.amount,
+            balance_after: m.balance_after,
+            reason: m.reason,
+            listing_id: m.listing_id,
+            created_at: time(m.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreditsView {
+    pub balance: i64,
+    /// DZD: one credit is one dinar.
+    pub currency: String,
+    /// The latest movements, newest first (at most 50).
+    pub movements: Vec<MovementView>,
+}
+
+/// My credit balance and latest movements.
+#[utoipa::path(tag = "credits", security(("bearer" = [])),
+    responses((status = 200, body = CreditsView), (status = 401, body = crate::error::Problem)))]
+#[get("/v1/me/credits")]
+pub async fn my_credits(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
+    let (balance, movements) = state
+        .db(move |c| {
+            Ok((
+                credits::balance(c, user.id)?,
+                credits::movements(c, user.id, SHOWN_MOVEMENTS)?,
+            ))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(CreditsView {
+        balance,
+        currency: products().currency.clone(),
+        movements: movements.into_iter().map(MovementView::from).collect(),
+    }))
+}
+
+fn idempotency_key(key: &str) -> ApiResult<String> {
+    let ok = (8..=100).contains(&key.len())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'));
+    if !ok {
+        return Err(ApiError::field(
+            "idempotency_key",
+            "invalid",
+            "8–100 characters: letters, digits, - _ : .",
+        ));
+    }
+    Ok(key.to_string())
+}
+
+/// Runs `f` in a write transaction, again (up to 3 times) when another movement of the same
+/// account landed first: the next try reads the new balance.
+async fn with_ledger<T, F>(state: &AppState, f: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: Fn(&mut DbConn) -> ApiResult<T> + Clone + Send + 'static,
+{
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match state.tx(f.clone()).await {
+            Err(ApiError::Conflict {
+                code: "ledger_race",
+                ..
+            }) if attempt < RACE_ATTEMPTS => continue,
+            other => return other,
+        }
+    }
+}
+
+fn spend_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Conflict("insufficient_credits") => ApiError::PaymentRequired {
+            code: "insufficient_credits",
+            detail: "not enough credits for this; buy or ask for more".into(),
+        },
+        other => other.into(),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantRequest {
+    pub user_id: i64,
+    /// Credits to give, 1–10,000,000.
+    pub amount: i64,
+    /// Why (kept in the ledger and the moderation log), 3–200 characters.
+    pub reason: String,
+    /// Unique per account: a retried grant gives once.
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantView {
+    pub movement: MovementView,
+    pub balance: i64,
+    /// True when this key had already granted (nothing was added now).
+    pub replayed: bool,
+}
+
+/// Give credits to an account (admins only; logged).
+#[utoipa::path(tag = "credits", security(("bearer" = [])), request_body = GrantRequest,
+    responses((status = 201, body = GrantView), (status = 200, description = "replay of the same key", body = GrantView),
+              (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)))]
+#[post("/v1/admin/credits")]
+pub async fn grant(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: Json<GrantRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let key = idempotency_key(&body.idempotency_key)?;
+    if !(1..=MAX_GRANT).contains(&body.amount) {
+        return Err(ApiError::field(
+            "amount",
+            "out_of_range",
+            format!("1–{MAX_GRANT} credits"),
+        ));
+    }
+    let reason = body.reason.trim().to_string();
+    if !(3..=200).contains(&reason.chars().count()) {
+        return Err(ApiError::field("reason", "length", "3–200 characters"));
+    }
+    let admin = user.id;
+    let (target, amount) = (body.user_id, body.amount);
+    let done = with_ledger(&state, move |c| {
+        let me = crate::auth::ensure_not_banned(c, admin)?;
+        if Role::parse(&me.role) != Some(Role::Admin) {
+            return Err(ApiError::Forbidden("admins only"));
+        }
+        grant_in(c, target, amount, &reason, &key, Some(admin))
+    })
+    .await?;
+    let status = if done.replayed {
+        actix_web::http::StatusCode::OK
+    } else {
+        actix_web::http::StatusCode::CREATED
+    };
+    Ok(HttpResponse::build(status).json(GrantView {
+        balance: done.movement.balance_after,
+        movement: done.movement.into(),
+        replayed: done.replayed,
+    }))
+}
+
+/// A grant inside the caller's transaction, logged with the moderation actions.
+pub fn grant_in(
+    c: &mut DbConn,
+    target: i64,
+    amount: i64,
+    reason: &str,
+    key: &str,
+    by: Option<i64>,
+) -> ApiResult<Appended> {
+    souk_store::users::find_user(c, target)?;
+    let done = credits::append(
+        c,
+        &NewMovement {
+            user_id: target,
+            amount,
+            reason: "grant",
+            listing_id: None,
+            granted_by: by,
+            idempotency_key: key,
+        },
+    )?;
+    if !done.replayed {
+        souk_store::moderation::log(
+            c,
+            by,
+            &format!("grant_credits:{amount}"),
+            "user",
+            target,
+            reason,
+        )?;
+    }
+    Ok(done)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BumpRequest {
+    /// Unique per account: a retried bump charges once.
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BumpView {
+    pub bumped_at: chrono::DateTime<chrono::Utc>,
+    /// Credits spent (0 on a replay).
+    pub charged: i64,
+    pub balance: i64,
+}
+
+/// Put my active ad back at the top of "newest" (costs `products.bump.price` credits; once a
+/// day per ad).
+#[utoipa::path(tag = "credits", security(("bearer" = [])), params(ListingId), request_body = BumpRequest,
+    responses((status = 200, body = BumpView), (status = 402, description = "not enough credits", body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 409, description = "bumped less than a day ago, or not active", body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)))]
+#[post("/v1/listings/{id}/bump")]
+pub async fn bump(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<ListingId>,
+    body: Json<BumpRequest>,
+) -> ApiResult<HttpResponse> {
+    let key = idempotency_key(&body.idempotency_key)?;
+    let (id, owner) = (path.id, user.id);
+    let price = products().bump.price;
+    let view = with_ledger(&state, move |c| {
+        crate::auth::ensure_not_banned(c, owner)?;
+        let l = listings::get_visible_listing(c, id)?;
+        // Someone else's ad is as good as absent.
+        if l.user_id != owner {
+            return Err(ApiError::NotFound);
+        }
+        if let Some(done) = credits::by_key(c, owner, &key)? {
+            return Ok(BumpView {
+                bumped_at: time(l.bumped_at.unwrap_or(done.created_at)),
+                charged: 0,
+                balance: credits::balance(c, owner)?,
+            });
+        }
+        if l.status()? != souk_domain::ListingStatus::Active {
+            return Err(ApiError::Conflict {
+                code: "not_active",
+                detail: "only an active ad can be bumped; renew it first".into(),
+            });
+        }
+        let now = souk_store::time::now();
+        if let Some(at) = next_bump_at(l.bumped_at, now) {
+            return Err(ApiError::Conflict {
+                code: "bumped_recently",
+                detail: format!(
+                    "this ad can be bumped again from {} UTC",
+                    at.format("%Y-%m-%d %H:%M")
+                ),
+            });
+        }
+        let spent = credits::append(
+            c,
+            &NewMovement {
+                user_id: owner,
+                amount: -price,
+                reason: "bump",
+                listing_id: Some(id),
+                granted_by: None,
+                idempotency_key: &key,
+            },
+        )
+        .map_err(spend_error)?;
+        listings::mark_bumped(c, id, now)?;
+        Ok(BumpView {
+            bumped_at: time(now),
+            charged: price,
+            balance: spent.movement.balance_after,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
