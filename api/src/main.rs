@@ -109,8 +109,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             amount,
             reason,
         } => {
-            if amount <= 0 {
-                return Err("the amount must be a positive number of credits".into());
+            if !(1..=souk_api::routes::credits::MAX_GRANT).contains(&amount) {
+                return Err(format!(
+                    "the amount must be 1–{} credits",
+                    souk_api::routes::credits::MAX_GRANT
+                )
+                .into());
             }
             let pool = souk_store::open_pool(&config.database_url, 1)?;
             let email =

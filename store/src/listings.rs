@@ -116,11 +116,32 @@ fn attributes_json(a: &Attributes) -> String {
     serde_json::to_string(a).unwrap_or_else(|_| "{}".into())
 }
 
-/// Puts an ad back at the top of "newest" (a paid bump), through the change feed.
-pub fn mark_bumped(conn: &mut DbConn, listing_id: i64, at: NaiveDateTime) -> StoreResult<()> {
-    diesel::update(listings::table.find(listing_id))
-        .set(listings::bumped_at.eq(Some(at)))
-        .execute(conn)?;
+/// Puts an ad back at the top of "newest" (a paid bump), through the change feed, if it is
+/// still active, visible and not bumped since `not_since`: `Conflict("bumped_recently")`
+/// otherwise. One conditional statement, so of two bumps racing on PostgreSQL the second
+/// waits for the first's row lock, then finds the ad bumped and rolls its charge back.
+pub fn mark_bumped(
+    conn: &mut DbConn,
+    listing_id: i64,
+    at: NaiveDateTime,
+    not_since: NaiveDateTime,
+) -> StoreResult<()> {
+    let changed = diesel::update(
+        listings::table
+            .find(listing_id)
+            .filter(listings::status.eq(ListingStatus::Active.as_str()))
+            .filter(listings::hidden_at.is_null())
+            .filter(
+                listings::bumped_at
+                    .is_null()
+                    .or(listings::bumped_at.le(not_since)),
+            ),
+    )
+    .set(listings::bumped_at.eq(Some(at)))
+    .execute(conn)?;
+    if changed == 0 {
+        return Err(StoreError::Conflict("bumped_recently"));
+    }
     record_change(conn, listing_id)
 }
 

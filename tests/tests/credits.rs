@@ -139,6 +139,26 @@ async fn credits_are_granted_by_admins_once_per_key_and_never_go_below_zero() {
         )
         .await;
         assert_problem(res, 402, "insufficient_credits").await;
+        // A key is one request: the won bump's key on the other ad, or a bump's key for a
+        // grant, is refused rather than answered with the old movement.
+        let won_key = if won == a {
+            "bump-a-0001"
+        } else {
+            "bump-b-0001"
+        };
+        assert_problem(bump(&app, &seller, lost, won_key).await, 422, "validation").await;
+        assert_problem(
+            grant(&app, &boss, seller_id, price, won_key).await,
+            422,
+            "validation",
+        )
+        .await;
+        assert_problem(
+            grant(&app, &boss, seller_id, price + 1, "grant-0001").await,
+            422,
+            "validation",
+        )
+        .await;
         let v: Value = app
             .call(Method::GET, "/v1/me/credits", Some(&seller), None)
             .await
@@ -225,6 +245,43 @@ async fn a_bump_puts_the_ad_first_in_newest_once_a_day() {
         assert_problem(bump(&app, &seller, old, "short").await, 422, "validation").await;
         let price = souk_domain::visibility::products().bump.price;
         assert_eq!(balance(&app, &seller).await, 10_000 - price);
+
+        // Deleted and purged after its retention: the ledger keeps the bump it paid for.
+        let path = format!("/v1/listings/{old}");
+        assert_eq!(
+            app.call(Method::DELETE, &path, Some(&seller), None)
+                .await
+                .status(),
+            204
+        );
+        {
+            use diesel::prelude::*;
+            use souk_store::schema::listings;
+            diesel::update(listings::table.find(old))
+                .set(listings::deleted_at.eq(souk_store::now() - chrono::Duration::days(31)))
+                .execute(&mut app.store())
+                .unwrap();
+        }
+        app.run_worker_once().await;
+        assert_eq!(app.get(&path).await.status(), 404);
+        let gone = {
+            use diesel::prelude::*;
+            use souk_store::schema::listings;
+            listings::table
+                .find(old)
+                .count()
+                .get_result::<i64>(&mut app.store())
+                .unwrap()
+        };
+        assert_eq!(gone, 0, "purged");
+        let v: Value = app
+            .call(Method::GET, "/v1/me/credits", Some(&seller), None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["movements"][0]["listing_id"], old);
+        assert_eq!(v["balance"], 10_000 - price);
     })
     .await;
 }

@@ -21,7 +21,7 @@ use crate::state::AppState;
 /// Movements shown with the balance.
 const SHOWN_MOVEMENTS: i64 = 50;
 /// The most one grant may give (a slip of the keyboard should not mint a fortune).
-const MAX_GRANT: i64 = 10_000_000;
+pub const MAX_GRANT: i64 = 10_000_000;
 /// Attempts when another movement of the same account lands first.
 const RACE_ATTEMPTS: usize = 3;
 
@@ -112,6 +112,16 @@ where
     }
 }
 
+/// An idempotency key already used for another movement (another ad, a grant, another
+/// amount): the request is refused rather than answered with that movement.
+fn key_reused() -> ApiError {
+    ApiError::field(
+        "idempotency_key",
+        "idempotency_key_reused",
+        "this key was used for another request; send a new key for a new request",
+    )
+}
+
 fn spend_error(e: StoreError) -> ApiError {
     match e {
         StoreError::Conflict("insufficient_credits") => ApiError::PaymentRequired {
@@ -181,8 +191,9 @@ pub async fn grant(
     } else {
         actix_web::http::StatusCode::CREATED
     };
+    let balance = state.db(move |c| Ok(credits::balance(c, target)?)).await?;
     Ok(HttpResponse::build(status).json(GrantView {
-        balance: done.movement.balance_after,
+        balance,
         movement: done.movement.into(),
         replayed: done.replayed,
     }))
@@ -197,7 +208,15 @@ pub fn grant_in(
     key: &str,
     by: Option<i64>,
 ) -> ApiResult<Appended> {
-    souk_store::users::find_user(c, target)?;
+    let account = souk_store::users::find_user(c, target)?;
+    if account.deleted_at.is_some() {
+        return Err(ApiError::NotFound);
+    }
+    if let Some(done) = credits::by_key(c, target, key)? {
+        if done.reason != "grant" || done.amount != amount {
+            return Err(key_reused());
+        }
+    }
     let done = credits::append(
         c,
         &NewMovement {
@@ -261,6 +280,9 @@ pub async fn bump(
             return Err(ApiError::NotFound);
         }
         if let Some(done) = credits::by_key(c, owner, &key)? {
+            if done.reason != "bump" || done.listing_id != Some(id) {
+                return Err(key_reused());
+            }
             return Ok(BumpView {
                 bumped_at: time(l.bumped_at.unwrap_or(done.created_at)),
                 charged: 0,
@@ -295,7 +317,14 @@ pub async fn bump(
             },
         )
         .map_err(spend_error)?;
-        listings::mark_bumped(c, id, now)?;
+        let interval = chrono::Duration::hours(products().bump.min_hours_between);
+        listings::mark_bumped(c, id, now, now - interval).map_err(|e| match e {
+            StoreError::Conflict(code) => ApiError::Conflict {
+                code,
+                detail: "this ad was bumped less than a day ago, or is no longer active".into(),
+            },
+            other => other.into(),
+        })?;
         Ok(BumpView {
             bumped_at: time(now),
             charged: price,

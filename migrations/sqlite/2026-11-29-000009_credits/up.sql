@@ -9,7 +9,8 @@ CREATE TABLE credit_ledger (
     amount BIGINT NOT NULL,
     balance_after BIGINT NOT NULL CHECK (balance_after >= 0),
     reason TEXT NOT NULL,
-    listing_id BIGINT REFERENCES listings(id),
+    -- No foreign key: the ledger outlives the ads it paid for (purged after retention).
+    listing_id BIGINT,
     granted_by BIGINT REFERENCES users(id),
     idempotency_key TEXT NOT NULL,
     created_at TIMESTAMP NOT NULL,
