@@ -140,6 +140,23 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// A bounded integer query parameter (a page size, a page number, a number of days):
+/// `default` when absent, 422 `out_of_range` on `field` outside 1–`max`.
+pub fn bounded_param<T>(field: &str, value: Option<T>, default: T, max: T) -> Result<T, ApiError>
+where
+    T: Copy + PartialOrd + From<u8> + std::fmt::Display,
+{
+    let n = value.unwrap_or(default);
+    if n < T::from(1) || n > max {
+        return Err(ApiError::field(
+            field,
+            "out_of_range",
+            format!("between 1 and {max}"),
+        ));
+    }
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -212,10 +212,26 @@ pub fn head_words(title: &str, category: &str, attributes: &Attributes) -> Vec<W
     out
 }
 
-/// The head field's terms: each word, the pieces of glued ones, and each pair of neighbouring
-/// pieces (`note 12` and `note12` both give `note_12`), so the whole model name outranks a
-/// part of it.
-pub fn head_terms(words: &[Word]) -> Vec<String> {
+/// The terms of words that name an ad (`head_terms`).
+pub struct HeadTerms {
+    /// Each word and the pieces of glued ones.
+    pub words: Vec<String>,
+    /// Each pair of neighbouring pieces (`note 12` and `note12` both give `note_12`), so the
+    /// whole model name outranks a part of it.
+    pub pairs: Vec<String>,
+}
+
+impl HeadTerms {
+    /// Words and pairs, as one field holds them.
+    fn joined(&self) -> String {
+        let mut all = self.words.clone();
+        all.extend(self.pairs.iter().cloned());
+        all.join(" ")
+    }
+}
+
+/// The head fields' terms of `words` (see `HeadTerms`).
+pub fn head_terms(words: &[Word]) -> HeadTerms {
     let mut out = Vec::new();
     let mut units: Vec<&str> = Vec::new();
     for w in words {
@@ -232,13 +248,13 @@ pub fn head_terms(words: &[Word]) -> Vec<String> {
             units.extend(w.parts.iter().map(String::as_str));
         }
     }
-    out.extend(units.windows(2).map(|p| pair_term(p[0], p[1])));
-    out
-}
-
-/// The head term of two neighbouring words.
-pub fn pair_term(first: &str, second: &str) -> String {
-    format!("{first}_{second}")
+    HeadTerms {
+        words: out,
+        pairs: units
+            .windows(2)
+            .map(|p| format!("{}_{}", p[0], p[1]))
+            .collect(),
+    }
 }
 
 /// The sound keys of the ad's own words (title twice, description, free-text attributes):
@@ -321,24 +337,24 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
     words.extend(title);
     // The words naming the thing sold once more: a one-word query, answered from this field
     // alone (`query::text_query`), ranks the product above an accessory that names it.
-    words.extend(named.iter().filter(|t| !t.contains('_')).cloned());
+    words.extend(named.words.iter().cloned());
     words.extend(body_tokens(doc, &description));
     // Already analysed: the index only splits them apart again (see `schema::TERMS_TOKENIZER`).
     d.add_text(fields.text, words.join(" "));
 
     if let Some(leaf) = dict.category_ord(&doc.category) {
         let mut in_leaf: Vec<String> = head
+            .words
             .iter()
-            .chain(&named)
-            .filter(|t| !t.contains('_'))
+            .chain(&named.words)
             .map(|t| in_category(leaf, t))
             .collect();
         in_leaf.sort();
         in_leaf.dedup();
         d.add_text(fields.cat_head, in_leaf.join(" "));
     }
-    d.add_text(fields.head, head.join(" "));
-    d.add_text(fields.named, named.join(" "));
+    d.add_text(fields.head, head.joined());
+    d.add_text(fields.named, named.joined());
     if let (Some(AttributeValue::Text(brand)), Some(AttributeValue::Text(model))) =
         (doc.attributes.get("brand"), doc.attributes.get("model"))
     {

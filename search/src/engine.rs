@@ -137,17 +137,20 @@ impl SearchIndex {
         };
         let mut results = self.run(req, sort, after, now_us, cursor_matching)?;
         let first_page = cursor_matching == Matching::Exact && after.is_none();
+        if !first_page || results.total >= FUZZY_BELOW || words > crate::request::MAX_FUZZY_WORDS {
+            return Ok(results);
+        }
         // Few exact matches: one typo per long word, then (for several words) all words but
         // one, so one unknown or misspelt word does not empty the page.
         let mut retries = Vec::new();
-        if first_page && words > 0 && words <= crate::request::MAX_FUZZY_WORDS {
+        if words > 0 {
             retries.push(Matching::Fuzzy);
         }
         let meaningful = req
             .q
             .as_deref()
             .map_or(0, |q| crate::analysis::analyzer().query_words(q).len());
-        if first_page && meaningful >= 2 && words <= crate::request::MAX_FUZZY_WORDS {
+        if meaningful >= 2 {
             retries.push(Matching::AllButOne);
         }
         for matching in retries {

@@ -69,10 +69,7 @@ impl SearchIndex {
         let Some(leaf) = self.dict.category_ord(ad.category) else {
             return Ok(Vec::new());
         };
-        let mut words: Vec<String> = head_terms(&head_words(ad.title, ad.category, ad.attributes))
-            .into_iter()
-            .filter(|t| !t.contains('_'))
-            .collect();
+        let mut words = head_terms(&head_words(ad.title, ad.category, ad.attributes)).words;
         words.sort();
         words.dedup();
         // The most telling words first (the rarest in the category), if there are too many.

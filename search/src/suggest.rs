@@ -36,6 +36,17 @@ pub enum SuggestionKind {
     Place,
 }
 
+impl SuggestionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuggestionKind::Brand => "brand",
+            SuggestionKind::Model => "model",
+            SuggestionKind::Category => "category",
+            SuggestionKind::Place => "place",
+        }
+    }
+}
+
 /// One completion: what to show, what kind of thing it is, how many ads it finds, and the
 /// search it stands for.
 #[derive(Debug, Clone, Serialize)]

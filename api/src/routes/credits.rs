@@ -178,12 +178,14 @@ pub async fn grant(
     }
     let admin = user.id;
     let (target, amount) = (body.user_id, body.amount);
-    let done = with_ledger(&state, move |c| {
+    let (balance, done) = with_ledger(&state, move |c| {
         let me = crate::auth::ensure_not_banned(c, admin)?;
         if Role::parse(&me.role) != Some(Role::Admin) {
             return Err(ApiError::Forbidden("admins only"));
         }
-        grant_in(c, target, amount, &reason, &key, Some(admin))
+        let done = grant_in(c, target, amount, &reason, &key, Some(admin))?;
+        // A replay answers with today's balance, not the one after its movement.
+        Ok((credits::balance(c, target)?, done))
     })
     .await?;
     let status = if done.replayed {
@@ -191,7 +193,6 @@ pub async fn grant(
     } else {
         actix_web::http::StatusCode::CREATED
     };
-    let balance = state.db(move |c| Ok(credits::balance(c, target)?)).await?;
     Ok(HttpResponse::build(status).json(GrantView {
         balance,
         movement: done.movement.into(),

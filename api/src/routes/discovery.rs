@@ -8,8 +8,9 @@ use souk_search::suggest::{Lang, Suggestion};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult};
+use crate::extract::bounded_param;
 use crate::routes::listings::ListingId;
-use crate::routes::search::{hit_view, SearchHit};
+use crate::routes::search::{hit_view, ready_index, SearchHit, SEARCH_QUEUE_WAIT};
 use crate::state::AppState;
 
 /// Longest text a suggestion is looked up for: past it, one is searching, not typing.
@@ -18,8 +19,6 @@ const DEFAULT_SUGGESTIONS: usize = 8;
 const MAX_SUGGESTIONS: usize = 20;
 const DEFAULT_SIMILAR: usize = 10;
 const MAX_SIMILAR: usize = 30;
-/// How long a call waits for a search slot before the client is told to retry.
-const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -50,13 +49,9 @@ pub struct SuggestionView {
 
 impl From<Suggestion> for SuggestionView {
     fn from(s: Suggestion) -> Self {
-        let kind = serde_json::to_value(s.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default();
         SuggestionView {
             text: s.text,
-            kind,
+            kind: s.kind.as_str().into(),
             count: s.count,
             q: s.q,
             category: s.category,
@@ -68,26 +63,6 @@ impl From<Suggestion> for SuggestionView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SuggestionList {
     pub suggestions: Vec<SuggestionView>,
-}
-
-fn bounded_limit(limit: Option<usize>, default: usize, max: usize) -> ApiResult<usize> {
-    match limit.unwrap_or(default) {
-        n if (1..=max).contains(&n) => Ok(n),
-        _ => Err(ApiError::field(
-            "limit",
-            "out_of_range",
-            format!("limit is 1–{max}"),
-        )),
-    }
-}
-
-fn ready_index(state: &AppState) -> ApiResult<std::sync::Arc<souk_search::SearchIndex>> {
-    if !state.search.is_ready() {
-        return Err(ApiError::Unavailable(
-            "the search index is being built; try again shortly".into(),
-        ));
-    }
-    Ok(state.search.index())
 }
 
 /// Completions of what a buyer is typing: brands, models, categories and places, in the
@@ -116,13 +91,15 @@ pub async fn suggest(
             return Err(ApiError::field("lang", "invalid", "fr, en or ar"));
         }
     };
-    let limit = bounded_limit(p.limit, DEFAULT_SUGGESTIONS, MAX_SUGGESTIONS)?;
+    let limit = bounded_param("limit", p.limit, DEFAULT_SUGGESTIONS, MAX_SUGGESTIONS)?;
     let index = ready_index(&state)?;
     // Microseconds from memory, but the first call builds the list: with the searches,
     // off the event loop and bounded.
     let suggestions = state
         .searches
-        .run_within(Some(QUEUE_WAIT), move || index.suggest(&p.q, lang, limit))
+        .run_within(Some(SEARCH_QUEUE_WAIT), move || {
+            index.suggest(&p.q, lang, limit)
+        })
         .await?
         .into_iter()
         .map(SuggestionView::from)
@@ -154,7 +131,7 @@ pub async fn similar(
     path: web::Path<ListingId>,
     params: web::Query<SimilarParams>,
 ) -> ApiResult<HttpResponse> {
-    let limit = bounded_limit(params.limit, DEFAULT_SIMILAR, MAX_SIMILAR)?;
+    let limit = bounded_param("limit", params.limit, DEFAULT_SIMILAR, MAX_SIMILAR)?;
     let id = path.id;
     let listing = state
         .db(move |conn| Ok(souk_store::listings::get_visible_listing(conn, id)?))
@@ -164,7 +141,7 @@ pub async fn similar(
     let now_us = chrono::Utc::now().timestamp_micros();
     let hits = state
         .searches
-        .run_within(Some(QUEUE_WAIT), move || {
+        .run_within(Some(SEARCH_QUEUE_WAIT), move || {
             let ad = SimilarTo {
                 id: listing.id,
                 title: &listing.title,

@@ -372,22 +372,8 @@ pub struct BrowseQuery {
 }
 
 pub fn paging(page: Option<i64>, per_page: Option<i64>) -> ApiResult<(i64, i64)> {
-    let page = page.unwrap_or(1);
-    let per_page = per_page.unwrap_or(20);
-    if !(1..=PAGE_MAX).contains(&page) {
-        return Err(ApiError::field(
-            "page",
-            "out_of_range",
-            format!("between 1 and {PAGE_MAX}"),
-        ));
-    }
-    if !(1..=PER_PAGE_MAX).contains(&per_page) {
-        return Err(ApiError::field(
-            "per_page",
-            "out_of_range",
-            format!("between 1 and {PER_PAGE_MAX}"),
-        ));
-    }
+    let page = crate::extract::bounded_param("page", page, 1, PAGE_MAX)?;
+    let per_page = crate::extract::bounded_param("per_page", per_page, 20, PER_PAGE_MAX)?;
     Ok((page, per_page))
 }
 

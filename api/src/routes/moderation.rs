@@ -466,14 +466,7 @@ pub async fn moderation_log(
     q: web::Query<LogQuery>,
 ) -> ApiResult<web::Json<Vec<LogEntryView>>> {
     let q = q.into_inner();
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::field(
-            "limit",
-            "out_of_range",
-            "between 1 and 200",
-        ));
-    }
+    let limit = crate::extract::bounded_param("limit", q.limit, 50, 200)?;
     let entries = state
         .db(move |conn| {
             moderator(conn, user)?;

@@ -106,7 +106,7 @@ pub async fn search(
 }
 
 /// How long a search waits for a slot before the client is told to retry.
-const SEARCH_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+pub(crate) const SEARCH_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// `run` off the event loop, a bounded number at once (`AppState::searches`).
 pub async fn run_bounded(state: &AppState, req: SearchRequest) -> ApiResult<SearchPage> {
@@ -133,14 +133,8 @@ pub enum Freshness {
 /// `run`, possibly from the index's short-lived result cache.
 pub fn run_as(state: &AppState, req: SearchRequest, freshness: Freshness) -> ApiResult<SearchPage> {
     req.validate()?;
-    let service = state.search.clone();
-    if !service.is_ready() {
-        return Err(ApiError::Unavailable(
-            "the search index is being built; try again shortly".into(),
-        ));
-    }
+    let index = ready_index(state)?;
     let now_us = chrono::Utc::now().timestamp_micros();
-    let index = service.index();
     // A search is about a millisecond of CPU: run it on the worker, a hop to the blocking
     // pool would cost a noticeable share of that.
     let results = if freshness == Freshness::Shared && state.config.browse_cache {
@@ -168,6 +162,16 @@ pub fn run_as(state: &AppState, req: SearchRequest, freshness: Freshness) -> Api
         fuzzy: results.fuzzy,
         partial: results.partial,
     })
+}
+
+/// This process's index, or 503 while it is being built.
+pub(crate) fn ready_index(state: &AppState) -> ApiResult<std::sync::Arc<souk_search::SearchIndex>> {
+    if !state.search.is_ready() {
+        return Err(ApiError::Unavailable(
+            "the search index is being built; try again shortly".into(),
+        ));
+    }
+    Ok(state.search.index())
 }
 
 /// A hit as lists show it.

@@ -40,15 +40,7 @@ pub struct Stats {
 }
 
 fn days(q: &StatsQuery) -> ApiResult<i32> {
-    let d = q.days.unwrap_or(30);
-    if !(1..=MAX_DAYS).contains(&d) {
-        return Err(ApiError::field(
-            "days",
-            "out_of_range",
-            format!("between 1 and {MAX_DAYS}"),
-        ));
-    }
-    Ok(d)
+    crate::extract::bounded_param("days", q.days, 30, MAX_DAYS)
 }
 
 fn report(rows: Vec<DayStats>) -> Stats {
