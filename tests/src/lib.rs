@@ -450,6 +450,17 @@ impl TestApp {
         souk_store::listings::record_change(&mut conn, listing_id).expect("feed");
     }
 
+    /// Dates a deleted listing's deletion a month back, past the purge's retention, as time
+    /// passing would.
+    pub fn backdate_deletion(&self, listing_id: i64) {
+        use diesel::prelude::*;
+        use souk_store::schema::listings;
+        diesel::update(listings::table.find(listing_id))
+            .set(listings::deleted_at.eq(souk_store::now() - chrono::Duration::days(31)))
+            .execute(&mut self.store())
+            .expect("backdate deletion");
+    }
+
     /// Registers with a given email language and logs in; returns the access token.
     pub async fn user_speaking(&self, email: &str, language: &str) -> String {
         let res = self

@@ -254,14 +254,7 @@ async fn a_bump_puts_the_ad_first_in_newest_once_a_day() {
                 .status(),
             204
         );
-        {
-            use diesel::prelude::*;
-            use souk_store::schema::listings;
-            diesel::update(listings::table.find(old))
-                .set(listings::deleted_at.eq(souk_store::now() - chrono::Duration::days(31)))
-                .execute(&mut app.store())
-                .unwrap();
-        }
+        app.backdate_deletion(old);
         app.run_worker_once().await;
         assert_eq!(app.get(&path).await.status(), 404);
         let gone = {

@@ -322,14 +322,7 @@ async fn deleted_ads_are_purged_with_their_photos_after_the_retention_period() {
                 .unwrap()
         };
         assert_eq!(count(&app), 2);
-        {
-            use diesel::prelude::*;
-            use souk_store::schema::listings;
-            diesel::update(listings::table.find(id))
-                .set(listings::deleted_at.eq(souk_store::now() - chrono::Duration::days(31)))
-                .execute(&mut app.store())
-                .unwrap();
-        }
+        app.backdate_deletion(id);
         app.run_worker_once().await;
         assert_eq!(count(&app), 1, "the old deleted ad is gone for good");
         assert_eq!(
