@@ -24,8 +24,8 @@ use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
 use crate::routes::{
     account_data, accounts, contact, credits, discovery, email_links, favorites, listings,
-    moderation, ops, phones, photos, price_hints, profiles, ratings, reference, saved_searches,
-    search, sessions, stats, stores,
+    moderation, ops, payments, phones, photos, plans, price_hints, profiles, promotions, ratings,
+    reference, saved_searches, search, sessions, stats, stores,
 };
 use crate::state::AppState;
 use crate::telemetry;
@@ -98,6 +98,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(credits::my_credits)
         .service(credits::grant)
         .service(credits::bump)
+        .service(promotions::promote)
+        .service(promotions::schedule_bumps)
+        .service(promotions::get_schedule)
+        .service(promotions::stop_schedule)
+        .service(plans::price_list)
+        .service(plans::my_plan)
+        .service(plans::subscribe)
+        .service(plans::cancel_renewal)
+        .service(payments::buy_credits)
+        .service(payments::my_purchase)
+        .service(payments::satim_return)
+        .service(payments::local_checkout)
         .service(reference::categories)
         .service(reference::wilayas)
         .service(reference::communes)

@@ -41,6 +41,8 @@ pub struct Config {
     pub proxies: crate::client_ip::TrustedProxies,
     /// Where text messages (phone codes) go: an HTTP gateway or `<data dir>/sms`.
     pub sms: souk_worker::sms::SmsConfig,
+    /// The payment provider credits are bought through (`SOUK_PAYMENT_PROVIDER`, ...).
+    pub payments: souk_worker::payments::PaymentConfig,
     /// Posting an ad needs a confirmed phone.
     pub require_phone_to_post: bool,
     /// Contacting a seller needs a confirmed phone.
@@ -220,6 +222,12 @@ impl Config {
             require_phone_to_post: parsed("SOUK_REQUIRE_PHONE_TO_POST", false)?,
             require_phone_to_contact: parsed("SOUK_REQUIRE_PHONE_TO_CONTACT", false)?,
             sms: souk_worker::sms::SmsConfig::from_env(&data_dir),
+            payments: souk_worker::payments::PaymentConfig::from_env().map_err(|problem| {
+                ConfigError {
+                    name: "SOUK_PAYMENT_PROVIDER",
+                    problem,
+                }
+            })?,
             decode_slots: bounded("SOUK_IMAGE_DECODE_SLOTS", cores() as i64, 1..=256)? as usize,
             reports_to_hide: bounded("SOUK_REPORTS_TO_HIDE", 3, 1..=1000)?,
             flag_score_to_hide: bounded(
@@ -252,6 +260,7 @@ impl Config {
             deleted_retention: chrono::Duration::days(w.retention_deleted_days),
             expired_retention: chrono::Duration::days(w.retention_expired_days),
             sms: self.sms.clone(),
+            payments: self.payments.clone(),
             flag_score_to_hide: self.flag_score_to_hide,
             exports_dir: self.data_dir.join("exports"),
             ..Default::default()

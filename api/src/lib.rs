@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod billing;
 pub mod bounded;
 pub mod client_ip;
 pub mod config;

@@ -6,8 +6,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
     account_data, accounts, contact, credits, discovery, email_links, favorites, listings,
-    moderation, ops, phones, photos, price_hints, profiles, ratings, reference, saved_searches,
-    search, sessions, stats, stores,
+    moderation, ops, payments, phones, photos, plans, price_hints, profiles, promotions, ratings,
+    reference, saved_searches, search, sessions, stats, stores,
 };
 
 #[derive(OpenApi)]
@@ -28,6 +28,9 @@ use crate::routes::{
         photos::upload_photo, photos::delete_photo, photos::serve_photo,
         search::search, discovery::suggest, discovery::similar,
         credits::my_credits, credits::grant, credits::bump,
+        promotions::promote, promotions::schedule_bumps, promotions::get_schedule, promotions::stop_schedule,
+        plans::price_list, plans::my_plan, plans::subscribe, plans::cancel_renewal,
+        payments::buy_credits, payments::my_purchase, payments::satim_return, payments::local_checkout,
         contact::contact_seller, contact::post_message, contact::get_conversation, contact::my_conversations,
         favorites::add_favorite, favorites::remove_favorite, favorites::my_favorites,
         saved_searches::create_saved_search, saved_searches::my_saved_searches, saved_searches::delete_saved_search,

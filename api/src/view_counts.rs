@@ -1,11 +1,13 @@
 //! Counts ad views without a database write per read: into Redis (flushed to the database by
 //! the worker), or, without Redis or while it is down, into this process's memory, flushed
-//! here every few seconds.
+//! here every few seconds. Featured-slot impressions and clicks (one or two per search page)
+//! are always counted in memory and flushed with them.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use souk_store::stats::Stat;
 use souk_store::Pool;
 use souk_worker::RedisLink;
 use tokio::sync::watch;
@@ -14,6 +16,23 @@ use tokio::sync::watch;
 pub struct ViewCounter {
     redis: Option<RedisLink>,
     pending: Mutex<HashMap<i64, i64>>,
+    promoted: Mutex<HashMap<(i64, PromotedStat), i64>>,
+}
+
+/// What happened to an ad in a featured slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PromotedStat {
+    Impression,
+    Click,
+}
+
+impl PromotedStat {
+    fn stat(self) -> Stat {
+        match self {
+            PromotedStat::Impression => Stat::PromotedImpressions,
+            PromotedStat::Click => Stat::PromotedClicks,
+        }
+    }
 }
 
 impl ViewCounter {
@@ -21,6 +40,7 @@ impl ViewCounter {
         ViewCounter {
             redis,
             pending: Mutex::default(),
+            promoted: Mutex::default(),
         }
     }
 
@@ -38,15 +58,26 @@ impl ViewCounter {
             .or_default() += 1;
     }
 
-    fn take(&self) -> HashMap<i64, i64> {
-        std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()))
+    /// Counts `what` for each of `ids`; no database write until the flush.
+    pub fn count_promoted(&self, ids: &[i64], what: PromotedStat) {
+        let mut m = self.promoted.lock().unwrap_or_else(|p| p.into_inner());
+        for id in ids {
+            *m.entry((*id, what)).or_default() += 1;
+        }
+    }
+
+    fn take(&self) -> (HashMap<i64, i64>, HashMap<(i64, PromotedStat), i64>) {
+        (
+            std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner())),
+            std::mem::take(&mut *self.promoted.lock().unwrap_or_else(|p| p.into_inner())),
+        )
     }
 
     /// Writes the views counted in memory to the database; on failure they are kept for
     /// the next flush.
     pub fn flush(&self, pool: &Pool) {
-        let batch = self.take();
-        if batch.is_empty() {
+        let (batch, promoted) = self.take();
+        if batch.is_empty() && promoted.is_empty() {
             return;
         }
         let result = pool
@@ -57,6 +88,9 @@ impl ViewCounter {
                     for (id, n) in &batch {
                         souk_store::listings::increment_views(c, *id, *n)?;
                     }
+                    for ((id, what), n) in &promoted {
+                        souk_store::stats::bump(c, *id, what.stat(), *n)?;
+                    }
                     Ok(())
                 })
             });
@@ -65,6 +99,10 @@ impl ViewCounter {
             let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
             for (id, n) in batch {
                 *pending.entry(id).or_default() += n;
+            }
+            let mut kept = self.promoted.lock().unwrap_or_else(|p| p.into_inner());
+            for (key, n) in promoted {
+                *kept.entry(key).or_default() += n;
             }
         }
     }

@@ -64,6 +64,7 @@ mod tests {
             next_cursor: None,
             fuzzy: false,
             partial: false,
+            promoted: vec![],
         }
     }
 

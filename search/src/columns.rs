@@ -23,7 +23,7 @@ pub struct SegmentColumns {
     pub seller: Column<u64>,
     /// Enum attribute key → value ordinals.
     pub enums: BTreeMap<String, Column<u64>>,
-    /// The price and every integer attribute, by field.
+    /// The price, every integer attribute and the promotions' ends, by field.
     pub ints: HashMap<Field, Column<i64>>,
 }
 
@@ -32,7 +32,11 @@ impl SegmentColumns {
         let ff = reader.fast_fields();
         let name = |f: Field| reader.schema().get_field_name(f).to_string();
         let mut ints = HashMap::new();
-        for f in fields.ints.values().chain([&fields.price]) {
+        for f in fields.ints.values().chain([
+            &fields.price,
+            &fields.featured_until,
+            &fields.urgent_until,
+        ]) {
             ints.insert(*f, ff.i64(&name(*f))?);
         }
         let mut enums = BTreeMap::new();

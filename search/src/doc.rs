@@ -13,7 +13,7 @@ use crate::analysis::{analyzer, Word};
 use crate::cells::cells_of;
 use crate::schema::{
     cat_in_cell, cat_in_wilaya, in_category, Dictionary, Fields, FLAG_DELIVERS, FLAG_EXCHANGE,
-    FLAG_NEGOTIABLE, FLAG_PHOTOS,
+    FLAG_NEGOTIABLE, FLAG_PHOTOS, FLAG_URGENT,
 };
 use crate::sound::sound_keys;
 
@@ -46,6 +46,11 @@ pub struct ListingDoc {
     pub store: Option<StoreRef>,
     /// none, seller or courier.
     pub delivery: String,
+    /// Featured until then (µs); `None` when not featured now. A featured ad is also kept in
+    /// the index's shelf of promoted ads.
+    pub featured_until_us: Option<i64>,
+    /// Shows the urgent badge until then (µs); `None` when not now.
+    pub urgent_until_us: Option<i64>,
 }
 
 /// A store as results show it next to an ad.
@@ -77,6 +82,9 @@ pub struct Summary {
     /// The seller (hits carry the seller's rating, looked up by it).
     #[serde(default)]
     pub seller_id: i64,
+    /// The urgent badge's end (µs), if bought: shown while in the future.
+    #[serde(default)]
+    pub urgent_until_us: Option<i64>,
 }
 
 fn no_delivery() -> String {
@@ -402,6 +410,13 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
     if doc.delivery != "none" {
         d.add_u64(fields.flags, FLAG_DELIVERS);
     }
+    if let Some(until) = doc.urgent_until_us {
+        d.add_u64(fields.flags, FLAG_URGENT);
+        d.add_i64(fields.urgent_until, until);
+    }
+    if let Some(until) = doc.featured_until_us {
+        d.add_i64(fields.featured_until, until);
+    }
     d.add_f64(fields.lat, doc.lat);
     d.add_f64(fields.lon, doc.lon);
     for c in cells {
@@ -437,6 +452,7 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
         store: doc.store.clone(),
         delivery: doc.delivery.clone(),
         seller_id: doc.seller_id,
+        urgent_until_us: doc.urgent_until_us,
     };
     d.add_bytes(
         fields.summary,

@@ -54,6 +54,8 @@ pub struct SearchResults {
     pub fuzzy: bool,
     /// True when one word of several matched nothing and the results hold the others.
     pub partial: bool,
+    /// Featured ads matching the request, shown above the hits (never among them).
+    pub promoted: Vec<Hit>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -135,7 +137,10 @@ impl SearchIndex {
         } else {
             cursor_matching
         };
-        let mut results = self.run(req, sort, after, now_us, cursor_matching)?;
+        let promoted = self.pick_promoted(req, now_us)?;
+        let exclude: Vec<u64> = promoted.iter().map(|h| h.summary.id as u64).collect();
+        let mut results = self.run(req, sort, after, now_us, cursor_matching, &exclude)?;
+        results.promoted = promoted;
         let first_page = cursor_matching == Matching::Exact && after.is_none();
         if !first_page || results.total >= FUZZY_BELOW || words > crate::request::MAX_FUZZY_WORDS {
             return Ok(results);
@@ -157,9 +162,12 @@ impl SearchIndex {
             if results.total >= FUZZY_BELOW {
                 break;
             }
-            let retry = self.run(req, sort, after, now_us, matching)?;
+            let retry = self.run(req, sort, after, now_us, matching, &exclude)?;
             if retry.total > results.total {
-                results = retry;
+                results = SearchResults {
+                    promoted: std::mem::take(&mut results.promoted),
+                    ..retry
+                };
             }
         }
         Ok(results)
@@ -201,6 +209,7 @@ impl SearchIndex {
         after: Option<(f64, u64)>,
         now_us: i64,
         matching: Matching,
+        exclude: &[u64],
     ) -> Result<SearchResults, SearchError> {
         let searcher = self.reader.searcher();
         let df = |t: &tantivy::Term| searcher.doc_freq(t).unwrap_or(0);
@@ -208,7 +217,8 @@ impl SearchIndex {
             df: &df,
             docs: searcher.num_docs(),
         };
-        let p = plan(req, &self.fields, &self.dict, matching, &lookup);
+        let mut p = plan(req, &self.fields, &self.dict, matching, &lookup);
+        p.until(req, &self.fields, now_us);
         let spec = self.facet_spec(req);
         let n_categories = self.dict.categories.len();
         let prune = p.is_one_term();
@@ -241,7 +251,12 @@ impl SearchIndex {
         };
         let main = searcher.search(
             &*p.query(None),
-            &collector(req.offset + req.limit + 1, main_spec.clone(), after),
+            // The featured ads above the page are left out of it: room for as many more.
+            &collector(
+                req.offset + req.limit + 1 + exclude.len(),
+                main_spec.clone(),
+                after,
+            ),
         )?;
 
         let mut counts = main.counts.clone();
@@ -285,6 +300,7 @@ impl SearchIndex {
         }
 
         let mut ranked = main.hits;
+        ranked.retain(|h| !exclude.contains(&h.id));
         ranked.drain(..req.offset.min(ranked.len()));
         let next_cursor = if ranked.len() > req.limit {
             ranked.truncate(req.limit);
@@ -309,6 +325,7 @@ impl SearchIndex {
             next_cursor,
             fuzzy: matching != Matching::Exact,
             partial: matching == Matching::AllButOne,
+            promoted: Vec::new(),
         })
     }
 

@@ -39,6 +39,14 @@ pub struct SearchIndex {
     pub(crate) version: std::sync::atomic::AtomicU64,
     pub(crate) results: crate::cache::ResultCache,
     pub(crate) suggestions: crate::suggest::SuggestCache,
+    /// The featured ads again, in a small index in memory (see `promoted`): the slots above a
+    /// page search it with the page's own query, at the cost of a hundredth of the ads.
+    pub(crate) shelf: Option<Box<SearchIndex>>,
+    /// False until the caller has put the ads featured now on the shelf (it starts empty
+    /// whenever an index is opened from disk).
+    shelf_filled: std::sync::atomic::AtomicBool,
+    /// Moves at every page that shows featured slots, so that they rotate.
+    pub(crate) rotation: std::sync::atomic::AtomicU64,
     pub dir: PathBuf,
 }
 
@@ -102,6 +110,9 @@ impl SearchIndex {
             version: Default::default(),
             results: Default::default(),
             suggestions: Default::default(),
+            shelf: Some(Box::new(SearchIndex::in_memory()?)),
+            shelf_filled: Default::default(),
+            rotation: Default::default(),
             dir: dir.to_path_buf(),
         };
         Ok((me, checkpoint))
@@ -128,6 +139,9 @@ impl SearchIndex {
             version: Default::default(),
             results: Default::default(),
             suggestions: Default::default(),
+            shelf: None,
+            shelf_filled: Default::default(),
+            rotation: Default::default(),
             dir: PathBuf::new(),
         })
     }
@@ -142,25 +156,56 @@ impl SearchIndex {
 
     /// Adds or replaces listings (by id). Applying the same listing twice is harmless.
     pub fn upsert(&self, docs: &[ListingDoc]) -> Result<(), SearchError> {
-        let w = self.writer();
-        for d in docs {
-            w.delete_term(Term::from_field_u64(self.fields.id, d.id as u64));
-            w.add_document(to_document(d, &self.fields, &self.dict))?;
+        {
+            let w = self.writer();
+            for d in docs {
+                w.delete_term(Term::from_field_u64(self.fields.id, d.id as u64));
+                w.add_document(to_document(d, &self.fields, &self.dict))?;
+            }
+        }
+        if let Some(shelf) = &self.shelf {
+            let ids: Vec<i64> = docs.iter().map(|d| d.id).collect();
+            shelf.remove(&ids);
+            let featured: Vec<ListingDoc> = docs
+                .iter()
+                .filter(|d| d.featured_until_us.is_some())
+                .cloned()
+                .collect();
+            shelf.upsert(&featured)?;
         }
         Ok(())
     }
 
     pub fn remove(&self, ids: &[i64]) {
-        let w = self.writer();
-        for id in ids {
-            w.delete_term(Term::from_field_u64(self.fields.id, *id as u64));
+        {
+            let w = self.writer();
+            for id in ids {
+                w.delete_term(Term::from_field_u64(self.fields.id, *id as u64));
+            }
+        }
+        if let Some(shelf) = &self.shelf {
+            shelf.remove(ids);
         }
     }
 
     /// Removes everything (start of a rebuild in place).
     pub fn clear(&self) -> Result<(), SearchError> {
         self.writer().delete_all_documents()?;
+        if let Some(shelf) = &self.shelf {
+            shelf.clear()?;
+        }
         Ok(())
+    }
+
+    /// True while the ads featured now are still to be put on the shelf (`upsert` them, then
+    /// `mark_shelf_filled`): an index opened from disk starts with an empty shelf.
+    pub fn needs_shelf_fill(&self) -> bool {
+        self.shelf.is_some() && !self.shelf_filled.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    pub fn mark_shelf_filled(&self) {
+        self.shelf_filled
+            .store(true, std::sync::atomic::Ordering::Release);
     }
 
     /// Makes the writes visible to searches and records how far the feed was followed.
@@ -170,6 +215,9 @@ impl SearchIndex {
             let mut prepared = w.prepare_commit()?;
             prepared.set_payload(&serde_json::to_string(checkpoint).unwrap_or_default());
             prepared.commit()?;
+        }
+        if let Some(shelf) = &self.shelf {
+            shelf.commit(&Checkpoint::default())?;
         }
         self.reload()?;
         Ok(())

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod index;
 pub mod params;
 pub mod peers;
+pub mod promoted;
 pub mod query;
 pub mod request;
 pub mod schema;

@@ -88,6 +88,7 @@ impl SearchRequest {
                 "exchange" => r.exchange = boolean(&mut e, k, v),
                 "with_photos" => r.with_photos = boolean(&mut e, k, v),
                 "delivery" => r.delivery = boolean(&mut e, k, v),
+                "urgent" => r.urgent = boolean(&mut e, k, v),
                 "facets" => r.facets = boolean(&mut e, k, v).unwrap_or(true),
                 "near" => match v.split_once(',') {
                     Some((a, b)) => {

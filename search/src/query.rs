@@ -15,7 +15,7 @@ use crate::cells::covering;
 use crate::request::{IntRange, SearchRequest};
 use crate::schema::{
     cat_in_cell, cat_in_wilaya, Dictionary, Fields, FLAG_DELIVERS, FLAG_EXCHANGE, FLAG_NEGOTIABLE,
-    FLAG_PHOTOS,
+    FLAG_PHOTOS, FLAG_URGENT,
 };
 use crate::sound::sound_keys;
 
@@ -49,6 +49,15 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Adds the checks that depend on the time of the search: with `urgent=true`, the badge
+    /// must not have ended (its flag stays in the index until the ad is re-projected).
+    pub fn until(&mut self, req: &SearchRequest, fields: &Fields, now_us: i64) {
+        if req.urgent == Some(true) {
+            self.ranges
+                .push((fields.urgent_until, now_us.saturating_add(1), i64::MAX));
+        }
+    }
+
     /// One plain term and nothing else: counting its matches costs a lookup, so the best hits
     /// can come from a pruned pass instead of a full one (see `SearchCollector::prune`).
     pub fn is_one_term(&self) -> bool {
@@ -363,6 +372,8 @@ pub fn plan(
     hard.extend(flag(fields, req.exchange, FLAG_EXCHANGE));
     hard.extend(flag(fields, req.with_photos, FLAG_PHOTOS));
     hard.extend(flag(fields, req.delivery, FLAG_DELIVERS));
+    // The badge's end is checked at search time (`Plan::until`); `urgent=false` asks nothing.
+    hard.extend(flag(fields, req.urgent.filter(|u| *u), FLAG_URGENT));
     let cells = req.near.map(|n| covering(n.lat, n.lon, n.radius_km));
     let near = cells
         .as_ref()

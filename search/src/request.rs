@@ -109,6 +109,8 @@ pub struct SearchRequest {
     pub with_photos: Option<bool>,
     /// Only ads whose seller ships (`delivery=true`).
     pub delivery: Option<bool>,
+    /// Only ads showing the urgent badge (`urgent=true`; false asks for nothing).
+    pub urgent: Option<bool>,
     pub near: Option<Near>,
     pub sort: Option<Sort>,
     pub limit: usize,

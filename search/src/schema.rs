@@ -52,6 +52,11 @@ pub struct Fields {
     pub created: Field,
     /// Expiry time (µs); hits past it are skipped until the sweep removes them.
     pub expires: Field,
+    /// Until when (µs) the ad is featured / shows the urgent badge; absent when never bought
+    /// or past at projection. Checked against the time of the search, so a mark ends on time
+    /// even before the worker's sweep re-projects the ad.
+    pub featured_until: Field,
+    pub urgent_until: Field,
     pub flags: Field,
     pub lat: Field,
     pub lon: Field,
@@ -71,6 +76,8 @@ pub const FLAG_EXCHANGE: u64 = 2;
 pub const FLAG_PHOTOS: u64 = 3;
 /// The seller ships (delivers himself or by courier).
 pub const FLAG_DELIVERS: u64 = 4;
+/// Bought the urgent badge (still to be checked against `urgent_until`).
+pub const FLAG_URGENT: u64 = 5;
 
 /// Stable numbering of categories and enum values, from the catalog's order.
 #[derive(Debug, Clone)]
@@ -166,7 +173,7 @@ pub fn register_tokenizer(index: &tantivy::Index) {
 }
 
 /// Bump when the code's idea of a document changes.
-const SCHEMA_VERSION: u32 = 7;
+const SCHEMA_VERSION: u32 = 8;
 
 /// The `cat_cell` term of a category ordinal in a cell (cells use the low 50 bits).
 pub fn cat_in_cell(category_ord: u64, cell: u64) -> u64 {
@@ -228,6 +235,8 @@ pub fn build(dict: &Dictionary) -> (Schema, Fields) {
         price: b.add_i64_field("price", fast_indexed.clone()),
         created: b.add_i64_field("created", FAST),
         expires: b.add_i64_field("expires", FAST),
+        featured_until: b.add_i64_field("featured_until", FAST),
+        urgent_until: b.add_i64_field("urgent_until", FAST),
         flags: b.add_u64_field("flags", INDEXED),
         lat: b.add_f64_field("lat", FAST),
         lon: b.add_f64_field("lon", FAST),

@@ -53,6 +53,8 @@ fn docs() -> Vec<ListingDoc> {
                 lon: 3.0,
                 created_at_us: NOW - i * 1000,
                 bumped_at_us: None,
+                featured_until_us: None,
+                urgent_until_us: None,
                 expires_at_us: NOW + 30 * DAY,
                 thumbnail: None,
                 seller_id: 1,

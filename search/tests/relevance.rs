@@ -78,6 +78,8 @@ fn corpus() -> Vec<ListingDoc> {
                 // Posted in id order, a few hours apart: freshness may only break ties.
                 created_at_us: NOW - 30 * DAY + ad.id * 3_600_000_000,
                 bumped_at_us: None,
+                featured_until_us: None,
+                urgent_until_us: None,
                 expires_at_us: NOW + 30 * DAY,
                 thumbnail: None,
                 seller_id: ad.id,

@@ -52,6 +52,8 @@ pub struct DailyStatsRow {
     pub phone_reveals: i64,
     pub threads: i64,
     pub favorites: i64,
+    pub promoted_impressions: i64,
+    pub promoted_clicks: i64,
 }
 
 #[derive(Debug, Serialize, Queryable)]

@@ -2,6 +2,8 @@
 //! them into one transaction (a listing, its change-feed row and its email job commit together).
 
 pub mod account_data;
+pub mod billing;
+pub mod bump_schedules;
 pub mod conversations;
 pub mod credits;
 pub mod db;
@@ -12,8 +14,11 @@ pub mod jobs;
 pub mod lifecycle;
 pub mod listings;
 pub mod moderation;
+pub mod payments;
 pub mod phones;
 pub mod photos;
+pub mod plans;
+pub mod promotions;
 pub mod ratings;
 pub mod saved_searches;
 pub mod schema;

@@ -117,6 +117,7 @@ pub fn purge_listings(
                 .into_iter()
                 .map(|p| p.storage_key),
         );
+        crate::promotions::forget(conn, l.id)?;
         diesel::delete(listings::table.find(l.id)).execute(conn)?;
         record_change(conn, l.id)?;
     }

@@ -59,6 +59,8 @@ diesel::table! {
         phone_reveals -> BigInt,
         threads -> BigInt,
         favorites -> BigInt,
+        promoted_impressions -> BigInt,
+        promoted_clicks -> BigInt,
     }
 }
 
@@ -312,7 +314,70 @@ diesel::joinable!(near_keys -> listings (listing_id));
 diesel::joinable!(listing_flags -> listings (listing_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(favorites -> listings (listing_id));
+diesel::table! {
+    listing_marks (listing_id) {
+        listing_id -> BigInt,
+        featured_until -> Nullable<Timestamp>,
+        urgent_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    plan_subscriptions (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        plan -> Text,
+        price -> BigInt,
+        ads_included -> Integer,
+        bumps_included -> Integer,
+        featured_days_included -> Integer,
+        ads_used -> Integer,
+        bumps_used -> Integer,
+        featured_days_used -> Integer,
+        period_no -> BigInt,
+        period_start -> Timestamp,
+        period_end -> Timestamp,
+        auto_renew -> Bool,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bump_schedules (id) {
+        id -> BigInt,
+        listing_id -> BigInt,
+        user_id -> BigInt,
+        every_days -> Integer,
+        next_at -> Timestamp,
+        ends_at -> Timestamp,
+        runs -> Integer,
+        status -> Text,
+        stop_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payment_orders (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        provider -> Text,
+        provider_ref -> Nullable<Text>,
+        amount -> BigInt,
+        status -> Text,
+        idempotency_key -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    listing_marks,
+    plan_subscriptions,
+    bump_schedules,
+    payment_orders,
     users,
     credit_ledger,
     account_exports,

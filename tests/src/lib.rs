@@ -5,6 +5,7 @@
 pub mod email;
 pub mod hostile;
 pub mod images;
+pub mod loopback;
 pub mod smtp;
 
 use std::future::Future;
@@ -184,6 +185,7 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
             outbox_dir: data_dir.join("sms"),
             ..Default::default()
         },
+        payments: Default::default(),
         reports_to_hide: 3,
         flag_score_to_hide: souk_domain::signals::DEFAULT_SCORE_TO_HIDE,
         worker: WorkerSettings {
@@ -494,6 +496,65 @@ impl TestApp {
     /// A raw store connection to the app's database, for assertions the API cannot make.
     pub fn store(&self) -> souk_store::DbConn {
         souk_store::db::establish(&DbUrl::parse(&self.db.url)).expect("store connection")
+    }
+
+    /// Runs a statement on the app's database (moving a period's end into the past, ...).
+    pub fn sql(&self, statement: &str) {
+        use diesel::RunQueryDsl;
+        let mut conn = self.store();
+        diesel::sql_query(statement)
+            .execute(&mut conn)
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+
+    /// SQL for the time `minutes` ago on this app's backend (negative: ahead).
+    pub fn sql_minutes_ago(&self, minutes: i64) -> String {
+        match self.backend {
+            Backend::Postgres => {
+                format!("(now() AT TIME ZONE 'UTC') - interval '{minutes} minutes'")
+            }
+            Backend::Sqlite => format!(
+                "strftime('%Y-%m-%d %H:%M:%f', 'now', '{} minutes')",
+                -minutes
+            ),
+        }
+    }
+
+    /// Makes the account of `email` an administrator.
+    pub fn make_admin(&self, email: &str) {
+        let mut conn = self.store();
+        let role = souk_domain::trust::Role::Admin;
+        souk_api::routes::moderation::set_role_by_email(&mut conn, email, role).expect("set role");
+    }
+
+    /// `POST /v1/admin/credits` by `admin`.
+    pub async fn grant(&self, admin: &str, user_id: i64, amount: i64, key: &str) -> Response {
+        self.call(
+            Method::POST,
+            "/v1/admin/credits",
+            Some(admin),
+            Some(json!({"user_id": user_id, "amount": amount, "reason": "launch offer", "idempotency_key": key})),
+        )
+        .await
+    }
+
+    /// The credit balance of the account behind `token`.
+    pub async fn balance(&self, token: &str) -> i64 {
+        let res = self
+            .call(Method::GET, "/v1/me/credits", Some(token), None)
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json::<Value>().await.expect("json")["balance"]
+            .as_i64()
+            .expect("balance")
+    }
+
+    /// The id of the account behind `token`.
+    pub async fn user_id(&self, token: &str) -> i64 {
+        let res = self.call(Method::GET, "/v1/me", Some(token), None).await;
+        res.json::<Value>().await.expect("json")["id"]
+            .as_i64()
+            .expect("id")
     }
 }
 

@@ -9,38 +9,6 @@ use souk_tests::{assert_problem, car_ad, each_backend, TestApp};
 
 const SOON: Duration = Duration::from_secs(3);
 
-fn admin(app: &TestApp, email: &str) {
-    let mut conn = app.store();
-    let role = souk_domain::trust::Role::Admin;
-    souk_api::routes::moderation::set_role_by_email(&mut conn, email, role).expect("set role");
-}
-
-async fn grant(
-    app: &TestApp,
-    admin: &str,
-    user_id: i64,
-    amount: i64,
-    key: &str,
-) -> reqwest::Response {
-    app.call(
-        Method::POST,
-        "/v1/admin/credits",
-        Some(admin),
-        Some(json!({"user_id": user_id, "amount": amount, "reason": "launch offer", "idempotency_key": key})),
-    )
-    .await
-}
-
-async fn balance(app: &TestApp, token: &str) -> i64 {
-    let res = app
-        .call(Method::GET, "/v1/me/credits", Some(token), None)
-        .await;
-    assert_eq!(res.status(), 200);
-    res.json::<Value>().await.unwrap()["balance"]
-        .as_i64()
-        .unwrap()
-}
-
 async fn bump(app: &TestApp, token: &str, id: i64, key: &str) -> reqwest::Response {
     app.call(
         Method::POST,
@@ -51,42 +19,37 @@ async fn bump(app: &TestApp, token: &str, id: i64, key: &str) -> reqwest::Respon
     .await
 }
 
-async fn user_id(app: &TestApp, token: &str) -> i64 {
-    let res = app.call(Method::GET, "/v1/me", Some(token), None).await;
-    res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
-}
-
 #[tokio::test]
 async fn credits_are_granted_by_admins_once_per_key_and_never_go_below_zero() {
     each_backend(|app| async move {
         app.wait_for_search_ready().await;
         let boss = app.user("boss@example.dz").await;
-        admin(&app, "boss@example.dz");
+        app.make_admin("boss@example.dz");
         let seller = app.user("seller@example.dz").await;
-        let seller_id = user_id(&app, &seller).await;
+        let seller_id = app.user_id(&seller).await;
         let price = souk_domain::visibility::products().bump.price;
 
         // Only admins grant; a grant retried with its key gives once.
         assert_problem(
-            grant(&app, &seller, seller_id, 1000, "self-grant-1").await,
+            app.grant(&seller, seller_id, 1000, "self-grant-1").await,
             403,
             "forbidden",
         )
         .await;
-        let res = grant(&app, &boss, seller_id, price, "grant-0001").await;
+        let res = app.grant(&boss, seller_id, price, "grant-0001").await;
         assert_eq!(res.status(), 201);
-        let res = grant(&app, &boss, seller_id, price, "grant-0001").await;
+        let res = app.grant(&boss, seller_id, price, "grant-0001").await;
         assert_eq!(res.status(), 200);
         assert_eq!(res.json::<Value>().await.unwrap()["replayed"], true);
-        assert_eq!(balance(&app, &seller).await, price);
+        assert_eq!(app.balance(&seller).await, price);
         assert_problem(
-            grant(&app, &boss, seller_id, 0, "grant-0002").await,
+            app.grant(&boss, seller_id, 0, "grant-0002").await,
             422,
             "validation",
         )
         .await;
         assert_problem(
-            grant(&app, &boss, 999_999, 10, "grant-0003").await,
+            app.grant(&boss, 999_999, 10, "grant-0003").await,
             404,
             "not_found",
         )
@@ -111,7 +74,7 @@ async fn credits_are_granted_by_admins_once_per_key_and_never_go_below_zero() {
         let mut statuses = [ra.status().as_u16(), rb.status().as_u16()];
         statuses.sort();
         assert_eq!(statuses, [200, 402], "one bump for one bump's credit");
-        assert_eq!(balance(&app, &seller).await, 0);
+        assert_eq!(app.balance(&seller).await, 0);
         let (won, lost) = if ra.status() == 200 { (a, b) } else { (b, a) };
         // A retry of the successful request charges nothing more; the failed one stays 402.
         let res = bump(
@@ -148,13 +111,13 @@ async fn credits_are_granted_by_admins_once_per_key_and_never_go_below_zero() {
         };
         assert_problem(bump(&app, &seller, lost, won_key).await, 422, "validation").await;
         assert_problem(
-            grant(&app, &boss, seller_id, price, won_key).await,
+            app.grant(&boss, seller_id, price, won_key).await,
             422,
             "validation",
         )
         .await;
         assert_problem(
-            grant(&app, &boss, seller_id, price + 1, "grant-0001").await,
+            app.grant(&boss, seller_id, price + 1, "grant-0001").await,
             422,
             "validation",
         )
@@ -181,12 +144,12 @@ async fn a_bump_puts_the_ad_first_in_newest_once_a_day() {
     each_backend(|app| async move {
         app.wait_for_search_ready().await;
         let boss = app.user("boss2@example.dz").await;
-        admin(&app, "boss2@example.dz");
+        app.make_admin("boss2@example.dz");
         let seller = app.user("bumper@example.dz").await;
         let other = app.user("other-seller@example.dz").await;
-        let seller_id = user_id(&app, &seller).await;
+        let seller_id = app.user_id(&seller).await;
         assert_eq!(
-            grant(&app, &boss, seller_id, 10_000, "grant-bump-1")
+            app.grant(&boss, seller_id, 10_000, "grant-bump-1")
                 .await
                 .status(),
             201
@@ -244,7 +207,7 @@ async fn a_bump_puts_the_ad_first_in_newest_once_a_day() {
         assert!(res.status().is_client_error());
         assert_problem(bump(&app, &seller, old, "short").await, 422, "validation").await;
         let price = souk_domain::visibility::products().bump.price;
-        assert_eq!(balance(&app, &seller).await, 10_000 - price);
+        assert_eq!(app.balance(&seller).await, 10_000 - price);
 
         // Deleted and purged after its retention: the ledger keeps the bump it paid for.
         let path = format!("/v1/listings/{old}");

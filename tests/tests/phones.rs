@@ -7,7 +7,6 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 use souk_tests::{assert_problem, car_ad, each_backend, TestApp};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The 6-digit code of the newest message in the app's SMS outbox for `to`.
 async fn code_from_outbox(app: &TestApp, to: &str) -> String {
@@ -113,45 +112,14 @@ async fn five_wrong_codes_kill_it_and_resends_wait_a_minute() {
 
 /// A loopback HTTP server standing in for an SMS gateway: it keeps each request body.
 async fn gateway() -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/send", listener.local_addr().unwrap());
     let bodies = Arc::new(Mutex::new(Vec::new()));
     let kept = bodies.clone();
-    tokio::spawn(async move {
-        while let Ok((mut conn, _)) = listener.accept().await {
-            let kept = kept.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                loop {
-                    let n = conn.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    let text = String::from_utf8_lossy(&buf).to_string();
-                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                        let len: usize = head
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse().unwrap_or(0))
-                            })
-                            .unwrap_or(0);
-                        if body.len() >= len {
-                            kept.lock().unwrap().push(body.to_string());
-                            let _ = conn
-                                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
-                                .await;
-                            return;
-                        }
-                    }
-                }
-            });
-        }
-    });
-    (url, bodies)
+    let base = souk_tests::loopback::serve(Arc::new(move |req: &souk_tests::loopback::Request| {
+        kept.lock().unwrap().push(req.body.clone());
+        (200, "ok".to_string())
+    }))
+    .await;
+    (format!("{base}/send"), bodies)
 }
 
 #[tokio::test]

@@ -42,6 +42,8 @@ pub struct RunnerConfig {
     pub alert_settle: chrono::Duration,
     /// Where text messages go (gateway or file outbox).
     pub sms: crate::sms::SmsConfig,
+    /// The payment provider credit purchases go through.
+    pub payments: crate::payments::PaymentConfig,
     /// Summed weight of open trust flags at which an ad is hidden pending review
     /// (`SOUK_FLAG_SCORE_TO_HIDE`; 0 never hides).
     pub flag_score_to_hide: u32,
@@ -66,6 +68,7 @@ impl Default for RunnerConfig {
             alert_settle: chrono::Duration::seconds(5),
             flag_score_to_hide: souk_domain::signals::DEFAULT_SCORE_TO_HIDE,
             exports_dir: PathBuf::from("./data/exports"),
+            payments: Default::default(),
             sms: crate::sms::SmsConfig {
                 body_template: crate::sms::DEFAULT_BODY.into(),
                 content_type: crate::sms::DEFAULT_CONTENT_TYPE.into(),

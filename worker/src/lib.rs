@@ -8,6 +8,7 @@ pub mod export;
 pub mod lifecycle;
 pub mod links;
 pub mod mailer;
+pub mod payments;
 pub mod projection;
 pub mod redis_link;
 pub mod runner;
@@ -15,6 +16,7 @@ pub mod signals;
 pub mod sms;
 pub mod templates;
 pub mod views;
+pub mod visibility;
 
 pub use context::{RunnerConfig, RunnerError, Worker};
 pub use email::{Email, EmailJob, SEND_EMAIL};

@@ -66,6 +66,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .init();
     let args = Args::parse();
+    souk_domain::visibility::load()?;
     let url = args
         .database_url
         .unwrap_or_else(|| souk_store::db::default_database_url(&args.data_dir));
@@ -93,6 +94,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         deleted_retention: chrono::Duration::days(args.deleted_retention_days),
         expired_retention: chrono::Duration::days(args.expired_retention_days),
         sms: souk_worker::sms::SmsConfig::from_env(&args.data_dir),
+        payments: souk_worker::payments::PaymentConfig::from_env()?,
         flag_score_to_hide: args.flag_score_to_hide,
         exports_dir: args.data_dir.join("exports"),
         ..Default::default()

@@ -11,6 +11,7 @@ pub fn listing_doc(
     l: &Listing,
     thumbnail: Option<String>,
     store: Option<StoreRef>,
+    marks: souk_store::promotions::Marks,
 ) -> Option<ListingDoc> {
     if l.status().ok()? != ListingStatus::Active || l.hidden_at.is_some() {
         return None;
@@ -30,12 +31,21 @@ pub fn listing_doc(
         lon: l.lon,
         created_at_us: l.created_at.and_utc().timestamp_micros(),
         bumped_at_us: l.bumped_at.map(|b| b.and_utc().timestamp_micros()),
+        // Marks already past are left out (the worker's sweep re-projects them once past).
+        featured_until_us: until_us(marks.0),
+        urgent_until_us: until_us(marks.1),
         expires_at_us: l.expires_at.and_utc().timestamp_micros(),
         thumbnail,
         seller_id: l.user_id,
         store,
         delivery: l.delivery.clone(),
     })
+}
+
+/// A promotion's end in µs, while it is still ahead.
+fn until_us(t: Option<chrono::NaiveDateTime>) -> Option<i64> {
+    t.filter(|t| *t > souk_store::now())
+        .map(|t| t.and_utc().timestamp_micros())
 }
 
 /// The index documents of `rows` (those that must be searchable), each with its first photo
@@ -65,8 +75,16 @@ pub fn docs_of(
                 )
             })
             .collect();
+    let marks = souk_store::promotions::marks_of_many(conn, &ids)?;
     Ok(rows
         .iter()
-        .filter_map(|l| listing_doc(l, thumbs.remove(&l.id), stores.get(&l.user_id).cloned()))
+        .filter_map(|l| {
+            listing_doc(
+                l,
+                thumbs.remove(&l.id),
+                stores.get(&l.user_id).cloned(),
+                marks.get(&l.id).copied().unwrap_or_default(),
+            )
+        })
         .collect())
 }

@@ -56,6 +56,7 @@ impl Worker {
             crate::alerts::PRICE_DROP => crate::alerts::fan_out_price_drop(self, job).await,
             crate::signals::TRUST_CHECK => crate::signals::run_check(self, job).await,
             crate::export::EXPORT_ACCOUNT => crate::export::run_export(self, job).await,
+            crate::payments::CONFIRM_PAYMENT => crate::payments::run_confirm(self, job).await,
             other => Err(format!("unknown job kind {other}")),
         }
     }
@@ -107,6 +108,18 @@ impl Worker {
         }
         if let Err(e) = crate::views::flush_redis_views(self).await {
             tracing::error!(error = %e, "view count flush failed");
+        }
+        if let Err(e) = crate::visibility::clear_ended_marks(self).await {
+            tracing::error!(error = %e, "ended marks sweep failed");
+        }
+        if let Err(e) = crate::visibility::scheduled_bumps(self).await {
+            tracing::error!(error = %e, "scheduled bumps failed");
+        }
+        if let Err(e) = crate::visibility::renew_plans(self).await {
+            tracing::error!(error = %e, "store plan renewals failed");
+        }
+        if let Err(e) = crate::payments::recheck_pending(self).await {
+            tracing::error!(error = %e, "pending payments recheck failed");
         }
     }
 

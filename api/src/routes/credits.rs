@@ -7,11 +7,14 @@ use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use souk_domain::trust::Role;
 use souk_domain::visibility::{next_bump_at, products};
+use souk_store::billing::{self, Purchase};
 use souk_store::credits::{self, Appended, NewMovement};
+use souk_store::plans::Included;
 use souk_store::{listings, DbConn, StoreError};
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
+use crate::billing::{idempotency_key, key_reused, spend_error, with_ledger};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::routes::listings::ListingId;
@@ -22,8 +25,6 @@ use crate::state::AppState;
 const SHOWN_MOVEMENTS: i64 = 50;
 /// The most one grant may give (a slip of the keyboard should not mint a fortune).
 pub const MAX_GRANT: i64 = 10_000_000;
-/// Attempts when another movement of the same account lands first.
-const RACE_ATTEMPTS: usize = 3;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MovementView {
@@ -75,61 +76,6 @@ pub async fn my_credits(state: web::Data<AppState>, user: AuthUser) -> ApiResult
         currency: products().currency.clone(),
         movements: movements.into_iter().map(MovementView::from).collect(),
     }))
-}
-
-fn idempotency_key(key: &str) -> ApiResult<String> {
-    let ok = (8..=100).contains(&key.len())
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'));
-    if !ok {
-        return Err(ApiError::field(
-            "idempotency_key",
-            "invalid",
-            "8–100 characters: letters, digits, - _ : .",
-        ));
-    }
-    Ok(key.to_string())
-}
-
-/// Runs `f` in a write transaction, again (up to 3 times) when another movement of the same
-/// account landed first: the next try reads the new balance.
-async fn with_ledger<T, F>(state: &AppState, f: F) -> ApiResult<T>
-where
-    T: Send + 'static,
-    F: Fn(&mut DbConn) -> ApiResult<T> + Clone + Send + 'static,
-{
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match state.tx(f.clone()).await {
-            Err(ApiError::Conflict {
-                code: "ledger_race",
-                ..
-            }) if attempt < RACE_ATTEMPTS => continue,
-            other => return other,
-        }
-    }
-}
-
-/// An idempotency key already used for another movement (another ad, a grant, another
-/// amount): the request is refused rather than answered with that movement.
-fn key_reused() -> ApiError {
-    ApiError::field(
-        "idempotency_key",
-        "idempotency_key_reused",
-        "this key was used for another request; send a new key for a new request",
-    )
-}
-
-fn spend_error(e: StoreError) -> ApiError {
-    match e {
-        StoreError::Conflict("insufficient_credits") => ApiError::PaymentRequired {
-            code: "insufficient_credits",
-            detail: "not enough credits for this; buy or ask for more".into(),
-        },
-        other => other.into(),
-    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -252,13 +198,15 @@ pub struct BumpRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BumpView {
     pub bumped_at: chrono::DateTime<chrono::Utc>,
-    /// Credits spent (0 on a replay).
+    /// Credits spent (0 on a replay, or when the store plan included the bump).
     pub charged: i64,
+    /// 1 when the store plan's included bumps paid for it.
+    pub from_plan: i64,
     pub balance: i64,
 }
 
-/// Put my active ad back at the top of "newest" (costs `products.bump.price` credits; once a
-/// day per ad).
+/// Put my active ad back at the top of "newest" (a bump included in my store plan, else
+/// `products.bump.price` credits; once a day per ad).
 #[utoipa::path(tag = "credits", security(("bearer" = [])), params(ListingId), request_body = BumpRequest,
     responses((status = 200, body = BumpView), (status = 402, description = "not enough credits", body = crate::error::Problem),
               (status = 404, body = crate::error::Problem), (status = 409, description = "bumped less than a day ago, or not active", body = crate::error::Problem),
@@ -287,6 +235,7 @@ pub async fn bump(
             return Ok(BumpView {
                 bumped_at: time(l.bumped_at.unwrap_or(done.created_at)),
                 charged: 0,
+                from_plan: 0,
                 balance: credits::balance(c, owner)?,
             });
         }
@@ -306,30 +255,32 @@ pub async fn bump(
                 ),
             });
         }
-        let spent = credits::append(
+        let paid = billing::pay(
             c,
-            &NewMovement {
+            &Purchase {
                 user_id: owner,
-                amount: -price,
                 reason: "bump",
                 listing_id: Some(id),
-                granted_by: None,
+                units: 1,
+                unit_price: price,
+                included: Some(Included::Bumps),
                 idempotency_key: &key,
             },
         )
         .map_err(spend_error)?;
         let interval = chrono::Duration::hours(products().bump.min_hours_between);
         listings::mark_bumped(c, id, now, now - interval).map_err(|e| match e {
-            StoreError::Conflict(code) => ApiError::Conflict {
-                code,
+            StoreError::Conflict("bumped_recently") => ApiError::Conflict {
+                code: "bumped_recently",
                 detail: "this ad was bumped less than a day ago, or is no longer active".into(),
             },
             other => other.into(),
         })?;
         Ok(BumpView {
             bumped_at: time(now),
-            charged: price,
-            balance: spent.movement.balance_after,
+            charged: paid.charged,
+            from_plan: paid.from_plan,
+            balance: paid.movement.balance_after,
         })
     })
     .await?;

@@ -155,6 +155,10 @@ pub async fn similar(
         })
         .await?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let items = hits.into_iter().map(|h| hit_view(&state, h)).collect();
+    let now_us = chrono::Utc::now().timestamp_micros();
+    let items = hits
+        .into_iter()
+        .map(|h| hit_view(&state, h, now_us))
+        .collect();
     Ok(HttpResponse::Ok().json(SimilarList { items }))
 }

@@ -107,6 +107,7 @@ pub async fn create_listing(
             if let Some(existing) = listings::own_duplicate(conn, user.id, &valid)? {
                 return Err(duplicate_ad(existing));
             }
+            crate::routes::plans::take_posting_quota(conn, user.id)?;
             let l = listings::insert_listing(conn, user.id, &valid, expires)?;
             souk_worker::signals::queue_check(conn, l.id, fair)?;
             load_view(conn, l)
@@ -134,8 +135,16 @@ pub struct ListingId {
     pub id: i64,
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReadFrom {
+    /// `promoted` when opened from a featured slot (counted in the seller's statistics as a
+    /// click, once per viewer a day).
+    pub from: Option<String>,
+}
+
 /// Read an ad. Public; counts a view (one per viewer a day) unless the seller is looking.
-#[utoipa::path(tag = "listings", params(ListingId),
+#[utoipa::path(tag = "listings", params(ListingId, ReadFrom),
     responses((status = 200, body = ListingView), (status = 404, body = crate::error::Problem)))]
 #[get("/v1/listings/{id}")]
 pub async fn get_listing(
@@ -143,8 +152,20 @@ pub async fn get_listing(
     path: web::Path<ListingId>,
     viewer: Option<AuthUser>,
     client: crate::client_ip::ClientIp,
+    from: web::Query<ReadFrom>,
 ) -> ApiResult<HttpResponse> {
     let id = path.id;
+    let from_slot = match from.from.as_deref() {
+        None => false,
+        Some("promoted") => true,
+        Some(_) => {
+            return Err(ApiError::field(
+                "from",
+                "invalid_option",
+                "promoted, or nothing",
+            ));
+        }
+    };
     let (mut view, attributes) = state
         .db(move |conn| {
             let (l, seller) = listings::get_visible_listing_with_seller(conn, id)?;
@@ -184,6 +205,20 @@ pub async fn get_listing(
         if first_today {
             state.views.count(id).await;
             view.views += 1;
+        }
+        if from_slot
+            && state
+                .limiter
+                .claim(
+                    &format!("slot:{id}:{who}"),
+                    std::time::Duration::from_secs(86_400),
+                )
+                .await
+                .is_ok()
+        {
+            state
+                .views
+                .count_promoted(&[id], crate::view_counts::PromotedStat::Click);
         }
     }
     Ok(HttpResponse::Ok()
@@ -346,6 +381,7 @@ pub fn page_of(
         per_page,
         total,
         next_cursor: None,
+        promoted: Vec::new(),
     })
 }
 
@@ -415,6 +451,11 @@ pub async fn browse(
         per_page,
         total: found.total as i64,
         next_cursor: found.next_cursor,
+        promoted: found
+            .promoted
+            .into_iter()
+            .map(ListingSummary::from)
+            .collect(),
     }))
 }
 

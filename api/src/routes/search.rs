@@ -36,6 +36,8 @@ pub struct SearchParams {
     with_photos: Option<bool>,
     /// Only ads whose seller ships (delivers himself or by courier).
     delivery: Option<bool>,
+    /// Only ads showing the urgent badge (`true`; `false` is the same as leaving it out).
+    urgent: Option<bool>,
     /// `lat,lon`; with `radius_km` (default 25, at most 500).
     near: Option<String>,
     radius_km: Option<f64>,
@@ -71,6 +73,10 @@ pub struct SearchHit {
     /// The seller's average and count of visible ratings; null before any (refreshed every
     /// minute or so).
     pub seller_rating: Option<crate::seller_ratings::SellerRating>,
+    /// True for the featured ads of `promoted` (show them marked as such: "À la une").
+    pub promoted: bool,
+    /// The seller bought the urgent badge and it is still running.
+    pub urgent: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -88,6 +94,10 @@ pub struct SearchPage {
     pub fuzzy: bool,
     /// True when no ad held every word together and the results hold all words but one.
     pub partial: bool,
+    /// Up to 2 featured ads that match this page's query and filters, to show above `items`
+    /// and marked as promoted; they take turns from page to page and are never repeated in
+    /// `items`. Open one with `GET /v1/listings/{id}?from=promoted`.
+    pub promoted: Vec<SearchHit>,
 }
 
 /// Search active ads.
@@ -152,9 +162,22 @@ pub fn run_as(state: &AppState, req: SearchRequest, freshness: Freshness) -> Api
     let items = results
         .hits
         .into_iter()
-        .map(|h| hit_view(state, h))
+        .map(|h| hit_view(state, h, now_us))
+        .collect();
+    let shown: Vec<i64> = results.promoted.iter().map(|h| h.summary.id).collect();
+    state
+        .views
+        .count_promoted(&shown, crate::view_counts::PromotedStat::Impression);
+    let promoted = results
+        .promoted
+        .into_iter()
+        .map(|h| SearchHit {
+            promoted: true,
+            ..hit_view(state, h, now_us)
+        })
         .collect();
     Ok(SearchPage {
+        promoted,
         total: results.total,
         items,
         facets: results.facets,
@@ -174,9 +197,11 @@ pub(crate) fn ready_index(state: &AppState) -> ApiResult<std::sync::Arc<souk_sea
     Ok(state.search.index())
 }
 
-/// A hit as lists show it.
-pub fn hit_view(state: &AppState, h: souk_search::Hit) -> SearchHit {
+/// A hit as lists show it (`now_us`: whether its urgent badge still runs).
+pub fn hit_view(state: &AppState, h: souk_search::Hit, now_us: i64) -> SearchHit {
     SearchHit {
+        promoted: false,
+        urgent: h.summary.urgent_until_us.is_some_and(|u| u > now_us),
         id: h.summary.id,
         price_display: crate::routes::views::price_display(&h.summary.category, h.summary.price),
         delivery: h.summary.delivery,

@@ -27,6 +27,10 @@ pub struct DayCounts {
     pub phone_reveals: i64,
     pub threads: i64,
     pub favorites: i64,
+    /// Times shown in a featured slot.
+    pub promoted_impressions: i64,
+    /// Times opened from a featured slot.
+    pub promoted_clicks: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -37,6 +41,8 @@ pub struct Stats {
     pub total_phone_reveals: i64,
     pub total_threads: i64,
     pub total_favorites: i64,
+    pub total_promoted_impressions: i64,
+    pub total_promoted_clicks: i64,
 }
 
 fn days(q: &StatsQuery) -> ApiResult<i32> {
@@ -50,6 +56,8 @@ fn report(rows: Vec<DayStats>) -> Stats {
         total_phone_reveals: sum(|d| d.phone_reveals),
         total_threads: sum(|d| d.threads),
         total_favorites: sum(|d| d.favorites),
+        total_promoted_impressions: sum(|d| d.promoted_impressions),
+        total_promoted_clicks: sum(|d| d.promoted_clicks),
         days: rows
             .iter()
             .map(|d| DayCounts {
@@ -60,6 +68,8 @@ fn report(rows: Vec<DayStats>) -> Stats {
                 phone_reveals: d.phone_reveals,
                 threads: d.threads,
                 favorites: d.favorites,
+                promoted_impressions: d.promoted_impressions,
+                promoted_clicks: d.promoted_clicks,
             })
             .collect(),
     }

@@ -182,6 +182,10 @@ pub struct ListingSummary {
     pub created_at: DateTime<Utc>,
     /// The seller's average and count of visible ratings (public lists; null elsewhere).
     pub seller_rating: Option<crate::seller_ratings::SellerRating>,
+    /// A featured ad of `promoted` (public lists).
+    pub promoted: bool,
+    /// The urgent badge is running (public lists).
+    pub urgent: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -193,6 +197,9 @@ pub struct ListingPage {
     /// Pass as `cursor` for the next page (public browse only); absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
+    /// Public browse: up to 2 featured ads of this category and place, to show above `items`
+    /// marked as promoted (never repeated in `items`); empty elsewhere.
+    pub promoted: Vec<ListingSummary>,
 }
 
 /// A public list is served by the index, which holds active, visible ads only.
@@ -214,6 +221,8 @@ impl From<crate::routes::search::SearchHit> for ListingSummary {
             store: h.store,
             created_at: h.created_at,
             seller_rating: h.seller_rating,
+            promoted: h.promoted,
+            urgent: h.urgent,
         }
     }
 }
@@ -347,6 +356,8 @@ pub fn summaries(
             created_at: time(l.created_at),
             seller_rating: None,
             title: l.title,
+            promoted: false,
+            urgent: false,
         })
         .collect()
 }

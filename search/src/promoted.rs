@@ -1,0 +1,113 @@
+//! Featured slots: up to `SLOTS` featured ads above a page, taken among those that match the
+//! page's own query and filters, in turn. They are searched on the index's shelf (the featured
+//! ads alone, about a hundredth of the index), so the slots cost a fraction of the page.
+
+use std::sync::atomic::Ordering;
+
+use tantivy::DocAddress;
+
+use crate::collect::{FacetSpec, SearchCollector};
+use crate::engine::Hit;
+use crate::index::SearchIndex;
+use crate::query::{plan, Lookup, Matching};
+use crate::request::{SearchRequest, Sort};
+use crate::SearchError;
+
+/// Featured ads shown above a page.
+pub const SLOTS: usize = 2;
+/// The newest this many eligible ads take turns; a query matching more featured ads than this
+/// (a bare browse of a large site) rotates among the most recently featured or bumped.
+pub const MAX_ELIGIBLE: usize = 256;
+
+/// Which of `n` eligible ads (in id order) the page of turn `turn` shows: consecutive turns
+/// walk the list `SLOTS` at a time, so over `n` pages each ad is shown equally often.
+pub fn turn_picks(turn: u64, n: usize) -> Vec<usize> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let start = (turn.wrapping_mul(SLOTS as u64) % n as u64) as usize;
+    (0..SLOTS.min(n)).map(|i| (start + i) % n).collect()
+}
+
+impl SearchIndex {
+    /// The featured ads for a page of `req`: every word of the query exact (a paid slot is
+    /// never shown for a query it only nearly matches), every filter, featured at `now_us`.
+    pub fn pick_promoted(&self, req: &SearchRequest, now_us: i64) -> Result<Vec<Hit>, SearchError> {
+        let Some(shelf) = self.shelf.as_deref() else {
+            return Ok(Vec::new());
+        };
+        let searcher = shelf.reader.searcher();
+        if searcher.num_docs() == 0 {
+            return Ok(Vec::new());
+        }
+        // Words are weighed by the whole index, as for the page itself: the shelf alone would
+        // call most words rare and let sound-alike spellings in.
+        let main = self.reader.searcher();
+        let df = |t: &tantivy::Term| main.doc_freq(t).unwrap_or(0);
+        let lookup = Lookup {
+            df: &df,
+            docs: main.num_docs(),
+        };
+        let mut p = plan(req, &self.fields, &self.dict, Matching::Exact, &lookup);
+        p.until(req, &self.fields, now_us);
+        p.ranges.push((
+            self.fields.featured_until,
+            now_us.saturating_add(1),
+            i64::MAX,
+        ));
+        let collector = SearchCollector {
+            fields: &shelf.fields,
+            columns: &shelf.columns,
+            prune: false,
+            sort: Sort::Newest,
+            top: MAX_ELIGIBLE,
+            after: None,
+            near: req.near,
+            ranges: p.ranges.clone(),
+            now_us,
+            facets: FacetSpec::default(),
+            n_categories: shelf.dict.categories.len(),
+        };
+        let mut eligible = searcher.search(&*p.query(None), &collector)?.hits;
+        if eligible.is_empty() {
+            return Ok(Vec::new());
+        }
+        eligible.sort_by_key(|h| h.id);
+        let turn = self.rotation.fetch_add(1, Ordering::Relaxed);
+        turn_picks(turn, eligible.len())
+            .into_iter()
+            .map(|i| {
+                let h = eligible[i];
+                Ok(Hit {
+                    summary: shelf.summary_at(&searcher, DocAddress::new(h.segment, h.doc))?,
+                    distance_km: h.distance_km,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_eligible_ad_gets_the_same_share_of_pages() {
+        for n in 1..=7usize {
+            let mut shown = vec![0usize; n];
+            for turn in 0..(n as u64 * 10) {
+                let picks = turn_picks(turn, n);
+                assert_eq!(picks.len(), SLOTS.min(n));
+                let mut distinct = picks.clone();
+                distinct.dedup();
+                assert_eq!(distinct.len(), picks.len(), "an ad twice on one page");
+                for i in picks {
+                    shown[i] += 1;
+                }
+            }
+            let (min, max) = (shown.iter().min(), shown.iter().max());
+            assert_eq!(min, max, "{n} eligible: {shown:?}");
+        }
+        assert!(turn_picks(5, 0).is_empty());
+    }
+}

@@ -1,0 +1,411 @@
+//! Buying credits through a payment provider. One interface, two providers:
+//!
+//! - `satim`: CIB and Edahabia cards through SATIM's gateway. The order is registered
+//!   server to server (`register.do`, amount in centimes, currency 012), the buyer pays on
+//!   SATIM's page and comes back to our return URL with `orderId`. That return proves
+//!   nothing (anyone can forge it): the order is credited only when SATIM itself, asked
+//!   server to server (`public/acknowledgeTransaction.do`), says it is paid: `ErrorCode` 0,
+//!   `OrderStatus` 2, `params.respCode` "00", and the amount registered.
+//! - `local`: a test provider for development and demos: its checkout is a route of this
+//!   API, and the order is paid once its buyer confirms there. Never for real money.
+//!
+//! Confirming is a job (`confirm_payment`), retried with backoff while the provider cannot
+//! be reached; the credit's ledger key names the order, so it is credited once.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use souk_store::payments::{self, Order};
+use souk_store::{credits, jobs, DbConn, StoreError};
+
+use crate::context::{RunnerError, Worker};
+
+pub const CONFIRM_PAYMENT: &str = "confirm_payment";
+/// A pending order the provider has not settled after this long is abandoned.
+const ABANDONED_AFTER_HOURS: i64 = 24;
+const PROVIDER_TIMEOUT: Duration = Duration::from_secs(15);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderKind {
+    Local,
+    Satim,
+}
+
+#[derive(Debug, Clone)]
+pub struct PaymentConfig {
+    /// `SOUK_PAYMENT_PROVIDER`: `local` (default) or `satim`.
+    pub provider: ProviderKind,
+    /// `SOUK_SATIM_URL`, e.g. `https://test2.satim.dz` (certification) or `https://cib.satim.dz`.
+    pub satim_url: String,
+    /// `SOUK_SATIM_USERNAME`, `SOUK_SATIM_PASSWORD`: the merchant's API account.
+    pub satim_username: String,
+    pub satim_password: String,
+    /// `SOUK_SATIM_TERMINAL_ID`: sent as `force_terminal_id`.
+    pub satim_terminal_id: String,
+}
+
+impl Default for PaymentConfig {
+    fn default() -> Self {
+        PaymentConfig {
+            provider: ProviderKind::Local,
+            satim_url: String::new(),
+            satim_username: String::new(),
+            satim_password: String::new(),
+            satim_terminal_id: String::new(),
+        }
+    }
+}
+
+impl PaymentConfig {
+    pub fn from_env() -> Result<PaymentConfig, String> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let provider = match var("SOUK_PAYMENT_PROVIDER").as_deref() {
+            None | Some("local") => ProviderKind::Local,
+            Some("satim") => ProviderKind::Satim,
+            Some(other) => return Err(format!("SOUK_PAYMENT_PROVIDER {other:?}: local or satim")),
+        };
+        let cfg = PaymentConfig {
+            provider,
+            satim_url: var("SOUK_SATIM_URL").unwrap_or_default(),
+            satim_username: var("SOUK_SATIM_USERNAME").unwrap_or_default(),
+            satim_password: var("SOUK_SATIM_PASSWORD").unwrap_or_default(),
+            satim_terminal_id: var("SOUK_SATIM_TERMINAL_ID").unwrap_or_default(),
+        };
+        if cfg.provider == ProviderKind::Satim
+            && [
+                &cfg.satim_url,
+                &cfg.satim_username,
+                &cfg.satim_password,
+                &cfg.satim_terminal_id,
+            ]
+            .iter()
+            .any(|v| v.is_empty())
+        {
+            return Err(
+                "SOUK_PAYMENT_PROVIDER=satim needs SOUK_SATIM_URL, SOUK_SATIM_USERNAME, \
+                        SOUK_SATIM_PASSWORD and SOUK_SATIM_TERMINAL_ID"
+                    .into(),
+            );
+        }
+        Ok(cfg)
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self.provider {
+            ProviderKind::Local => "local",
+            ProviderKind::Satim => "satim",
+        }
+    }
+}
+
+/// An order registered with the provider: its id there and where the buyer pays.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    pub reference: String,
+    pub payment_url: String,
+}
+
+/// What the provider says of an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Paid,
+    /// Not paid (yet): the buyer may still be on the payment page.
+    Pending,
+    /// Declined, cancelled, or paid for another amount: never credited.
+    Failed(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    #[error("payment provider unreachable: {0}")]
+    Unreachable(String),
+    #[error("payment provider refused: {0}")]
+    Refused(String),
+}
+
+/// The local test provider's reference for an order, before and after its buyer confirms.
+pub fn local_reference(order_id: i64, paid: bool) -> String {
+    if paid {
+        format!("local-{order_id}-paid")
+    } else {
+        format!("local-{order_id}")
+    }
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(PROVIDER_TIMEOUT)
+        .build()
+        .unwrap_or_default()
+}
+
+/// SATIM's answers give numbers as numbers or as strings.
+fn number(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| v.as_str()?.trim().parse().ok())
+}
+
+async fn satim_call(
+    cfg: &PaymentConfig,
+    method: &str,
+    form: &[(&str, String)],
+) -> Result<Value, ProviderError> {
+    let url = format!(
+        "{}/payment/rest/{method}",
+        cfg.satim_url.trim_end_matches('/')
+    );
+    let res = http()
+        .post(&url)
+        .form(form)
+        .send()
+        .await
+        .map_err(|e| ProviderError::Unreachable(e.to_string()))?;
+    let status = res.status();
+    let text = res
+        .text()
+        .await
+        .map_err(|e| ProviderError::Unreachable(e.to_string()))?;
+    if status.is_server_error() {
+        return Err(ProviderError::Unreachable(format!("{status}")));
+    }
+    serde_json::from_str(&text)
+        .map_err(|_| ProviderError::Refused(format!("{status}: {text:.200}")))
+}
+
+/// Registers `order` with the provider; `return_url` is where its page sends the buyer back.
+pub async fn register(
+    cfg: &PaymentConfig,
+    order: &Order,
+    public_url: &str,
+) -> Result<Registered, ProviderError> {
+    match cfg.provider {
+        ProviderKind::Local => Ok(Registered {
+            reference: local_reference(order.id, false),
+            payment_url: format!("{public_url}/v1/payments/local/checkout/{}", order.id),
+        }),
+        ProviderKind::Satim => {
+            let order_number = order.id.to_string();
+            let params = serde_json::json!({"force_terminal_id": cfg.satim_terminal_id, "udf1": order_number});
+            let return_url = format!("{public_url}/v1/payments/satim/return");
+            let v = satim_call(
+                cfg,
+                "register.do",
+                &[
+                    ("userName", cfg.satim_username.clone()),
+                    ("password", cfg.satim_password.clone()),
+                    ("orderNumber", order_number),
+                    ("amount", (order.amount * 100).to_string()),
+                    ("currency", "012".into()),
+                    ("returnUrl", return_url.clone()),
+                    ("failUrl", return_url),
+                    ("language", "FR".into()),
+                    ("jsonParams", params.to_string()),
+                ],
+            )
+            .await?;
+            let code = v.get("errorCode").and_then(number).unwrap_or(0);
+            match (code, v["orderId"].as_str(), v["formUrl"].as_str()) {
+                (0, Some(id), Some(url)) => Ok(Registered {
+                    reference: id.to_string(),
+                    payment_url: url.to_string(),
+                }),
+                _ => Err(ProviderError::Refused(format!(
+                    "register.do: errorCode {code}: {}",
+                    v["errorMessage"].as_str().unwrap_or("")
+                ))),
+            }
+        }
+    }
+}
+
+/// Asks the provider, server to server, what became of `order`.
+pub async fn verify(cfg: &PaymentConfig, order: &Order) -> Result<Verdict, ProviderError> {
+    let Some(reference) = order.provider_ref.as_deref() else {
+        return Ok(Verdict::Pending);
+    };
+    match cfg.provider {
+        ProviderKind::Local => Ok(if reference == local_reference(order.id, true) {
+            Verdict::Paid
+        } else {
+            Verdict::Pending
+        }),
+        ProviderKind::Satim => {
+            let v = satim_call(
+                cfg,
+                "public/acknowledgeTransaction.do",
+                &[
+                    ("userName", cfg.satim_username.clone()),
+                    ("password", cfg.satim_password.clone()),
+                    ("mdOrder", reference.to_string()),
+                    ("language", "FR".into()),
+                ],
+            )
+            .await?;
+            Ok(satim_verdict(&v, order.amount))
+        }
+    }
+}
+
+/// SATIM's confirmation, read strictly: paid only with `ErrorCode` 0, `OrderStatus` 2,
+/// `params.respCode` "00" and the amount registered (in centimes).
+pub fn satim_verdict(v: &Value, amount_dzd: i64) -> Verdict {
+    let error = v.get("ErrorCode").and_then(number);
+    let status = v.get("OrderStatus").and_then(number);
+    let resp = v["params"]["respCode"].as_str().unwrap_or("");
+    let amount = v.get("Amount").and_then(number);
+    match (error, status) {
+        (Some(0), Some(2)) if resp == "00" && amount == Some(amount_dzd * 100) => Verdict::Paid,
+        (Some(0), Some(2)) => Verdict::Failed(format!(
+            "paid with respCode {resp:?} and amount {amount:?} (expected {})",
+            amount_dzd * 100
+        )),
+        (Some(0), Some(0)) | (None, _) => Verdict::Pending,
+        (_, s) => Verdict::Failed(format!(
+            "ErrorCode {error:?}, OrderStatus {s:?}: {}",
+            v["actionCodeDescription"].as_str().unwrap_or("")
+        )),
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ConfirmPayment {
+    pub order_id: i64,
+}
+
+/// Queues a confirmation of the order (in the caller's transaction).
+pub fn queue_confirm(conn: &mut DbConn, order_id: i64) -> Result<i64, StoreError> {
+    jobs::enqueue(conn, CONFIRM_PAYMENT, &ConfirmPayment { order_id })
+}
+
+/// The `confirm_payment` job: asks the provider; credits a paid order once, fails a declined
+/// one; a pending one is asked again later (the job's retry) until it is abandoned.
+pub async fn run_confirm(w: &Worker, job: &jobs::Job) -> Result<(), String> {
+    let c: ConfirmPayment =
+        serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
+    let order = w
+        .db(move |conn| payments::find(conn, c.order_id))
+        .await
+        .map_err(|e| e.to_string())?;
+    if order.status != "pending" || order.provider != w.cfg.payments.name() {
+        return Ok(());
+    }
+    let verdict = verify(&w.cfg.payments, &order)
+        .await
+        .map_err(|e| e.to_string())?;
+    let abandoned =
+        order.created_at < souk_store::now() - chrono::Duration::hours(ABANDONED_AFTER_HOURS);
+    match verdict {
+        Verdict::Paid => {
+            let o = order.clone();
+            w.tx(move |conn| credit(conn, &o))
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(
+                order = order.id,
+                amount = order.amount,
+                "payment confirmed and credited"
+            );
+            Ok(())
+        }
+        Verdict::Failed(why) => {
+            tracing::warn!(order = order.id, %why, "payment not accepted");
+            w.tx(move |conn| payments::settle(conn, order.id, "failed"))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(())
+        }
+        Verdict::Pending if abandoned => {
+            w.tx(move |conn| payments::settle(conn, order.id, "failed"))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(())
+        }
+        Verdict::Pending => Err("not paid yet; asking again later".into()),
+    }
+}
+
+/// Credits a paid order (once: the ledger key names it) and marks it paid.
+fn credit(conn: &mut DbConn, o: &Order) -> Result<(), StoreError> {
+    if !payments::settle(conn, o.id, "paid")? {
+        return Ok(());
+    }
+    credits::append(
+        conn,
+        &credits::NewMovement {
+            user_id: o.user_id,
+            amount: o.amount,
+            reason: "payment",
+            listing_id: None,
+            granted_by: None,
+            idempotency_key: &payments::ledger_key(o.id),
+        },
+    )?;
+    Ok(())
+}
+
+/// Periodic: asks again about orders still pending a while after their registration, in case
+/// the buyer paid and never came back to the return page.
+pub async fn recheck_pending(w: &Worker) -> Result<usize, RunnerError> {
+    let batch = w.cfg.batch;
+    w.tx(move |conn| {
+        let now = souk_store::now();
+        let stale = payments::pending_between(
+            conn,
+            now - chrono::Duration::hours(ABANDONED_AFTER_HOURS + 1),
+            now - chrono::Duration::minutes(10),
+            batch,
+        )?;
+        let queued = jobs::queued_of_kinds(conn, &[CONFIRM_PAYMENT])?;
+        let mut n = 0;
+        for o in stale {
+            let waiting = queued.iter().any(|j| {
+                serde_json::from_str::<ConfirmPayment>(&j.payload).is_ok_and(|c| c.order_id == o.id)
+            });
+            if !waiting {
+                queue_confirm(conn, o.id)?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ack(error: &str, status: i64, resp: &str, amount: i64) -> Value {
+        json!({"ErrorCode": error, "OrderStatus": status, "Amount": amount,
+               "params": {"respCode": resp}, "actionCodeDescription": "x"})
+    }
+
+    #[test]
+    fn only_a_deposit_of_the_registered_amount_counts_as_paid() {
+        assert_eq!(
+            satim_verdict(&ack("0", 2, "00", 150_000), 1500),
+            Verdict::Paid
+        );
+        assert!(matches!(
+            satim_verdict(&ack("0", 2, "00", 100), 1500),
+            Verdict::Failed(_)
+        ));
+        assert!(matches!(
+            satim_verdict(&ack("0", 2, "51", 150_000), 1500),
+            Verdict::Failed(_)
+        ));
+        assert_eq!(
+            satim_verdict(&ack("0", 0, "", 150_000), 1500),
+            Verdict::Pending
+        );
+        assert!(matches!(
+            satim_verdict(&ack("3", 6, "51", 150_000), 1500),
+            Verdict::Failed(_)
+        ));
+        // Numbers as numbers or strings.
+        let v = json!({"ErrorCode": 0, "OrderStatus": "2", "Amount": "150000", "params": {"respCode": "00"}});
+        assert_eq!(satim_verdict(&v, 1500), Verdict::Paid);
+        assert_eq!(satim_verdict(&json!({}), 1500), Verdict::Pending);
+    }
+}
