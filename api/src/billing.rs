@@ -56,6 +56,7 @@ pub fn key_reused() -> ApiError {
 
 pub fn spend_error(e: StoreError) -> ApiError {
     match e {
+        StoreError::Conflict("idempotency_key_reused") => key_reused(),
         StoreError::Conflict("insufficient_credits") => ApiError::PaymentRequired {
             code: "insufficient_credits",
             detail: "not enough credits for this; buy or ask for more".into(),

@@ -137,7 +137,13 @@ impl SearchIndex {
         } else {
             cursor_matching
         };
-        let promoted = self.pick_promoted(req, now_us)?;
+        // Not on numbered pages past the first: the pair changes from request to request, so
+        // leaving it out would shift the offsets (ads skipped or repeated between pages).
+        let promoted = if req.offset == 0 {
+            self.pick_promoted(req, now_us)?
+        } else {
+            Vec::new()
+        };
         let exclude: Vec<u64> = promoted.iter().map(|h| h.summary.id as u64).collect();
         let mut results = self.run(req, sort, after, now_us, cursor_matching, &exclude)?;
         results.promoted = promoted;

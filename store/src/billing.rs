@@ -1,11 +1,13 @@
 //! Paying for a product: the units a store plan includes go first, the rest is spent from the
 //! credit ledger, in the caller's transaction. Every purchase leaves one ledger row, even when
 //! the plan covered it all (amount 0): the row carries the idempotency key, so a retried
-//! request finds its purchase instead of buying again.
+//! request finds its purchase instead of buying again. Keys the server makes itself (a plan's
+//! renewal, a scheduled run, a payment) contain `/`, which client keys cannot, so a client
+//! cannot take one first.
 
 use crate::credits::{self, Movement, NewMovement};
 use crate::db::DbConn;
-use crate::error::StoreResult;
+use crate::error::{StoreError, StoreResult};
 use crate::plans::{self, Included};
 
 pub struct Purchase<'a> {
@@ -33,9 +35,13 @@ pub struct Paid {
 
 /// Pays for `p`. `Conflict("insufficient_credits")` when the ledger cannot cover the rest
 /// (nothing is taken from the plan either: the transaction rolls back);
+/// `Conflict("idempotency_key_reused")` when the key bought something else;
 /// `Conflict("ledger_race")` when another movement landed first (retry the transaction).
 pub fn pay(conn: &mut DbConn, p: &Purchase) -> StoreResult<Paid> {
     if let Some(done) = credits::by_key(conn, p.user_id, p.idempotency_key)? {
+        if done.reason != p.reason || done.listing_id != p.listing_id {
+            return Err(StoreError::Conflict("idempotency_key_reused"));
+        }
         return Ok(Paid {
             movement: done,
             from_plan: 0,

@@ -19,14 +19,16 @@ pub struct Order {
     pub provider_ref: Option<String>,
     pub amount: i64,
     pub status: String,
+    pub register_attempts: i32,
+    pub checked_at: NaiveDateTime,
     pub idempotency_key: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
 
-/// The ledger key of an order's credit.
+/// The ledger key of an order's credit (`/`: a key no client can send).
 pub fn ledger_key(order_id: i64) -> String {
-    format!("payment:{order_id}")
+    format!("payment/{order_id}")
 }
 
 /// A new pending order, or the one this key already made (`true` when new).
@@ -47,6 +49,7 @@ pub fn create(
             po::provider.eq(provider),
             po::amount.eq(amount),
             po::status.eq("pending"),
+            po::checked_at.eq(t),
             po::idempotency_key.eq(key),
             po::created_at.eq(t),
             po::updated_at.eq(t),
@@ -85,15 +88,57 @@ pub fn by_provider_ref(
         .optional()?)
 }
 
-/// The provider's id of the order, once registered there.
-pub fn set_provider_ref(conn: &mut DbConn, id: i64, reference: &str) -> StoreResult<()> {
-    diesel::update(po::table.find(id))
+/// The most registrations one order may try (each has its own order number at the provider).
+pub const MAX_REGISTER_ATTEMPTS: i32 = 9;
+
+/// Claims the registration of a pending, unregistered order: returns the attempt's number, or
+/// `None` when another request registers it now (claimed less than `stale_secs` ago), it is
+/// registered already, or it has tried too often.
+pub fn claim_registration(conn: &mut DbConn, id: i64, stale_secs: i64) -> StoreResult<Option<i32>> {
+    let t = now();
+    let n = diesel::update(
+        po::table
+            .find(id)
+            .filter(po::status.eq("pending"))
+            .filter(po::provider_ref.is_null())
+            .filter(po::register_attempts.lt(MAX_REGISTER_ATTEMPTS))
+            .filter(
+                po::register_attempts
+                    .eq(0)
+                    .or(po::updated_at.le(t - chrono::Duration::seconds(stale_secs))),
+            ),
+    )
+    .set((
+        po::register_attempts.eq(po::register_attempts + 1),
+        po::updated_at.eq(t),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    Ok(Some(find(conn, id)?.register_attempts))
+}
+
+/// The provider's id of the order, once registered there (only the first registration sticks).
+pub fn set_provider_ref(conn: &mut DbConn, id: i64, reference: &str) -> StoreResult<bool> {
+    let n = diesel::update(po::table.find(id).filter(po::provider_ref.is_null()))
         .set((
             po::provider_ref.eq(Some(reference)),
             po::updated_at.eq(now()),
         ))
         .execute(conn)
         .map_err(|e| StoreError::unique_as(e, "provider_ref_taken"))?;
+    Ok(n == 1)
+}
+
+/// The local test provider's record that its buyer paid.
+pub fn replace_provider_ref(conn: &mut DbConn, id: i64, reference: &str) -> StoreResult<()> {
+    diesel::update(po::table.find(id))
+        .set((
+            po::provider_ref.eq(Some(reference)),
+            po::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -105,23 +150,31 @@ pub fn settle(conn: &mut DbConn, id: i64, status: &str) -> StoreResult<bool> {
     Ok(n == 1)
 }
 
-/// Pending orders registered with their provider between `from` and `to` (creation time):
-/// the worker asks the provider about them in case the buyer never came back.
-pub fn pending_between(
+/// Pending orders registered with their provider, made since `made_since` and not asked
+/// about since `unasked_since`, the longest unasked first; each is marked asked now. The
+/// worker asks the provider about them in case the buyer never came back.
+pub fn take_to_recheck(
     conn: &mut DbConn,
-    from: NaiveDateTime,
-    to: NaiveDateTime,
+    made_since: NaiveDateTime,
+    unasked_since: NaiveDateTime,
     limit: i64,
 ) -> StoreResult<Vec<Order>> {
-    Ok(po::table
+    let due: Vec<Order> = po::table
         .filter(po::status.eq("pending"))
         .filter(po::provider_ref.is_not_null())
-        .filter(po::created_at.ge(from))
-        .filter(po::created_at.le(to))
-        .order(po::id.asc())
+        .filter(po::created_at.ge(made_since))
+        .filter(po::checked_at.le(unasked_since))
+        .order(po::checked_at.asc())
         .limit(limit)
         .select(Order::as_select())
-        .load(conn)?)
+        .load(conn)?;
+    let ids: Vec<i64> = due.iter().map(|o| o.id).collect();
+    if !ids.is_empty() {
+        diesel::update(po::table.filter(po::id.eq_any(&ids)))
+            .set(po::checked_at.eq(now()))
+            .execute(conn)?;
+    }
+    Ok(due)
 }
 
 /// The account's latest orders, newest first.

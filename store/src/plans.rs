@@ -108,13 +108,17 @@ pub fn start(
 }
 
 /// Moves a subscription to its next period (same plan and quotas as the price list says
-/// now), counters at zero. `false` when someone else moved it first.
+/// now), counters at zero. `false` when someone else moved it first or renewal was turned off
+/// meanwhile.
 pub fn renew(conn: &mut DbConn, s: &Subscription, plan: &Plan) -> StoreResult<bool> {
+    // A worker that was down does not charge for periods already over: the next starts now.
+    let start = s.period_end.max(now());
     let n = diesel::update(
         ps::table
             .find(s.id)
             .filter(ps::period_no.eq(s.period_no))
-            .filter(ps::status.eq("active")),
+            .filter(ps::status.eq("active"))
+            .filter(ps::auto_renew.eq(true)),
     )
     .set((
         ps::price.eq(plan.price),
@@ -125,8 +129,8 @@ pub fn renew(conn: &mut DbConn, s: &Subscription, plan: &Plan) -> StoreResult<bo
         ps::bumps_used.eq(0),
         ps::featured_days_used.eq(0),
         ps::period_no.eq(s.period_no + 1),
-        ps::period_start.eq(s.period_end),
-        ps::period_end.eq(s.period_end + Duration::days(plan.period_days)),
+        ps::period_start.eq(start),
+        ps::period_end.eq(start + Duration::days(plan.period_days)),
         ps::updated_at.eq(now()),
     ))
     .execute(conn)?;

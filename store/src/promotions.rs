@@ -91,17 +91,28 @@ pub fn clear_ended(conn: &mut DbConn, at: NaiveDateTime, limit: i64) -> StoreRes
         .select(lm::listing_id)
         .limit(limit)
         .load(conn)?;
-    if !featured.is_empty() {
-        diesel::update(lm::table.filter(lm::listing_id.eq_any(&featured)))
+    // Each cleared only if still ended: a purchase committed since the read keeps its days.
+    let mut ids = Vec::new();
+    for id in featured {
+        let row = lm::table.find(id).filter(lm::featured_until.le(at));
+        if diesel::update(row)
             .set(lm::featured_until.eq(None::<NaiveDateTime>))
-            .execute(conn)?;
+            .execute(conn)?
+            == 1
+        {
+            ids.push(id);
+        }
     }
-    if !urgent.is_empty() {
-        diesel::update(lm::table.filter(lm::listing_id.eq_any(&urgent)))
+    for id in urgent {
+        let row = lm::table.find(id).filter(lm::urgent_until.le(at));
+        if diesel::update(row)
             .set(lm::urgent_until.eq(None::<NaiveDateTime>))
-            .execute(conn)?;
+            .execute(conn)?
+            == 1
+        {
+            ids.push(id);
+        }
     }
-    let mut ids: Vec<i64> = featured.into_iter().chain(urgent).collect();
     ids.sort_unstable();
     ids.dedup();
     for id in &ids {

@@ -367,6 +367,8 @@ diesel::table! {
         provider_ref -> Nullable<Text>,
         amount -> BigInt,
         status -> Text,
+        register_attempts -> Integer,
+        checked_at -> Timestamp,
         idempotency_key -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,

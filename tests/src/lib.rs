@@ -185,7 +185,11 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
             outbox_dir: data_dir.join("sms"),
             ..Default::default()
         },
-        payments: Default::default(),
+        // The local test provider (a site without one sells no credits).
+        payments: souk_worker::payments::PaymentConfig {
+            provider: souk_worker::payments::ProviderKind::Local,
+            ..Default::default()
+        },
         reports_to_hide: 3,
         flag_score_to_hide: souk_domain::signals::DEFAULT_SCORE_TO_HIDE,
         worker: WorkerSettings {

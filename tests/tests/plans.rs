@@ -74,6 +74,8 @@ async fn a_store_plan_is_paid_once_its_quotas_hold_and_the_worker_renews_or_laps
         assert_problem(subscribe(&app, &token, "starter", "plan-key-1").await, 409, "store_required").await;
         open_store(&app, &token, "Auto Souk Oran").await;
         assert_problem(subscribe(&app, &token, "gold", "plan-key-2").await, 422, "validation").await;
+        // Keys the server makes for renewals cannot be sent by a client.
+        assert_problem(subscribe(&app, &token, "starter", "plan/1/2").await, 422, "validation").await;
 
         // Paid once per key; a running period cannot be bought again.
         let res = subscribe(&app, &token, "starter", "plan-key-3").await;

@@ -7,7 +7,8 @@
 //!   server to server (`public/acknowledgeTransaction.do`), says it is paid: `ErrorCode` 0,
 //!   `OrderStatus` 2, `params.respCode` "00", and the amount registered.
 //! - `local`: a test provider for development and demos: its checkout is a route of this
-//!   API, and the order is paid once its buyer confirms there. Never for real money.
+//!   API, and the order is paid once its buyer confirms there. Never for real money, so never
+//!   a default: without `SOUK_PAYMENT_PROVIDER` the site sells no credits.
 //!
 //! Confirming is a job (`confirm_payment`), retried with backoff while the provider cannot
 //! be reached; the credit's ledger key names the order, so it is credited once.
@@ -28,13 +29,15 @@ const PROVIDER_TIMEOUT: Duration = Duration::from_secs(15);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProviderKind {
+    /// No payments: credits come from admins' grants only.
+    None,
     Local,
     Satim,
 }
 
 #[derive(Debug, Clone)]
 pub struct PaymentConfig {
-    /// `SOUK_PAYMENT_PROVIDER`: `local` (default) or `satim`.
+    /// `SOUK_PAYMENT_PROVIDER`: `satim`, `local` (tests and demos), or unset: none.
     pub provider: ProviderKind,
     /// `SOUK_SATIM_URL`, e.g. `https://test2.satim.dz` (certification) or `https://cib.satim.dz`.
     pub satim_url: String,
@@ -48,7 +51,7 @@ pub struct PaymentConfig {
 impl Default for PaymentConfig {
     fn default() -> Self {
         PaymentConfig {
-            provider: ProviderKind::Local,
+            provider: ProviderKind::None,
             satim_url: String::new(),
             satim_username: String::new(),
             satim_password: String::new(),
@@ -61,9 +64,10 @@ impl PaymentConfig {
     pub fn from_env() -> Result<PaymentConfig, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let provider = match var("SOUK_PAYMENT_PROVIDER").as_deref() {
-            None | Some("local") => ProviderKind::Local,
+            None | Some("none") => ProviderKind::None,
+            Some("local") => ProviderKind::Local,
             Some("satim") => ProviderKind::Satim,
-            Some(other) => return Err(format!("SOUK_PAYMENT_PROVIDER {other:?}: local or satim")),
+            Some(other) => return Err(format!("{other:?}: satim, local or none")),
         };
         let cfg = PaymentConfig {
             provider,
@@ -93,6 +97,7 @@ impl PaymentConfig {
 
     pub fn name(&self) -> &'static str {
         match self.provider {
+            ProviderKind::None => "none",
             ProviderKind::Local => "local",
             ProviderKind::Satim => "satim",
         }
@@ -114,6 +119,9 @@ pub enum Verdict {
     Pending,
     /// Declined, cancelled, or paid for another amount: never credited.
     Failed(String),
+    /// An answer that settles nothing (access denied, system error, an unknown order): asked
+    /// again later, never taken as a decline.
+    Unknown(String),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -172,19 +180,24 @@ async fn satim_call(
         .map_err(|_| ProviderError::Refused(format!("{status}: {text:.200}")))
 }
 
-/// Registers `order` with the provider; `return_url` is where its page sends the buyer back.
+/// Registers `order` with the provider (registration `attempt`, from 1: each under its own
+/// order number, as the provider refuses a number twice); its page sends the buyer back to
+/// `public_url`'s return route.
 pub async fn register(
     cfg: &PaymentConfig,
     order: &Order,
+    attempt: i32,
     public_url: &str,
 ) -> Result<Registered, ProviderError> {
     match cfg.provider {
+        ProviderKind::None => Err(ProviderError::Refused("no payment provider".into())),
         ProviderKind::Local => Ok(Registered {
             reference: local_reference(order.id, false),
             payment_url: format!("{public_url}/v1/payments/local/checkout/{}", order.id),
         }),
         ProviderKind::Satim => {
-            let order_number = order.id.to_string();
+            // At most 10 letters and digits at SATIM.
+            let order_number = format!("{}A{attempt}", order.id);
             let params = serde_json::json!({"force_terminal_id": cfg.satim_terminal_id, "udf1": order_number});
             let return_url = format!("{public_url}/v1/payments/satim/return");
             let v = satim_call(
@@ -224,6 +237,7 @@ pub async fn verify(cfg: &PaymentConfig, order: &Order) -> Result<Verdict, Provi
         return Ok(Verdict::Pending);
     };
     match cfg.provider {
+        ProviderKind::None => Ok(Verdict::Unknown("no payment provider".into())),
         ProviderKind::Local => Ok(if reference == local_reference(order.id, true) {
             Verdict::Paid
         } else {
@@ -253,17 +267,26 @@ pub fn satim_verdict(v: &Value, amount_dzd: i64) -> Verdict {
     let status = v.get("OrderStatus").and_then(number);
     let resp = v["params"]["respCode"].as_str().unwrap_or("");
     let amount = v.get("Amount").and_then(number);
+    let said = || {
+        format!(
+            "ErrorCode {error:?}, OrderStatus {status:?}, respCode {resp:?}: {}",
+            v["actionCodeDescription"].as_str().unwrap_or("")
+        )
+    };
     match (error, status) {
         (Some(0), Some(2)) if resp == "00" && amount == Some(amount_dzd * 100) => Verdict::Paid,
+        // Deposited, but not as registered: never credited (a refund is for a person).
         (Some(0), Some(2)) => Verdict::Failed(format!(
-            "paid with respCode {resp:?} and amount {amount:?} (expected {})",
+            "{}; amount {amount:?}, registered {}",
+            said(),
             amount_dzd * 100
         )),
-        (Some(0), Some(0)) | (None, _) => Verdict::Pending,
-        (_, s) => Verdict::Failed(format!(
-            "ErrorCode {error:?}, OrderStatus {s:?}: {}",
-            v["actionCodeDescription"].as_str().unwrap_or("")
-        )),
+        // Registered or only authorised: the buyer may still pay.
+        (Some(0), Some(0 | 1)) => Verdict::Pending,
+        // Reversed, refunded, declined; or declined as a business outcome.
+        (Some(0), Some(3 | 4 | 6 | -1)) | (Some(3), _) => Verdict::Failed(said()),
+        // Access denied, system error, unknown order, an unexpected shape: ask again.
+        _ => Verdict::Unknown(said()),
     }
 }
 
@@ -272,9 +295,17 @@ pub struct ConfirmPayment {
     pub order_id: i64,
 }
 
-/// Queues a confirmation of the order (in the caller's transaction).
-pub fn queue_confirm(conn: &mut DbConn, order_id: i64) -> Result<i64, StoreError> {
-    jobs::enqueue(conn, CONFIRM_PAYMENT, &ConfirmPayment { order_id })
+/// Queues a confirmation of the order (in the caller's transaction), unless one is queued
+/// already: coming back to the return page a thousand times asks the provider once.
+pub fn queue_confirm(conn: &mut DbConn, order_id: i64) -> Result<bool, StoreError> {
+    let queued = jobs::queued_of_kinds(conn, &[CONFIRM_PAYMENT])?;
+    let waiting = queued.iter().any(|j| {
+        serde_json::from_str::<ConfirmPayment>(&j.payload).is_ok_and(|c| c.order_id == order_id)
+    });
+    if !waiting {
+        jobs::enqueue(conn, CONFIRM_PAYMENT, &ConfirmPayment { order_id })?;
+    }
+    Ok(!waiting)
 }
 
 /// The `confirm_payment` job: asks the provider; credits a paid order once, fails a declined
@@ -286,8 +317,16 @@ pub async fn run_confirm(w: &Worker, job: &jobs::Job) -> Result<(), String> {
         .db(move |conn| payments::find(conn, c.order_id))
         .await
         .map_err(|e| e.to_string())?;
-    if order.status != "pending" || order.provider != w.cfg.payments.name() {
+    if order.status != "pending" {
         return Ok(());
+    }
+    if order.provider != w.cfg.payments.name() {
+        // The worker and the API name different providers: visible as a failing job.
+        return Err(format!(
+            "order of provider {} but this worker uses {} (SOUK_PAYMENT_PROVIDER)",
+            order.provider,
+            w.cfg.payments.name()
+        ));
     }
     let verdict = verify(&w.cfg.payments, &order)
         .await
@@ -321,6 +360,7 @@ pub async fn run_confirm(w: &Worker, job: &jobs::Job) -> Result<(), String> {
             Ok(())
         }
         Verdict::Pending => Err("not paid yet; asking again later".into()),
+        Verdict::Unknown(why) => Err(format!("the provider settled nothing: {why}")),
     }
 }
 
@@ -349,20 +389,15 @@ pub async fn recheck_pending(w: &Worker) -> Result<usize, RunnerError> {
     let batch = w.cfg.batch;
     w.tx(move |conn| {
         let now = souk_store::now();
-        let stale = payments::pending_between(
+        let due = payments::take_to_recheck(
             conn,
             now - chrono::Duration::hours(ABANDONED_AFTER_HOURS + 1),
             now - chrono::Duration::minutes(10),
             batch,
         )?;
-        let queued = jobs::queued_of_kinds(conn, &[CONFIRM_PAYMENT])?;
         let mut n = 0;
-        for o in stale {
-            let waiting = queued.iter().any(|j| {
-                serde_json::from_str::<ConfirmPayment>(&j.payload).is_ok_and(|c| c.order_id == o.id)
-            });
-            if !waiting {
-                queue_confirm(conn, o.id)?;
+        for o in due {
+            if queue_confirm(conn, o.id)? {
                 n += 1;
             }
         }
@@ -406,6 +441,18 @@ mod tests {
         // Numbers as numbers or strings.
         let v = json!({"ErrorCode": 0, "OrderStatus": "2", "Amount": "150000", "params": {"respCode": "00"}});
         assert_eq!(satim_verdict(&v, 1500), Verdict::Paid);
-        assert_eq!(satim_verdict(&json!({}), 1500), Verdict::Pending);
+        assert!(matches!(
+            satim_verdict(&json!({}), 1500),
+            Verdict::Unknown(_)
+        ));
+        // Access denied (an expired merchant password) or a system error settle nothing.
+        assert!(matches!(
+            satim_verdict(&ack("5", 0, "", 0), 1500),
+            Verdict::Unknown(_)
+        ));
+        assert!(matches!(
+            satim_verdict(&ack("7", 2, "", 0), 1500),
+            Verdict::Unknown(_)
+        ));
     }
 }

@@ -56,7 +56,7 @@ fn run_schedule(c: &mut DbConn, s: &Schedule) -> StoreResult<Run> {
             && l.hidden_at.is_none()
             && l.status().is_ok_and(|st| st == ListingStatus::Active)
     });
-    let Some(l) = live else {
+    let Some(l) = live.filter(|_| !account_closed(c, s.user_id).unwrap_or(true)) else {
         bump_schedules::stop(c, s.id, "not_active")?;
         return Ok(Run::Stopped);
     };
@@ -67,7 +67,8 @@ fn run_schedule(c: &mut DbConn, s: &Schedule) -> StoreResult<Run> {
             Run::Raced
         });
     }
-    let key = format!("schedule:{}:{}", s.id, s.runs + 1);
+    // `/`: a key no client can send (see `souk_store::billing`).
+    let key = format!("schedule/{}/{}", s.id, s.runs + 1);
     let paid = billing::pay(
         c,
         &Purchase {
@@ -127,14 +128,21 @@ pub enum Renewal {
     Lapsed,
 }
 
+/// A deleted or banned account is charged nothing more.
+fn account_closed(c: &mut DbConn, user_id: i64) -> StoreResult<bool> {
+    let u = souk_store::users::find_user(c, user_id)?;
+    Ok(u.deleted_at.is_some() || u.banned_at.is_some())
+}
+
 fn renew_one(c: &mut DbConn, s: &Subscription) -> StoreResult<Renewal> {
-    let plan = products().plan(&s.plan).filter(|_| s.auto_renew);
+    let closed = account_closed(c, s.user_id)?;
+    let plan = products().plan(&s.plan).filter(|_| s.auto_renew && !closed);
     let Some(plan) = plan else {
         // Cancelled, or the plan is no longer sold.
         plans::lapse(c, s.id)?;
         return Ok(Renewal::Lapsed);
     };
-    let key = format!("plan:{}:{}", s.id, s.period_no + 1);
+    let key = format!("plan/{}/{}", s.id, s.period_no + 1);
     let paid = billing::pay(
         c,
         &Purchase {
@@ -150,7 +158,7 @@ fn renew_one(c: &mut DbConn, s: &Subscription) -> StoreResult<Renewal> {
     match paid {
         Ok(_) => {
             if !plans::renew(c, s, plan)? {
-                // Another worker renewed it: roll this charge back.
+                // Another worker renewed it, or renewal was just turned off: roll back.
                 return Err(StoreError::Conflict("ledger_race"));
             }
             Ok(Renewal::Renewed)

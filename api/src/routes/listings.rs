@@ -343,6 +343,10 @@ pub async fn renew_listing(
                     detail: format!("a {} listing cannot be renewed", l.status()?.as_str()),
                 });
             }
+            // An expired ad coming back counts like a new one against a store's quota.
+            if l.status()? == ListingStatus::Expired {
+                crate::routes::plans::take_posting_quota(conn, user.id)?;
+            }
             let l = listings::renew(conn, id, expires)?;
             // An expired ad may have been edited while the checks skipped it: check it now.
             let fair = crate::routes::price_hints::fair_price(

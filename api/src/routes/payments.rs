@@ -9,11 +9,17 @@ use souk_worker::payments::{local_reference, queue_confirm, register, ProviderKi
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AuthUser;
-use crate::billing::{idempotency_key, key_reused};
+use crate::billing::{idempotency_key, key_reused, with_ledger};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::routes::views::time;
 use crate::state::AppState;
+
+/// A registration claimed this long ago without an answer may be tried again (the provider's
+/// timeout is shorter).
+const REGISTER_STALE_SECS: i64 = 60;
+/// Returns from the payment page one client may make a minute.
+const RETURNS_PER_MINUTE: u32 = 30;
 
 /// The smallest and largest purchase, in dinars (SATIM takes 50 DA at least).
 pub const MIN_PURCHASE: i64 = 200;
@@ -57,7 +63,8 @@ fn view(o: Order, payment_url: Option<String>) -> OrderView {
 /// once the provider confirms the payment to the server.
 #[utoipa::path(tag = "credits", security(("bearer" = [])), request_body = PurchaseRequest,
     responses((status = 201, body = OrderView), (status = 200, description = "replay of the same key", body = OrderView),
-              (status = 422, body = crate::error::Problem), (status = 503, description = "the provider is unreachable; retry with the same key", body = crate::error::Problem)))]
+              (status = 422, body = crate::error::Problem),
+              (status = 503, description = "no payment provider, or it is unreachable (retry with the same key)", body = crate::error::Problem)))]
 #[post("/v1/me/credits/purchases")]
 pub async fn buy_credits(
     state: web::Data<AppState>,
@@ -73,30 +80,42 @@ pub async fn buy_credits(
             format!("{MIN_PURCHASE}–{MAX_PURCHASE} DZD"),
         ));
     }
+    if state.config.payments.provider == ProviderKind::None {
+        return Err(ApiError::Unavailable(
+            "this site sells no credits online (no payment provider configured)".into(),
+        ));
+    }
     let provider = state.config.payments.name();
     let owner = user.id;
-    let (order, fresh) = state
-        .tx(move |c| {
-            crate::auth::ensure_not_banned(c, owner)?;
-            let (o, fresh) = payments::create(c, owner, provider, amount, &key)?;
-            if o.amount != amount || o.provider != provider {
-                return Err(key_reused());
-            }
-            Ok((o, fresh))
-        })
-        .await?;
-    if order.provider_ref.is_some() {
-        // Registered before: the buyer already has the payment page.
+    let (order, fresh, attempt) = with_ledger(&state, move |c| {
+        crate::auth::ensure_not_banned(c, owner)?;
+        let (o, fresh) = payments::create(c, owner, provider, amount, &key)?;
+        if o.amount != amount || o.provider != provider {
+            return Err(key_reused());
+        }
+        // One registration at a time: a double click or a retry while the first is still
+        // talking to the provider does not register the order twice.
+        let attempt = payments::claim_registration(c, o.id, REGISTER_STALE_SECS)?;
+        Ok((o, fresh, attempt))
+    })
+    .await?;
+    let Some(attempt) = attempt else {
+        // Registered before (the buyer has the payment page), or being registered now.
         return Ok(HttpResponse::Ok().json(view(order, None)));
-    }
-    let registered = register(&state.config.payments, &order, &state.config.public_url)
-        .await
-        .map_err(|e| {
-            tracing::warn!(order = order.id, error = %e, "payment provider refused the order");
-            ApiError::Unavailable(
-                "the payment provider cannot take the order now; retry with the same key".into(),
-            )
-        })?;
+    };
+    let registered = register(
+        &state.config.payments,
+        &order,
+        attempt,
+        &state.config.public_url,
+    )
+    .await
+    .map_err(|e| {
+        tracing::warn!(order = order.id, error = %e, "payment provider refused the order");
+        ApiError::Unavailable(
+            "the payment provider cannot take the order now; retry with the same key".into(),
+        )
+    })?;
     let (id, reference) = (order.id, registered.reference.clone());
     state
         .tx(move |c| Ok(payments::set_provider_ref(c, id, &reference)?))
@@ -154,15 +173,25 @@ pub struct ReturnView {
 /// Where SATIM's payment page sends the buyer back. Believes nothing it carries: it queues a
 /// server-to-server confirmation of the order with SATIM and answers the order's state.
 #[utoipa::path(tag = "credits", params(SatimReturn),
-    responses((status = 200, body = ReturnView), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, body = ReturnView), (status = 404, body = crate::error::Problem),
+              (status = 429, body = crate::error::Problem)))]
 #[get("/v1/payments/satim/return")]
 pub async fn satim_return(
     state: web::Data<AppState>,
     query: web::Query<SatimReturn>,
+    client: crate::client_ip::ClientIp,
 ) -> ApiResult<HttpResponse> {
     if state.config.payments.provider != ProviderKind::Satim || query.order_id.len() > 64 {
         return Err(ApiError::NotFound);
     }
+    state
+        .limiter
+        .hit(
+            &format!("payment-return:{}", client.key()),
+            RETURNS_PER_MINUTE,
+            std::time::Duration::from_secs(60),
+        )
+        .await?;
     let reference = query.order_id.clone();
     let o = state
         .tx(move |c| {
@@ -202,7 +231,7 @@ pub async fn local_checkout(
                 return Err(ApiError::NotFound);
             }
             if o.status == "pending" && o.provider_ref.is_some() {
-                payments::set_provider_ref(c, o.id, &local_reference(o.id, true))?;
+                payments::replace_provider_ref(c, o.id, &local_reference(o.id, true))?;
                 queue_confirm(c, o.id)?;
             }
             Ok(o)

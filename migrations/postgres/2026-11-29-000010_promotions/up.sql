@@ -76,9 +76,14 @@ CREATE TABLE payment_orders (
     amount BIGINT NOT NULL CHECK (amount > 0),
     -- pending, paid, failed
     status TEXT NOT NULL,
+    -- Registrations tried (each under its own order number: the provider refuses a number twice).
+    register_attempts INTEGER NOT NULL DEFAULT 0,
+    -- When the provider was last asked about it (the recheck takes the longest unasked first).
+    checked_at TIMESTAMP NOT NULL,
     idempotency_key TEXT NOT NULL,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
     UNIQUE (user_id, idempotency_key),
     UNIQUE (provider, provider_ref)
 );
+CREATE INDEX payment_orders_pending ON payment_orders (checked_at) WHERE status = 'pending';
