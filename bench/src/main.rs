@@ -124,6 +124,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.inproc_only {
         let (index, checkpoint) = souk_search::SearchIndex::open(&index_dir, 32 * 1024 * 1024)?;
         if checkpoint.is_some() {
+            let url = souk_store::DbUrl::parse(&args.database_url);
+            souk_api::indexing::fill_shelf(&index, &mut souk_store::db::establish(&url)?)?;
             return quick_inproc(&index, &args);
         }
     }
@@ -138,6 +140,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     merged?;
     drop(index);
     let (index, _) = souk_search::SearchIndex::open(&index_dir, 32 * 1024 * 1024)?;
+    // Reopened from disk: the featured ads go back on its shelf, as the API's follower does.
+    souk_api::indexing::fill_shelf(&index, &mut conn)?;
     eprintln!(
         "reindexed {} docs in {:.1} s",
         index.num_docs(),
@@ -445,9 +449,10 @@ fn quick_inproc(
     let now = chrono::Utc::now().timestamp_micros();
     let mix = mix::mix(per_kind, 7);
     eprintln!(
-        "{} docs, {} segments",
+        "{} docs, {} segments, {} featured",
         index.num_docs(),
-        index.num_segments()
+        index.num_segments(),
+        index.num_featured()
     );
     for q in &mix {
         index.search(&q.request(), now)?;
@@ -478,6 +483,15 @@ fn quick_inproc(
             }
             if round + 1 == rounds.max(1) {
                 print_quick(k, "in process", &s);
+                // What the featured slots add to each of these searches, in the same process
+                // at the same moment ("mean total": featured ads shown per page).
+                let mut slots = Stats::default();
+                for q in by_kind(&mix, k) {
+                    let (r, t) = timed(|| index.pick_promoted(&q.request(), now));
+                    slots.lat.push(t);
+                    slots.totals.push(r?.len() as i64);
+                }
+                print_quick(k, "featured slots", &slots);
             }
         }
     }

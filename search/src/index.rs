@@ -208,6 +208,23 @@ impl SearchIndex {
             .store(true, std::sync::atomic::Ordering::Release);
     }
 
+    /// Fills the shelf of an index opened from disk with `docs` (the ads featured now),
+    /// leaving the index itself alone: it holds them already, and rewriting them there would
+    /// set off a merge of its large segment.
+    pub fn fill_shelf(&self, docs: &[ListingDoc]) -> Result<(), SearchError> {
+        if let Some(shelf) = &self.shelf {
+            let featured: Vec<ListingDoc> = docs
+                .iter()
+                .filter(|d| d.featured_until_us.is_some())
+                .cloned()
+                .collect();
+            shelf.upsert(&featured)?;
+            shelf.commit(&Checkpoint::default())?;
+        }
+        self.mark_shelf_filled();
+        Ok(())
+    }
+
     /// Makes the writes visible to searches and records how far the feed was followed.
     pub fn commit(&self, checkpoint: &Checkpoint) -> Result<(), SearchError> {
         {
@@ -242,6 +259,14 @@ impl SearchIndex {
             w.merge(&segments).wait()?;
         }
         drop(w);
+        if let Some(shelf) = &self.shelf {
+            // The rebuild committed the shelf once per batch: one segment answers faster.
+            let segments = shelf.index_for_writers.searchable_segment_ids()?;
+            if segments.len() > 1 {
+                shelf.writer().merge(&segments).wait()?;
+                shelf.reload()?;
+            }
+        }
         self.reload()?;
         Ok(())
     }
@@ -268,6 +293,11 @@ impl SearchIndex {
 
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
+    }
+
+    /// Featured ads on the shelf (0 without one).
+    pub fn num_featured(&self) -> u64 {
+        self.shelf.as_ref().map_or(0, |s| s.num_docs())
     }
 }
 

@@ -4,7 +4,8 @@
 
 use std::sync::atomic::Ordering;
 
-use tantivy::DocAddress;
+use tantivy::query::{EnableScoring, Query};
+use tantivy::{DocAddress, DocSet, TERMINATED};
 
 use crate::collect::{FacetSpec, SearchCollector};
 use crate::engine::Hit;
@@ -15,8 +16,9 @@ use crate::SearchError;
 
 /// Featured ads shown above a page.
 pub const SLOTS: usize = 2;
-/// The newest this many eligible ads take turns; a query matching more featured ads than this
-/// (a bare browse of a large site) rotates among the most recently featured or bumped.
+/// With a price or attribute range or a radius, the newest this many eligible ads take turns
+/// (a page matching more rotates among the most recently featured or bumped); without, every
+/// matching ad does, and this many places at most are walked to fill the slots.
 pub const MAX_ELIGIBLE: usize = 256;
 
 /// Which of `n` eligible ads (in id order) the page of turn `turn` shows: consecutive turns
@@ -50,6 +52,10 @@ impl SearchIndex {
         };
         let mut p = plan(req, &self.fields, &self.dict, Matching::Exact, &lookup);
         p.until(req, &self.fields, now_us);
+        if p.ranges.is_empty() && req.near.is_none() {
+            // Nothing to check per document but the mark's end: walk to this turn's places.
+            return self.walk_picks(shelf, &searcher, &*p.query(None), now_us);
+        }
         p.ranges.push((
             self.fields.featured_until,
             now_us.saturating_add(1),
@@ -84,6 +90,82 @@ impl SearchIndex {
                 })
             })
             .collect()
+    }
+}
+
+impl SearchIndex {
+    /// The slots of a page whose query alone decides the featured ads it matches (no range,
+    /// no radius): the matches are numbered in index order (their count is the query's own,
+    /// without visiting them) and the turn's places are walked to, so a broad page costs
+    /// a walk of the posting lists, not a pass over every match. A match whose mark or ad
+    /// has ended (until the worker's sweep takes it off the shelf) passes its turn on.
+    fn walk_picks(
+        &self,
+        shelf: &SearchIndex,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        now_us: i64,
+    ) -> Result<Vec<Hit>, SearchError> {
+        let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+        let readers = searcher.segment_readers();
+        let mut counts = Vec::with_capacity(readers.len());
+        for r in readers {
+            counts.push(u64::from(weight.count(r)?));
+        }
+        let total: u64 = counts.iter().sum();
+        if total == 0 {
+            return Ok(Vec::new());
+        }
+        let turn = self.rotation.fetch_add(1, Ordering::Relaxed);
+        let mut place = turn.wrapping_mul(SLOTS as u64) % total;
+        let mut picked: Vec<Hit> = Vec::with_capacity(SLOTS);
+        for _ in 0..total.min(MAX_ELIGIBLE as u64) {
+            if picked.len() == SLOTS.min(total as usize) {
+                break;
+            }
+            // The segment holding this place, and the place within it.
+            let (mut segment, mut within) = (0, place);
+            while within >= counts[segment] {
+                within -= counts[segment];
+                segment += 1;
+            }
+            let reader = &readers[segment];
+            let mut docs = weight.scorer(reader, 1.0)?;
+            let alive = reader.alive_bitset();
+            let mut doc = docs.doc();
+            let mut seen = 0;
+            while doc != TERMINATED {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    if seen == within {
+                        break;
+                    }
+                    seen += 1;
+                }
+                doc = docs.advance();
+            }
+            place = (place + 1) % total;
+            if doc == TERMINATED {
+                continue;
+            }
+            let cols = shelf.columns.get(reader, &shelf.fields)?;
+            let running = cols
+                .ints
+                .get(&shelf.fields.featured_until)
+                .and_then(|c| c.first(doc))
+                .is_some_and(|until| until > now_us);
+            let live = cols.expires.first(doc).is_none_or(|e| e > now_us);
+            if !(running && live) {
+                continue;
+            }
+            let summary = shelf.summary_at(searcher, DocAddress::new(segment as u32, doc))?;
+            if picked.iter().all(|h| h.summary.id != summary.id) {
+                picked.push(Hit {
+                    summary,
+                    distance_km: None,
+                });
+            }
+        }
+        Ok(picked)
     }
 }
 

@@ -67,7 +67,17 @@ async fn featured_ads_show_above_matching_pages_only_in_turn_and_never_twice() {
         let other = app.user("organic@example.dz").await;
         let p208 = post(&app, &seller, "Peugeot 208 allure a vendre", 16, 1601).await;
         let p308 = post(&app, &seller, "Peugeot 308 GT line", 16, 1601).await;
-        let clio = post(&app, &seller, "Renault Clio 5 essence", 16, 1601).await;
+        // Another make altogether (car_ad's attributes name a Peugeot).
+        let clio = app
+            .create_listing(
+                &seller,
+                car_ad(json!({"title": "Renault Clio 5 essence", "attributes": {
+                    "brand": "renault", "model": "clio", "year": 2020, "mileage_km": 40000,
+                    "fuel": "diesel", "gearbox": "manual"}})),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
         let oran = post(&app, &seller, "Peugeot 2008 GT a Oran", 31, 3101).await;
         let organic = post(&app, &other, "Peugeot 208 premiere main", 16, 1601).await;
         for (i, id) in [p208, p308, clio, oran].iter().enumerate() {

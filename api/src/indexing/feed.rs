@@ -76,16 +76,9 @@ pub fn follow_once(service: &SearchService, conn: &mut DbConn) -> Result<usize, 
     let mut state = service.feed.lock().unwrap_or_else(|p| p.into_inner());
     let index = service.index();
     if index.needs_shelf_fill() {
-        // An index opened from disk has an empty shelf of featured ads: the ads featured now
-        // are projected again (a short list).
-        let ids = souk_store::promotions::featured_ids(conn, souk_store::now())?;
-        apply_listings(service, conn, &ids)?;
-        index.commit(&state.checkpoint(index.fingerprint()))?;
-        index.mark_shelf_filled();
-        tracing::info!(
-            featured = ids.len(),
-            "featured ads back on the search shelf"
-        );
+        // An index opened from disk has an empty shelf of featured ads.
+        let n = super::fill_shelf(&index, conn)?;
+        tracing::info!(featured = n, "featured ads back on the search shelf");
     }
     let mut applied = 0;
     loop {

@@ -152,3 +152,20 @@ impl SearchService {
 }
 
 pub use souk_worker::projection::{docs_of, listing_doc};
+
+/// Puts the ads featured now on the shelf of an index just opened from disk (it starts
+/// empty); returns how many.
+pub fn fill_shelf(
+    index: &SearchIndex,
+    conn: &mut souk_store::DbConn,
+) -> Result<usize, feed::FeedError> {
+    let ids = souk_store::promotions::featured_ids(conn, souk_store::now())?;
+    let mut docs = Vec::with_capacity(ids.len());
+    // In batches: one query's bind parameters are bounded (SQLite).
+    for chunk in ids.chunks(5_000) {
+        let rows = souk_store::feed::listings_by_ids(conn, chunk)?;
+        docs.extend(docs_of(conn, &rows)?);
+    }
+    index.fill_shelf(&docs)?;
+    Ok(docs.len())
+}
