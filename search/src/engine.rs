@@ -13,7 +13,7 @@ use tantivy::{DocAddress, TantivyDocument};
 use crate::collect::{Counts, FacetSpec, SearchCollector};
 use crate::doc::Summary;
 use crate::index::SearchIndex;
-use crate::query::{plan, FacetKey, Matching};
+use crate::query::{plan, FacetKey, Matching, Plan};
 use crate::request::{SearchRequest, Sort};
 use crate::SearchError;
 
@@ -56,6 +56,14 @@ pub struct SearchResults {
     pub partial: bool,
     /// Featured ads matching the request, shown above the hits (never among them).
     pub promoted: Vec<Hit>,
+}
+
+/// How one pass over the index matches: the words' matching, the ids left out of the page
+/// (its featured ads), and the plan when already built for this matching.
+struct Pass<'a> {
+    matching: Matching,
+    exclude: &'a [u64],
+    plan: Option<&'a Plan>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -120,6 +128,20 @@ impl SearchIndex {
         Ok(results)
     }
 
+    /// The plan of `req` under `matching` (words weighed by the whole index), with the checks
+    /// that depend on the time of the search.
+    pub(crate) fn plan_at(&self, req: &SearchRequest, matching: Matching, now_us: i64) -> Plan {
+        let searcher = self.reader.searcher();
+        let df = |t: &tantivy::Term| searcher.doc_freq(t).unwrap_or(0);
+        let lookup = crate::query::Lookup {
+            df: &df,
+            docs: searcher.num_docs(),
+        };
+        let mut p = plan(req, &self.fields, &self.dict, matching, &lookup);
+        p.until(req, &self.fields, now_us);
+        p
+    }
+
     /// Runs a request that passed `SearchRequest::validate`.
     pub fn search(&self, req: &SearchRequest, now_us: i64) -> Result<SearchResults, SearchError> {
         let sort = req.effective_sort();
@@ -139,13 +161,20 @@ impl SearchIndex {
         };
         // Not on numbered pages past the first: the pair changes from request to request, so
         // leaving it out would shift the offsets (ads skipped or repeated between pages).
+        // One exact plan for the featured slots and (without a cursor's other matching) the page.
+        let exact = self.plan_at(req, Matching::Exact, now_us);
         let promoted = if req.offset == 0 {
-            self.pick_promoted(req, now_us)?
+            self.promoted_for(req, &exact, now_us)?
         } else {
             Vec::new()
         };
         let exclude: Vec<u64> = promoted.iter().map(|h| h.summary.id as u64).collect();
-        let mut results = self.run(req, sort, after, now_us, cursor_matching, &exclude)?;
+        let pass = Pass {
+            matching: cursor_matching,
+            exclude: &exclude,
+            plan: (cursor_matching == Matching::Exact).then_some(&exact),
+        };
+        let mut results = self.run(req, sort, after, now_us, pass)?;
         results.promoted = promoted;
         let first_page = cursor_matching == Matching::Exact && after.is_none();
         if !first_page || results.total >= FUZZY_BELOW || words > crate::request::MAX_FUZZY_WORDS {
@@ -168,7 +197,12 @@ impl SearchIndex {
             if results.total >= FUZZY_BELOW {
                 break;
             }
-            let retry = self.run(req, sort, after, now_us, matching, &exclude)?;
+            let pass = Pass {
+                matching,
+                exclude: &exclude,
+                plan: None,
+            };
+            let retry = self.run(req, sort, after, now_us, pass)?;
             if retry.total > results.total {
                 results = SearchResults {
                     promoted: std::mem::take(&mut results.promoted),
@@ -214,17 +248,22 @@ impl SearchIndex {
         sort: Sort,
         after: Option<(f64, u64)>,
         now_us: i64,
-        matching: Matching,
-        exclude: &[u64],
+        pass: Pass,
     ) -> Result<SearchResults, SearchError> {
-        let searcher = self.reader.searcher();
-        let df = |t: &tantivy::Term| searcher.doc_freq(t).unwrap_or(0);
-        let lookup = crate::query::Lookup {
-            df: &df,
-            docs: searcher.num_docs(),
+        let Pass {
+            matching,
+            exclude,
+            plan: given,
+        } = pass;
+        let built;
+        let p = match given {
+            Some(p) => p,
+            None => {
+                built = self.plan_at(req, matching, now_us);
+                &built
+            }
         };
-        let mut p = plan(req, &self.fields, &self.dict, matching, &lookup);
-        p.until(req, &self.fields, now_us);
+        let searcher = self.reader.searcher();
         let spec = self.facet_spec(req);
         let n_categories = self.dict.categories.len();
         let prune = p.is_one_term();

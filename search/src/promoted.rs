@@ -10,7 +10,7 @@ use tantivy::{DocAddress, DocSet, TERMINATED};
 use crate::collect::{FacetSpec, SearchCollector};
 use crate::engine::Hit;
 use crate::index::SearchIndex;
-use crate::query::{plan, Lookup, Matching};
+use crate::query::{Matching, Plan};
 use crate::request::{SearchRequest, Sort};
 use crate::SearchError;
 
@@ -35,6 +35,18 @@ impl SearchIndex {
     /// The featured ads for a page of `req`: every word of the query exact (a paid slot is
     /// never shown for a query it only nearly matches), every filter, featured at `now_us`.
     pub fn pick_promoted(&self, req: &SearchRequest, now_us: i64) -> Result<Vec<Hit>, SearchError> {
+        self.promoted_for(req, &self.plan_at(req, Matching::Exact, now_us), now_us)
+    }
+
+    /// `pick_promoted` with the page's exact plan (`SearchIndex::plan_at`), built once for both.
+    /// Its words were weighed by the whole index, as for the page itself: the shelf alone would
+    /// call most words rare and let sound-alike spellings in.
+    pub(crate) fn promoted_for(
+        &self,
+        req: &SearchRequest,
+        p: &Plan,
+        now_us: i64,
+    ) -> Result<Vec<Hit>, SearchError> {
         let Some(shelf) = self.shelf.as_deref() else {
             return Ok(Vec::new());
         };
@@ -42,21 +54,12 @@ impl SearchIndex {
         if searcher.num_docs() == 0 {
             return Ok(Vec::new());
         }
-        // Words are weighed by the whole index, as for the page itself: the shelf alone would
-        // call most words rare and let sound-alike spellings in.
-        let main = self.reader.searcher();
-        let df = |t: &tantivy::Term| main.doc_freq(t).unwrap_or(0);
-        let lookup = Lookup {
-            df: &df,
-            docs: main.num_docs(),
-        };
-        let mut p = plan(req, &self.fields, &self.dict, Matching::Exact, &lookup);
-        p.until(req, &self.fields, now_us);
         if p.ranges.is_empty() && req.near.is_none() {
             // Nothing to check per document but the mark's end: walk to this turn's places.
             return self.walk_picks(shelf, &searcher, &*p.query(None), now_us);
         }
-        p.ranges.push((
+        let mut ranges = p.ranges.clone();
+        ranges.push((
             self.fields.featured_until,
             now_us.saturating_add(1),
             i64::MAX,
@@ -69,7 +72,7 @@ impl SearchIndex {
             top: MAX_ELIGIBLE,
             after: None,
             near: req.near,
-            ranges: p.ranges.clone(),
+            ranges,
             now_us,
             facets: FacetSpec::default(),
             n_categories: shelf.dict.categories.len(),
