@@ -58,14 +58,6 @@ pub struct SearchResults {
     pub promoted: Vec<Hit>,
 }
 
-/// How one pass over the index matches: the words' matching, the ids left out of the page
-/// (its featured ads), and the plan when already built for this matching.
-struct Pass<'a> {
-    matching: Matching,
-    exclude: &'a [u64],
-    plan: Option<&'a Plan>,
-}
-
 #[derive(Serialize, Deserialize)]
 struct Cursor {
     s: String,
@@ -142,8 +134,25 @@ impl SearchIndex {
         p
     }
 
-    /// Runs a request that passed `SearchRequest::validate`.
+    /// Runs a request that passed `SearchRequest::validate`: the page, then the featured ads
+    /// for its slots, taken among those not already in it (the page itself is never changed
+    /// by them, so numbered pages and cursors neither skip nor repeat an ad).
     pub fn search(&self, req: &SearchRequest, now_us: i64) -> Result<SearchResults, SearchError> {
+        // One exact plan for the featured slots and (without a cursor's other matching) the page.
+        let exact = self.plan_at(req, Matching::Exact, now_us);
+        let mut results = self.page(req, now_us, &exact)?;
+        let shown: Vec<u64> = results.hits.iter().map(|h| h.summary.id as u64).collect();
+        results.promoted = self.promoted_for(req, &exact, now_us, &shown)?;
+        Ok(results)
+    }
+
+    /// The hits of a page: exact words first, then retries when they find little.
+    fn page(
+        &self,
+        req: &SearchRequest,
+        now_us: i64,
+        exact: &Plan,
+    ) -> Result<SearchResults, SearchError> {
         let sort = req.effective_sort();
         let (after, cursor_matching) = match &req.cursor {
             Some(c) => {
@@ -159,23 +168,8 @@ impl SearchIndex {
         } else {
             cursor_matching
         };
-        // Not on numbered pages past the first: the pair changes from request to request, so
-        // leaving it out would shift the offsets (ads skipped or repeated between pages).
-        // One exact plan for the featured slots and (without a cursor's other matching) the page.
-        let exact = self.plan_at(req, Matching::Exact, now_us);
-        let promoted = if req.offset == 0 {
-            self.promoted_for(req, &exact, now_us)?
-        } else {
-            Vec::new()
-        };
-        let exclude: Vec<u64> = promoted.iter().map(|h| h.summary.id as u64).collect();
-        let pass = Pass {
-            matching: cursor_matching,
-            exclude: &exclude,
-            plan: (cursor_matching == Matching::Exact).then_some(&exact),
-        };
-        let mut results = self.run(req, sort, after, now_us, pass)?;
-        results.promoted = promoted;
+        let given = (cursor_matching == Matching::Exact).then_some(exact);
+        let mut results = self.run(req, sort, after, now_us, cursor_matching, given)?;
         let first_page = cursor_matching == Matching::Exact && after.is_none();
         if !first_page || results.total >= FUZZY_BELOW || words > crate::request::MAX_FUZZY_WORDS {
             return Ok(results);
@@ -197,17 +191,9 @@ impl SearchIndex {
             if results.total >= FUZZY_BELOW {
                 break;
             }
-            let pass = Pass {
-                matching,
-                exclude: &exclude,
-                plan: None,
-            };
-            let retry = self.run(req, sort, after, now_us, pass)?;
+            let retry = self.run(req, sort, after, now_us, matching, None)?;
             if retry.total > results.total {
-                results = SearchResults {
-                    promoted: std::mem::take(&mut results.promoted),
-                    ..retry
-                };
+                results = retry;
             }
         }
         Ok(results)
@@ -248,13 +234,9 @@ impl SearchIndex {
         sort: Sort,
         after: Option<(f64, u64)>,
         now_us: i64,
-        pass: Pass,
+        matching: Matching,
+        given: Option<&Plan>,
     ) -> Result<SearchResults, SearchError> {
-        let Pass {
-            matching,
-            exclude,
-            plan: given,
-        } = pass;
         let built;
         let p = match given {
             Some(p) => p,
@@ -296,12 +278,7 @@ impl SearchIndex {
         };
         let main = searcher.search(
             &*p.query(None),
-            // The featured ads above the page are left out of it: room for as many more.
-            &collector(
-                req.offset + req.limit + 1 + exclude.len(),
-                main_spec.clone(),
-                after,
-            ),
+            &collector(req.offset + req.limit + 1, main_spec.clone(), after),
         )?;
 
         let mut counts = main.counts.clone();
@@ -345,7 +322,6 @@ impl SearchIndex {
         }
 
         let mut ranked = main.hits;
-        ranked.retain(|h| !exclude.contains(&h.id));
         ranked.drain(..req.offset.min(ranked.len()));
         let next_cursor = if ranked.len() > req.limit {
             ranked.truncate(req.limit);

@@ -95,7 +95,7 @@ pub struct SearchPage {
     /// True when no ad held every word together and the results hold all words but one.
     pub partial: bool,
     /// Up to 2 featured ads that match this page's query and filters, to show above `items`
-    /// and marked as promoted; they take turns from page to page and are never repeated in
+    /// and marked as promoted; they take turns from page to page and are never ads already in
     /// `items`. Open one with `GET /v1/listings/{id}?from=promoted`.
     pub promoted: Vec<SearchHit>,
 }
