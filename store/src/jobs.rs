@@ -220,6 +220,17 @@ pub fn queued_of_kinds(conn: &mut DbConn, kinds: &[&str]) -> StoreResult<Vec<Job
         .load(conn)?)
 }
 
+/// Queued or running jobs of one kind (bounded: the queue is normally short).
+pub fn pending_of_kind(conn: &mut DbConn, kind: &str) -> StoreResult<Vec<Job>> {
+    Ok(jobs::table
+        .filter(jobs::status.eq_any([STATUS_QUEUED, STATUS_RUNNING]))
+        .filter(jobs::kind.eq(kind))
+        .order(jobs::id.asc())
+        .limit(10_000)
+        .select(Job::as_select())
+        .load(conn)?)
+}
+
 /// Drops queued jobs that must not run any more (their payload goes with them).
 pub fn cancel(conn: &mut DbConn, ids: &[i64]) -> StoreResult<usize> {
     Ok(diesel::delete(

@@ -72,7 +72,12 @@ pub fn by_key(conn: &mut DbConn, user_id: i64, key: &str) -> StoreResult<Option<
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<Order> {
-    Ok(po::table.find(id).select(Order::as_select()).first(conn)?)
+    po::table
+        .find(id)
+        .select(Order::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound)
 }
 
 pub fn by_provider_ref(

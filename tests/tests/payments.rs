@@ -172,7 +172,7 @@ async fn satim_payments_are_credited_only_when_satim_confirms_them() {
             assert_eq!(ret.status(), 200);
         }
         let queued =
-            souk_store::jobs::queued_of_kinds(&mut app.store(), &["confirm_payment"]).unwrap();
+            souk_store::jobs::pending_of_kind(&mut app.store(), "confirm_payment").unwrap();
         assert!(
             queued.len() <= 1,
             "{} confirmations queued for one order",
@@ -274,6 +274,18 @@ async fn the_local_test_provider_credits_after_its_checkout() {
             .ends_with(&format!("/v1/payments/local/checkout/{id}")));
         app.run_worker_once().await;
         assert_eq!(app.balance(&buyer).await, 0);
+        // Orders that do not exist are 404, not a server error.
+        for (method, path) in [
+            (Method::GET, "/v1/me/credits/purchases/987654321"),
+            (Method::POST, "/v1/payments/local/checkout/987654321"),
+        ] {
+            assert_problem(
+                app.call(method, path, Some(&buyer), None).await,
+                404,
+                "not_found",
+            )
+            .await;
+        }
         let other = app.user("local-other@example.dz").await;
         let path = format!("/v1/payments/local/checkout/{id}");
         assert_problem(

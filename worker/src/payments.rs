@@ -298,7 +298,8 @@ pub struct ConfirmPayment {
 /// Queues a confirmation of the order (in the caller's transaction), unless one is queued
 /// already: coming back to the return page a thousand times asks the provider once.
 pub fn queue_confirm(conn: &mut DbConn, order_id: i64) -> Result<bool, StoreError> {
-    let queued = jobs::queued_of_kinds(conn, &[CONFIRM_PAYMENT])?;
+    // A running one retries by itself while the order is pending.
+    let queued = jobs::pending_of_kind(conn, CONFIRM_PAYMENT)?;
     let waiting = queued.iter().any(|j| {
         serde_json::from_str::<ConfirmPayment>(&j.payload).is_ok_and(|c| c.order_id == order_id)
     });
