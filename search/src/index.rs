@@ -166,12 +166,7 @@ impl SearchIndex {
         if let Some(shelf) = &self.shelf {
             let ids: Vec<i64> = docs.iter().map(|d| d.id).collect();
             shelf.remove(&ids);
-            let featured: Vec<ListingDoc> = docs
-                .iter()
-                .filter(|d| d.featured_until_us.is_some())
-                .cloned()
-                .collect();
-            shelf.upsert(&featured)?;
+            shelf.upsert(&featured(docs))?;
         }
         Ok(())
     }
@@ -213,12 +208,7 @@ impl SearchIndex {
     /// set off a merge of its large segment.
     pub fn fill_shelf(&self, docs: &[ListingDoc]) -> Result<(), SearchError> {
         if let Some(shelf) = &self.shelf {
-            let featured: Vec<ListingDoc> = docs
-                .iter()
-                .filter(|d| d.featured_until_us.is_some())
-                .cloned()
-                .collect();
-            shelf.upsert(&featured)?;
+            shelf.upsert(&featured(docs))?;
             shelf.commit(&Checkpoint::default())?;
         }
         self.mark_shelf_filled();
@@ -299,6 +289,14 @@ impl SearchIndex {
     pub fn num_featured(&self) -> u64 {
         self.shelf.as_ref().map_or(0, |s| s.num_docs())
     }
+}
+
+/// The documents of `docs` that belong on the shelf: featured now.
+fn featured(docs: &[ListingDoc]) -> Vec<ListingDoc> {
+    docs.iter()
+        .filter(|d| d.featured_until_us.is_some())
+        .cloned()
+        .collect()
 }
 
 /// The doc store holds each hit's summary. Uncompressed small blocks: a page of results reads

@@ -14,7 +14,9 @@ use souk_store::{listings, DbConn, StoreError};
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
-use crate::billing::{idempotency_key, key_reused, spend_error, with_ledger};
+use crate::billing::{
+    ensure_active, idempotency_key, key_reused, own_ad, spend_error, with_ledger,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::routes::listings::ListingId;
@@ -222,12 +224,7 @@ pub async fn bump(
     let (id, owner) = (path.id, user.id);
     let price = products().bump.price;
     let view = with_ledger(&state, move |c| {
-        crate::auth::ensure_not_banned(c, owner)?;
-        let l = listings::get_visible_listing(c, id)?;
-        // Someone else's ad is as good as absent.
-        if l.user_id != owner {
-            return Err(ApiError::NotFound);
-        }
+        let l = own_ad(c, owner, id)?;
         if let Some(done) = credits::by_key(c, owner, &key)? {
             if done.reason != "bump" || done.listing_id != Some(id) {
                 return Err(key_reused());
@@ -239,12 +236,7 @@ pub async fn bump(
                 balance: credits::balance(c, owner)?,
             });
         }
-        if l.status()? != souk_domain::ListingStatus::Active {
-            return Err(ApiError::Conflict {
-                code: "not_active",
-                detail: "only an active ad can be bumped; renew it first".into(),
-            });
-        }
+        ensure_active(&l, "bumped")?;
         let now = souk_store::time::now();
         if let Some(at) = next_bump_at(l.bumped_at, now) {
             return Err(ApiError::Conflict {

@@ -7,11 +7,13 @@ use souk_domain::visibility::{extended_until, next_bump_at, products, Mark};
 use souk_store::billing::{self, Purchase};
 use souk_store::bump_schedules::{self, Schedule};
 use souk_store::plans::Included;
-use souk_store::{listings, promotions, DbConn, StoreError};
+use souk_store::{promotions, StoreError};
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
-use crate::billing::{idempotency_key, key_reused, spend_error, with_ledger};
+use crate::billing::{
+    ensure_active, idempotency_key, key_reused, own_ad, spend_error, with_ledger,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::routes::listings::ListingId;
@@ -42,26 +44,6 @@ pub struct PromotionView {
     pub balance: i64,
     /// True when this key had already bought it (nothing was spent now).
     pub replayed: bool,
-}
-
-/// The caller's active, visible ad, or 404 (someone else's ad is as good as absent).
-fn own_ad(c: &mut DbConn, owner: i64, id: i64) -> ApiResult<listings::Listing> {
-    crate::auth::ensure_not_banned(c, owner)?;
-    let l = listings::get_visible_listing(c, id)?;
-    if l.user_id != owner {
-        return Err(ApiError::NotFound);
-    }
-    Ok(l)
-}
-
-fn ensure_active(l: &listings::Listing) -> ApiResult<()> {
-    if l.status()? != souk_domain::ListingStatus::Active {
-        return Err(ApiError::Conflict {
-            code: "not_active",
-            detail: "only an active ad can be promoted; renew it first".into(),
-        });
-    }
-    Ok(())
 }
 
 /// Make my active ad featured or urgent for some days (days included in my store plan first
@@ -110,7 +92,7 @@ pub async fn promote(
                 replayed: true,
             });
         }
-        ensure_active(&l)?;
+        ensure_active(&l, "promoted")?;
         let paid = billing::pay(
             c,
             &Purchase {
@@ -208,7 +190,7 @@ pub async fn schedule_bumps(
     let s = state
         .tx(move |c| {
             let l = own_ad(c, owner, id)?;
-            ensure_active(&l)?;
+            ensure_active(&l, "promoted")?;
             // The first bump as soon as the ad may be bumped again.
             let now = souk_store::now();
             let first = next_bump_at(l.bumped_at, now).unwrap_or(now);
