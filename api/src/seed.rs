@@ -155,6 +155,9 @@ pub fn seed(
         }
     }
     bar.finish();
+    // The planner's statistics for what was just loaded: without them SQLite picked an index
+    // that walks every active ad for a lookup by seller (issue 22).
+    souk_store::writer::analyze_after_bulk_load(&mut conn)?;
     tracing::info!(
         inserted = report.inserted,
         skipped = report.skipped_invalid,

@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use souk_store::writer::WriterUse;
 use souk_store::{DbConn, Pool};
 use tokio::sync::Notify;
 
@@ -90,10 +91,14 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
     {
-        Self::on(self.pool.clone(), move |conn| {
-            souk_store::db::write_transaction(conn, f)
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = souk_store::writer::take_writer(&pool, WriterUse::Request)
+                .map_err(database_unavailable)?;
+            souk_store::db::write_transaction(&mut conn, f)
         })
         .await
+        .map_err(|e| ApiError::Internal(format!("blocking task: {e}")))?
     }
 }
 

@@ -23,6 +23,15 @@ fn handle() -> &'static PrometheusHandle {
                 ],
             )
             .expect("static buckets are valid")
+            // The database writer: how long callers wait for it and hold it (souk_store::writer).
+            .set_buckets_for_metric(
+                Matcher::Prefix("souk_db_writer_".into()),
+                &[
+                    0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+                    2.5, 10.0,
+                ],
+            )
+            .expect("static buckets are valid")
             .build_recorder();
         let handle = recorder.handle();
         // Fails only if another recorder was installed first, in which case ours stays empty.

@@ -8,9 +8,14 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use souk_store::stats::Stat;
+use souk_store::writer::WriterUse;
 use souk_store::Pool;
 use souk_worker::RedisLink;
 use tokio::sync::watch;
+
+/// Ads per transaction when flushing counts: a flush after a busy second holds thousands,
+/// and one transaction over all of them would keep the SQLite writer from requests meanwhile.
+const FLUSH_CHUNK: usize = 100;
 
 #[derive(Default)]
 pub struct ViewCounter {
@@ -73,38 +78,51 @@ impl ViewCounter {
         )
     }
 
-    /// Writes the views counted in memory to the database; on failure they are kept for
-    /// the next flush.
+    /// Writes the views counted in memory to the database, `FLUSH_CHUNK` ads a transaction so
+    /// the one SQLite writer goes back to requests between them; what fails is kept for the
+    /// next flush.
     pub fn flush(&self, pool: &Pool) {
         let (batch, promoted) = self.take();
-        if batch.is_empty() && promoted.is_empty() {
-            return;
-        }
-        let result = pool
-            .get()
-            .map_err(|e| souk_store::StoreError::Pool(e.to_string()))
-            .and_then(|mut c| {
-                souk_store::db::write_transaction(&mut c, |c| {
-                    for (id, n) in &batch {
-                        souk_store::listings::increment_views(c, *id, *n)?;
-                    }
-                    for ((id, what), n) in &promoted {
-                        souk_store::stats::bump(c, *id, what.stat(), *n)?;
-                    }
-                    Ok(())
-                })
+        let views: Vec<(i64, i64)> = batch.into_iter().collect();
+        let promoted: Vec<((i64, PromotedStat), i64)> = promoted.into_iter().collect();
+        for chunk in views.chunks(FLUSH_CHUNK) {
+            let written = Self::write(pool, |c| {
+                for (id, n) in chunk {
+                    souk_store::listings::increment_views(c, *id, *n)?;
+                }
+                Ok(())
             });
-        if let Err(e) = result {
-            tracing::warn!(error = %e, "view counts not written; kept for the next flush");
-            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-            for (id, n) in batch {
-                *pending.entry(id).or_default() += n;
-            }
-            let mut kept = self.promoted.lock().unwrap_or_else(|p| p.into_inner());
-            for (key, n) in promoted {
-                *kept.entry(key).or_default() += n;
+            if let Err(e) = written {
+                tracing::warn!(error = %e, "view counts not written; kept for the next flush");
+                let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+                for (id, n) in chunk {
+                    *pending.entry(*id).or_default() += n;
+                }
             }
         }
+        for chunk in promoted.chunks(FLUSH_CHUNK) {
+            let written = Self::write(pool, |c| {
+                for ((id, what), n) in chunk {
+                    souk_store::stats::bump(c, *id, what.stat(), *n)?;
+                }
+                Ok(())
+            });
+            if let Err(e) = written {
+                tracing::warn!(error = %e, "promoted counts not written; kept for the next flush");
+                let mut kept = self.promoted.lock().unwrap_or_else(|p| p.into_inner());
+                for (key, n) in chunk {
+                    *kept.entry(*key).or_default() += n;
+                }
+            }
+        }
+    }
+
+    fn write(
+        pool: &Pool,
+        f: impl FnOnce(&mut souk_store::DbConn) -> Result<(), souk_store::StoreError>,
+    ) -> Result<(), souk_store::StoreError> {
+        let mut conn = souk_store::writer::take_writer(pool, WriterUse::Background)?;
+        souk_store::db::write_transaction(&mut conn, f)
     }
 
     /// Flushes every `every` until `stop`, and once more on the way out.

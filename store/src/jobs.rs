@@ -53,53 +53,94 @@ pub fn enqueue<P: Serialize>(conn: &mut DbConn, kind: &str, payload: &P) -> Stor
         .get_result(conn)?)
 }
 
-/// Claims the oldest due job: a queued job whose time has come, or a running one whose lease
-/// ran out (its worker died). Sets a lease and counts the attempt in the same statement.
-/// On PostgreSQL the candidate row is locked with SKIP LOCKED so parallel workers never
-/// take the same job.
+/// Claims a job: first a running one whose lease ran out (its worker died), else the oldest
+/// queued job whose time has come. Sets a lease and counts the attempt (`claim_one`).
 pub fn claim_next(conn: &mut DbConn, lease: Duration) -> StoreResult<Option<Job>> {
     let t = now();
     // A job whose workers keep dying while running it would be claimed forever: once its
-    // attempts are spent and its last lease ran out, it is dead.
-    diesel::update(
-        jobs::table
-            .filter(jobs::status.eq(STATUS_RUNNING))
-            .filter(jobs::locked_until.lt(t))
-            .filter(jobs::attempts.ge(jobs::max_attempts)),
-    )
-    .set((
-        jobs::status.eq(STATUS_DEAD),
-        jobs::last_error.eq("the worker running it stopped before finishing (attempts spent)"),
-        jobs::locked_until.eq(None::<NaiveDateTime>),
-        jobs::updated_at.eq(t),
+    // attempts are spent and its last lease ran out, it is dead. The status is written into
+    // the statement (not bound) so that both planners see the rare value and take jobs_due.
+    let (now_p, indexed_by) = match conn {
+        DbConn::Pg(_) => ("$1", ""),
+        DbConn::Sqlite(_) => ("?1", " INDEXED BY jobs_running"),
+    };
+    diesel::sql_query(format!(
+        "UPDATE jobs{indexed_by} SET status = 'dead', locked_until = NULL, updated_at = {now_p}, \
+         last_error = 'the worker running it stopped before finishing (attempts spent)' \
+         WHERE status = 'running' AND locked_until < {now_p} AND attempts >= max_attempts"
     ))
+    .bind::<diesel::sql_types::Timestamp, _>(t)
     .execute(conn)?;
     let until = t + lease;
+    // Two claims, each an index search on jobs_due (status, run_at) that stops at its first
+    // row: one `OR` over both kinds made SQLite read and sort every queued job for each claim
+    // (a backlog of 20 k emails cost a pass over 20 k rows per email, holding the one writer).
+    // Abandoned runs go first: they are rare, and already late.
+    let claimed = match claim_one(conn, t, until, Claimable::LeaseRanOut)? {
+        Some(id) => Some(id),
+        None => claim_one(conn, t, until, Claimable::Due)?,
+    };
+    match claimed {
+        None => Ok(None),
+        Some(id) => Ok(Some(
+            jobs::table.find(id).select(Job::as_select()).first(conn)?,
+        )),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Claimable {
+    /// Queued, and its time has come.
+    Due,
+    /// Running, but its worker's lease ran out (the worker died).
+    LeaseRanOut,
+}
+
+/// Claims the oldest job of one kind of claimable, in one statement: sets the lease and counts
+/// the attempt. On PostgreSQL the candidate row is locked with SKIP LOCKED so parallel workers
+/// never take the same job.
+fn claim_one(
+    conn: &mut DbConn,
+    t: NaiveDateTime,
+    until: NaiveDateTime,
+    which: Claimable,
+) -> StoreResult<Option<i64>> {
     // `now` and `until` are bound as parameters 1 and 2. SQLite would number `$n` names by
     // first appearance, not by digit, so it gets its own `?n` form.
-    let (now_p, until_p, lock) = match conn {
-        DbConn::Pg(_) => ("$1", "$2", " FOR UPDATE SKIP LOCKED"),
-        DbConn::Sqlite(_) => ("?1", "?2", ""),
+    let sqlite = matches!(conn, DbConn::Sqlite(_));
+    let (now_p, until_p, lock) = if sqlite {
+        ("?1", "?2", "")
+    } else {
+        ("$1", "$2", " FOR UPDATE SKIP LOCKED")
+    };
+    // Each kind has a partial index holding only its few rows (jobs_queued, jobs_running).
+    // PostgreSQL sees the literal status and takes it; SQLite is told (INDEXED BY), since its
+    // statistics of the status column alone may favour jobs_due, which walks by status.
+    let (index, candidates) = match which {
+        Claimable::Due => (
+            "jobs_queued",
+            format!("status = 'queued' AND run_at <= {now_p}"),
+        ),
+        Claimable::LeaseRanOut => (
+            "jobs_running",
+            format!("status = 'running' AND locked_until < {now_p}"),
+        ),
+    };
+    let indexed_by = if sqlite {
+        format!(" INDEXED BY {index}")
+    } else {
+        String::new()
     };
     let sql = format!(
         "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = {until_p}, updated_at = {now_p} \
-         WHERE id = (SELECT id FROM jobs WHERE (status = 'queued' AND run_at <= {now_p}) \
-         OR (status = 'running' AND locked_until < {now_p}) ORDER BY run_at, id LIMIT 1{lock}) RETURNING id"
+         WHERE id = (SELECT id FROM jobs{indexed_by} WHERE {candidates} ORDER BY run_at, id LIMIT 1{lock}) RETURNING id"
     );
     let claimed: Option<IdRow> = diesel::sql_query(sql)
         .bind::<diesel::sql_types::Timestamp, _>(t)
         .bind::<diesel::sql_types::Timestamp, _>(until)
         .get_result(conn)
         .optional()?;
-    match claimed {
-        None => Ok(None),
-        Some(row) => Ok(Some(
-            jobs::table
-                .find(row.id)
-                .select(Job::as_select())
-                .first(conn)?,
-        )),
-    }
+    Ok(claimed.map(|r| r.id))
 }
 
 #[derive(QueryableByName)]

@@ -29,6 +29,7 @@ pub mod stores;
 pub mod time;
 pub mod tokens;
 pub mod users;
+pub mod writer;
 
 pub use db::{open_pool, open_pools, Backend, DbConn, DbUrl, Pool, PooledConn, Pools};
 pub use error::{StoreError, StoreResult};

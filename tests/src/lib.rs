@@ -2,10 +2,12 @@
 //! in a temp folder, or a new PostgreSQL database from `TEST_DATABASE_URL`) and talks to it
 //! over real HTTP. Every test runs on each backend that is available.
 
+pub mod bulk;
 pub mod email;
 pub mod hostile;
 pub mod images;
 pub mod loopback;
+pub mod plans;
 pub mod smtp;
 
 use std::future::Future;

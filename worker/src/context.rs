@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
+use souk_store::writer::WriterUse;
 use souk_store::{DbConn, Pool, StoreError};
 use tokio::sync::Notify;
 
@@ -98,6 +99,8 @@ pub struct Worker {
     pub wake: Arc<Notify>,
     /// Set on shutdown: no new job is claimed, the one under way finishes.
     pub(crate) stopping: Arc<AtomicBool>,
+    /// When this worker last refreshed the planner's statistics.
+    pub(crate) statistics_refreshed: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
 }
 
 impl Worker {
@@ -109,6 +112,7 @@ impl Worker {
             redis,
             wake: Arc::new(Notify::new()),
             stopping: Arc::new(AtomicBool::new(false)),
+            statistics_refreshed: Default::default(),
         }
     }
 
@@ -120,7 +124,7 @@ impl Worker {
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(|e| StoreError::Pool(e.to_string()))?;
+            let mut conn = souk_store::writer::take_writer(&pool, WriterUse::Background)?;
             f(&mut conn)
         })
         .await

@@ -10,6 +10,10 @@ use tokio::sync::watch;
 use crate::context::{RunnerError, Worker};
 use crate::email::{EmailJob, SEND_EMAIL};
 
+/// How often the worker asks SQLite to refresh its planner statistics (`PRAGMA optimize`,
+/// which analyses only the tables that changed a lot).
+const STATISTICS_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
 impl Worker {
     fn message_id(&self, job: &Job) -> String {
         format!(
@@ -120,6 +124,27 @@ impl Worker {
         }
         if let Err(e) = crate::payments::recheck_pending(self).await {
             tracing::error!(error = %e, "pending payments recheck failed");
+        }
+        if self.statistics_due() {
+            if let Err(e) = self.db(souk_store::writer::refresh_statistics).await {
+                tracing::error!(error = %e, "planner statistics refresh failed");
+            }
+        }
+    }
+
+    /// Whether the hourly refresh of SQLite's planner statistics is due (always in the first
+    /// pass of a process, so `--once` from cron refreshes them too).
+    fn statistics_due(&self) -> bool {
+        let mut last = self
+            .statistics_refreshed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match *last {
+            Some(at) if at.elapsed() < STATISTICS_EVERY => false,
+            _ => {
+                *last = Some(Instant::now());
+                true
+            }
         }
     }
 
