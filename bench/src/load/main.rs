@@ -1,14 +1,19 @@
 //! `souk-load`: a load benchmark of the whole API. Seeds (or reuses) N demo ads, starts the
 //! release `souk-api` (and `souk-worker` on PostgreSQL) as their own processes, then runs a
-//! realistic mix of reads and about 5 % writes from closed-loop clients for a fixed time at
+//! realistic mix of reads and about 6 % writes from closed-loop clients for a fixed time at
 //! each concurrency, and reports per endpoint group req/s, p50/p99, errors, the API's CPU and
-//! memory, and how long a posted ad takes to show in browse. See README "Load benchmark".
+//! memory, and how long a posted ad takes to show in browse. See bench/README.md.
+//!
+//! `--quick`: about a minute on both backends (small databases of their own, 1 and 16 clients),
+//! printed beside the last committed results of the same configurations: the check to run
+//! before landing a change to a write path.
 
 #[path = "../mix.rs"]
 #[allow(dead_code)]
 mod mix;
 #[path = "../procfs.rs"]
 mod procfs;
+mod quick;
 mod report;
 mod setup;
 mod traffic;
@@ -56,31 +61,38 @@ pub struct Args {
     /// Name of this configuration in the report, e.g. "PostgreSQL, 1 M ads".
     #[arg(long)]
     pub label: Option<String>,
+    /// About a minute on both backends, beside the last committed results (see `quick.rs`).
+    #[arg(long)]
+    pub quick: bool,
+    /// The PostgreSQL server of `--quick` (its database `souk_quick` is created when missing).
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/souk_quick")]
+    pub quick_postgres: String,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
+    if args.quick {
+        return quick::run(&args);
+    }
+    let table = run_configuration(&args)?;
+    println!("{table}");
+    Ok(())
+}
+
+/// One configuration: data, services, every point; writes its section of the results file and
+/// returns its table.
+pub fn run_configuration(args: &Args) -> Result<String, Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&args.work_dir)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cores)
         .enable_all()
         .build()?;
-    let data = setup::prepare_database(&args)?;
-    let api = setup::start_services(&args)?;
+    let data = setup::prepare_database(args)?;
+    let api = setup::start_services(args)?;
     // The label names the configuration, not this run's figures, so a rerun replaces its
     // own section of the results file.
-    let label = args.label.clone().unwrap_or_else(|| {
-        format!(
-            "{}, {} ads seeded, {cores} cores",
-            if args.database_url.starts_with("postgres") {
-                "PostgreSQL"
-            } else {
-                "SQLite"
-            },
-            args.count
-        )
-    });
+    let label = label_of(args, cores);
     let world = runtime.block_on(async {
         api.wait_ready(Duration::from_secs(900)).await?;
         let most = args.clients.iter().copied().max().unwrap_or(1);
@@ -102,9 +114,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         points.push(point);
     }
     let locked = api.log_lines_containing("database is locked");
-    let table = report::markdown(&label, &args, &points, locked, data.active);
-    println!("{table}");
+    let mut table = report::markdown(&label, args, &points, locked, data.active);
+    let metrics = runtime.block_on(async {
+        let res = reqwest::get(format!("{}/metrics", api.base)).await.ok()?;
+        res.text().await.ok()
+    });
+    if let Some(m) = metrics {
+        table.push_str(&report::writer_table(&m));
+    }
     report::write_section(&args.out, &label, &table)?;
     eprintln!("written to {}", args.out.display());
-    Ok(())
+    Ok(table)
+}
+
+/// The configuration's name in the results file.
+pub fn label_of(args: &Args, cores: usize) -> String {
+    args.label.clone().unwrap_or_else(|| {
+        format!(
+            "{}, {} ads seeded, {cores} cores",
+            if args.database_url.starts_with("postgres") {
+                "PostgreSQL"
+            } else {
+                "SQLite"
+            },
+            args.count
+        )
+    })
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::setup::Usage;
-use crate::traffic::{is_write, RunResult};
+use crate::traffic::{is_password, is_write, RunResult};
 use crate::Args;
 
 pub struct Point {
@@ -63,12 +63,21 @@ impl Point {
             .sum()
     }
 
-    /// Read latencies across groups (everything but writes and logins).
+    /// Read latencies across groups (everything but writes, logins and registrations).
     fn reads(&self) -> Vec<Duration> {
+        self.latencies_of(|g| !is_write(g) && !is_password(g))
+    }
+
+    /// Write latencies across groups (posts, edits, messages, uploads, reports, bumps).
+    fn writes(&self) -> Vec<Duration> {
+        self.latencies_of(is_write)
+    }
+
+    fn latencies_of(&self, wanted: impl Fn(&str) -> bool) -> Vec<Duration> {
         self.run
             .groups
             .iter()
-            .filter(|(g, _)| !is_write(g) && **g != "login")
+            .filter(|(g, _)| wanted(g))
             .flat_map(|(_, s)| s.latencies.iter().copied())
             .collect()
     }
@@ -76,6 +85,7 @@ impl Point {
     /// This point's figures, in the order of `COLUMNS`.
     fn cells(&self) -> Vec<String> {
         let reads = self.reads();
+        let writes = self.writes();
         let unseen = match self.run.never_seen {
             0 => String::new(),
             n => format!(" ({n} unseen)"),
@@ -85,6 +95,7 @@ impl Point {
             format!("{:.0}", self.answered() as f64 / self.seconds),
             format!("{:.2}", pct(&reads, 0.5)),
             format!("{:.2}", pct(&reads, 0.99)),
+            format!("{:.2} / {:.2}", pct(&writes, 0.5), pct(&writes, 0.99)),
             self.server_errors().to_string(),
             format!("{:.2}", self.cpu_cores),
             format!("{:.0}", self.rss_mb),
@@ -108,11 +119,12 @@ impl Point {
     }
 }
 
-const COLUMNS: [&str; 9] = [
+const COLUMNS: [&str; 10] = [
     "clients",
     "req/s",
     "read p50 ms",
     "read p99 ms",
+    "write p50 / p99 ms",
     "5xx + failed",
     "API CPU (cores)",
     "API RSS MB",
@@ -162,11 +174,23 @@ pub fn markdown(label: &str, args: &Args, points: &[Point], locked: usize, activ
             .map(|p| match p.run.groups.get(group) {
                 None => "–".into(),
                 Some(s) => format!(
-                    "{:.0} · {:.2} / {:.2} · {} · {}",
+                    "{:.0} · {:.2} / {:.2} · {}{} · {}",
                     s.latencies.len() as f64 / p.seconds,
                     pct(&s.latencies, 0.5),
                     pct(&s.latencies, 0.99),
                     s.client_errors,
+                    if s.client_statuses.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " ({})",
+                            s.client_statuses
+                                .iter()
+                                .map(|(status, n)| format!("{status}×{n}"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    },
                     s.server_errors + s.failed
                 ),
             })
@@ -195,4 +219,83 @@ pub fn write_section(path: &Path, label: &str, table: &str) -> std::io::Result<(
         _ => format!("{}\n{}", current.trim_end(), "\n".to_string() + &section),
     };
     std::fs::write(path, next)
+}
+
+/// The database writer's wait and hold histograms (`souk_db_writer_*` on `/metrics`) over the
+/// API's whole life in this run, as a table: calls, mean, share within 10 and 50 ms, and the
+/// bucket bound under which 99 % fall.
+pub fn writer_table(metrics: &str) -> String {
+    use std::collections::BTreeMap;
+    // (metric, by) → (buckets (le, cumulative count), sum, count)
+    type Series = (Vec<(f64, f64)>, f64, f64);
+    let mut series: BTreeMap<(String, String), Series> = BTreeMap::new();
+    for line in metrics.lines().filter(|l| l.starts_with("souk_db_writer_")) {
+        let Some((name_labels, value)) = line.rsplit_once(' ') else {
+            continue;
+        };
+        let Ok(value) = value.parse::<f64>() else {
+            continue;
+        };
+        let (name, labels) = name_labels.split_once('{').unwrap_or((name_labels, ""));
+        let label = |key: &str| {
+            labels
+                .split(',')
+                .find_map(|kv| kv.strip_prefix(&format!("{key}=\"")))
+                .map(|v| v.trim_end_matches(['"', '}']).to_string())
+        };
+        let by = label("by").unwrap_or_default();
+        let (base, part) = match name.rsplit_once('_') {
+            Some((b, p)) if ["bucket", "sum", "count"].contains(&p) => (b.to_string(), p),
+            _ => continue,
+        };
+        let entry = series.entry((base, by)).or_default();
+        match part {
+            "bucket" => {
+                let le = label("le")
+                    .and_then(|l| l.parse::<f64>().ok())
+                    .unwrap_or(f64::INFINITY);
+                entry.0.push((le, value));
+            }
+            "sum" => entry.1 = value,
+            _ => entry.2 = value,
+        }
+    }
+    let mut t = String::from(
+        "\nThe database writer over the API's life in this run (`souk_db_writer_*` on `/metrics`):\n\n\
+         | histogram | by | calls | mean ms | ≤ 10 ms | ≤ 50 ms | 99 % under |\n|---|---|---:|---:|---:|---:|---:|\n",
+    );
+    for ((name, by), (mut buckets, sum, count)) in series {
+        if count == 0.0 {
+            continue;
+        }
+        buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let share = |bound: f64| {
+            buckets
+                .iter()
+                .filter(|(le, _)| *le <= bound + 1e-9)
+                .map(|(_, c)| *c)
+                .fold(0.0, f64::max)
+                / count
+        };
+        let p99 = buckets
+            .iter()
+            .find(|(_, c)| *c >= 0.99 * count)
+            .map(|(le, _)| {
+                if le.is_finite() {
+                    format!("{:.1} ms", le * 1000.0)
+                } else {
+                    "> 10 s".into()
+                }
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            t,
+            "| {} | {by} | {count:.0} | {:.2} | {:.1} % | {:.1} % | {p99} |",
+            name.trim_start_matches("souk_db_writer_"),
+            sum / count * 1000.0,
+            share(0.01) * 100.0,
+            share(0.05) * 100.0,
+        );
+    }
+    t
 }

@@ -35,6 +35,7 @@ pub fn prepare_database(args: &Args) -> Result<Data, Error> {
         souk_api::seed::seed(&pool, args.count - have, 500, 42 + have as u64, true)?;
         conn = pool.get()?;
     }
+    let run = chrono::Utc::now().timestamp();
     for i in 1..=SELLERS {
         if let Some(u) =
             souk_store::users::find_user_by_email(&mut conn, &format!("demo{i}@souk.local"))?
@@ -42,6 +43,11 @@ pub fn prepare_database(args: &Args) -> Result<Data, Error> {
             if u.email_verified_at.is_none() {
                 souk_store::users::mark_email_verified(&mut conn, u.id)?;
             }
+            // Credits for the bumps of the mix.
+            let key = format!("load-{run}-{i}");
+            souk_store::db::write_transaction(&mut conn, |c| {
+                souk_api::routes::credits::grant_in(c, u.id, 100_000, "load benchmark", &key, None)
+            })?;
         }
     }
     let active = souk_store::feed::count_active(&mut conn)?;
@@ -99,6 +105,9 @@ pub fn start_services(args: &Args) -> Result<Services, Error> {
         ("SOUK_RATE_REGISTER_PER_HOUR", "1000000"),
         ("SOUK_RATE_THREADS_PER_DAY", "1000000"),
         ("SOUK_RATE_UPLOAD_PER_HOUR", "1000000"),
+        ("SOUK_RATE_REPORT_PER_HOUR", "1000000"),
+        // Reports are part of the mix: the sampled ads must stay up while they come in.
+        ("SOUK_REPORTS_TO_HIDE", "1000"),
         ("SOUK_JWT_SECRET", "load-benchmark-secret-load-benchmark"),
     ];
     // The API logs (tracing) on stdout; both go to the log file that is searched afterwards.
@@ -174,6 +183,8 @@ pub struct Seat {
 
 pub struct World {
     pub base: String,
+    /// This run's mark (seconds since 1970), in what the run writes, so runs never collide.
+    pub run: i64,
     pub sample: Vec<(i64, i64)>,
     pub photos: Vec<String>,
     pub seats: Vec<Seat>,
@@ -192,24 +203,28 @@ async fn call(req: reqwest::RequestBuilder) -> Result<Value, Error> {
 
 /// A photo of its own for every seat and run (big blocks placed from `seed`): a seller posting
 /// the photo of one of their active ads again is refused as a repost.
-fn demo_photo(seed: u64) -> Vec<u8> {
+pub fn demo_photo(seed: u64, width: u32, height: u32) -> Vec<u8> {
     use rand::{Rng, SeedableRng};
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let blocks: Vec<(u32, u32, u32, [u8; 3])> = (0..5)
         .map(|_| {
             (
-                rng.gen_range(0..800),
-                rng.gen_range(0..600),
-                rng.gen_range(80..300),
+                rng.gen_range(0..width),
+                rng.gen_range(0..height),
+                rng.gen_range(width / 12..width / 3),
                 rng.gen(),
             )
         })
         .collect();
-    let img = image::RgbImage::from_fn(1024, 768, |x, y| {
+    let cells: Vec<[u8; 3]> = (0..48).map(|_| rng.gen()).collect();
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
         let inside = blocks
             .iter()
             .find(|(bx, by, side, _)| x >= *bx && x < bx + side && y >= *by && y < by + side);
-        image::Rgb(inside.map_or([(x / 4) as u8, (y / 3) as u8, 90], |b| b.3))
+        // A grid of cells of random colours under the blocks: every photo its own perceptual
+        // hash (a seller's photo too near one of their others is refused as a repost).
+        let cell = cells[((y * 6 / height) * 8 + x * 8 / width) as usize];
+        image::Rgb(inside.map_or(cell, |b| b.3))
     });
     let mut out = Cursor::new(Vec::new());
     image::DynamicImage::ImageRgb8(img)
@@ -226,7 +241,7 @@ impl World {
         // Each run's setup ads differ from the last run's, still active: not reposts.
         let run = chrono::Utc::now().timestamp();
         for i in 0..clients.min(SELLERS) {
-            let photo = demo_photo(run as u64 * 64 + i as u64);
+            let photo = demo_photo(run as u64 * 64 + i as u64, 1024, 768);
             let login = call(client.post(format!("{base}/v1/auth/login")).json(&json!({
                 "email": format!("demo{}@souk.local", i + 1), "password": DEMO_PASSWORD})))
             .await?;
@@ -280,6 +295,7 @@ impl World {
             .collect();
         Ok(World {
             base: base.to_string(),
+            run,
             sample: data.sample.clone(),
             photos,
             seats,

@@ -12,24 +12,49 @@ use serde_json::{json, Value};
 
 use crate::setup::World;
 
-/// Endpoint groups and their share of requests (per mille). Writes (post, edit, message) are
-/// 5 %; a login (argon2id) is 1 %.
-pub const GROUPS: [(&str, u32); 10] = [
-    ("search", 330),
-    ("browse", 200),
+/// Endpoint groups and their share of requests (per mille). Writes (post, edit, message,
+/// photo upload, report, bump) are 6 %; logins and registrations (argon2id) 1.5 %.
+pub const GROUPS: [(&str, u32); 14] = [
+    ("search", 320),
+    ("browse", 195),
     ("listing", 250),
     ("photo", 80),
     ("reference", 40),
     ("profile", 40),
     ("login", 10),
+    ("register", 5),
     ("post", 20),
     ("edit", 20),
     ("message", 10),
+    ("upload", 4),
+    ("report", 3),
+    ("bump", 3),
 ];
 
+/// Writes a seller or a buyer makes, not counting the password hashes of logins and
+/// registrations (argon2id costs tens of milliseconds of a core by design).
 pub fn is_write(group: &str) -> bool {
-    matches!(group, "post" | "edit" | "message")
+    matches!(
+        group,
+        "post" | "edit" | "message" | "upload" | "report" | "bump"
+    )
 }
+
+/// Whether a group hashes a password (argon2id).
+pub fn is_password(group: &str) -> bool {
+    matches!(group, "login" | "register")
+}
+
+/// What one client remembers between its requests.
+#[derive(Default)]
+pub struct ClientState {
+    /// Ads this client posted in this run, newest last; a bump or an upload takes one.
+    posted: Vec<i64>,
+}
+
+/// Requests sent in this process, to make each post, registration and bump key its own across
+/// the points of a run (a client's own count starts again at each point).
+static SENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 const BROWSE_CATEGORIES: [&str; 8] = [
     "vehicles",
@@ -46,6 +71,9 @@ const BROWSE_CATEGORIES: [&str; 8] = [
 pub struct GroupStats {
     pub latencies: Vec<Duration>,
     pub client_errors: u64,
+    /// The 4xx answers by status, to tell a refusal the mix causes (a repeat report, an ad
+    /// bumped today) from one it should not.
+    pub client_statuses: BTreeMap<u16, u64>,
     pub server_errors: u64,
     pub failed: u64,
 }
@@ -77,6 +105,7 @@ fn pick(rng: &mut StdRng, only: Option<&str>) -> &'static str {
 
 type Pending = Arc<Mutex<HashMap<i64, Instant>>>;
 
+#[allow(clippy::too_many_arguments)]
 async fn one(
     world: &World,
     client: &Client,
@@ -84,10 +113,13 @@ async fn one(
     group: &str,
     rng: &mut StdRng,
     pending: &Pending,
+    state: &mut ClientState,
 ) -> Result<StatusCode, reqwest::Error> {
     let base = &world.base;
     let s = &world.seats[seat % world.seats.len()];
     let (id, seller) = world.sample[rng.gen_range(0..world.sample.len())];
+    let sent = SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let unique = format!("{}-{seat}-{sent}", world.run);
     let req = match group {
         "search" => client
             .get(format!("{base}/v1/search"))
@@ -110,15 +142,44 @@ async fn one(
         "profile" => client.get(format!("{base}/v1/users/{seller}")),
         "login" => client.post(format!("{base}/v1/auth/login")).json(&json!({
             "email": format!("demo{}@souk.local", seat % crate::setup::SELLERS + 1), "password": "demo-password"})),
+        "register" => client.post(format!("{base}/v1/auth/register")).json(&json!({
+            "email": format!("load-{unique}@souk.local"), "password": "demo-password", "display_name": "Client"})),
+        // Each post its own text: a seller's repeated text is refused as a duplicate (409).
         "post" => client.post(format!("{base}/v1/listings")).bearer_auth(&s.token).json(&json!({
-            "title": format!("Samsung Galaxy A{} comme neuf", rng.gen_range(10..60)),
-            "description": "Téléphone en très bon état, avec boîte et chargeur. هاتف نظيف",
+            "title": format!("Samsung Galaxy A{} comme neuf, lot {unique}", rng.gen_range(10..60)),
+            "description": format!("Téléphone en très bon état, avec boîte et chargeur, réf. {unique}. هاتف نظيف"),
             "category": "smartphones", "attributes": {"brand": "samsung", "storage_gb": 128, "condition": "like_new"},
             "price": rng.gen_range(20_000..90_000), "wilaya": 16, "commune": 1601})),
         "edit" => client
             .patch(format!("{base}/v1/listings/{}", s.own_ad))
             .bearer_auth(&s.token)
             .json(&json!({"price": rng.gen_range(1_500_000..1_800_000)})),
+        "upload" => {
+            let ad = state.posted.last().copied().unwrap_or(s.own_ad);
+            // Seeded by the run and the request, not the client's generator: that one replays the same
+            // sequence at every point, and a seller's repeated photo is refused as a repost.
+            let photo = crate::setup::demo_photo(world.run as u64 * 1_000_003 + sent, 400, 300);
+            let form = reqwest::multipart::Form::new().part(
+                "photo",
+                reqwest::multipart::Part::bytes(photo).file_name("p.jpg"),
+            );
+            client
+                .post(format!("{base}/v1/listings/{ad}/photos"))
+                .bearer_auth(&s.token)
+                .multipart(form)
+        }
+        "report" => client
+            .post(format!("{base}/v1/listings/{id}/report"))
+            .bearer_auth(&s.token)
+            .json(&json!({"reason": "scam"})),
+        "bump" => {
+            // An ad bumps once a day: the newest ad of this client not bumped yet.
+            let ad = state.posted.pop().unwrap_or(s.own_ad);
+            client
+                .post(format!("{base}/v1/listings/{ad}/bump"))
+                .bearer_auth(&s.token)
+                .json(&json!({"idempotency_key": format!("load-bump-{unique}")}))
+        }
         _ => client
             .post(format!("{base}/v1/conversations/{}/messages", s.conversation))
             .bearer_auth(&s.token)
@@ -131,6 +192,7 @@ async fn one(
         let body: Value = res.json().await?;
         if let Some(id) = body["id"].as_i64() {
             pending.lock().unwrap().insert(id, posted_at);
+            state.posted.push(id);
         }
     } else {
         // Read the body through, as a client would.
@@ -199,14 +261,18 @@ async fn client_loop(
         .expect("client");
     let mut rng = StdRng::seed_from_u64(1000 + c as u64);
     let mut out: BTreeMap<&'static str, GroupStats> = BTreeMap::new();
+    let mut state = ClientState::default();
     while Instant::now() < until {
         let group = pick(&mut rng, only.as_deref());
         let t = Instant::now();
-        let r = one(&world, &client, c, group, &mut rng, &pending).await;
+        let r = one(&world, &client, c, group, &mut rng, &pending, &mut state).await;
         let s = out.entry(group).or_default();
         match r {
             Ok(st) if st.is_server_error() => s.server_errors += 1,
-            Ok(st) if st.is_client_error() => s.client_errors += 1,
+            Ok(st) if st.is_client_error() => {
+                s.client_errors += 1;
+                *s.client_statuses.entry(st.as_u16()).or_default() += 1;
+            }
             Ok(_) => s.latencies.push(t.elapsed()),
             Err(_) => s.failed += 1,
         }
@@ -268,6 +334,9 @@ pub fn run(world: Arc<World>, clients: usize, length: Duration, only: Option<&st
                 let e = result.groups.entry(g).or_default();
                 e.latencies.extend(s.latencies);
                 e.client_errors += s.client_errors;
+                for (status, n) in s.client_statuses {
+                    *e.client_statuses.entry(status).or_default() += n;
+                }
                 e.server_errors += s.server_errors;
                 e.failed += s.failed;
             }
