@@ -49,6 +49,9 @@ pub struct Config {
     pub require_phone_to_contact: bool,
     /// When set, `/metrics` answers only to `Authorization: Bearer <token>`.
     pub metrics_token: Option<String>,
+    /// Without a token, `/metrics` is served to anyone only when this is true
+    /// (`SOUK_METRICS_PUBLIC`); otherwise it is 404, as if absent.
+    pub metrics_public: bool,
     /// Image decodes allowed at once; more waits.
     pub decode_slots: usize,
     /// An ad reported by this many distinct users is hidden until a moderator decides.
@@ -219,6 +222,7 @@ impl Config {
                 },
             },
             metrics_token: var("SOUK_METRICS_TOKEN"),
+            metrics_public: parsed("SOUK_METRICS_PUBLIC", false)?,
             require_phone_to_post: parsed("SOUK_REQUIRE_PHONE_TO_POST", false)?,
             require_phone_to_contact: parsed("SOUK_REQUIRE_PHONE_TO_CONTACT", false)?,
             sms: souk_worker::sms::SmsConfig::from_env(&data_dir),

@@ -3,9 +3,11 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
+use actix_web::ResponseError;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 const LATENCY: &str = "http_request_duration_seconds";
@@ -48,14 +50,34 @@ pub fn render() -> String {
     handle().render()
 }
 
+/// The methods the API serves. Any other (HTTP allows any token, `Q0000001X` included) is
+/// refused with 405 before anything records it: as a metrics label each made-up method became
+/// a series of its own, and the process grew without bound.
+fn known_method(method: &Method) -> Option<&'static str> {
+    Some(match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => return None,
+    })
+}
+
 /// Logs each request and records its count and latency under the route pattern (not the
-/// raw path, which would make one series per listing id).
+/// raw path, which would make one series per listing id). Every label comes from a closed set:
+/// a known method, a route pattern or `unmatched`, a status code the API answers.
 pub async fn track(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let Some(method) = known_method(req.method()) else {
+        let refused = crate::error::ApiError::MethodNotAllowed.error_response();
+        return Ok(req.into_response(refused).map_into_right_body());
+    };
     let start = Instant::now();
-    let method = req.method().to_string();
     let res = next.call(req).await?;
     let route = res
         .request()
@@ -63,11 +85,11 @@ pub async fn track(
         .unwrap_or_else(|| "unmatched".into());
     let status = res.status().as_u16();
     let elapsed = start.elapsed();
-    metrics::counter!(REQUESTS, "method" => method.clone(), "route" => route.clone(), "status" => status.to_string()).increment(1);
-    metrics::histogram!(LATENCY, "method" => method.clone(), "route" => route.clone())
+    metrics::counter!(REQUESTS, "method" => method, "route" => route.clone(), "status" => status.to_string()).increment(1);
+    metrics::histogram!(LATENCY, "method" => method, "route" => route.clone())
         .record(elapsed.as_secs_f64());
     tracing::info!(%method, %route, status, ms = elapsed.as_secs_f64() * 1000.0, "request");
-    Ok(res)
+    Ok(res.map_into_left_body())
 }
 
 /// Hands memory freed by bulk work (an index rebuild and its merges) back to the system.

@@ -179,6 +179,8 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
         proxies: Default::default(),
         decode_slots: 2,
         metrics_token: None,
+        // The tests read /metrics; private by default (tests/tests/abuse_content.rs).
+        metrics_public: true,
         require_phone_to_post: false,
         require_phone_to_contact: false,
         sms: souk_worker::sms::SmsConfig {

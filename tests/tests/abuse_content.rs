@@ -527,3 +527,14 @@ async fn compressed_json_bodies_are_refused() {
         .unwrap();
     assert_problem(res, 415, "unsupported_media_type").await;
 }
+
+#[tokio::test]
+async fn metrics_are_private_unless_configured_public() {
+    let app =
+        souk_tests::TestApp::spawn_with(souk_tests::Backend::Sqlite, |c| c.metrics_public = false)
+            .await;
+    let res = app.get("/metrics").await;
+    assert_eq!(res.status(), 404, "metrics served to anyone by default");
+    // The positive control: the same app's other routes answer.
+    assert_eq!(app.get("/healthz").await.status(), 200);
+}

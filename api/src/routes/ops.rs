@@ -48,12 +48,16 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<web::Json<Health>> 
     }
 }
 
-/// Prometheus metrics: request counts and latency histograms per route. With
-/// `SOUK_METRICS_TOKEN` set, only `Authorization: Bearer <token>` gets them.
+/// Prometheus metrics: request counts and latency histograms per route. Private by default:
+/// with `SOUK_METRICS_TOKEN` set, only `Authorization: Bearer <token>` gets them; without it,
+/// only when `SOUK_METRICS_PUBLIC=true` (otherwise 404, as if absent).
 #[utoipa::path(tag = "operations", responses((status = 200, content_type = "text/plain", body = String),
-    (status = 401, body = crate::error::Problem)))]
+    (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    if state.config.metrics_token.is_none() && !state.config.metrics_public {
+        return Err(ApiError::NotFound);
+    }
     if let Some(expected) = &state.config.metrics_token {
         let given = req
             .headers()

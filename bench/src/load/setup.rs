@@ -109,6 +109,8 @@ pub fn start_services(args: &Args) -> Result<Services, Error> {
         // Reports are part of the mix: the sampled ads must stay up while they come in.
         ("SOUK_REPORTS_TO_HIDE", "1000"),
         ("SOUK_JWT_SECRET", "load-benchmark-secret-load-benchmark"),
+        // The run reads the writer's histograms at its end.
+        ("SOUK_METRICS_PUBLIC", "true"),
     ];
     // The API logs (tracing) on stdout; both go to the log file that is searched afterwards.
     let log_file = std::fs::File::create(&log)?;
