@@ -103,7 +103,8 @@ pub fn remove(conn: &mut DbConn, id: i64) -> StoreResult<bool> {
 }
 
 /// The ratings of `ratee` the public may see, newest first: not removed, not from a banned
-/// account, and out of their blind period. Capped: a profile shows the latest.
+/// account, out of their blind period, and only each rater's latest. Capped: a profile shows
+/// the latest.
 pub fn visible_for(conn: &mut DbConn, ratee: i64) -> StoreResult<Vec<(Rating, String)>> {
     let rows: Vec<(Rating, String)> = ratings::table
         .inner_join(users::table.on(users::id.eq(ratings::rater_id)))
@@ -122,6 +123,9 @@ pub fn visible_for(conn: &mut DbConn, ratee: i64) -> StoreResult<Vec<(Rating, St
         .select(ratings::conversation_id)
         .load(conn)?;
     let t = now();
+    // One rating per person counts, their latest (rows come newest first): a rival who rated
+    // after each of several conversations is one voice.
+    let mut raters = std::collections::HashSet::new();
     Ok(rows
         .into_iter()
         .filter(|(r, _)| {
@@ -130,13 +134,14 @@ pub fn visible_for(conn: &mut DbConn, ratee: i64) -> StoreResult<Vec<(Rating, St
                 answered.contains(&r.conversation_id),
             )
         })
+        .filter(|(r, _)| raters.insert(r.rater_id))
         .collect())
 }
 
 /// Every rated user's visible ratings as (user id, count, sum of stars), by the same rules as
 /// `visible_for`. One pass over the ratings table: result lists refresh it now and then.
 pub fn visible_summaries(conn: &mut DbConn) -> StoreResult<Vec<(i64, i64, i64)>> {
-    let rows: Vec<(i64, i64, i64, i32, NaiveDateTime)> = ratings::table
+    let rows: Vec<(i64, i64, i64, i32, NaiveDateTime, i64)> = ratings::table
         .inner_join(users::table.on(users::id.eq(ratings::rater_id)))
         .filter(ratings::removed_at.is_null())
         .filter(users::banned_at.is_null())
@@ -146,20 +151,29 @@ pub fn visible_summaries(conn: &mut DbConn) -> StoreResult<Vec<(i64, i64, i64)>>
             ratings::conversation_id,
             ratings::stars,
             ratings::created_at,
+            ratings::id,
         ))
         .load(conn)?;
     let rated: std::collections::HashSet<(i64, i64)> = rows.iter().map(|r| (r.2, r.1)).collect();
     let t = now();
-    let mut by_user: std::collections::HashMap<i64, (i64, i64)> = Default::default();
-    for (ratee, _, conversation, stars, created) in rows {
+    // One rating per (rater, ratee), the latest visible one, as on the profile.
+    let mut latest: std::collections::HashMap<(i64, i64), (i64, i32)> = Default::default();
+    for (ratee, rater, conversation, stars, created, id) in rows {
         if is_visible(
             (t - created).num_days(),
             rated.contains(&(conversation, ratee)),
         ) {
-            let e = by_user.entry(ratee).or_default();
-            e.0 += 1;
-            e.1 += i64::from(stars);
+            let e = latest.entry((ratee, rater)).or_insert((id, stars));
+            if id >= e.0 {
+                *e = (id, stars);
+            }
         }
+    }
+    let mut by_user: std::collections::HashMap<i64, (i64, i64)> = Default::default();
+    for ((ratee, _), (_, stars)) in latest {
+        let e = by_user.entry(ratee).or_default();
+        e.0 += 1;
+        e.1 += i64::from(stars);
     }
     Ok(by_user.into_iter().map(|(u, (n, s))| (u, n, s)).collect())
 }

@@ -214,3 +214,111 @@ async fn search_hits_carry_the_sellers_visible_average() {
     })
     .await;
 }
+
+/// Issue 23: a rival who asked a question on each of a seller's three ads, got an answer and
+/// rated one star three times counted three times (count 3, average 1.0). One rating per
+/// rater counts (the latest), on the profile and in result lists; another buyer's counts apart.
+#[tokio::test]
+async fn one_person_counts_once_however_many_conversations() {
+    each_backend(|app| async move {
+        let seller = app.user("seller@example.dz").await;
+        let rival = app.user("rival@example.dz").await;
+        let buyer = app.user("buyer@example.dz").await;
+        let seller_id = me_id(&app, &seller).await;
+        let mut threads = Vec::new();
+        for (i, model) in ["208", "308", "2008"].iter().enumerate() {
+            let ad = app
+                .create_listing(
+                    &seller,
+                    car_ad(json!({"title": format!("Peugeot {model} diesel, annonce {i}"),
+                                  "attributes": {"brand": "peugeot", "model": model, "year": 2019, "mileage_km": 85000, "fuel": "diesel", "gearbox": "manual"}})),
+                )
+                .await;
+            let thread = json_of(
+                app.call(
+                    Method::POST,
+                    &format!("/v1/listings/{}/contact", ad["id"]),
+                    Some(&rival),
+                    Some(json!({"message": "Salam, toujours disponible ?", "name": "Karim"})),
+                )
+                .await,
+            )
+            .await["id"]
+                .as_i64()
+                .unwrap();
+            let res = app
+                .call(
+                    Method::POST,
+                    &format!("/v1/conversations/{thread}/messages"),
+                    Some(&seller),
+                    Some(json!({"message": "Oui, passez samedi."})),
+                )
+                .await;
+            assert_eq!(res.status(), 201);
+            threads.push(thread);
+        }
+        for (i, thread) in threads.iter().enumerate() {
+            let stars = if i == 2 { 2 } else { 1 };
+            assert_eq!(rate(&app, &rival, *thread, json!({"stars": stars})).await.status(), 201);
+        }
+        // The positive control: another person's exchange and rating.
+        let buyer_thread = {
+            let ad = app
+                .create_listing(&seller, car_ad(json!({"title": "Renault Clio 4 essence 2017"})))
+                .await;
+            let thread = json_of(
+                app.call(
+                    Method::POST,
+                    &format!("/v1/listings/{}/contact", ad["id"]),
+                    Some(&buyer),
+                    Some(json!({"message": "Bonjour, encore dispo ?", "name": "Amine"})),
+                )
+                .await,
+            )
+            .await["id"]
+                .as_i64()
+                .unwrap();
+            let res = app
+                .call(
+                    Method::POST,
+                    &format!("/v1/conversations/{thread}/messages"),
+                    Some(&seller),
+                    Some(json!({"message": "Oui."})),
+                )
+                .await;
+            assert_eq!(res.status(), 201);
+            thread
+        };
+        assert_eq!(rate(&app, &buyer, buyer_thread, json!({"stars": 5})).await.status(), 201);
+        // Out of the blind period, oldest first in the order they were given.
+        {
+            use diesel::prelude::*;
+            use souk_store::schema::ratings;
+            let mut conn = app.store();
+            let ids: Vec<i64> = ratings::table
+                .order(ratings::id.asc())
+                .select(ratings::id)
+                .load(&mut conn)
+                .unwrap();
+            for (n, id) in ids.iter().enumerate() {
+                diesel::update(ratings::table.find(id))
+                    .set(ratings::created_at.eq(
+                        souk_store::now() - chrono::Duration::days(20) + chrono::Duration::minutes(n as i64),
+                    ))
+                    .execute(&mut conn)
+                    .unwrap();
+            }
+        }
+        let page = json_of(app.get(&format!("/v1/users/{seller_id}/ratings")).await).await;
+        assert_eq!(page["summary"]["count"], 2, "one rating per person: {page}");
+        assert_eq!(page["summary"]["average"], 3.5, "the rival's latest (2) and the buyer's (5)");
+        assert_eq!(page["summary"]["distribution"], json!([0, 1, 0, 0, 1]));
+        let profile = json_of(app.get(&format!("/v1/users/{seller_id}")).await).await;
+        assert_eq!(profile["rating"]["count"], 2, "{profile}");
+        // Result lists read the same rule (souk_store::ratings::visible_summaries).
+        let summaries = souk_store::ratings::visible_summaries(&mut app.store()).unwrap();
+        let mine = summaries.iter().find(|s| s.0 == seller_id).copied();
+        assert_eq!(mine, Some((seller_id, 2, 7)), "{summaries:?}");
+    })
+    .await;
+}
