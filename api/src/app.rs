@@ -15,6 +15,7 @@ use tokio::sync::{watch, Notify};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::generations::TokenGenerations;
 use crate::auth::jwt::JwtKeys;
 use crate::bounded::BoundedWork;
 use crate::config::Config;
@@ -213,11 +214,16 @@ pub fn build_state(config: Config) -> Result<(AppState, bool), StartError> {
         .map_err(|e| std::io::Error::other(format!("REDIS_URL: {e}")))?;
     let decode_slots = config.decode_slots;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let generations = TokenGenerations::new(config.access_ttl_secs);
+    // Sessions ended while this process was down may still have live tokens: known before
+    // the first request.
+    generations.load(&pools.read)?;
     let state = AppState {
         config: Arc::new(config),
         pool: pools.write,
         reader: pools.read,
         jwt: Arc::new(jwt),
+        generations: Arc::new(generations),
         limiter: Arc::new(RateLimiter::new(redis.clone())),
         jobs_wake: Arc::new(Notify::new()),
         search: Arc::new(search),
@@ -254,6 +260,12 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<(Running, Se
         std::time::Duration::from_millis(state.config.worker.views_flush_ms.max(10)),
         stop_worker.subscribe(),
     ));
+    tokio::spawn(
+        state
+            .generations
+            .clone()
+            .follow(state.reader.clone(), stop_worker.subscribe()),
+    );
     tokio::spawn(state.seller_ratings.clone().run(
         state.reader.clone(),
         std::time::Duration::from_secs(state.config.ratings_refresh_secs),

@@ -195,6 +195,18 @@ pub fn limit_key(ip: Option<IpAddr>) -> String {
     }
 }
 
+/// The key of the client's site for the limits that also count a whole IPv6 /48 (a site's
+/// allocation: one subscriber can hold 65,536 /64s); none for IPv4.
+pub fn site_key(ip: Option<IpAddr>) -> Option<String> {
+    match ip.map(canonical) {
+        Some(IpAddr::V6(v6)) => {
+            let net = u128::from(v6) & (u128::MAX << 80);
+            Some(format!("{}/48", Ipv6Addr::from(net)))
+        }
+        _ => None,
+    }
+}
+
 /// The requesting client, resolved through the trusted proxies (see the module docs).
 #[derive(Debug, Clone)]
 pub struct ClientIp {
@@ -215,6 +227,11 @@ impl ClientIp {
     pub fn key(&self) -> String {
         limit_key(self.ip)
     }
+
+    /// The client's IPv6 /48, for limits that count a site as well (`site_key`).
+    pub fn site_key(&self) -> Option<String> {
+        site_key(self.ip)
+    }
 }
 
 impl FromRequest for ClientIp {
@@ -230,6 +247,18 @@ impl FromRequest for ClientIp {
 mod tests {
     use super::*;
     use actix_web::http::header::{HeaderName, HeaderValue};
+
+    #[test]
+    fn a_site_is_an_ipv6_slash_48() {
+        let a: IpAddr = "2001:db8:1:2:3:4:5:6".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:ffff::1".parse().unwrap();
+        let c: IpAddr = "2001:db8:2::1".parse().unwrap();
+        assert_eq!(site_key(Some(a)), site_key(Some(b)), "two /64s of one /48");
+        assert_ne!(limit_key(Some(a)), limit_key(Some(b)));
+        assert_ne!(site_key(Some(a)), site_key(Some(c)));
+        assert_eq!(site_key(Some(a)).as_deref(), Some("2001:db8:1::/48"));
+        assert_eq!(site_key(Some("192.0.2.1".parse().unwrap())), None);
+    }
 
     fn headers(name: &str, values: &[&str]) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -47,6 +47,10 @@ pub struct Config {
     pub require_phone_to_post: bool,
     /// Contacting a seller needs a confirmed phone.
     pub require_phone_to_contact: bool,
+    /// Revealing a seller's number needs a confirmed phone too (a confirmed address always).
+    pub reveal_requires_phone: bool,
+    /// Revealing a seller's number needs an account at least this many hours old.
+    pub reveal_min_account_hours: i64,
     /// When set, `/metrics` answers only to `Authorization: Bearer <token>`.
     pub metrics_token: Option<String>,
     /// Without a token, `/metrics` is served to anyone only when this is true
@@ -225,6 +229,8 @@ impl Config {
             metrics_public: parsed("SOUK_METRICS_PUBLIC", false)?,
             require_phone_to_post: parsed("SOUK_REQUIRE_PHONE_TO_POST", false)?,
             require_phone_to_contact: parsed("SOUK_REQUIRE_PHONE_TO_CONTACT", false)?,
+            reveal_requires_phone: parsed("SOUK_REVEAL_REQUIRES_PHONE", false)?,
+            reveal_min_account_hours: bounded("SOUK_REVEAL_MIN_ACCOUNT_HOURS", 0, 0..=24 * 365)?,
             sms: souk_worker::sms::SmsConfig::from_env(&data_dir),
             payments: souk_worker::payments::PaymentConfig::from_env().map_err(|problem| {
                 ConfigError {

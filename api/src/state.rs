@@ -23,6 +23,8 @@ pub struct AppState {
     /// PostgreSQL the same pool as `pool`).
     pub reader: Pool,
     pub jwt: Arc<JwtKeys>,
+    /// Session generations moved recently (bans, deletions, resets): older tokens refused.
+    pub generations: Arc<crate::auth::generations::TokenGenerations>,
     pub limiter: Arc<RateLimiter>,
     /// Notified after a request commits a job, so the embedded runner starts at once.
     pub jobs_wake: Arc<Notify>,
@@ -49,6 +51,23 @@ impl AppState {
         self.jobs_wake.notify_one();
         if let Some(r) = &self.redis {
             r.publish_wake().await;
+        }
+    }
+
+    /// After a commit that ended a user's sessions (`tokens::revoke_all_for_user`): this process
+    /// refuses their older access tokens at once, the others within
+    /// `auth::generations::POLL_EVERY`.
+    pub async fn sessions_ended(&self, user_id: i64) {
+        let generations = self.generations.clone();
+        let learned = self
+            .db(move |c| {
+                let current = souk_store::tokens::generation(c, user_id)?;
+                generations.learn([(user_id, current)]);
+                Ok(())
+            })
+            .await;
+        if let Err(e) = learned {
+            tracing::warn!(user = user_id, error = %e, "ended sessions not learned at once");
         }
     }
 

@@ -177,6 +177,8 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64) -> StoreResult<Deleted> {
             .extend(store.logo_key.into_iter().chain(store.banner_key));
         diesel::delete(stores::table.find(store.id)).execute(conn)?;
     }
+    // Every session ends (access tokens too: their generation is past), then the rows go.
+    crate::tokens::revoke_all_for_user(conn, user_id)?;
     diesel::delete(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)))
         .execute(conn)?;
     diesel::delete(one_time_tokens::table.filter(one_time_tokens::user_id.eq(user_id)))

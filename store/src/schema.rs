@@ -21,6 +21,8 @@ diesel::table! {
         email_canonical -> Nullable<Text>,
         phone_verified_at -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
+        token_generation -> BigInt,
+        tokens_revoked_at -> Nullable<Timestamp>,
     }
 }
 

@@ -33,6 +33,12 @@ pub struct User {
     pub phone_verified_at: Option<NaiveDateTime>,
     /// Set when the account was deleted: the row stays, without personal data.
     pub deleted_at: Option<NaiveDateTime>,
+    /// The generation of this account's sessions: access tokens of an older one are refused
+    /// (`tokens::revoke_all_for_user`).
+    #[serde(skip)]
+    pub token_generation: i64,
+    #[serde(skip)]
+    pub tokens_revoked_at: Option<NaiveDateTime>,
 }
 
 pub struct NewUser<'a> {

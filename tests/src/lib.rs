@@ -183,6 +183,8 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
         metrics_public: true,
         require_phone_to_post: false,
         require_phone_to_contact: false,
+        reveal_requires_phone: false,
+        reveal_min_account_hours: 0,
         sms: souk_worker::sms::SmsConfig {
             body_template: souk_worker::sms::DEFAULT_BODY.into(),
             content_type: souk_worker::sms::DEFAULT_CONTENT_TYPE.into(),

@@ -152,7 +152,7 @@ async fn a_deleted_account_leaves_no_personal_data_and_its_messages_stay_for_the
         let res = app
             .call(Method::POST, &format!("/v1/conversations/{thread}/messages"), Some(&buyer), Some(json!({"message": "encore là ?"})))
             .await;
-        assert_problem(res, 401, "account_deleted").await;
+        assert_problem(res, 401, "token_revoked").await;
 
         // The seller still reads the thread, under an anonymous name, without the phone.
         let seller = app.login("seller@example.dz").await["access_token"].as_str().unwrap().to_string();

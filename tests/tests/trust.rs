@@ -101,6 +101,16 @@ async fn a_seller_opens_a_store_and_its_page_shows_their_ads() {
         assert!(!profile.to_string().contains("prestige@example.dz"));
         app.call(Method::PATCH, "/v1/me", Some(&seller), Some(json!({"phone_public": true, "wilaya": 9}))).await;
         let profile = json_of(app.get(&format!("/v1/users/{uid}")).await).await;
+        assert_eq!(profile["phone"], Value::Null, "published but not confirmed: not shown");
+        {
+            use diesel::prelude::*;
+            use souk_store::schema::users;
+            diesel::update(users::table.find(uid))
+                .set(users::phone_verified_at.eq(Some(souk_store::now())))
+                .execute(&mut app.store())
+                .unwrap();
+        }
+        let profile = json_of(app.get(&format!("/v1/users/{uid}")).await).await;
         assert_eq!(profile["phone"], "+213551234567");
         assert_eq!(profile["wilaya"]["id"], 9);
     })
@@ -238,7 +248,8 @@ async fn three_reports_take_a_scam_down_and_a_moderator_bans_its_seller() {
             .await;
         let body = assert_problem(res, 403, "account_banned").await;
         assert!(body["detail"].as_str().unwrap().contains("acompte"));
-        // An access token still alive cannot post.
+        // An access token issued before the ban is refused: the ban ended its session (the
+        // login above tells the reason).
         let res = app
             .call(
                 Method::POST,
@@ -247,7 +258,7 @@ async fn three_reports_take_a_scam_down_and_a_moderator_bans_its_seller() {
                 Some(car_ad(json!({}))),
             )
             .await;
-        assert_problem(res, 403, "account_banned").await;
+        assert_problem(res, 401, "token_revoked").await;
         // Moderators cannot ban each other; nobody bans themselves.
         let res = app
             .call(
@@ -516,7 +527,7 @@ async fn hidden_ads_stay_hidden_for_a_banned_seller_and_out_of_favourites() {
             "still hidden while the seller is banned"
         );
         assert_eq!(app.get(&format!("/v1/listings/{id}")).await.status(), 404);
-        // Banned: the still-valid access token cannot edit or delete either.
+        // Banned: the access token issued before cannot edit or delete either.
         let res = app
             .call(
                 Method::DELETE,
@@ -525,7 +536,7 @@ async fn hidden_ads_stay_hidden_for_a_banned_seller_and_out_of_favourites() {
                 None,
             )
             .await;
-        assert_problem(res, 403, "account_banned").await;
+        assert_problem(res, 401, "token_revoked").await;
         // The unban brings it back (the ban now owns its hiding).
         app.call(
             Method::POST,

@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The signed-in user, from `Authorization: Bearer <access token>`. Checked without a
-/// database round trip; tokens live 15 minutes.
+/// database round trip; tokens live 15 minutes, less when their session ends.
 #[derive(Debug, Clone, Copy)]
 pub struct AuthUser {
     pub id: i64,
@@ -40,12 +40,19 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
             code: "missing_token",
             detail: "the Authorization scheme must be Bearer",
         })?;
-    state
+    let (id, generation) = state
         .jwt
         .verify_access(token.trim())
-        .map(|id| AuthUser { id })
         .ok_or(ApiError::Unauthorized {
             code: "invalid_token",
             detail: "the access token is invalid or expired; refresh it",
-        })
+        })?;
+    // A ban, a deletion or a password reset since it was issued ended it (in memory: no query).
+    if !state.generations.is_current(id, generation) {
+        return Err(ApiError::Unauthorized {
+            code: "token_revoked",
+            detail: "this session was ended; sign in again",
+        });
+    }
+    Ok(AuthUser { id })
 }

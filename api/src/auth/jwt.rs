@@ -20,6 +20,10 @@ pub struct AccessClaims {
     pub aud: String,
     pub iat: i64,
     pub exp: i64,
+    /// The generation of the account's sessions when issued; a ban, a deletion or a password
+    /// reset moves it on and older tokens are refused (`auth::generations`).
+    #[serde(default)]
+    pub gen: i64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -82,13 +86,15 @@ impl JwtKeys {
         Ok(JwtKeys::new(secret.as_bytes(), access_ttl_secs))
     }
 
-    pub fn issue_access(&self, user_id: i64) -> Result<String, ApiError> {
+    /// An access token of `user_id` under session generation `generation`.
+    pub fn issue_access(&self, user_id: i64, generation: i64) -> Result<String, ApiError> {
         let now = chrono::Utc::now().timestamp();
         let claims = AccessClaims {
             sub: user_id.to_string(),
             aud: ACCESS_AUDIENCE.into(),
             iat: now,
             exp: now + self.access_ttl_secs,
+            gen: generation,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ApiError::Internal(format!("jwt: {e}")))
@@ -120,14 +126,14 @@ impl JwtKeys {
         })
     }
 
-    /// The user id of a valid, unexpired access token.
-    pub fn verify_access(&self, token: &str) -> Option<i64> {
+    /// The user id and session generation of a valid, unexpired access token.
+    pub fn verify_access(&self, token: &str) -> Option<(i64, i64)> {
         let mut v = Validation::new(Algorithm::HS256);
         v.set_audience(&[ACCESS_AUDIENCE]);
         v.leeway = 5;
         decode::<AccessClaims>(token, &self.decoding, &v)
             .ok()
-            .and_then(|d| d.claims.sub.parse().ok())
+            .and_then(|d| Some((d.claims.sub.parse().ok()?, d.claims.gen)))
     }
 }
 
@@ -151,12 +157,15 @@ mod tests {
     #[test]
     fn tokens_round_trip_and_foreign_ones_fail() {
         let keys = JwtKeys::new(b"0123456789abcdef0123456789abcdef", 60);
-        let t = keys.issue_access(42).unwrap();
-        assert_eq!(keys.verify_access(&t), Some(42));
+        let t = keys.issue_access(42, 3).unwrap();
+        assert_eq!(keys.verify_access(&t), Some((42, 3)));
         let other = JwtKeys::new(b"another-secret-another-secret-xx", 60);
         assert_eq!(other.verify_access(&t), None);
         let expired = JwtKeys::new(b"0123456789abcdef0123456789abcdef", -120);
-        assert_eq!(keys.verify_access(&expired.issue_access(42).unwrap()), None);
+        assert_eq!(
+            keys.verify_access(&expired.issue_access(42, 0).unwrap()),
+            None
+        );
     }
 
     #[test]
@@ -170,7 +179,7 @@ mod tests {
             "a reset retires it"
         );
         assert_eq!(keys.verify_access(&d), None);
-        let access = keys.issue_access(7).unwrap();
+        let access = keys.issue_access(7, 0).unwrap();
         assert!(!keys.is_known_device(&access, 7, "$argon2id$old"));
     }
 }

@@ -2,6 +2,7 @@
 //! refresh tokens revocable by family, emailed one-time tokens.
 
 pub mod extractor;
+pub mod generations;
 pub mod jwt;
 pub mod password;
 pub mod secret;

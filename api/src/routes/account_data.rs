@@ -191,6 +191,7 @@ pub async fn delete_me(
             Ok(account_data::delete_account(conn, user.id)?)
         })
         .await?;
+    state.sessions_ended(user.id).await;
     state.remove_photo_files(deleted.image_keys).await;
     let exports = state.config.data_dir.join("exports");
     for id in deleted.export_ids {

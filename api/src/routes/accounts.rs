@@ -422,6 +422,7 @@ pub async fn confirm_reset(
             Ok(users::find_user(conn, user)?)
         })
         .await?;
+    state.sessions_ended(user.id).await;
     crate::routes::sessions::end_address_wait(&state, &user.email).await;
     let device_token = state.jwt.issue_device(user.id, &user.password_hash)?;
     Ok(HttpResponse::Ok().json(PasswordReset { device_token }))

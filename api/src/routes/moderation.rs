@@ -443,6 +443,9 @@ pub async fn act_on_user(
             })
         })
         .await?;
+    if result.action == "ban" {
+        state.sessions_ended(result.target_id).await;
+    }
     Ok(web::Json(result))
 }
 

@@ -26,6 +26,8 @@ const CODE_ATTEMPTS: i32 = 5;
 const RESEND_SECS: u64 = 60;
 const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
 const DAY: std::time::Duration = std::time::Duration::from_secs(86_400);
+/// Reveals a day from one IPv6 /48, as a multiple of the per-viewer limit.
+const REVEALS_PER_SITE: u32 = 8;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -198,9 +200,39 @@ pub async fn reveal_phone(
             DAY,
         )
         .await?;
+    // One subscriber's IPv6 /48 holds 65,536 /64s: the site counts too.
+    if let Some(site) = client.site_key() {
+        limiter
+            .hit(
+                &format!("reveal-site:{site}"),
+                state.config.limits.reveals_per_day * REVEALS_PER_SITE,
+                DAY,
+            )
+            .await?;
+    }
     let id = path.id;
+    let (requires_phone, min_age) = (
+        state.config.reveal_requires_phone,
+        chrono::Duration::hours(state.config.reveal_min_account_hours),
+    );
     let phone = state
         .tx(move |conn| {
+            // Throwaway accounts scraped numbers: a confirmed address always, and by
+            // configuration a confirmed phone and an account of some age.
+            let me = crate::auth::ensure_not_banned(conn, user.id)?;
+            if me.email_verified_at.is_none() {
+                return Err(ApiError::NotAllowed {
+                    code: "email_not_confirmed",
+                    detail: "confirm your email address to see sellers' numbers",
+                });
+            }
+            crate::auth::ensure_phone_if(requires_phone, &me)?;
+            if souk_store::now() - me.created_at < min_age {
+                return Err(ApiError::NotAllowed {
+                    code: "account_too_new",
+                    detail: "new accounts write to sellers before seeing their numbers",
+                });
+            }
             let (l, seller) = listings::get_visible_listing_with_seller(conn, id)?;
             let shown = l.status()? == ListingStatus::Active
                 && l.show_phone

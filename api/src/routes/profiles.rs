@@ -66,7 +66,13 @@ pub async fn get_profile(
                 response_time_minutes: stats.median_response_secs.map(|s| s / 60),
                 email_verified: u.email_verified_at.is_some(),
                 phone_verified: u.phone_verified_at.is_some(),
-                phone: if u.phone_public { u.phone } else { None },
+                // Only a number this account confirmed by a code: an unconfirmed one may be
+                // anyone's (even one another account confirmed).
+                phone: if u.phone_public && u.phone_verified_at.is_some() {
+                    u.phone
+                } else {
+                    None
+                },
                 store: stores::find_by_owner(conn, id)?.map(|s| StoreBadge::from(&s)),
                 rating: crate::routes::ratings::summary_of(conn, id)?.0,
             })

@@ -59,7 +59,9 @@ fn issue_tokens(
     let expires = now() + Duration::days(state.config.refresh_ttl_days);
     tokens::insert_refresh(conn, user_id, &family, &token_hash(&refresh_token), expires)?;
     Ok(TokenPair {
-        access_token: state.jwt.issue_access(user_id)?,
+        access_token: state
+            .jwt
+            .issue_access(user_id, tokens::generation(conn, user_id)?)?,
         refresh_token,
         token_type: "Bearer",
         expires_in: state.jwt.access_ttl_secs,
