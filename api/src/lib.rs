@@ -8,6 +8,7 @@ pub mod client_ip;
 pub mod config;
 pub mod content_rules;
 pub mod error;
+pub mod expiring;
 pub mod extract;
 pub mod http_cache;
 pub mod imaging;

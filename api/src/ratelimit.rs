@@ -1,28 +1,31 @@
 //! Fixed-window rate limits. With Redis the windows are shared by every API process; without
 //! it, or while it is down, the same limits hold in this process.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use souk_worker::RedisLink;
 
 use crate::error::ApiError;
+use crate::expiring::{seconds_left, ExpiringMap, DEFAULT_CAP};
 
-/// Keys kept in process before expired ones are swept.
-const SWEEP_AT: usize = 100_000;
 /// Failures are forgotten this long after the last one.
 const FAILURE_MEMORY: Duration = Duration::from_secs(3600);
 
-#[derive(Default)]
 pub struct RateLimiter {
     redis: Option<RedisLink>,
-    /// key → (window start, hits, the window's own length).
-    windows: Mutex<HashMap<String, (Instant, u32, Duration)>>,
-    /// key → (failures, unix milliseconds of the last one).
-    failures: Mutex<HashMap<String, (u32, u64)>>,
-    /// key → held until.
-    claims: Mutex<HashMap<String, Instant>>,
+    /// key → hits in the window, until the window ends.
+    windows: Mutex<ExpiringMap<u32>>,
+    /// key → (failures, unix milliseconds of the last one), an hour past the last one.
+    failures: Mutex<ExpiringMap<(u32, u64)>>,
+    /// key → held, until the claim ends.
+    claims: Mutex<ExpiringMap<()>>,
+}
+
+impl Default for RateLimiter {
+    fn default() -> Self {
+        RateLimiter::with_cap(None, DEFAULT_CAP)
+    }
 }
 
 /// Milliseconds, not seconds: a one-second wait measured in whole seconds could end at once
@@ -34,14 +37,27 @@ fn unix_now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-const FAILURE_MEMORY_MS: u64 = FAILURE_MEMORY.as_secs() * 1000;
-
 impl RateLimiter {
     pub fn new(redis: Option<RedisLink>) -> RateLimiter {
+        RateLimiter::with_cap(redis, DEFAULT_CAP)
+    }
+
+    /// In process, each map holds at most `cap` keys (see `expiring`).
+    pub fn with_cap(redis: Option<RedisLink>, cap: usize) -> RateLimiter {
         RateLimiter {
             redis,
-            ..Default::default()
+            windows: Mutex::new(ExpiringMap::new(cap)),
+            failures: Mutex::new(ExpiringMap::new(cap)),
+            claims: Mutex::new(ExpiringMap::new(cap)),
         }
+    }
+
+    /// Keys held in process (windows, failures, claims), for the benchmark.
+    pub fn keys_in_process(&self) -> usize {
+        fn n<V>(m: &Mutex<ExpiringMap<V>>) -> usize {
+            m.lock().unwrap_or_else(|p| p.into_inner()).len()
+        }
+        n(&self.windows) + n(&self.failures) + n(&self.claims)
     }
 
     /// Failures recorded on `key` (a login address) in the hour since its last one, and the
@@ -58,11 +74,10 @@ impl RateLimiter {
                 );
             }
         }
-        let now = unix_now_ms();
         let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        match map.get(key) {
-            Some(&(n, last)) if now.saturating_sub(last) < FAILURE_MEMORY_MS => (n, last),
-            _ => (0, 0),
+        match map.get(key, Instant::now()) {
+            Some((&(n, last), _)) => (n, last),
+            None => (0, 0),
         }
     }
 
@@ -90,15 +105,11 @@ impl RateLimiter {
                 return;
             }
         }
+        let at = Instant::now();
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > SWEEP_AT {
-            map.retain(|_, (_, last)| now.saturating_sub(*last) < FAILURE_MEMORY_MS);
-        }
-        let entry = map.entry(key.to_string()).or_insert((0, now));
-        if now.saturating_sub(entry.1) >= FAILURE_MEMORY_MS {
-            entry.0 = 0;
-        }
-        *entry = (entry.0 + 1, now);
+        map.expire(at);
+        let before = map.get(key, at).map_or(0, |(v, _)| v.0);
+        map.insert(key.to_string(), (before + 1, now), at + FAILURE_MEMORY);
     }
 
     /// Holds `key` for `ttl` if nobody holds it: one caller at a time gets through (the first
@@ -124,15 +135,13 @@ impl RateLimiter {
         }
         let now = Instant::now();
         let mut map = self.claims.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > SWEEP_AT {
-            map.retain(|_, until| *until > now);
-        }
-        match map.get(key) {
-            Some(until) if *until > now => Err(ApiError::TooManyRequests {
-                retry_after_secs: until.duration_since(now).as_secs().max(1),
+        map.expire(now);
+        match map.get(key, now) {
+            Some((_, until)) => Err(ApiError::TooManyRequests {
+                retry_after_secs: seconds_left(until, now),
             }),
-            _ => {
-                map.insert(key.to_string(), now + Duration::from_secs(secs));
+            None => {
+                map.insert(key.to_string(), (), now + Duration::from_secs(secs));
                 Ok(())
             }
         }
@@ -205,21 +214,27 @@ impl RateLimiter {
     fn hit_local(&self, key: &str, limit: u32, window: Duration) -> Result<(), ApiError> {
         let now = Instant::now();
         let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > SWEEP_AT {
-            // Each entry by its own window: an hourly counter outlives a burst of minute keys.
-            map.retain(|_, (start, _, own)| now.duration_since(*start) < *own);
+        // Each entry expires by its own window: an hourly counter outlives a burst of minute keys.
+        map.expire(now);
+        let until = map.get(key, now).map(|(_, until)| until);
+        match (map.get_mut(key, now), until) {
+            (Some(hits), Some(until)) => {
+                if *hits >= limit {
+                    return Err(ApiError::TooManyRequests {
+                        retry_after_secs: seconds_left(until, now),
+                    });
+                }
+                *hits += 1;
+            }
+            _ => {
+                if limit == 0 {
+                    return Err(ApiError::TooManyRequests {
+                        retry_after_secs: window.as_secs().max(1),
+                    });
+                }
+                map.insert(key.to_string(), 1, now + window);
+            }
         }
-        let entry = map.entry(key.to_string()).or_insert((now, 0, window));
-        if now.duration_since(entry.0) >= window {
-            *entry = (now, 0, window);
-        }
-        if entry.1 >= limit {
-            let left = window.saturating_sub(now.duration_since(entry.0));
-            return Err(ApiError::TooManyRequests {
-                retry_after_secs: left.as_secs().max(1),
-            });
-        }
-        entry.1 += 1;
         Ok(())
     }
 }
@@ -249,14 +264,25 @@ mod tests {
         rl.hit_local("hourly", 1, Duration::from_secs(3600))
             .unwrap();
         std::thread::sleep(Duration::from_millis(5));
-        for i in 0..=SWEEP_AT {
+        for i in 0..=100_000 {
             rl.hit_local(&format!("burst{i}"), 5, Duration::from_millis(1))
                 .unwrap();
         }
-        // Before: the sweep used the burst's 1 ms window and erased the hourly counter.
+        // Once the sweep used the burst's 1 ms window and erased the hourly counter.
         assert!(rl
             .hit_local("hourly", 1, Duration::from_secs(3600))
             .is_err());
+    }
+
+    #[test]
+    fn a_full_limiter_drops_the_keys_nearest_their_end() {
+        let rl = RateLimiter::with_cap(None, 2);
+        rl.hit_local("minute", 1, Duration::from_secs(60)).unwrap();
+        rl.hit_local("day", 1, Duration::from_secs(86_400)).unwrap();
+        rl.hit_local("hour", 1, Duration::from_secs(3600)).unwrap();
+        assert_eq!(rl.keys_in_process(), 2);
+        assert!(rl.hit_local("day", 1, Duration::from_secs(86_400)).is_err());
+        assert!(rl.hit_local("hour", 1, Duration::from_secs(3600)).is_err());
     }
 
     #[tokio::test]
