@@ -3,7 +3,7 @@
 //! links; the POST does the action. Tokens are single-use and stored hashed.
 
 use actix_web::http::header;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse, ResponseError};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use souk_domain::ListingStatus;
@@ -69,6 +69,23 @@ pub(crate) fn confirm_page(title: &str, action: &str, button: &str) -> HttpRespo
     )
 }
 
+/// Whether `token` is shaped like the tokens this site emails (`souk_store::tokens::mint`):
+/// `<subject>.<random>`, the subject letters and digits (an ad's id, `s<id>`, `p`), the random
+/// part URL-safe base64. Only such a token goes into a page's form target: a crafted one that
+/// decodes to a path (`../../v1/…`) made our page post to another endpoint.
+fn shaped_like_ours(token: &str) -> bool {
+    let Some((subject, random)) = token.split_once('.') else {
+        return false;
+    };
+    token.len() <= 200
+        && !subject.is_empty()
+        && !random.is_empty()
+        && subject.chars().all(|c| c.is_ascii_alphanumeric())
+        && random
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 fn wants_html(req: &HttpRequest) -> bool {
     req.headers()
         .get(header::ACCEPT)
@@ -78,9 +95,13 @@ fn wants_html(req: &HttpRequest) -> bool {
 
 /// The page behind the renewal link of an expiry email: a button that renews.
 #[utoipa::path(tag = "email links", params(EmailToken),
-    responses((status = 200, description = "a page with a Renew button", content_type = "text/html", body = String)))]
+    responses((status = 200, description = "a page with a Renew button", content_type = "text/html", body = String),
+              (status = 404, description = "not a token this site emails", body = crate::error::Problem)))]
 #[get("/v1/renewals/{token}")]
 pub async fn renewal_page(path: web::Path<EmailToken>) -> HttpResponse {
+    if !shaped_like_ours(&path.token) {
+        return ApiError::NotFound.error_response();
+    }
     confirm_page(
         "Renouveler l'annonce / تجديد الإعلان / Renew the ad",
         &format!("/v1/renewals/{}", path.token),
@@ -161,9 +182,13 @@ pub async fn confirm_verification(
 
 /// The page behind an alert email's unsubscribe link: a button that unsubscribes.
 #[utoipa::path(tag = "email links", params(EmailToken),
-    responses((status = 200, description = "a page with an Unsubscribe button", content_type = "text/html", body = String)))]
+    responses((status = 200, description = "a page with an Unsubscribe button", content_type = "text/html", body = String),
+              (status = 404, description = "not a token this site emails", body = crate::error::Problem)))]
 #[get("/v1/unsubscribe/{token}")]
 pub async fn unsubscribe_page(path: web::Path<EmailToken>) -> HttpResponse {
+    if !shaped_like_ours(&path.token) {
+        return ApiError::NotFound.error_response();
+    }
     confirm_page(
         "Se désabonner / إلغاء الاشتراك / Unsubscribe",
         &format!("/v1/unsubscribe/{}", path.token),

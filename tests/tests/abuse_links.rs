@@ -1,0 +1,49 @@
+//! The pages behind emailed links put their token into a form's target (issue 23): a crafted
+//! "token" that decodes to a path (`..%2F..%2Fv1%2Fadmin%2Fcredits`) made a page on our own
+//! site whose button posts to another endpoint. A token not shaped like ours gets no page.
+
+use souk_tests::{Backend, TestApp};
+
+async fn page(app: &TestApp, path: &str) -> (u16, String) {
+    let res = app
+        .client
+        .get(app.url(path))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("sent");
+    let status = res.status().as_u16();
+    (status, res.text().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn link_pages_never_echo_a_token_not_shaped_like_ours() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    for crafted in [
+        "/v1/renewals/..%2F..%2Fv1%2Fadmin%2Fcredits",
+        "/v1/unsubscribe/..%2F..%2Fv1%2Fme",
+        "/v1/renewals/12.abc%22%3E%3Cscript%3E",
+    ] {
+        let (status, body) = page(&app, crafted).await;
+        assert!(
+            !body.contains("<form"),
+            "{crafted}: a form was served: {body}"
+        );
+        assert_eq!(status, 404, "{crafted}");
+    }
+    // The positive controls: tokens shaped like the emailed ones get their page (whether the
+    // token is still good is checked when the button is pressed).
+    let token = "s12.AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbC";
+    let (status, body) = page(&app, &format!("/v1/unsubscribe/{token}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains(&format!("action=\"/v1/unsubscribe/{token}\"")),
+        "{body}"
+    );
+    let (status, _) = page(
+        &app,
+        "/v1/renewals/42.AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbC",
+    )
+    .await;
+    assert_eq!(status, 200);
+}
