@@ -365,6 +365,17 @@ fn checked_text(
     }
 }
 
+/// Decimals of an ad's coordinates shown to the public: three, about 110 m north–south and
+/// 90 m east–west in Algeria. The exact pin stays in the database and the index (radius
+/// searches); the public sees the neighbourhood, not the seller's door.
+pub const PUBLIC_COORDINATE_DECIMALS: i32 = 3;
+
+/// An ad's point as the public sees it (`PUBLIC_COORDINATE_DECIMALS`).
+pub fn public_point(lat: f64, lon: f64) -> (f64, f64) {
+    let scale = 10f64.powi(PUBLIC_COORDINATE_DECIMALS);
+    ((lat * scale).round() / scale, (lon * scale).round() / scale)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

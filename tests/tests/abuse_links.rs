@@ -47,3 +47,36 @@ async fn link_pages_never_echo_a_token_not_shaped_like_ours() {
     .await;
     assert_eq!(status, 200);
 }
+
+/// Ad coordinates were public at full precision (a seller's front door): the public view
+/// shows them rounded to about 100 m (three decimals).
+#[tokio::test]
+async fn an_ads_public_location_is_rounded_to_about_a_hundred_metres() {
+    use serde_json::json;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let seller = app.user("seller@example.dz").await;
+    let ad = app
+        .create_listing(
+            &seller,
+            souk_tests::car_ad(json!({"location": {"lat": 36.721234, "lon": 3.181234}})),
+        )
+        .await;
+    let read: serde_json::Value = app
+        .get(&format!("/v1/listings/{}", ad["id"]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    for (field, exact) in [("lat", 36.721234), ("lon", 3.181234)] {
+        let shown = read["location"][field].as_f64().expect("coordinate");
+        assert_eq!(
+            shown,
+            (shown * 1000.0).round() / 1000.0,
+            "{field} {shown} has more than 3 decimals"
+        );
+        assert!(
+            (shown - exact).abs() < 0.001,
+            "{field} {shown} moved too far from {exact}"
+        );
+    }
+}

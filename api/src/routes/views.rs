@@ -296,9 +296,9 @@ pub fn listing_view(
         exchange: l.exchange,
         wilaya: wilaya_ref(l.wilaya),
         commune: commune_ref(l.commune),
-        location: GeoPoint {
-            lat: l.lat,
-            lon: l.lon,
+        location: {
+            let (lat, lon) = souk_domain::listing::public_point(l.lat, l.lon);
+            GeoPoint { lat, lon }
         },
         status: l.status()?.as_str().to_string(),
         views: l.views,
