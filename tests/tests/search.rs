@@ -316,6 +316,12 @@ async fn facets_and_filters_agree_with_the_database() {
         assert!(
             !d.is_empty() && d.windows(2).all(|w| w[0] <= w[1]) && d.iter().all(|x| *x <= 40.0)
         );
+        // To 100 m, like the ads' public coordinates: finer distances from a few searches
+        // would place the seller's door.
+        assert!(
+            d.iter().all(|x| (x * 10.0).round() / 10.0 == *x),
+            "distances finer than 0.1 km: {d:?}"
+        );
         let near = sql(|c| {
             let pts: Vec<(f64, f64)> = l::listings
                 .filter(l::status.eq("active"))

@@ -66,7 +66,7 @@ pub struct SearchHit {
     pub commune: PlaceRef,
     pub thumbnail_url: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
-    /// Kilometres from `near`, when given.
+    /// Kilometres from `near`, when given, to 0.1 km.
     pub distance_km: Option<f64>,
     /// The seller's store, when they have one.
     pub store: Option<StoreBadge>,
@@ -217,7 +217,9 @@ pub fn hit_view(state: &AppState, h: souk_search::Hit, now_us: i64) -> SearchHit
                 .unwrap_or_default()
                 .naive_utc(),
         ),
-        distance_km: h.distance_km.map(|d| (d * 100.0).round() / 100.0),
+        // To 100 m, as the ads' public coordinates (domain::listing::public_point): a finer
+        // distance from several searches would place the seller's door.
+        distance_km: h.distance_km.map(|d| (d * 10.0).round() / 10.0),
         seller_rating: state.seller_ratings.get(h.summary.seller_id),
         store: h.summary.store.map(|s| StoreBadge {
             slug: s.slug,
