@@ -87,6 +87,11 @@ pub struct ReporterRecord {
     pub dismissed: i64,
 }
 
+/// A reporter's account weighs fully from this age in days, a half from `HALF_WEIGHT_DAYS`,
+/// a quarter before.
+pub const FULL_WEIGHT_DAYS: i64 = 30;
+pub const HALF_WEIGHT_DAYS: i64 = 7;
+
 /// Dismissed reports after which a reporter stops counting, unless upheld ones outweigh them.
 pub const DISMISSED_TO_IGNORE: i64 = 3;
 
@@ -101,9 +106,10 @@ pub fn report_weight(r: &ReporterRecord) -> f64 {
     if r.dismissed >= DISMISSED_TO_IGNORE && r.dismissed > 2 * r.upheld {
         return 0.0;
     }
+    // Full weight at a month, a half from a week, a quarter before (as documented).
     let by_age = match r.account_age_days {
-        d if d < 1 => 0.25,
-        d if d < 7 => 0.5,
+        d if d < HALF_WEIGHT_DAYS => 0.25,
+        d if d < FULL_WEIGHT_DAYS => 0.5,
         _ => 1.0,
     };
     // A confirmed phone vouches for a young account as a week's age does.
@@ -304,7 +310,10 @@ mod tests {
     #[test]
     fn new_unconfirmed_and_often_dismissed_reporters_weigh_less() {
         assert_eq!(report_weight(&reporter("a@x.dz", 0)), 0.25);
-        assert_eq!(report_weight(&reporter("a@x.dz", 3)), 0.5);
+        assert_eq!(report_weight(&reporter("a@x.dz", 3)), 0.25);
+        // As the README says: a week-old account weighs a half, full weight at a month.
+        assert_eq!(report_weight(&reporter("a@x.dz", 14)), 0.5);
+        assert_eq!(report_weight(&reporter("a@x.dz", 30)), 1.0);
         let with_phone = ReporterRecord {
             phone_confirmed: true,
             ..reporter("a@x.dz", 0)
