@@ -95,6 +95,8 @@ pub struct RateLimits {
     pub threads_per_day: u32,
     /// Phone reveals per viewer per day (twice that per client address).
     pub reveals_per_day: u32,
+    /// Edits and renewals of one ad per hour (each queues a trust check and a feed row).
+    pub changes_per_ad_per_hour: u32,
     /// Fair-price hints for drafts per client per minute.
     pub hints_per_minute: u32,
 }
@@ -207,6 +209,7 @@ impl Config {
                 upload_per_hour: parsed("SOUK_RATE_UPLOAD_PER_HOUR", 60)?,
                 threads_per_day: parsed("SOUK_RATE_THREADS_PER_DAY", 30)?,
                 reveals_per_day: parsed("SOUK_RATE_REVEALS_PER_DAY", 50)?,
+                changes_per_ad_per_hour: parsed("SOUK_RATE_CHANGES_PER_AD_PER_HOUR", 20)?,
                 hints_per_minute: parsed("SOUK_RATE_HINTS_PER_MINUTE", 120)?,
             },
             proxies: crate::client_ip::TrustedProxies {

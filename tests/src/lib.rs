@@ -174,6 +174,7 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
             upload_per_hour: 200,
             threads_per_day: 100,
             reveals_per_day: 100,
+            changes_per_ad_per_hour: 1000,
             hints_per_minute: 120,
         },
         proxies: Default::default(),

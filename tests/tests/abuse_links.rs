@@ -80,3 +80,62 @@ async fn an_ads_public_location_is_rounded_to_about_a_hundred_metres() {
         );
     }
 }
+
+/// Edits and renewals of one ad were unlimited, each queuing a trust check and a feed row and
+/// emptying the browse cache: a limit per ad per hour (`SOUK_RATE_CHANGES_PER_AD_PER_HOUR`).
+#[tokio::test]
+async fn changes_to_one_ad_are_limited_per_hour() {
+    use reqwest::Method;
+    use serde_json::json;
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.limits.changes_per_ad_per_hour = 5).await;
+    let seller = app.user("seller@example.dz").await;
+    let ad = app
+        .create_listing(&seller, souk_tests::car_ad(json!({})))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let other = app
+        .create_listing(
+            &seller,
+            souk_tests::car_ad(json!({"title": "Renault Clio 4 essence 2017"})),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        let res = if i % 2 == 0 {
+            app.call(
+                Method::PATCH,
+                &format!("/v1/listings/{ad}"),
+                Some(&seller),
+                Some(json!({"price": 2_400_000 + i})),
+            )
+            .await
+        } else {
+            app.call(
+                Method::POST,
+                &format!("/v1/listings/{ad}/renew"),
+                Some(&seller),
+                None,
+            )
+            .await
+        };
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(
+        statuses,
+        vec![200, 200, 200, 200, 200, 429],
+        "edits and renewals of one ad"
+    );
+    // The positive control: another ad of the same seller is not held back.
+    let res = app
+        .call(
+            Method::PATCH,
+            &format!("/v1/listings/{other}"),
+            Some(&seller),
+            Some(json!({"price": 900_000})),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+}

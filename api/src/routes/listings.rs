@@ -226,11 +226,25 @@ pub async fn get_listing(
         .json(view))
 }
 
+/// Edits and renewals of one ad per hour (`SOUK_RATE_CHANGES_PER_AD_PER_HOUR`): each queues a
+/// trust check and a feed row and empties the browse cache. Counted per (user, ad), so a
+/// stranger's refused attempts never use up the owner's.
+async fn limit_changes(state: &AppState, user: AuthUser, id: i64) -> ApiResult<()> {
+    state
+        .limiter
+        .hit(
+            &format!("ad-changes:{}:{id}", user.id),
+            state.config.limits.changes_per_ad_per_hour,
+            std::time::Duration::from_secs(3600),
+        )
+        .await
+}
+
 /// Edit an ad (seller only). Sold ads cannot be edited.
 #[utoipa::path(tag = "listings", params(ListingId), request_body = ListingUpdate, security(("bearer" = [])),
     responses((status = 200, body = ListingView), (status = 403, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
-              (status = 422, body = crate::error::Problem)))]
+              (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
 #[patch("/v1/listings/{id}")]
 pub async fn update_listing(
     state: web::Data<AppState>,
@@ -240,6 +254,7 @@ pub async fn update_listing(
 ) -> ApiResult<web::Json<ListingView>> {
     let id = path.id;
     let patch = body.into_inner().into_patch()?;
+    limit_changes(&state, user, id).await?;
     let st = state.clone();
     let view = state
         .tx(move |conn| {
@@ -324,7 +339,8 @@ pub async fn mark_sold(
 /// Renew an active or expired ad for another full period (seller only).
 #[utoipa::path(tag = "listings", params(ListingId), security(("bearer" = [])),
     responses((status = 200, body = ListingView), (status = 403, body = crate::error::Problem),
-              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+              (status = 429, body = crate::error::Problem)))]
 #[post("/v1/listings/{id}/renew")]
 pub async fn renew_listing(
     state: web::Data<AppState>,
@@ -332,6 +348,7 @@ pub async fn renew_listing(
     path: web::Path<ListingId>,
 ) -> ApiResult<web::Json<ListingView>> {
     let id = path.id;
+    limit_changes(&state, user, id).await?;
     let expires = expiry(&state);
     let st = state.clone();
     let view = state

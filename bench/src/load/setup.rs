@@ -106,6 +106,8 @@ pub fn start_services(args: &Args) -> Result<Services, Error> {
         ("SOUK_RATE_THREADS_PER_DAY", "1000000"),
         ("SOUK_RATE_UPLOAD_PER_HOUR", "1000000"),
         ("SOUK_RATE_REPORT_PER_HOUR", "1000000"),
+        // The mix edits each seat's own ad several times a second.
+        ("SOUK_RATE_CHANGES_PER_AD_PER_HOUR", "1000000"),
         // Reports are part of the mix: the sampled ads must stay up while they come in.
         ("SOUK_REPORTS_TO_HIDE", "1000"),
         ("SOUK_JWT_SECRET", "load-benchmark-secret-load-benchmark"),
