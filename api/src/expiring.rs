@@ -60,12 +60,12 @@ impl<V> ExpiringMap<V> {
             .map(|(v, until)| (v, *until))
     }
 
-    /// The live value of `key`, to change in place (its expiry stays).
-    pub fn get_mut(&mut self, key: &str, now: Instant) -> Option<&mut V> {
+    /// The live value of `key`, to change in place (its expiry stays), with when it expires.
+    pub fn get_mut(&mut self, key: &str, now: Instant) -> Option<(&mut V, Instant)> {
         self.entries
             .get_mut(key)
             .filter(|(_, until)| *until > now)
-            .map(|(v, _)| v)
+            .map(|(v, until)| (v, *until))
     }
 
     /// Sets `key` to `value` until `until`; when the map is full, drops the entries nearest

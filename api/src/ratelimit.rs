@@ -216,9 +216,8 @@ impl RateLimiter {
         let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         // Each entry expires by its own window: an hourly counter outlives a burst of minute keys.
         map.expire(now);
-        let until = map.get(key, now).map(|(_, until)| until);
-        match (map.get_mut(key, now), until) {
-            (Some(hits), Some(until)) => {
+        match map.get_mut(key, now) {
+            Some((hits, until)) => {
                 if *hits >= limit {
                     return Err(ApiError::TooManyRequests {
                         retry_after_secs: seconds_left(until, now),
@@ -226,7 +225,7 @@ impl RateLimiter {
                 }
                 *hits += 1;
             }
-            _ => {
+            None => {
                 if limit == 0 {
                     return Err(ApiError::TooManyRequests {
                         retry_after_secs: window.as_secs().max(1),

@@ -96,12 +96,7 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
     {
-        actix_web::web::block(move || {
-            let mut conn = pool.get().map_err(database_unavailable)?;
-            f(&mut conn)
-        })
-        .await
-        .map_err(|e| ApiError::Internal(format!("blocking task: {e}")))?
+        blocking(move || f(&mut *pool.get().map_err(database_unavailable)?)).await
     }
 
     /// Like `db`, inside one transaction: everything `f` writes commits together or not at all.
@@ -111,14 +106,24 @@ impl AppState {
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
     {
         let pool = self.pool.clone();
-        actix_web::web::block(move || {
+        blocking(move || {
             let mut conn = souk_store::writer::take_writer(&pool, WriterUse::Request)
                 .map_err(database_unavailable)?;
             souk_store::db::write_transaction(&mut conn, f)
         })
         .await
-        .map_err(|e| ApiError::Internal(format!("blocking task: {e}")))?
     }
+}
+
+/// Runs `f` on the blocking thread pool.
+async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+{
+    actix_web::web::block(f)
+        .await
+        .map_err(|e| ApiError::Internal(format!("blocking task: {e}")))?
 }
 
 /// The pool could not give a connection. The cause (host, user, driver text) goes to the log,

@@ -82,47 +82,17 @@ impl ViewCounter {
     /// the one SQLite writer goes back to requests between them; what fails is kept for the
     /// next flush.
     pub fn flush(&self, pool: &Pool) {
-        let (batch, promoted) = self.take();
-        let views: Vec<(i64, i64)> = batch.into_iter().collect();
-        let promoted: Vec<((i64, PromotedStat), i64)> = promoted.into_iter().collect();
-        for chunk in views.chunks(FLUSH_CHUNK) {
-            let written = Self::write(pool, |c| {
-                for (id, n) in chunk {
-                    souk_store::listings::increment_views(c, *id, *n)?;
-                }
-                Ok(())
-            });
-            if let Err(e) = written {
-                tracing::warn!(error = %e, "view counts not written; kept for the next flush");
-                let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-                for (id, n) in chunk {
-                    *pending.entry(*id).or_default() += n;
-                }
-            }
-        }
-        for chunk in promoted.chunks(FLUSH_CHUNK) {
-            let written = Self::write(pool, |c| {
-                for ((id, what), n) in chunk {
-                    souk_store::stats::bump(c, *id, what.stat(), *n)?;
-                }
-                Ok(())
-            });
-            if let Err(e) = written {
-                tracing::warn!(error = %e, "promoted counts not written; kept for the next flush");
-                let mut kept = self.promoted.lock().unwrap_or_else(|p| p.into_inner());
-                for (key, n) in chunk {
-                    *kept.entry(*key).or_default() += n;
-                }
-            }
-        }
-    }
-
-    fn write(
-        pool: &Pool,
-        f: impl FnOnce(&mut souk_store::DbConn) -> Result<(), souk_store::StoreError>,
-    ) -> Result<(), souk_store::StoreError> {
-        let mut conn = souk_store::writer::take_writer(pool, WriterUse::Background)?;
-        souk_store::db::write_transaction(&mut conn, f)
+        let (views, promoted) = self.take();
+        write_in_chunks(pool, views, &self.pending, "view counts", |c, id, n| {
+            souk_store::listings::increment_views(c, id, n)
+        });
+        write_in_chunks(
+            pool,
+            promoted,
+            &self.promoted,
+            "promoted counts",
+            |c, (id, what), n| souk_store::stats::bump(c, id, what.stat(), n),
+        );
     }
 
     /// Flushes every `every` until `stop`, and once more on the way out.
@@ -142,6 +112,33 @@ impl ViewCounter {
             let _ = tokio::task::spawn_blocking(move || me.flush(&p)).await;
             if stopping || *stop.borrow() {
                 return;
+            }
+        }
+    }
+}
+
+/// Writes `counts` with `write`, `FLUSH_CHUNK` a transaction taken as background work; the
+/// counts of a chunk that fails go back into `kept` for the next flush.
+fn write_in_chunks<K: Copy + Eq + std::hash::Hash>(
+    pool: &Pool,
+    counts: HashMap<K, i64>,
+    kept: &Mutex<HashMap<K, i64>>,
+    what: &str,
+    write: impl Fn(&mut souk_store::DbConn, K, i64) -> Result<(), souk_store::StoreError>,
+) {
+    let counts: Vec<(K, i64)> = counts.into_iter().collect();
+    for chunk in counts.chunks(FLUSH_CHUNK) {
+        let written =
+            souk_store::writer::take_writer(pool, WriterUse::Background).and_then(|mut conn| {
+                souk_store::db::write_transaction(&mut conn, |c| {
+                    chunk.iter().try_for_each(|(key, n)| write(c, *key, *n))
+                })
+            });
+        if let Err(e) = written {
+            tracing::warn!(error = %e, "{what} not written; kept for the next flush");
+            let mut kept = kept.lock().unwrap_or_else(|p| p.into_inner());
+            for (key, n) in chunk {
+                *kept.entry(*key).or_default() += n;
             }
         }
     }

@@ -109,16 +109,7 @@ pub fn establish_as(url: &DbUrl, access: Access) -> StoreResult<DbConn> {
             if access == Access::ReadOnly {
                 c.batch_execute("PRAGMA query_only = ON; PRAGMA cache_size = -16000;")?;
             }
-            let mut conn = DbConn::Sqlite(c);
-            if access == Access::ReadWrite {
-                // SQLite's advice for long-lived connections: optimise when one opens. It
-                // needs the write lock; another process holding it long only delays the
-                // statistics to the next periodic pass, so a failure here is not fatal.
-                if let Err(e) = crate::writer::refresh_statistics(&mut conn) {
-                    tracing::warn!(error = %e, "SQLite statistics not refreshed at open");
-                }
-            }
-            conn
+            DbConn::Sqlite(c)
         }
     };
     Ok(conn)
@@ -210,8 +201,13 @@ fn prepare(url: &str) -> StoreResult<DbUrl> {
     let applied = run_migrations(&mut first)?;
     if applied > 0 {
         tracing::info!(applied, "database migrations applied");
-        // A migration may add an index SQLite knows nothing about yet.
-        crate::writer::refresh_statistics(&mut first)?;
+    }
+    // Once per process as it opens the database, after migrations (which may add an index
+    // SQLite knows nothing about yet), as SQLite advises; the worker repeats it hourly. It
+    // needs the write lock: another process holding it long only delays the statistics to
+    // the next pass, so a failure here is not fatal.
+    if let Err(e) = crate::writer::refresh_statistics(&mut first) {
+        tracing::warn!(error = %e, "SQLite statistics not refreshed at open");
     }
     let filled = crate::users::fill_canonical_emails(&mut first)?;
     if filled > 0 {

@@ -59,7 +59,8 @@ pub fn claim_next(conn: &mut DbConn, lease: Duration) -> StoreResult<Option<Job>
     let t = now();
     // A job whose workers keep dying while running it would be claimed forever: once its
     // attempts are spent and its last lease ran out, it is dead. The status is written into
-    // the statement (not bound) so that both planners see the rare value and take jobs_due.
+    // the statement (not bound) so that both planners see the rare value; jobs_running holds
+    // only running jobs (SQLite is told, as in `claim_one`).
     let (now_p, indexed_by) = match conn {
         DbConn::Pg(_) => ("$1", ""),
         DbConn::Sqlite(_) => ("?1", " INDEXED BY jobs_running"),
@@ -72,7 +73,7 @@ pub fn claim_next(conn: &mut DbConn, lease: Duration) -> StoreResult<Option<Job>
     .bind::<diesel::sql_types::Timestamp, _>(t)
     .execute(conn)?;
     let until = t + lease;
-    // Two claims, each an index search on jobs_due (status, run_at) that stops at its first
+    // Two claims, each through a partial index holding only its kind, stopping at its first
     // row: one `OR` over both kinds made SQLite read and sort every queued job for each claim
     // (a backlog of 20 k emails cost a pass over 20 k rows per email, holding the one writer).
     // Abandoned runs go first: they are rare, and already late.

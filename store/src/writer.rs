@@ -104,8 +104,8 @@ const SQLITE_ANALYSIS_LIMIT: u32 = 1000;
 
 /// Keeps the planner's statistics fresh the way SQLite recommends: `PRAGMA optimize`, which
 /// analyses only the tables whose size changed a lot since their last analysis (or that were
-/// never analysed), bounded by `analysis_limit`. Call it when a long-lived connection opens,
-/// after migrations and bulk loads, and periodically (the worker does, hourly). On PostgreSQL
+/// never analysed), bounded by `analysis_limit`. Called when a process opens the database
+/// (`db::prepare`, after migrations) and periodically (the worker, hourly). On PostgreSQL
 /// autovacuum keeps statistics; after a bulk load, `analyze_after_bulk_load` runs ANALYZE.
 pub fn refresh_statistics(conn: &mut DbConn) -> StoreResult<()> {
     if let DbConn::Sqlite(c) = conn {

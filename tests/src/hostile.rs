@@ -33,6 +33,16 @@ impl TestApp {
             .expect("age account");
     }
 
+    /// Marks the phone of `email` confirmed, as entering the texted code would.
+    pub fn confirm_phone(&self, email: &str) {
+        use diesel::prelude::*;
+        use souk_store::schema::users;
+        diesel::update(users::table.filter(users::email.eq(email)))
+            .set(users::phone_verified_at.eq(Some(souk_store::now())))
+            .execute(&mut self.store())
+            .expect("confirm phone");
+    }
+
     /// Makes `email` a moderator, as `souk-api set-role` does.
     pub fn make_moderator(&self, email: &str) {
         let mut conn = self.store();

@@ -4,22 +4,13 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use souk_tests::{assert_problem, car_ad, each_backend, TestApp};
-
-fn confirm_phone(app: &TestApp, email: &str) {
-    use diesel::prelude::*;
-    use souk_store::schema::users;
-    diesel::update(users::table.filter(users::email.eq(email)))
-        .set(users::phone_verified_at.eq(Some(souk_store::now())))
-        .execute(&mut app.store())
-        .expect("confirm phone");
-}
+use souk_tests::{assert_problem, car_ad, each_backend};
 
 #[tokio::test]
 async fn an_unconfirmed_address_reveals_no_number() {
     each_backend(|app| async move {
         let seller = app.user("seller@example.dz").await;
-        confirm_phone(&app, "seller@example.dz");
+        app.confirm_phone("seller@example.dz");
         let ad = app
             .create_listing(&seller, car_ad(json!({"show_phone": true})))
             .await["id"]
@@ -86,7 +77,7 @@ async fn a_profile_shows_only_a_number_its_account_confirmed() {
             "an unconfirmed number shown: {profile}"
         );
         // The positive control: confirmed, the published number shows.
-        confirm_phone(&app, "squatter@example.dz");
+        app.confirm_phone("squatter@example.dz");
         let profile: Value = app
             .get(&format!("/v1/users/{id}"))
             .await

@@ -12,14 +12,7 @@ use souk_tests::{car_ad, each_backend, TestApp, PASSWORD};
 /// A seller with a phone shown on an ad, and the ad's id.
 async fn seller_with_phone_ad(app: &TestApp) -> i64 {
     let seller = app.user("seller@example.dz").await;
-    {
-        use diesel::prelude::*;
-        use souk_store::schema::users;
-        diesel::update(users::table.filter(users::email.eq("seller@example.dz")))
-            .set(users::phone_verified_at.eq(Some(souk_store::now())))
-            .execute(&mut app.store())
-            .expect("confirm phone");
-    }
+    app.confirm_phone("seller@example.dz");
     app.create_listing(&seller, car_ad(json!({"show_phone": true})))
         .await["id"]
         .as_i64()

@@ -322,8 +322,8 @@ async fn no_path_scans_a_large_table_or_takes_an_index_that_does_not_fit() {
         // state that issue 22 hit); then after the refresh the worker and the seed run.
         let mut phases = Vec::new();
         if backend == Backend::Sqlite {
-            // A writable connection refreshes statistics as it opens; these plans are made on
-            // a read-only one after the statistics were dropped.
+            // The app refreshed statistics as it opened the (then nearly empty) database; these
+            // plans are made after they were dropped, as on a database loaded without them.
             app.sql("DELETE FROM sqlite_stat1");
             phases.push(("before statistics", plan_all(&app, backend, &statements)));
             let mut conn = app.store();

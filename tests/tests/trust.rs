@@ -102,14 +102,7 @@ async fn a_seller_opens_a_store_and_its_page_shows_their_ads() {
         app.call(Method::PATCH, "/v1/me", Some(&seller), Some(json!({"phone_public": true, "wilaya": 9}))).await;
         let profile = json_of(app.get(&format!("/v1/users/{uid}")).await).await;
         assert_eq!(profile["phone"], Value::Null, "published but not confirmed: not shown");
-        {
-            use diesel::prelude::*;
-            use souk_store::schema::users;
-            diesel::update(users::table.find(uid))
-                .set(users::phone_verified_at.eq(Some(souk_store::now())))
-                .execute(&mut app.store())
-                .unwrap();
-        }
+        app.confirm_phone("prestige@example.dz");
         let profile = json_of(app.get(&format!("/v1/users/{uid}")).await).await;
         assert_eq!(profile["phone"], "+213551234567");
         assert_eq!(profile["wilaya"]["id"], 9);
