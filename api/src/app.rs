@@ -213,6 +213,11 @@ pub fn build_state(config: Config) -> Result<(AppState, bool), StartError> {
         .transpose()
         .map_err(|e| std::io::Error::other(format!("REDIS_URL: {e}")))?;
     let decode_slots = config.decode_slots;
+    let uploads = crate::upload_gate::UploadGate::new(
+        config.upload_buffer_bytes,
+        config.uploads_per_account,
+        std::time::Duration::from_secs(config.upload_wait_secs),
+    );
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let generations = TokenGenerations::new(config.access_ttl_secs);
     // Sessions ended while this process was down may still have live tokens: known before
@@ -233,6 +238,7 @@ pub fn build_state(config: Config) -> Result<(AppState, bool), StartError> {
         passwords: Arc::new(BoundedWork::new(cores, "souk_password_hashes_total")),
         searches: Arc::new(BoundedWork::new(2 * cores, "souk_search_runs_total")),
         decodes: Arc::new(BoundedWork::new(decode_slots, "souk_image_decodes_total")),
+        uploads,
     };
     Ok((state, checkpoint.is_none()))
 }

@@ -58,6 +58,12 @@ pub struct Config {
     pub metrics_public: bool,
     /// Image decodes allowed at once; more waits.
     pub decode_slots: usize,
+    /// Bytes of upload bodies this process reads at once (`SOUK_UPLOAD_BUFFER_MB`).
+    pub upload_buffer_bytes: usize,
+    /// Uploads one account may have under way at once (`SOUK_UPLOADS_PER_ACCOUNT`).
+    pub uploads_per_account: usize,
+    /// How long an upload waits for room before 503 (`SOUK_UPLOAD_WAIT_SECS`).
+    pub upload_wait_secs: u64,
     /// An ad reported by this many distinct users is hidden until a moderator decides.
     pub reports_to_hide: i64,
     /// Summed weight of an ad's trust flags that hides it pending review (0: never).
@@ -242,6 +248,11 @@ impl Config {
                 }
             })?,
             decode_slots: bounded("SOUK_IMAGE_DECODE_SLOTS", cores() as i64, 1..=256)? as usize,
+            upload_buffer_bytes: bounded("SOUK_UPLOAD_BUFFER_MB", 64, 11..=65_536)? as usize
+                * 1024
+                * 1024,
+            uploads_per_account: bounded("SOUK_UPLOADS_PER_ACCOUNT", 2, 1..=64)? as usize,
+            upload_wait_secs: bounded("SOUK_UPLOAD_WAIT_SECS", 3, 0..=60)? as u64,
             reports_to_hide: bounded("SOUK_REPORTS_TO_HIDE", 3, 1..=1000)?,
             flag_score_to_hide: bounded(
                 "SOUK_FLAG_SCORE_TO_HIDE",

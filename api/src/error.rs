@@ -198,6 +198,11 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized { .. } => {
                 res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }
+            // Every 503 is a moment's overload or a dependency coming back: clients (and the
+            // apps' retry loops) wait a few seconds rather than hammering.
+            ApiError::Unavailable(_) => {
+                res.insert_header((header::RETRY_AFTER, "5"));
+            }
             _ => {}
         }
         res.json(self.problem())

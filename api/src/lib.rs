@@ -21,6 +21,7 @@ pub mod seed;
 pub mod seller_ratings;
 pub mod state;
 pub mod telemetry;
+pub mod upload_gate;
 pub mod view_counts;
 
 pub use app::{start, Running};

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::error::{StoreError, StoreResult};
 use crate::listings::record_change;
-use crate::schema::photos;
+use crate::schema::{photo_reservations, photos};
 use crate::time::now;
 
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
@@ -27,6 +27,55 @@ pub fn count_photos(conn: &mut DbConn, listing_id: i64) -> StoreResult<i64> {
         .filter(photos::listing_id.eq(listing_id))
         .count()
         .get_result(conn)?)
+}
+
+/// How long an upload's reservation holds its slot: a 10 MB photo over a slow mobile link,
+/// then its decode. One left by a process that stopped mid-upload frees itself then.
+pub const RESERVATION_MINUTES: i64 = 5;
+
+/// Photos of a listing plus the uploads under way that reserved a slot (`besides` excepted).
+pub fn count_taken_slots(
+    conn: &mut DbConn,
+    listing_id: i64,
+    besides: Option<i64>,
+) -> StoreResult<i64> {
+    let reserved: i64 = photo_reservations::table
+        .filter(photo_reservations::listing_id.eq(listing_id))
+        .filter(photo_reservations::expires_at.gt(now()))
+        .filter(photo_reservations::id.ne(besides.unwrap_or(0)))
+        .count()
+        .get_result(conn)?;
+    Ok(count_photos(conn, listing_id)? + reserved)
+}
+
+/// Reserves one of a listing's `cap` photo slots for an upload about to be read, or answers
+/// `None` when photos and uploads under way fill them. Call it in a transaction that locked
+/// the listing (`listings::lock_listing`), so two uploads cannot both take the last slot.
+pub fn reserve_slot(conn: &mut DbConn, listing_id: i64, cap: i64) -> StoreResult<Option<i64>> {
+    diesel::delete(
+        photo_reservations::table
+            .filter(photo_reservations::listing_id.eq(listing_id))
+            .filter(photo_reservations::expires_at.le(now())),
+    )
+    .execute(conn)?;
+    if count_taken_slots(conn, listing_id, None)? >= cap {
+        return Ok(None);
+    }
+    let id = diesel::insert_into(photo_reservations::table)
+        .values((
+            photo_reservations::listing_id.eq(listing_id),
+            photo_reservations::expires_at
+                .eq(now() + chrono::Duration::minutes(RESERVATION_MINUTES)),
+        ))
+        .returning(photo_reservations::id)
+        .get_result(conn)?;
+    Ok(Some(id))
+}
+
+/// Ends a reservation: its photo row was written, or the upload was refused.
+pub fn release_slot(conn: &mut DbConn, reservation: i64) -> StoreResult<()> {
+    diesel::delete(photo_reservations::table.find(reservation)).execute(conn)?;
+    Ok(())
 }
 
 pub fn insert_photo(

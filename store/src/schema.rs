@@ -158,6 +158,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    photo_reservations (id) {
+        id -> BigInt,
+        listing_id -> BigInt,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     photos (id) {
         id -> BigInt,
         listing_id -> BigInt,
@@ -312,6 +320,7 @@ diesel::table! {
 diesel::joinable!(listings -> users (user_id));
 diesel::joinable!(reports -> listings (listing_id));
 diesel::joinable!(photos -> listings (listing_id));
+diesel::joinable!(photo_reservations -> listings (listing_id));
 diesel::joinable!(near_keys -> listings (listing_id));
 diesel::joinable!(listing_flags -> listings (listing_id));
 diesel::joinable!(messages -> conversations (conversation_id));
@@ -392,6 +401,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     one_time_tokens,
     listings,
     photos,
+    photo_reservations,
     near_keys,
     listing_flags,
     listing_changes,

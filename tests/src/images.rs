@@ -120,3 +120,36 @@ pub fn copied(img: &RgbImage) -> Vec<u8> {
     }
     to_jpeg(&brighter, 60)
 }
+
+/// A JPEG of `w`×`h` pixels of noise (hard to compress), grown to exactly `total` bytes with
+/// comment segments: a phone photo's size on the wire, as an attacker sends it.
+pub fn heavy_jpeg(w: u32, h: u32, total: usize) -> Vec<u8> {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    let img = RgbImage::from_fn(w, h, |_, _| image::Rgb(rng.gen()));
+    let mut plain = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut plain, 90)
+        .encode_image(&img)
+        .expect("encode jpeg");
+    assert!(plain.len() <= total, "{} bytes before padding", plain.len());
+    let mut missing = total - plain.len();
+    assert!(
+        missing == 0 || missing >= 4,
+        "{missing} bytes cannot be a segment"
+    );
+    let mut out = plain[..2].to_vec();
+    while missing > 0 {
+        // A COM segment: marker, 2-byte length (itself included), text; at least 4 bytes.
+        let mut segment = missing.min(65_537);
+        if (1..4).contains(&(missing - segment)) {
+            segment -= 4;
+        }
+        out.extend_from_slice(&[0xFF, 0xFE]);
+        out.extend_from_slice(&((segment - 2) as u16).to_be_bytes());
+        out.extend(std::iter::repeat_n(b'x', segment - 4));
+        missing -= segment;
+    }
+    out.extend_from_slice(&plain[2..]);
+    assert_eq!(out.len(), total);
+    out
+}

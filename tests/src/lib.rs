@@ -179,6 +179,9 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
         },
         proxies: Default::default(),
         decode_slots: 2,
+        upload_buffer_bytes: 64 * 1024 * 1024,
+        uploads_per_account: 2,
+        upload_wait_secs: 3,
         metrics_token: None,
         // The tests read /metrics; private by default (tests/tests/abuse_content.rs).
         metrics_public: true,

@@ -48,7 +48,13 @@ async fn parallel_uploads_that_decode_big_stay_under_a_memory_ceiling() {
     }
     let bomb = flat_png(6000);
     assert!(bomb.len() < 2 * 1024 * 1024, "{} bytes", bomb.len());
-    let app = TestApp::spawn(Backend::Sqlite).await;
+    // Room for all of them at the upload gate: this test is about the decodes behind it
+    // (tests/tests/abuse_uploads.rs is about the gate).
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.uploads_per_account = UPLOADS;
+        c.upload_wait_secs = 600;
+    })
+    .await;
     let seller = app.user("photos@example.dz").await;
     let mut listings = Vec::new();
     for i in 0..UPLOADS.div_ceil(8) {

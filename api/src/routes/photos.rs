@@ -18,6 +18,7 @@ use crate::imaging::{self, ImageError, MAX_UPLOAD_BYTES};
 use crate::routes::listings::{check_owned_listing, owned_listing, ListingId};
 use crate::routes::views::PhotoView;
 use crate::state::AppState;
+use crate::upload_gate::UploadPermit;
 
 pub const MAX_PHOTOS: i64 = 8;
 
@@ -36,10 +37,12 @@ fn too_large() -> ApiError {
     ))
 }
 
-/// Reads the part named `photo`. Every part, skipped or not, counts against one budget, so a
-/// form cannot stream without end through parts we ignore.
-async fn read_upload(mut form: Multipart) -> ApiResult<Vec<u8>> {
-    let budget = MAX_UPLOAD_BYTES + 64 * 1024;
+/// The most an upload's body may hold: the photo and the form around it.
+pub const MAX_UPLOAD_BODY: usize = MAX_UPLOAD_BYTES + 64 * 1024;
+
+/// Reads the part named `photo`. Every part, skipped or not, counts against one budget (what
+/// the upload was admitted with), so a form cannot stream without end through parts we ignore.
+async fn read_upload(mut form: Multipart, budget: usize) -> ApiResult<Vec<u8>> {
     let mut seen = 0usize;
     let mut photo: Option<Vec<u8>> = None;
     let bad =
@@ -47,7 +50,12 @@ async fn read_upload(mut form: Multipart) -> ApiResult<Vec<u8>> {
     while let Some(field) = form.next().await {
         let mut field = field.map_err(bad)?;
         let wanted = photo.is_none() && field.name() == Some("photo");
-        let mut bytes = Vec::new();
+        // Sized once from what was admitted: growing by doubling held up to 16 MB for 10.
+        let mut bytes = Vec::with_capacity(if wanted {
+            budget.min(MAX_UPLOAD_BYTES)
+        } else {
+            0
+        });
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(bad)?;
             seen += chunk.len();
@@ -71,18 +79,29 @@ async fn read_upload(mut form: Multipart) -> ApiResult<Vec<u8>> {
     })
 }
 
-fn check_photo_room(conn: &mut souk_store::DbConn, listing: i64) -> ApiResult<()> {
-    if photos::count_photos(conn, listing)? >= MAX_PHOTOS {
-        return Err(ApiError::Conflict {
-            code: "too_many_photos",
-            detail: format!("at most {MAX_PHOTOS} photos per listing"),
-        });
+fn too_many_photos() -> ApiError {
+    ApiError::Conflict {
+        code: "too_many_photos",
+        detail: format!("at most {MAX_PHOTOS} photos per listing (uploads under way count)"),
     }
-    Ok(())
 }
 
-/// Uploads per user and hour (ad photos, logos and banners together): each is decoded.
-pub async fn upload_allowance(state: &AppState, user: i64) -> ApiResult<()> {
+/// Takes one of the ad's photo slots before the body is read: parallel uploads cannot pass
+/// the cap together, and one refused for it is refused before it costs a read or a decode.
+fn reserve_photo_slot(conn: &mut souk_store::DbConn, listing: i64) -> ApiResult<i64> {
+    souk_store::listings::lock_listing(conn, listing)?;
+    photos::reserve_slot(conn, listing, MAX_PHOTOS)?.ok_or_else(too_many_photos)
+}
+
+/// Admits an upload of `user` (ad photos, logos and banners alike) before its body is read:
+/// within the hourly count (each is decoded), then a permit of the upload gate (a share of
+/// the byte budget, one of the account's places), or 503 after a short wait.
+pub async fn admit_upload(
+    state: &AppState,
+    user: i64,
+    req: &HttpRequest,
+) -> ApiResult<UploadPermit> {
+    require_multipart(req)?;
     state
         .limiter
         .hit(
@@ -90,7 +109,8 @@ pub async fn upload_allowance(state: &AppState, user: i64) -> ApiResult<()> {
             state.config.limits.upload_per_hour,
             std::time::Duration::from_secs(3600),
         )
-        .await
+        .await?;
+    state.uploads.admit(user, req, MAX_UPLOAD_BODY).await
 }
 
 pub fn require_multipart(req: &HttpRequest) -> ApiResult<()> {
@@ -120,8 +140,12 @@ pub struct StoredImage {
 /// The photo pipeline shared by ads and stores: read the `photo` part within its budget,
 /// decode, apply the EXIF orientation, drop every metadata block, re-encode a large size and
 /// a thumbnail, write both.
-pub async fn receive_image(state: &AppState, form: Multipart) -> ApiResult<StoredImage> {
-    let bytes = read_upload(form).await?;
+pub async fn receive_image(
+    state: &AppState,
+    form: Multipart,
+    permit: &UploadPermit,
+) -> ApiResult<StoredImage> {
+    let bytes = read_upload(form, permit.max_bytes).await?;
     // Decodes wait for a slot: each may allocate ~200 MB, so their number bounds the memory.
     let processed = state
         .decodes
@@ -160,7 +184,7 @@ pub async fn receive_image(state: &AppState, form: Multipart) -> ApiResult<Store
     responses((status = 201, body = PhotoView), (status = 403, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
               (status = 413, body = crate::error::Problem), (status = 415, body = crate::error::Problem),
-              (status = 429, body = crate::error::Problem)))]
+              (status = 429, body = crate::error::Problem), (status = 503, body = crate::error::Problem)))]
 #[post("/v1/listings/{id}/photos")]
 pub async fn upload_photo(
     state: web::Data<AppState>,
@@ -170,26 +194,50 @@ pub async fn upload_photo(
     form: Multipart,
 ) -> ApiResult<HttpResponse> {
     let id = path.id;
-    require_multipart(&req)?;
-    upload_allowance(&state, user.id).await?;
-    // Ownership and the photo cap before reading 10 MB or decoding anything.
-    state
-        .db(move |conn| {
+    let permit = admit_upload(&state, user.id, &req).await?;
+    // Ownership and a photo slot before reading 10 MB or decoding anything.
+    let slot = state
+        .tx(move |conn| {
             check_owned_listing(conn, id, user)?;
-            check_photo_room(conn, id)
+            reserve_photo_slot(conn, id)
         })
         .await?;
-    let image = receive_image(&state, form).await?;
+    let stored = store_photo(&state, user, id, slot, form, &permit).await;
+    if stored.is_err() {
+        // The slot frees now rather than at its expiry; a failure here only delays that.
+        let _ = state
+            .tx(move |conn| Ok(photos::release_slot(conn, slot)?))
+            .await;
+    }
+    let photo = stored?;
+    state.wake_worker().await;
+    Ok(HttpResponse::Created().json(PhotoView::from(&photo)))
+}
+
+/// Reads, decodes and writes an upload that holds slot `slot` of ad `id`, then turns the
+/// reservation into the photo row.
+async fn store_photo(
+    state: &AppState,
+    user: AuthUser,
+    id: i64,
+    slot: i64,
+    form: Multipart,
+    permit: &UploadPermit,
+) -> ApiResult<photos::Photo> {
+    let image = receive_image(state, form, permit).await?;
     let (large, thumb) = (image.large.clone(), image.thumb.clone());
     let (w, h, phash) = (image.width, image.height, image.phash);
-    let key = image.key;
-    let row_key = key.clone();
+    let row_key = image.key;
     let inserted = state
         .tx(move |conn| {
-            // Re-checked in the transaction: the listing may have been deleted meanwhile.
+            // Re-checked in the transaction: the listing may have been deleted meanwhile, or
+            // the reservation may have run out while a slow client sent its body.
             owned_listing(conn, id, user)?;
             souk_store::listings::lock_listing(conn, id)?;
-            check_photo_room(conn, id)?;
+            if photos::count_taken_slots(conn, id, Some(slot))? >= MAX_PHOTOS {
+                return Err(too_many_photos());
+            }
+            photos::release_slot(conn, slot)?;
             // The same photo on another of one's active ads is a repost: edit or renew that one.
             if let Some(hash) = phash {
                 let own = near_copies(
@@ -211,17 +259,11 @@ pub async fn upload_photo(
             Ok(photo)
         })
         .await;
-    match inserted {
-        Ok(photo) => {
-            state.wake_worker().await;
-            Ok(HttpResponse::Created().json(PhotoView::from(&photo)))
-        }
-        Err(e) => {
-            let _ = tokio::fs::remove_file(&large).await;
-            let _ = tokio::fs::remove_file(&thumb).await;
-            Err(e)
-        }
+    if inserted.is_err() {
+        let _ = tokio::fs::remove_file(&large).await;
+        let _ = tokio::fs::remove_file(&thumb).await;
     }
+    inserted
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

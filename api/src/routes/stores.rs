@@ -18,7 +18,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::indexing::SearchService;
 use crate::routes::listings::explicit;
-use crate::routes::photos::{receive_image, require_multipart, upload_allowance, PhotoUpload};
+use crate::routes::photos::{admit_upload, receive_image, PhotoUpload};
 use crate::routes::search::{active_ads, run_bounded, SearchPage};
 use crate::routes::views::{
     category_ref, commune_ref, photo_url, time, wilaya_ref, CategoryRef, PlaceRef,
@@ -300,7 +300,7 @@ pub struct StoreImagePath {
     request_body(content = PhotoUpload, content_type = "multipart/form-data"),
     responses((status = 200, body = StoreView), (status = 403, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem), (status = 413, body = crate::error::Problem),
-              (status = 415, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
+              (status = 415, body = crate::error::Problem), (status = 429, body = crate::error::Problem), (status = 503, body = crate::error::Problem)))]
 #[post("/v1/stores/{slug}/{kind}")]
 pub async fn upload_store_image(
     state: web::Data<AppState>,
@@ -315,13 +315,12 @@ pub async fn upload_store_image(
         "banner" => true,
         _ => return Err(ApiError::NotFound),
     };
-    require_multipart(&req)?;
     let s2 = slug.clone();
     state
         .db(move |conn| owned_store(conn, &s2, user).map(|_| ()))
         .await?;
-    upload_allowance(&state, user.id).await?;
-    let image = receive_image(&state, form).await?;
+    let permit = admit_upload(&state, user.id, &req).await?;
+    let image = receive_image(&state, form, &permit).await?;
     let key = image.key.clone();
     let saved = state
         .tx(move |conn| {
