@@ -111,6 +111,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(payments::my_purchase)
         .service(payments::satim_return)
         .service(payments::local_checkout)
+        .service(payments::open_checkout)
         .service(reference::categories)
         .service(reference::wilayas)
         .service(reference::communes)

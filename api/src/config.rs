@@ -105,6 +105,8 @@ pub struct RateLimits {
     pub changes_per_ad_per_hour: u32,
     /// Fair-price hints for drafts per client per minute.
     pub hints_per_minute: u32,
+    /// Credit purchases (payment orders) per account per hour; three times that per client.
+    pub purchases_per_hour: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -217,6 +219,7 @@ impl Config {
                 reveals_per_day: parsed("SOUK_RATE_REVEALS_PER_DAY", 50)?,
                 changes_per_ad_per_hour: parsed("SOUK_RATE_CHANGES_PER_AD_PER_HOUR", 20)?,
                 hints_per_minute: parsed("SOUK_RATE_HINTS_PER_MINUTE", 120)?,
+                purchases_per_hour: parsed("SOUK_RATE_PURCHASES_PER_HOUR", 10)?,
             },
             proxies: crate::client_ip::TrustedProxies {
                 nets: crate::client_ip::TrustedProxies::parse_list(

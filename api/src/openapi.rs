@@ -30,7 +30,7 @@ use crate::routes::{
         credits::my_credits, credits::grant, credits::bump,
         promotions::promote, promotions::schedule_bumps, promotions::get_schedule, promotions::stop_schedule,
         plans::price_list, plans::my_plan, plans::subscribe, plans::cancel_renewal,
-        payments::buy_credits, payments::my_purchase, payments::satim_return, payments::local_checkout,
+        payments::buy_credits, payments::my_purchase, payments::satim_return, payments::local_checkout, payments::open_checkout,
         contact::contact_seller, contact::post_message, contact::get_conversation, contact::my_conversations,
         favorites::add_favorite, favorites::remove_favorite, favorites::my_favorites,
         saved_searches::create_saved_search, saved_searches::my_saved_searches, saved_searches::delete_saved_search,

@@ -263,6 +263,16 @@ pub fn queued_of_kinds(conn: &mut DbConn, kinds: &[&str]) -> StoreResult<Vec<Job
 }
 
 /// Queued or running jobs of one kind (bounded: the queue is normally short).
+/// Whether job `id` is queued or running (a lookup by key, for callers that keep the id).
+pub fn is_pending(conn: &mut DbConn, id: i64) -> StoreResult<bool> {
+    let status: Option<String> = jobs::table
+        .find(id)
+        .select(jobs::status)
+        .first(conn)
+        .optional()?;
+    Ok(status.is_some_and(|s| s == STATUS_QUEUED || s == STATUS_RUNNING))
+}
+
 pub fn pending_of_kind(conn: &mut DbConn, kind: &str) -> StoreResult<Vec<Job>> {
     Ok(jobs::table
         .filter(jobs::status.eq_any([STATUS_QUEUED, STATUS_RUNNING]))

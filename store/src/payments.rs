@@ -24,7 +24,19 @@ pub struct Order {
     pub idempotency_key: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The provider's page for this order, once registered (the checkout sends the buyer on).
+    pub payment_url: Option<String>,
+    /// How often the provider was asked about the order (bounded: `MAX_CHECKS`).
+    pub checks: i32,
+    /// The confirmation job last queued for it, so a second is not queued beside it.
+    pub confirm_job_id: Option<i64>,
 }
+
+/// An account's pending orders at once: each may be registered at the provider and polled.
+pub const MAX_OPEN_ORDERS: i64 = 3;
+/// Times the provider is asked about one order; still unpaid then, it has failed (a SATIM
+/// payment page lives 20 minutes, and the checks span more than that).
+pub const MAX_CHECKS: i32 = 12;
 
 /// The ledger key of an order's credit (`/`: a key no client can send).
 pub fn ledger_key(order_id: i64) -> String {
@@ -124,11 +136,27 @@ pub fn claim_registration(conn: &mut DbConn, id: i64, stale_secs: i64) -> StoreR
     Ok(Some(find(conn, id)?.register_attempts))
 }
 
-/// The provider's id of the order, once registered there (only the first registration sticks).
-pub fn set_provider_ref(conn: &mut DbConn, id: i64, reference: &str) -> StoreResult<bool> {
+/// Pending orders of an account.
+pub fn count_open(conn: &mut DbConn, user_id: i64) -> StoreResult<i64> {
+    Ok(po::table
+        .filter(po::user_id.eq(user_id))
+        .filter(po::status.eq("pending"))
+        .count()
+        .get_result(conn)?)
+}
+
+/// The provider's id of the order and its payment page, once registered there (only the first
+/// registration sticks).
+pub fn set_provider_ref(
+    conn: &mut DbConn,
+    id: i64,
+    reference: &str,
+    payment_url: &str,
+) -> StoreResult<bool> {
     let n = diesel::update(po::table.find(id).filter(po::provider_ref.is_null()))
         .set((
             po::provider_ref.eq(Some(reference)),
+            po::payment_url.eq(Some(payment_url)),
             po::updated_at.eq(now()),
         ))
         .execute(conn)
@@ -155,9 +183,40 @@ pub fn settle(conn: &mut DbConn, id: i64, status: &str) -> StoreResult<bool> {
     Ok(n == 1)
 }
 
-/// Pending orders registered with their provider, made since `made_since` and not asked
-/// about since `unasked_since`, the longest unasked first; each is marked asked now. The
-/// worker asks the provider about them in case the buyer never came back.
+/// Counts one more question to the provider about the order; answers the count.
+pub fn count_check(conn: &mut DbConn, id: i64) -> StoreResult<i32> {
+    diesel::update(po::table.find(id))
+        .set((po::checks.eq(po::checks + 1), po::checked_at.eq(now())))
+        .returning(po::checks)
+        .get_result(conn)
+        .map_err(Into::into)
+}
+
+/// Records the confirmation job queued for the order.
+pub fn set_confirm_job(conn: &mut DbConn, id: i64, job_id: i64) -> StoreResult<()> {
+    diesel::update(po::table.find(id))
+        .set(po::confirm_job_id.eq(Some(job_id)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Fails pending orders never registered at the provider and made before `made_before`: their
+/// buyer never opened the checkout (its link has expired). Answers how many.
+pub fn fail_unopened(conn: &mut DbConn, made_before: NaiveDateTime) -> StoreResult<usize> {
+    Ok(diesel::update(
+        po::table
+            .filter(po::status.eq("pending"))
+            .filter(po::provider_ref.is_null())
+            .filter(po::created_at.lt(made_before)),
+    )
+    .set((po::status.eq("failed"), po::updated_at.eq(now())))
+    .execute(conn)?)
+}
+
+/// Pending orders registered with their provider, made since `made_since`, not asked about
+/// since `unasked_since` and asked fewer than `MAX_CHECKS` times, the longest unasked first;
+/// each is marked asked now. The worker asks the provider about them in case the buyer never
+/// came back.
 pub fn take_to_recheck(
     conn: &mut DbConn,
     made_since: NaiveDateTime,
@@ -169,6 +228,7 @@ pub fn take_to_recheck(
         .filter(po::provider_ref.is_not_null())
         .filter(po::created_at.ge(made_since))
         .filter(po::checked_at.le(unasked_since))
+        .filter(po::checks.lt(MAX_CHECKS))
         .order(po::checked_at.asc())
         .limit(limit)
         .select(Order::as_select())

@@ -383,6 +383,9 @@ diesel::table! {
         idempotency_key -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        payment_url -> Nullable<Text>,
+        checks -> Integer,
+        confirm_job_id -> Nullable<BigInt>,
     }
 }
 

@@ -176,6 +176,7 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
             reveals_per_day: 100,
             changes_per_ad_per_hour: 1000,
             hints_per_minute: 120,
+            purchases_per_hour: 10,
         },
         proxies: Default::default(),
         decode_slots: 2,

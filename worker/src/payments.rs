@@ -25,6 +25,8 @@ use crate::context::{RunnerError, Worker};
 pub const CONFIRM_PAYMENT: &str = "confirm_payment";
 /// A pending order the provider has not settled after this long is abandoned.
 const ABANDONED_AFTER_HOURS: i64 = 24;
+/// How long a checkout link works; an order whose buyer never opened it fails after that.
+pub const CHECKOUT_MINUTES: i64 = 60;
 const PROVIDER_TIMEOUT: Duration = Duration::from_secs(15);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,10 +64,26 @@ impl Default for PaymentConfig {
 
 impl PaymentConfig {
     pub fn from_env() -> Result<PaymentConfig, String> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// The configuration from variables looked up by `lookup` (the environment, or a test's).
+    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<PaymentConfig, String> {
+        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let provider = match var("SOUK_PAYMENT_PROVIDER").as_deref() {
             None | Some("none") => ProviderKind::None,
-            Some("local") => ProviderKind::Local,
+            // Its buyers pay by clicking: on a real site it would hand out credits for free.
+            Some("local") if var("SOUK_ALLOW_TEST_PAYMENTS").as_deref() != Some("true") => {
+                return Err("local is the test provider (credits without money): set \
+                            SOUK_ALLOW_TEST_PAYMENTS=true to run it, never on a real site"
+                    .into())
+            }
+            Some("local") => {
+                tracing::warn!(
+                    "payments: the local TEST provider is on; its checkout credits without money"
+                );
+                ProviderKind::Local
+            }
             Some("satim") => ProviderKind::Satim,
             Some(other) => return Err(format!("{other:?}: satim, local or none")),
         };
@@ -296,17 +314,22 @@ pub struct ConfirmPayment {
 }
 
 /// Queues a confirmation of the order (in the caller's transaction), unless one is queued
-/// already: coming back to the return page a thousand times asks the provider once.
+/// already: coming back to the return page a thousand times asks the provider once. The
+/// order names its job, so this is two lookups by key whatever the queue holds.
 pub fn queue_confirm(conn: &mut DbConn, order_id: i64) -> Result<bool, StoreError> {
-    // A running one retries by itself while the order is pending.
-    let queued = jobs::pending_of_kind(conn, CONFIRM_PAYMENT)?;
-    let waiting = queued.iter().any(|j| {
-        serde_json::from_str::<ConfirmPayment>(&j.payload).is_ok_and(|c| c.order_id == order_id)
-    });
-    if !waiting {
-        jobs::enqueue(conn, CONFIRM_PAYMENT, &ConfirmPayment { order_id })?;
+    let order = payments::find(conn, order_id)?;
+    if order.checks >= payments::MAX_CHECKS {
+        return Ok(false);
     }
-    Ok(!waiting)
+    // A running one retries by itself while the order is pending.
+    if let Some(job) = order.confirm_job_id {
+        if jobs::is_pending(conn, job)? {
+            return Ok(false);
+        }
+    }
+    let job = jobs::enqueue(conn, CONFIRM_PAYMENT, &ConfirmPayment { order_id })?;
+    payments::set_confirm_job(conn, order_id, job)?;
+    Ok(true)
 }
 
 /// The `confirm_payment` job: asks the provider; credits a paid order once, fails a declined
@@ -329,11 +352,20 @@ pub async fn run_confirm(w: &Worker, job: &jobs::Job) -> Result<(), String> {
             w.cfg.payments.name()
         ));
     }
-    let verdict = verify(&w.cfg.payments, &order)
+    // Every question counts, answered or not: an order is asked about a bounded number of
+    // times (payments::MAX_CHECKS), then it has failed.
+    let checks = w
+        .tx(move |conn| payments::count_check(conn, order.id))
         .await
         .map_err(|e| e.to_string())?;
-    let abandoned =
-        order.created_at < souk_store::now() - chrono::Duration::hours(ABANDONED_AFTER_HOURS);
+    let verdict = verify(&w.cfg.payments, &order).await;
+    let last_check = checks >= payments::MAX_CHECKS;
+    let abandoned = last_check
+        || order.created_at < souk_store::now() - chrono::Duration::hours(ABANDONED_AFTER_HOURS);
+    let verdict = match verdict {
+        Err(e) if last_check => Verdict::Unknown(e.to_string()),
+        other => other.map_err(|e| e.to_string())?,
+    };
     match verdict {
         Verdict::Paid => {
             let o = order.clone();
@@ -354,7 +386,12 @@ pub async fn run_confirm(w: &Worker, job: &jobs::Job) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             Ok(())
         }
-        Verdict::Pending if abandoned => {
+        Verdict::Pending | Verdict::Unknown(_) if abandoned => {
+            tracing::warn!(
+                order = order.id,
+                checks,
+                "payment not settled by the provider after its last check: failed"
+            );
             w.tx(move |conn| payments::settle(conn, order.id, "failed"))
                 .await
                 .map_err(|e| e.to_string())?;
@@ -390,6 +427,7 @@ pub async fn recheck_pending(w: &Worker) -> Result<usize, RunnerError> {
     let batch = w.cfg.batch;
     w.tx(move |conn| {
         let now = souk_store::now();
+        payments::fail_unopened(conn, now - chrono::Duration::minutes(CHECKOUT_MINUTES))?;
         let due = payments::take_to_recheck(
             conn,
             now - chrono::Duration::hours(ABANDONED_AFTER_HOURS + 1),
@@ -410,6 +448,24 @@ pub async fn recheck_pending(w: &Worker) -> Result<usize, RunnerError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_local_test_provider_runs_only_when_allowed() {
+        let vars = |allow: Option<&'static str>| {
+            move |name: &str| match name {
+                "SOUK_PAYMENT_PROVIDER" => Some("local".to_string()),
+                "SOUK_ALLOW_TEST_PAYMENTS" => allow.map(String::from),
+                _ => None,
+            }
+        };
+        let refused = PaymentConfig::from_vars(vars(None)).unwrap_err();
+        assert!(refused.contains("SOUK_ALLOW_TEST_PAYMENTS"), "{refused}");
+        assert!(PaymentConfig::from_vars(vars(Some("yes"))).is_err());
+        let allowed = PaymentConfig::from_vars(vars(Some("true"))).unwrap();
+        assert_eq!(allowed.provider, ProviderKind::Local);
+        let none = PaymentConfig::from_vars(|_| None).unwrap();
+        assert_eq!(none.provider, ProviderKind::None);
+    }
     use serde_json::json;
 
     fn ack(error: &str, status: i64, resp: &str, amount: i64) -> Value {

@@ -13,6 +13,15 @@ const MIN_SECRET_BYTES: usize = 32;
 /// Device tokens: proof that this client signed in to an address before.
 const DEVICE_AUDIENCE: &str = "souk-device";
 const DEVICE_TTL_SECS: i64 = 365 * 86_400;
+/// Checkout links: the payment order they open (the buyer's browser carries no bearer token).
+const CHECKOUT_AUDIENCE: &str = "souk-checkout";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct CheckoutClaims {
+    sub: String,
+    aud: String,
+    exp: i64,
+}
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AccessClaims {
@@ -124,6 +133,27 @@ impl JwtKeys {
         decode::<DeviceClaims>(token, &self.decoding, &v).is_ok_and(|d| {
             d.claims.sub == user_id.to_string() && d.claims.pwv == password_version(password_hash)
         })
+    }
+
+    /// A link token that opens the checkout of payment order `order_id` for `ttl_secs`.
+    pub fn issue_checkout(&self, order_id: i64, ttl_secs: i64) -> Result<String, ApiError> {
+        let claims = CheckoutClaims {
+            sub: order_id.to_string(),
+            aud: CHECKOUT_AUDIENCE.into(),
+            exp: chrono::Utc::now().timestamp() + ttl_secs,
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| ApiError::Internal(format!("jwt: {e}")))
+    }
+
+    /// The order a valid, unexpired checkout token opens.
+    pub fn verify_checkout(&self, token: &str) -> Option<i64> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.set_audience(&[CHECKOUT_AUDIENCE]);
+        v.leeway = 5;
+        decode::<CheckoutClaims>(token, &self.decoding, &v)
+            .ok()
+            .and_then(|d| d.claims.sub.parse().ok())
     }
 
     /// The user id and session generation of a valid, unexpired access token.

@@ -1,11 +1,16 @@
-//! Buying credits: an order registered with the payment provider, the buyer sent to its page,
-//! and a return route that only queues a server-to-server confirmation (`souk_worker::payments`):
-//! nothing the buyer's browser brings back is believed.
+//! Buying credits: an order made by an account with a confirmed address (at most
+//! `MAX_OPEN_ORDERS` pending, a few an hour), registered with the payment provider only when
+//! its buyer opens the checkout link, the buyer sent on to the provider's page, and a return
+//! route that only queues a server-to-server confirmation (`souk_worker::payments`): nothing
+//! the buyer's browser brings back is believed.
 
+use actix_web::http::header;
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use souk_store::payments::{self, Order};
-use souk_worker::payments::{local_reference, queue_confirm, register, ProviderKind};
+use souk_store::payments::{self, Order, MAX_OPEN_ORDERS};
+use souk_worker::payments::{
+    local_reference, queue_confirm, register, ProviderKind, CHECKOUT_MINUTES,
+};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AuthUser;
@@ -42,7 +47,8 @@ pub struct OrderView {
     pub provider: String,
     /// pending, paid (credited) or failed.
     pub status: String,
-    /// Where to send the buyer to pay (given when the order is made).
+    /// Where to send the buyer to pay, while the order is pending: this site's checkout link
+    /// (valid an hour), which registers the order with the provider and redirects to its page.
     pub payment_url: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
@@ -58,17 +64,55 @@ fn view(o: Order, payment_url: Option<String>) -> OrderView {
     }
 }
 
-/// Buy credits: makes an order with the payment provider and answers where the buyer pays
-/// (SATIM's CIB/Edahabia page, or the local test provider's checkout). The credits arrive
-/// once the provider confirms the payment to the server.
+/// The checkout link of a pending order (the buyer's browser opens it; no bearer token).
+fn checkout_url(state: &AppState, o: &Order) -> ApiResult<Option<String>> {
+    if o.status != "pending" {
+        return Ok(None);
+    }
+    let token = state.jwt.issue_checkout(o.id, CHECKOUT_MINUTES * 60)?;
+    Ok(Some(format!(
+        "{}/v1/payments/checkout/{}?t={token}",
+        state.config.public_url, o.id
+    )))
+}
+
+/// Purchases per account and per client address and hour: each may become a registration at
+/// the provider and its checks.
+async fn purchase_allowance(
+    state: &AppState,
+    user: i64,
+    client: &crate::client_ip::ClientIp,
+) -> ApiResult<()> {
+    let per_account = state.config.limits.purchases_per_hour;
+    let hour = std::time::Duration::from_secs(3600);
+    let limiter = &state.limiter;
+    limiter
+        .hit(&format!("purchase:{user}"), per_account, hour)
+        .await?;
+    limiter
+        .hit(
+            &format!("purchase-client:{}", client.key()),
+            per_account.saturating_mul(3),
+            hour,
+        )
+        .await
+}
+
+/// Buy credits: makes a pending order and answers its checkout link, where the buyer pays
+/// (it registers the order with SATIM, CIB/Edahabia, or the local test provider, and sends
+/// the buyer on). Needs a confirmed address; at most 3 pending orders. The credits arrive once
+/// the provider confirms the payment to the server.
 #[utoipa::path(tag = "credits", security(("bearer" = [])), request_body = PurchaseRequest,
     responses((status = 201, body = OrderView), (status = 200, description = "replay of the same key", body = OrderView),
-              (status = 422, body = crate::error::Problem),
-              (status = 503, description = "no payment provider, or it is unreachable (retry with the same key)", body = crate::error::Problem)))]
+              (status = 403, description = "email_not_confirmed", body = crate::error::Problem),
+              (status = 409, description = "too_many_open_orders: pay or let the pending ones lapse (an hour unopened)", body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem),
+              (status = 503, description = "no payment provider", body = crate::error::Problem)))]
 #[post("/v1/me/credits/purchases")]
 pub async fn buy_credits(
     state: web::Data<AppState>,
     user: AuthUser,
+    client: crate::client_ip::ClientIp,
     body: Json<PurchaseRequest>,
 ) -> ApiResult<HttpResponse> {
     let key = idempotency_key(&body.idempotency_key)?;
@@ -87,45 +131,123 @@ pub async fn buy_credits(
     }
     let provider = state.config.payments.name();
     let owner = user.id;
-    let (order, fresh, attempt) = with_ledger(&state, move |c| {
-        crate::auth::ensure_not_banned(c, owner)?;
+    let replay = state
+        .db({
+            let key = key.clone();
+            move |c| Ok(payments::by_key(c, owner, &key)?)
+        })
+        .await?;
+    if replay.is_none() {
+        purchase_allowance(&state, owner, &client).await?;
+    }
+    let (order, fresh) = with_ledger(&state, move |c| {
+        let me = crate::auth::ensure_not_banned(c, owner)?;
+        // Throwaway accounts made hundreds of orders, each a registration at the provider.
+        if me.email_verified_at.is_none() {
+            return Err(ApiError::NotAllowed {
+                code: "email_not_confirmed",
+                detail: "confirm your email address to buy credits",
+            });
+        }
+        if payments::by_key(c, owner, &key)?.is_none()
+            && payments::count_open(c, owner)? >= MAX_OPEN_ORDERS
+        {
+            return Err(ApiError::Conflict {
+                code: "too_many_open_orders",
+                detail: format!(
+                    "at most {MAX_OPEN_ORDERS} purchases pending: pay one, or wait for one \
+                     left unopened to lapse ({CHECKOUT_MINUTES} minutes)"
+                ),
+            });
+        }
         let (o, fresh) = payments::create(c, owner, provider, amount, &key)?;
         if o.amount != amount || o.provider != provider {
             return Err(key_reused());
         }
-        // One registration at a time: a double click or a retry while the first is still
-        // talking to the provider does not register the order twice.
-        let attempt = payments::claim_registration(c, o.id, REGISTER_STALE_SECS)?;
-        Ok((o, fresh, attempt))
+        Ok((o, fresh))
     })
     .await?;
-    let Some(attempt) = attempt else {
-        // Registered before (the buyer has the payment page), or being registered now.
-        return Ok(HttpResponse::Ok().json(view(order, None)));
-    };
-    let registered = register(
-        &state.config.payments,
-        &order,
-        attempt,
-        &state.config.public_url,
-    )
-    .await
-    .map_err(|e| {
-        tracing::warn!(order = order.id, error = %e, "payment provider refused the order");
-        ApiError::Unavailable(
-            "the payment provider cannot take the order now; retry with the same key".into(),
-        )
-    })?;
-    let (id, reference) = (order.id, registered.reference.clone());
-    state
-        .tx(move |c| Ok(payments::set_provider_ref(c, id, &reference)?))
-        .await?;
     let status = if fresh {
         actix_web::http::StatusCode::CREATED
     } else {
         actix_web::http::StatusCode::OK
     };
-    Ok(HttpResponse::build(status).json(view(order, Some(registered.payment_url))))
+    let url = checkout_url(&state, &order)?;
+    Ok(HttpResponse::build(status).json(view(order, url)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CheckoutToken {
+    /// The token of the checkout link the order was answered with.
+    pub t: String,
+}
+
+/// The checkout link: registers the order with the payment provider (once; a retry after a
+/// failed registration tries again) and redirects the buyer to the provider's page.
+#[utoipa::path(tag = "credits", params(OrderId, CheckoutToken),
+    responses((status = 303, description = "to the provider's payment page"),
+              (status = 404, description = "unknown order, or a link that is not its or has expired", body = crate::error::Problem),
+              (status = 409, description = "order_closed: paid or failed already; or being registered now", body = crate::error::Problem),
+              (status = 503, description = "the payment provider cannot take the order now; open the link again", body = crate::error::Problem)))]
+#[get("/v1/payments/checkout/{id}")]
+pub async fn open_checkout(
+    state: web::Data<AppState>,
+    path: web::Path<OrderId>,
+    query: web::Query<CheckoutToken>,
+) -> ApiResult<HttpResponse> {
+    let id = path.id;
+    if query.t.len() > 512 || state.jwt.verify_checkout(&query.t) != Some(id) {
+        return Err(ApiError::NotFound);
+    }
+    let (order, attempt) = state
+        .tx(move |c| {
+            let o = payments::find(c, id)?;
+            if o.status != "pending" {
+                return Err(ApiError::Conflict {
+                    code: "order_closed",
+                    detail: format!("this purchase is {} already", o.status),
+                });
+            }
+            // One registration at a time: a double click, or a retry while the first still
+            // talks to the provider, does not register the order twice.
+            let attempt = payments::claim_registration(c, o.id, REGISTER_STALE_SECS)?;
+            Ok((o, attempt))
+        })
+        .await?;
+    let payment_url = match (attempt, order.payment_url.clone()) {
+        (_, Some(url)) => url,
+        (None, None) => {
+            return Err(ApiError::Conflict {
+                code: "order_closed",
+                detail: "this purchase is being registered with the provider; open the link again in a minute".into(),
+            })
+        }
+        (Some(attempt), None) => {
+            let registered = register(
+                &state.config.payments,
+                &order,
+                attempt,
+                &state.config.public_url,
+            )
+            .await
+            .map_err(|e| {
+                tracing::warn!(order = order.id, error = %e, "payment provider refused the order");
+                ApiError::Unavailable(
+                    "the payment provider cannot take the order now; open the link again".into(),
+                )
+            })?;
+            let (reference, url) = (registered.reference, registered.payment_url.clone());
+            state
+                .tx(move |c| Ok(payments::set_provider_ref(c, id, &reference, &url)?))
+                .await?;
+            registered.payment_url
+        }
+    };
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, payment_url))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -152,7 +274,8 @@ pub async fn my_purchase(
             Ok(o)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(view(o, None)))
+    let url = checkout_url(&state, &o)?;
+    Ok(HttpResponse::Ok().json(view(o, url)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
