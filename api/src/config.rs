@@ -107,6 +107,13 @@ pub struct RateLimits {
     pub hints_per_minute: u32,
     /// Credit purchases (payment orders) per account per hour; three times that per client.
     pub purchases_per_hour: u32,
+    /// Phone codes sent to one number a day (whatever the account).
+    pub sms_per_number_per_day: u32,
+    /// Phone codes one account may ask for a day.
+    pub sms_per_account_per_day: u32,
+    /// Phone codes the whole site sends an hour and a day: past them, codes are refused.
+    pub sms_budget_per_hour: u32,
+    pub sms_budget_per_day: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -220,6 +227,10 @@ impl Config {
                 changes_per_ad_per_hour: parsed("SOUK_RATE_CHANGES_PER_AD_PER_HOUR", 20)?,
                 hints_per_minute: parsed("SOUK_RATE_HINTS_PER_MINUTE", 120)?,
                 purchases_per_hour: parsed("SOUK_RATE_PURCHASES_PER_HOUR", 10)?,
+                sms_per_number_per_day: parsed("SOUK_SMS_PER_NUMBER_PER_DAY", 6)?,
+                sms_per_account_per_day: parsed("SOUK_SMS_PER_ACCOUNT_PER_DAY", 10)?,
+                sms_budget_per_hour: parsed("SOUK_SMS_BUDGET_PER_HOUR", 300)?,
+                sms_budget_per_day: parsed("SOUK_SMS_BUDGET_PER_DAY", 2000)?,
             },
             proxies: crate::client_ip::TrustedProxies {
                 nets: crate::client_ip::TrustedProxies::parse_list(

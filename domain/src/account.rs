@@ -105,6 +105,12 @@ pub fn normalize_phone(raw: &str) -> Option<String> {
     }
 }
 
+/// Whether a number from `normalize_phone` is a mobile (`+2135…`, `+2136…`, `+2137…`): only
+/// those receive SMS; a landline is a number to show, never one to send codes to.
+pub fn is_mobile(e164: &str) -> bool {
+    e164.len() == 13 && e164.starts_with("+213") && e164[4..].starts_with(['5', '6', '7'])
+}
+
 pub fn check_password(errors: &mut ValidationErrors, field: &str, password: &str) {
     let n = char_len(password);
     if n < PASSWORD_MIN {

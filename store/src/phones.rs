@@ -73,12 +73,18 @@ pub fn pending_code(conn: &mut DbConn, user_id: i64) -> StoreResult<Option<Phone
         .optional()?)
 }
 
-/// Counts a wrong attempt; returns the attempts so far.
-pub fn count_attempt(conn: &mut DbConn, code_id: i64) -> StoreResult<i32> {
-    Ok(diesel::update(phone_codes::table.find(code_id))
-        .set(phone_codes::attempts.eq(phone_codes::attempts + 1))
-        .returning(phone_codes::attempts)
-        .get_result(conn)?)
+/// Takes one of the code's `max` attempts before the guess is compared: `false` when none is
+/// left. One statement, so parallel guesses queue on the row and never take more than `max`
+/// between them (a read, a compare and then a count let every guess in flight through).
+pub fn take_attempt(conn: &mut DbConn, code_id: i64, max: i32) -> StoreResult<bool> {
+    let taken = diesel::update(
+        phone_codes::table
+            .find(code_id)
+            .filter(phone_codes::attempts.lt(max)),
+    )
+    .set(phone_codes::attempts.eq(phone_codes::attempts + 1))
+    .execute(conn)?;
+    Ok(taken == 1)
 }
 
 /// Uses the code up and makes its number the user's confirmed phone. Another account that

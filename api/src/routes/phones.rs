@@ -6,7 +6,7 @@
 use actix_web::{post, web, HttpResponse};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use souk_domain::account::normalize_phone;
+use souk_domain::account::{is_mobile, normalize_phone};
 use souk_domain::{Language, ListingStatus};
 use souk_store::{listings, phones, users};
 use souk_worker::sms::{enqueue_sms, Sms};
@@ -72,10 +72,76 @@ fn invalid_code() -> ApiError {
     )
 }
 
+/// The limits an SMS passes before it is queued: per client, account and number by the hour
+/// and the day, a minute between an account's codes, then the site's hourly and daily budget
+/// (a circuit breaker: refused with 503, counted, logged once an hour).
+async fn sms_allowance(
+    state: &AppState,
+    user: i64,
+    client: &ClientIp,
+    phone: &str,
+) -> ApiResult<()> {
+    let limits = &state.config.limits;
+    let limiter = &state.limiter;
+    limiter
+        .hit(&format!("otp-ip:{}", client.key()), 20, HOUR)
+        .await?;
+    limiter.hit(&format!("otp-acct:{user}"), 5, HOUR).await?;
+    limiter
+        .hit(
+            &format!("otp-acct-day:{user}"),
+            limits.sms_per_account_per_day,
+            DAY,
+        )
+        .await?;
+    limiter.hit(&format!("otp-num:{phone}"), 5, HOUR).await?;
+    limiter
+        .hit(
+            &format!("otp-num-day:{phone}"),
+            limits.sms_per_number_per_day,
+            DAY,
+        )
+        .await?;
+    limiter
+        .claim(
+            &format!("otp-cool:{user}"),
+            std::time::Duration::from_secs(RESEND_SECS),
+        )
+        .await?;
+    let budget = [
+        ("otp-budget-hour", limits.sms_budget_per_hour, HOUR),
+        ("otp-budget-day", limits.sms_budget_per_day, DAY),
+    ];
+    for (key, limit, window) in budget {
+        if limiter.hit(key, limit, window).await.is_err() {
+            metrics::counter!("souk_sms_refused_total", "reason" => "budget").increment(1);
+            let hour = chrono::Utc::now().timestamp() / 3600;
+            if BUDGET_LOGGED_HOUR.swap(hour, std::sync::atomic::Ordering::Relaxed) != hour {
+                tracing::error!(
+                    key,
+                    limit,
+                    "SMS budget spent: phone codes refused until the window moves on \
+                     (SOUK_SMS_BUDGET_PER_HOUR, SOUK_SMS_BUDGET_PER_DAY)"
+                );
+            }
+            return Err(ApiError::Unavailable(
+                "phone codes cannot be sent now; try again later".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The hour the spent SMS budget was last logged in, so it is logged once an hour.
+static BUDGET_LOGGED_HOUR: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
 /// Send a confirmation code by SMS to your phone number.
 #[utoipa::path(tag = "accounts", request_body = PhoneRequest, security(("bearer" = [])),
-    responses((status = 202, body = CodeSent), (status = 409, description = "phone_taken: confirmed by another account", body = crate::error::Problem),
-              (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
+    responses((status = 202, body = CodeSent),
+              (status = 403, description = "email_not_confirmed", body = crate::error::Problem),
+              (status = 409, description = "phone_taken: confirmed by another account", body = crate::error::Problem),
+              (status = 422, description = "invalid_phone, not_mobile", body = crate::error::Problem), (status = 429, body = crate::error::Problem),
+              (status = 503, description = "the site's SMS budget is spent for now", body = crate::error::Problem)))]
 #[post("/v1/me/phone")]
 pub async fn send_code(
     state: web::Data<AppState>,
@@ -90,20 +156,24 @@ pub async fn send_code(
             "an Algerian number, e.g. 0551 23 45 67",
         )
     })?;
-    let limiter = &state.limiter;
-    limiter
-        .hit(&format!("otp-ip:{}", client.key()), 20, HOUR)
+    // SMS pumping: codes sent to landlines and premium ranges are paid by the site.
+    if !is_mobile(&phone) {
+        return Err(ApiError::field(
+            "phone",
+            "not_mobile",
+            "codes go to mobile numbers only (05, 06 or 07)",
+        ));
+    }
+    let me = state
+        .db(move |conn| crate::auth::ensure_not_banned(conn, user.id))
         .await?;
-    limiter
-        .hit(&format!("otp-acct:{}", user.id), 5, HOUR)
-        .await?;
-    limiter.hit(&format!("otp-num:{phone}"), 5, HOUR).await?;
-    limiter
-        .claim(
-            &format!("otp-cool:{}", user.id),
-            std::time::Duration::from_secs(RESEND_SECS),
-        )
-        .await?;
+    if me.email_verified_at.is_none() {
+        return Err(ApiError::NotAllowed {
+            code: "email_not_confirmed",
+            detail: "confirm your email address before your phone",
+        });
+    }
+    sms_allowance(&state, user.id, &client, &phone).await?;
     let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000));
     let to = phone.clone();
     state
@@ -153,7 +223,9 @@ pub async fn confirm_code(
             let Some(pending) = phones::pending_code(conn, user.id)? else {
                 return Ok(Err(invalid_code()));
             };
-            if pending.attempts >= CODE_ATTEMPTS {
+            // The attempt is taken before the compare (and stays taken though the request
+            // fails: the transaction commits), so parallel guesses get five between them.
+            if !phones::take_attempt(conn, pending.id, CODE_ATTEMPTS)? {
                 return Ok(Err(invalid_code()));
             }
             let expected = code_hash(user.id, &pending.phone, &code);
@@ -161,8 +233,6 @@ pub async fn confirm_code(
                 expected.as_bytes(),
                 pending.code_hash.as_bytes(),
             ) {
-                // Counted even though the request fails: its own commit.
-                phones::count_attempt(conn, pending.id)?;
                 return Ok(Err(invalid_code()));
             }
             phones::confirm(conn, &pending)?;
