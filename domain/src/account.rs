@@ -105,6 +105,10 @@ pub fn normalize_phone(raw: &str) -> Option<String> {
     }
 }
 
+/// How long a deleted account's mailbox is remembered (a hash of it), with the ratings the
+/// account received and its ban, so that the same mailbox registered again inherits them.
+pub const MAILBOX_MEMORY_DAYS: i64 = 365;
+
 /// Whether a number from `normalize_phone` is a mobile (`+2135…`, `+2136…`, `+2137…`): only
 /// those receive SMS; a landline is a number to show, never one to send codes to.
 pub fn is_mobile(e164: &str) -> bool {

@@ -42,6 +42,9 @@ pub struct ListingDoc {
     /// Storage key of the first photo, if any.
     pub thumbnail: Option<String>,
     pub seller_id: i64,
+    /// When the seller's account was made, if its address is confirmed (`None` otherwise):
+    /// only ads of accounts old enough feed the suggestions (`suggest`).
+    pub seller_since_us: Option<i64>,
     /// The seller's store, shown with the ad in results.
     pub store: Option<StoreRef>,
     /// none, seller or courier.
@@ -386,6 +389,11 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
     d.add_u64(fields.wilaya, doc.wilaya as u64);
     d.add_u64(fields.commune, doc.commune as u64);
     d.add_u64(fields.seller, doc.seller_id as u64);
+    d.add_u64(
+        fields.seller_since,
+        doc.seller_since_us
+            .map_or(u64::MAX, |us| (us / 1_000_000).max(0) as u64),
+    );
     if let Some(key) = peer_key(&doc.category, &doc.attributes, doc.wilaya) {
         d.add_u64(fields.peer, crate::peers::peer_term(&key));
     }

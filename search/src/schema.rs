@@ -48,6 +48,9 @@ pub struct Fields {
     /// The seller's user id (a store's page searches within its ads; a fair price counts one
     /// ad per seller).
     pub seller: Field,
+    /// Unix seconds the seller's account was made, `u64::MAX` while its address is not
+    /// confirmed (`ListingDoc::seller_since_us`).
+    pub seller_since: Field,
     pub price: Field,
     pub created: Field,
     /// Expiry time (µs); hits past it are skipped until the sweep removes them.
@@ -173,7 +176,7 @@ pub fn register_tokenizer(index: &tantivy::Index) {
 }
 
 /// Bump when the code's idea of a document changes.
-const SCHEMA_VERSION: u32 = 8;
+const SCHEMA_VERSION: u32 = 9;
 
 /// The `cat_cell` term of a category ordinal in a cell (cells use the low 50 bits).
 pub fn cat_in_cell(category_ord: u64, cell: u64) -> u64 {
@@ -232,6 +235,7 @@ pub fn build(dict: &Dictionary) -> (Schema, Fields) {
         wilaya: b.add_u64_field("wilaya", fast_indexed.clone()),
         commune: b.add_u64_field("commune", fast_indexed.clone()),
         seller: b.add_u64_field("seller", INDEXED | FAST),
+        seller_since: b.add_u64_field("seller_since", FAST),
         price: b.add_i64_field("price", fast_indexed.clone()),
         created: b.add_i64_field("created", FAST),
         expires: b.add_i64_field("expires", FAST),

@@ -20,6 +20,9 @@ const REFRESH: Duration = Duration::from_secs(60);
 /// A model is suggested once this many sellers' live ads name it: one seller's spelling is
 /// noise and could be personal (a number or a name typed into the model field).
 const MIN_MODEL_SELLERS: usize = 3;
+/// Only ads of accounts with a confirmed address at least this old count towards a model:
+/// three throwaway accounts put any word into everyone's suggestions within seconds.
+pub const SUGGEST_MIN_ACCOUNT_DAYS: u64 = 7;
 /// Model words with a longer run of digits look like phone numbers, not models.
 const MAX_MODEL_DIGITS: usize = 5;
 /// Models kept, the most common first.
@@ -186,12 +189,17 @@ impl Suggestions {
         // commonest first (deleted documents and one seller's many ads do not count).
         let mut models: HashMap<String, u64> = HashMap::new();
         let mut sellers: HashMap<String, HashSet<u64>> = HashMap::new();
+        let vouched_before = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+            .saturating_sub(SUGGEST_MIN_ACCOUNT_DAYS * 86_400);
         for segment in searcher.segment_readers() {
-            let (Ok(inverted), Ok(seller)) = (
+            let schema = segment.schema();
+            let fast = segment.fast_fields();
+            let (Ok(inverted), Ok(seller), Ok(since)) = (
                 segment.inverted_index(fields.model),
-                segment
-                    .fast_fields()
-                    .u64(segment.schema().get_field_name(fields.seller)),
+                fast.u64(schema.get_field_name(fields.seller)),
+                fast.u64(schema.get_field_name(fields.seller_since)),
             ) else {
                 continue;
             };
@@ -203,6 +211,13 @@ impl Suggestions {
                 let Ok(term) = std::str::from_utf8(stream.key()) else {
                     continue;
                 };
+                // A word banned after the ad was posted never becomes a suggestion.
+                if crate::content::banned_words()
+                    .find(&term.replace('_', " "))
+                    .is_some()
+                {
+                    continue;
+                }
                 let Ok(mut postings) = inverted.read_postings_from_terminfo(
                     stream.value(),
                     tantivy::schema::IndexRecordOption::Basic,
@@ -213,7 +228,8 @@ impl Suggestions {
                 let mut live = 0;
                 let mut doc = tantivy::DocSet::doc(&postings);
                 while doc != tantivy::TERMINATED {
-                    if alive.is_none_or(|a| a.is_alive(doc)) {
+                    let vouched = since.first(doc).is_some_and(|s| s <= vouched_before);
+                    if vouched && alive.is_none_or(|a| a.is_alive(doc)) {
                         live += 1;
                         if by.len() < MIN_MODEL_SELLERS {
                             by.extend(seller.first(doc));

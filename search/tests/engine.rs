@@ -58,6 +58,7 @@ fn docs() -> Vec<ListingDoc> {
                 expires_at_us: NOW + 30 * DAY,
                 thumbnail: None,
                 seller_id: 1,
+                seller_since_us: None,
                 store: None,
                 delivery: "none".into(),
             }

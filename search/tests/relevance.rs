@@ -83,6 +83,7 @@ fn corpus() -> Vec<ListingDoc> {
                 expires_at_us: NOW + 30 * DAY,
                 thumbnail: None,
                 seller_id: ad.id,
+                seller_since_us: None,
                 store: None,
                 delivery: "none".into(),
             }

@@ -155,10 +155,18 @@ pub struct Deleted {
 /// Deletes an account, in the caller's transaction: its ads leave search at once (deleted,
 /// purged with their photos after the retention for deleted ads), sessions end, no email or
 /// text goes to it again, and the row keeps no personal data: messages stay readable by the
-/// other side under an anonymous author. Ratings the person received go (they describe the
-/// person); those they gave stay, anonymous.
+/// other side under an anonymous author. Ratings the person gave stay, anonymous; those they
+/// received and their ban are kept, unseen, under a hash of the canonical mailbox for
+/// `MAILBOX_MEMORY_DAYS`, for an account of the same mailbox to inherit
+/// (`users::create_user`), then forgotten (`forget_deleted_mailboxes`).
 pub fn delete_account(conn: &mut DbConn, user_id: i64) -> StoreResult<Deleted> {
     let t = now();
+    let canonical: Option<String> = users::table
+        .find(user_id)
+        .select(users::email_canonical)
+        .first(conn)
+        .optional()?
+        .flatten();
     let ads: Vec<i64> = listings::table
         .filter(listings::user_id.eq(user_id))
         .filter(listings::status.ne(ListingStatus::Deleted.as_str()))
@@ -187,7 +195,6 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64) -> StoreResult<Deleted> {
     diesel::delete(saved_searches::table.filter(saved_searches::user_id.eq(user_id)))
         .execute(conn)?;
     diesel::delete(favorites::table.filter(favorites::user_id.eq(user_id))).execute(conn)?;
-    diesel::delete(ratings::table.filter(ratings::ratee_id.eq(user_id))).execute(conn)?;
     // The name and phone a buyer gave when writing are theirs too.
     diesel::update(conversations::table.filter(conversations::buyer_id.eq(user_id)))
         .set((
@@ -206,6 +213,7 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64) -> StoreResult<Deleted> {
             // A unique, undeliverable address: the mailbox is free to register again.
             users::email.eq(format!("deleted-{user_id}@deleted.invalid")),
             users::email_canonical.eq(None::<String>),
+            users::mailbox_hash.eq(canonical.as_deref().map(crate::users::mailbox_hash)),
             // No password hashes to this: nobody signs in again, device tokens are void.
             users::password_hash.eq("!deleted"),
             users::display_name.eq(DELETED_NAME),
@@ -223,6 +231,26 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64) -> StoreResult<Deleted> {
         return Err(StoreError::NotFound);
     }
     Ok(out)
+}
+
+/// Forgets, a batch at a time, the mailboxes of accounts deleted before `before`, with the
+/// ratings they received (kept only for a new account of the mailbox to inherit).
+pub fn forget_deleted_mailboxes(
+    conn: &mut DbConn,
+    before: NaiveDateTime,
+    batch: i64,
+) -> StoreResult<usize> {
+    let ids: Vec<i64> = users::table
+        .filter(users::mailbox_hash.is_not_null())
+        .filter(users::deleted_at.lt(before))
+        .select(users::id)
+        .limit(batch)
+        .load(conn)?;
+    diesel::delete(ratings::table.filter(ratings::ratee_id.eq_any(&ids))).execute(conn)?;
+    diesel::update(users::table.filter(users::id.eq_any(&ids)))
+        .set(users::mailbox_hash.eq(None::<String>))
+        .execute(conn)?;
+    Ok(ids.len())
 }
 
 /// The name a deleted account's messages and ratings show.

@@ -23,6 +23,8 @@ diesel::table! {
         deleted_at -> Nullable<Timestamp>,
         token_generation -> BigInt,
         tokens_revoked_at -> Nullable<Timestamp>,
+        mailbox_hash -> Nullable<Text>,
+        previous_account_id -> Nullable<BigInt>,
     }
 }
 

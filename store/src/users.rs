@@ -39,6 +39,8 @@ pub struct User {
     pub token_generation: i64,
     #[serde(skip)]
     pub tokens_revoked_at: Option<NaiveDateTime>,
+    /// The deleted account of the same mailbox this one took over (ratings, ban), if any.
+    pub previous_account_id: Option<i64>,
 }
 
 pub struct NewUser<'a> {
@@ -67,7 +69,50 @@ pub fn create_user(conn: &mut DbConn, new: NewUser<'_>) -> StoreResult<User> {
         .returning(users::id)
         .get_result(conn)
         .map_err(|e| StoreError::unique_as(e, "email_taken"))?;
+    let since = t - chrono::Duration::days(souk_domain::account::MAILBOX_MEMORY_DAYS);
+    inherit_deleted_mailbox(conn, id, &canonical_email(new.email), since)?;
     find_user(conn, id)
+}
+
+/// What a mailbox's deleted account is remembered by (never the address itself).
+pub fn mailbox_hash(canonical: &str) -> String {
+    crate::secret::token_hash(&format!("mailbox:{canonical}"))
+}
+
+/// A new account of a mailbox whose account was deleted after `since` takes over what was
+/// kept of it: the ratings it received and its ban (deleting and registering again is no way
+/// to a clean record); `previous_account_id` names it for moderators.
+fn inherit_deleted_mailbox(
+    conn: &mut DbConn,
+    id: i64,
+    canonical: &str,
+    since: NaiveDateTime,
+) -> StoreResult<()> {
+    let previous: Option<(i64, Option<NaiveDateTime>, Option<String>)> = users::table
+        .filter(users::mailbox_hash.eq(mailbox_hash(canonical)))
+        .filter(users::deleted_at.gt(since))
+        .order(users::deleted_at.desc())
+        .select((users::id, users::banned_at, users::banned_reason))
+        .first(conn)
+        .optional()?;
+    let Some((old, banned_at, banned_reason)) = previous else {
+        return Ok(());
+    };
+    diesel::update(crate::schema::ratings::table.filter(crate::schema::ratings::ratee_id.eq(old)))
+        .set(crate::schema::ratings::ratee_id.eq(id))
+        .execute(conn)?;
+    diesel::update(users::table.find(id))
+        .set((
+            users::previous_account_id.eq(Some(old)),
+            users::banned_at.eq(banned_at),
+            users::banned_reason.eq(banned_reason),
+        ))
+        .execute(conn)?;
+    // Carried once: the new account is what a next deletion remembers.
+    diesel::update(users::table.find(old))
+        .set(users::mailbox_hash.eq(None::<String>))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn find_user(conn: &mut DbConn, id: i64) -> StoreResult<User> {
@@ -157,13 +202,20 @@ pub fn lock_user(conn: &mut DbConn, id: i64) -> StoreResult<()> {
 
 pub fn mark_email_verified(conn: &mut DbConn, id: i64) -> StoreResult<()> {
     let t = now();
-    diesel::update(
+    let n = diesel::update(
         users::table
             .find(id)
             .filter(users::email_verified_at.is_null()),
     )
     .set((users::email_verified_at.eq(t), users::updated_at.eq(t)))
     .execute(conn)?;
+    // The index keeps whether a seller's address is confirmed (suggestions count only such
+    // sellers' ads): their ads are projected again.
+    if n == 1 {
+        for ad in crate::listings::ids_of_user(conn, id)? {
+            crate::listings::record_change(conn, ad)?;
+        }
+    }
     Ok(())
 }
 
@@ -220,4 +272,19 @@ pub fn update_settings(conn: &mut DbConn, id: i64, s: &Settings<'_>) -> StoreRes
         .set(users::updated_at.eq(now()))
         .execute(conn)?;
     Ok(())
+}
+
+/// When each of `ids` was made, for the accounts among them in good standing: address
+/// confirmed, not banned, not deleted. Suggestions trust only such sellers' words.
+pub fn vouched_since(conn: &mut DbConn, ids: &[i64]) -> StoreResult<Vec<(i64, NaiveDateTime)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .filter(users::email_verified_at.is_not_null())
+        .filter(users::banned_at.is_null())
+        .filter(users::deleted_at.is_null())
+        .select((users::id, users::created_at))
+        .load(conn)?)
 }

@@ -86,6 +86,19 @@ pub async fn purge(w: &Worker) -> Result<usize, RunnerError> {
     .await
 }
 
+/// Forgets deleted accounts' mailboxes (and the ratings kept with them) once they are
+/// `MAILBOX_MEMORY_DAYS` old.
+pub async fn forget_mailboxes(w: &Worker) -> Result<usize, RunnerError> {
+    in_batches(w, "deleted accounts' mailboxes forgotten", || async {
+        let before =
+            souk_store::now() - chrono::Duration::days(souk_domain::account::MAILBOX_MEMORY_DAYS);
+        let batch = w.cfg.batch;
+        w.tx(move |conn| souk_store::account_data::forget_deleted_mailboxes(conn, before, batch))
+            .await
+    })
+    .await
+}
+
 /// Runs `batch` (one bounded transaction each) until one comes back short of a full batch,
 /// then logs the total as `what`.
 async fn in_batches<F, Fut>(w: &Worker, what: &str, mut batch: F) -> Result<usize, RunnerError>

@@ -12,6 +12,7 @@ pub fn listing_doc(
     thumbnail: Option<String>,
     store: Option<StoreRef>,
     marks: souk_store::promotions::Marks,
+    seller_since: Option<chrono::NaiveDateTime>,
 ) -> Option<ListingDoc> {
     if l.status().ok()? != ListingStatus::Active || l.hidden_at.is_some() {
         return None;
@@ -37,6 +38,7 @@ pub fn listing_doc(
         expires_at_us: l.expires_at.and_utc().timestamp_micros(),
         thumbnail,
         seller_id: l.user_id,
+        seller_since_us: seller_since.map(|t| t.and_utc().timestamp_micros()),
         store,
         delivery: l.delivery.clone(),
     })
@@ -76,6 +78,10 @@ pub fn docs_of(
             })
             .collect();
     let marks = souk_store::promotions::marks_of_many(conn, &ids)?;
+    let vouched: std::collections::HashMap<i64, chrono::NaiveDateTime> =
+        souk_store::users::vouched_since(conn, &owners)?
+            .into_iter()
+            .collect();
     Ok(rows
         .iter()
         .filter_map(|l| {
@@ -84,6 +90,7 @@ pub fn docs_of(
                 thumbs.remove(&l.id),
                 stores.get(&l.user_id).cloned(),
                 marks.get(&l.id).copied().unwrap_or_default(),
+                vouched.get(&l.user_id).copied(),
             )
         })
         .collect())

@@ -184,6 +184,10 @@ pub async fn register(
         &body.display_name,
         body.phone.as_deref(),
     )?;
+    // A name is shown on every ad and rating: the rules of public text apply.
+    crate::content_rules::check_text("display_name", &reg.display_name)?;
+    // Registering sends a confirmation email: counted with the resends, by mailbox.
+    confirmation_allowance(&state, &reg.email).await?;
     let hash = state
         .passwords
         .run(move || hash_password(&body.password))
@@ -262,6 +266,19 @@ pub async fn verify_email_link(q: web::Query<TokenQuery>) -> ApiResult<HttpRespo
     ))
 }
 
+/// Confirmation emails to one mailbox an hour, counted by the mailbox (not the account): an
+/// account deleted and registered again starts no new count.
+async fn confirmation_allowance(state: &AppState, email: &str) -> ApiResult<()> {
+    state
+        .limiter
+        .hit(
+            &format!("verify:{}", souk_domain::account::canonical_email(email)),
+            state.config.limits.reset_per_hour,
+            std::time::Duration::from_secs(3600),
+        )
+        .await
+}
+
 /// Send a new verification email to the signed-in user.
 #[utoipa::path(tag = "accounts", security(("bearer" = [])),
     responses((status = 202), (status = 409, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
@@ -270,14 +287,10 @@ pub async fn resend_verification(
     state: web::Data<AppState>,
     user: AuthUser,
 ) -> ApiResult<HttpResponse> {
-    state
-        .limiter
-        .hit(
-            &format!("verify:{}", user.id),
-            state.config.limits.reset_per_hour,
-            std::time::Duration::from_secs(3600),
-        )
+    let account = state
+        .db(move |conn| Ok(users::find_user(conn, user.id)?))
         .await?;
+    confirmation_allowance(&state, &account.email).await?;
     let st = state.clone();
     state
         .tx(move |conn| {

@@ -87,7 +87,7 @@ pub async fn create_listing(
         .into_inner()
         .into_draft()?
         .validate(catalog(), geography())?;
-    crate::content_rules::check(&valid.title, &valid.description)?;
+    crate::content_rules::check_listing(&valid.title, &valid.description, &valid.attributes)?;
     let expires = expiry(&state);
     let phone_required = state.config.require_phone_to_post;
     // The comparables' prices go with the trust check (a bait price is one of its signals).
@@ -268,7 +268,11 @@ pub async fn update_listing(
             let valid = patch
                 .apply(current.to_draft()?)
                 .validate(catalog(), geography())?;
-            crate::content_rules::check(&valid.title, &valid.description)?;
+            crate::content_rules::check_listing(
+                &valid.title,
+                &valid.description,
+                &valid.attributes,
+            )?;
             let l = listings::update_listing(conn, id, &valid)?;
             souk_worker::alerts::queue_price_drop(conn, id, current.price, l.price)?;
             let fair = crate::routes::price_hints::fair_price(
