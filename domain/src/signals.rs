@@ -63,6 +63,9 @@ pub const DEFAULT_SCORE_TO_HIDE: u32 = 3;
 /// Perceptual hashes of a re-encoded, resized, lightly cropped or brightened copy stay within
 /// this many bits (measured with `souk-bench photos`, see the README).
 pub const PHOTO_MAX_DISTANCE: u32 = 8;
+/// How long the fingerprints of removed photos and purged ads are kept, so that who had a
+/// photo or a text first is still known after the original is gone.
+pub const PAST_FINGERPRINT_DAYS: i64 = 365;
 /// SimHash distance of a reworded copy (a price or a phone changed, words swapped).
 pub const TEXT_MAX_DISTANCE: u32 = 6;
 

@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod lifecycle;
 pub mod listings;
 pub mod moderation;
+pub mod past_fingerprints;
 pub mod payments;
 pub mod phones;
 pub mod photos;

@@ -153,6 +153,8 @@ pub fn purge_listings(
                 .map(|p| p.storage_key),
         );
         crate::promotions::forget(conn, l.id)?;
+        let text = crate::past_fingerprints::Going::TextOf(l.id);
+        crate::past_fingerprints::remember(conn, text)?;
         diesel::delete(listings::table.find(l.id)).execute(conn)?;
         record_change(conn, l.id)?;
     }

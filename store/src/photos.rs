@@ -157,6 +157,7 @@ pub fn delete_photo(conn: &mut DbConn, listing_id: i64, photo_id: i64) -> StoreR
         .first(conn)
         .optional()?
         .ok_or(StoreError::NotFound)?;
+    crate::past_fingerprints::remember(conn, crate::past_fingerprints::Going::Photo(photo_id))?;
     diesel::delete(photos::table.find(photo_id)).execute(conn)?;
     record_change(conn, listing_id)?;
     Ok(photo)
@@ -165,6 +166,10 @@ pub fn delete_photo(conn: &mut DbConn, listing_id: i64, photo_id: i64) -> StoreR
 /// Deletes every photo row of a listing, returning them for file removal.
 pub fn delete_all_photos(conn: &mut DbConn, listing_id: i64) -> StoreResult<Vec<Photo>> {
     let all = list_photos(conn, listing_id)?;
+    if !all.is_empty() {
+        let going = crate::past_fingerprints::Going::PhotosOf(listing_id);
+        crate::past_fingerprints::remember(conn, going)?;
+    }
     diesel::delete(photos::table.filter(photos::listing_id.eq(listing_id))).execute(conn)?;
     Ok(all)
 }

@@ -160,6 +160,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    past_fingerprints (id) {
+        id -> BigInt,
+        kind -> Integer,
+        band_key -> Integer,
+        hash -> BigInt,
+        user_id -> BigInt,
+        key_id -> BigInt,
+        forget_after -> Timestamp,
+    }
+}
+
+diesel::table! {
     photo_reservations (id) {
         id -> BigInt,
         listing_id -> BigInt,
@@ -407,6 +419,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     listings,
     photos,
     photo_reservations,
+    past_fingerprints,
     near_keys,
     listing_flags,
     listing_changes,

@@ -288,3 +288,69 @@ async fn the_first_to_have_a_photo_or_text_is_never_the_one_flagged() {
     })
     .await;
 }
+
+/// Issue 23, item 11: once the original is gone (the owner deleted the ad, its photos went
+/// at once; or it was purged), the rival's copy was the oldest fingerprint left, and the
+/// owner's re-post of their own photo was flagged as a copy of the rival's. The fingerprints
+/// of removed photos and purged ads are kept (`past_fingerprints`), so the owner stays first.
+#[tokio::test]
+async fn the_owner_stays_first_after_the_original_ad_is_gone() {
+    each_backend(|app| async move {
+        let owner = app.user("owner@example.dz").await;
+        let photo = scene(12);
+        let first = app
+            .create_listing(&owner, car_ad(json!({"title": "Nissan Navara 2016"})))
+            .await;
+        assert_eq!(
+            upload(&app, &owner, id(&first), to_jpeg(&photo, 90))
+                .await
+                .status(),
+            201
+        );
+        let rival = app.user("rival@example.dz").await;
+        let copy = app
+            .create_listing(&rival, car_ad(json!({"title": "Navara à vendre"})))
+            .await;
+        assert_eq!(
+            upload(&app, &rival, id(&copy), copied(&photo))
+                .await
+                .status(),
+            201
+        );
+        checks_done(&app).await;
+
+        // The owner deletes the first ad, then posts the car again with the same photo.
+        let res = app
+            .call(
+                Method::DELETE,
+                &format!("/v1/listings/{}", id(&first)),
+                Some(&owner),
+                None,
+            )
+            .await;
+        assert!(res.status().is_success(), "delete: {}", res.status());
+        let again = app
+            .create_listing(
+                &owner,
+                car_ad(json!({"title": "Nissan Navara 2016 double cabine"})),
+            )
+            .await;
+        assert_eq!(
+            upload(&app, &owner, id(&again), to_jpeg(&photo, 80))
+                .await
+                .status(),
+            201
+        );
+        checks_done(&app).await;
+
+        let m = moderator(&app).await;
+        let q = queue(&app, &m).await;
+        assert!(
+            q.iter().all(|e| e["listing_id"] != id(&again)),
+            "the owner's re-post flagged: {q:?}"
+        );
+        // The positive control: the rival's copy is in the queue, as the copy of the original.
+        assert!(q.iter().any(|e| e["listing_id"] == id(&copy)), "{q:?}");
+    })
+    .await;
+}

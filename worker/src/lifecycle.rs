@@ -99,6 +99,16 @@ pub async fn forget_mailboxes(w: &Worker) -> Result<usize, RunnerError> {
     .await
 }
 
+/// Forgets the fingerprints of removed photos and purged ads once their time is up.
+pub async fn forget_fingerprints(w: &Worker) -> Result<usize, RunnerError> {
+    in_batches(w, "past fingerprints forgotten", || async {
+        let batch = w.cfg.batch;
+        w.tx(move |conn| souk_store::past_fingerprints::forget_due(conn, batch))
+            .await
+    })
+    .await
+}
+
 /// Runs `batch` (one bounded transaction each) until one comes back short of a full batch,
 /// then logs the total as `what`.
 async fn in_batches<F, Fut>(w: &Worker, what: &str, mut batch: F) -> Result<usize, RunnerError>

@@ -73,7 +73,14 @@ fn copied_from(
     owner: i64,
 ) -> StoreResult<Vec<NearCopy>> {
     let older = near_copies(conn, kind, hash, max, Among::Older { before_key: key })?;
-    if older.first().is_none_or(|first| first.user_id == owner) {
+    // The first may be gone (its photo removed, its ad purged): its fingerprint is kept.
+    let past = souk_store::past_fingerprints::first_before(conn, kind, hash, max, key)?;
+    let first_user = match (older.first(), past) {
+        (Some(live), Some((past_key, past_user))) if past_key < live.key_id => Some(past_user),
+        (Some(live), _) => Some(live.user_id),
+        (None, past) => past.map(|(_, user)| user),
+    };
+    if first_user.is_none_or(|first| first == owner) {
         return Ok(Vec::new());
     }
     Ok(older

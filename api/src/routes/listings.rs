@@ -443,7 +443,7 @@ pub fn paging(page: Option<i64>, per_page: Option<i64>) -> ApiResult<(i64, i64)>
 /// shows within about a second. `total` is exact.
 #[utoipa::path(tag = "listings", params(BrowseQuery),
     responses((status = 200, body = ListingPage), (status = 400, description = "malformed cursor", body = crate::error::Problem),
-              (status = 422, body = crate::error::Problem), (status = 503, description = "index still building", body = crate::error::Problem)))]
+              (status = 422, body = crate::error::Problem), (status = 503, description = "index still building, or too many searches at once", body = crate::error::Problem)))]
 #[get("/v1/listings")]
 pub async fn browse(
     state: web::Data<AppState>,
@@ -469,7 +469,7 @@ pub async fn browse(
         facets: false,
         ..Default::default()
     };
-    let found = crate::routes::search::run_as(&state, req, Freshness::Shared)?;
+    let found = crate::routes::search::run_bounded_as(&state, req, Freshness::Shared).await?;
     Ok(web::Json(ListingPage {
         items: found.items.into_iter().map(ListingSummary::from).collect(),
         page,

@@ -120,10 +120,20 @@ pub(crate) const SEARCH_QUEUE_WAIT: std::time::Duration = std::time::Duration::f
 
 /// `run` off the event loop, a bounded number at once (`AppState::searches`).
 pub async fn run_bounded(state: &AppState, req: SearchRequest) -> ApiResult<SearchPage> {
+    run_bounded_as(state, req, Freshness::Exact).await
+}
+
+/// `run_as` in the bounded search pool, off the event loops: a deep page is a collect over
+/// the whole index, and on an event loop it would hold up every request queued behind it.
+pub async fn run_bounded_as(
+    state: &AppState,
+    req: SearchRequest,
+    freshness: Freshness,
+) -> ApiResult<SearchPage> {
     let st = state.clone();
     state
         .searches
-        .run_within(Some(SEARCH_QUEUE_WAIT), move || run(&st, req))
+        .run_within(Some(SEARCH_QUEUE_WAIT), move || run_as(&st, req, freshness))
         .await?
 }
 
