@@ -42,10 +42,7 @@ impl SellerRatings {
         let rows = souk_store::ratings::visible_summaries(&mut conn)?;
         let map: HashMap<i64, SellerRating> = rows
             .into_iter()
-            .map(|(user, count, sum)| {
-                let average = ((sum as f64 / count as f64) * 10.0).round() / 10.0;
-                (user, SellerRating { average, count })
-            })
+            .map(|(user, count, average)| (user, SellerRating { average, count }))
             .collect();
         let n = map.len();
         *self.by_seller.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(map);

@@ -53,6 +53,34 @@ pub fn validate(
     })
 }
 
+/// How much a rating counts in an average, weighed like a report (`trust::report_weight`):
+/// by the rater's account age when they rated, a quarter before a week, a half before a month,
+/// fully from then; a confirmed phone vouches for a young account as a week's age does. A
+/// rival's fresh accounts move an average little.
+pub fn rater_weight(account_age_days_when_rated: i64, phone_confirmed: bool) -> f64 {
+    use crate::trust::{FULL_WEIGHT_DAYS, HALF_WEIGHT_DAYS};
+    let by_age = match account_age_days_when_rated {
+        d if d < HALF_WEIGHT_DAYS => 0.25,
+        d if d < FULL_WEIGHT_DAYS => 0.5,
+        _ => 1.0,
+    };
+    if phone_confirmed {
+        f64::max(by_age, 0.5)
+    } else {
+        by_age
+    }
+}
+
+/// The weighted average of `(stars, weight)` to one decimal, `None` without ratings.
+pub fn weighted_average(ratings: impl IntoIterator<Item = (i32, f64)>) -> Option<f64> {
+    let (sum, weight) = ratings
+        .into_iter()
+        .fold((0.0, 0.0), |(s, w), (stars, weight)| {
+            (s + f64::from(stars) * weight, w + weight)
+        });
+    (weight > 0.0).then(|| ((sum / weight) * 10.0).round() / 10.0)
+}
+
 /// Whether a rating shows: once the other side rated too, or after `BLIND_DAYS`.
 pub fn is_visible(age_days: i64, other_side_rated: bool) -> bool {
     other_side_rated || age_days >= BLIND_DAYS

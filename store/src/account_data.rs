@@ -120,7 +120,7 @@ pub fn collect(conn: &mut DbConn, user_id: i64) -> StoreResult<AccountData> {
     // Only what the public sees: an export must not open the double-blind period.
     let ratings_received = crate::ratings::visible_for(conn, user_id)?
         .into_iter()
-        .map(|(r, _)| r)
+        .map(|v| v.rating)
         .collect();
     let reports_filed = reports::table
         .filter(reports::reporter_id.eq(user_id))

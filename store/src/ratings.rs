@@ -2,7 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use souk_domain::rating::{is_visible, ValidRating};
+use souk_domain::rating::{is_visible, rater_weight, weighted_average, ValidRating};
 
 use crate::db::DbConn;
 use crate::error::{StoreError, StoreResult};
@@ -105,18 +105,23 @@ pub fn remove(conn: &mut DbConn, id: i64) -> StoreResult<bool> {
 /// The ratings of `ratee` the public may see, newest first: not removed, not from a banned
 /// account, out of their blind period, and only each rater's latest. Capped: a profile shows
 /// the latest.
-pub fn visible_for(conn: &mut DbConn, ratee: i64) -> StoreResult<Vec<(Rating, String)>> {
-    let rows: Vec<(Rating, String)> = ratings::table
+pub fn visible_for(conn: &mut DbConn, ratee: i64) -> StoreResult<Vec<VisibleRating>> {
+    let rows: Vec<(Rating, String, NaiveDateTime, Option<NaiveDateTime>)> = ratings::table
         .inner_join(users::table.on(users::id.eq(ratings::rater_id)))
         .filter(ratings::ratee_id.eq(ratee))
         .filter(ratings::removed_at.is_null())
         .filter(users::banned_at.is_null())
         .order(ratings::id.desc())
         .limit(2000)
-        .select((Rating::as_select(), users::display_name))
+        .select((
+            Rating::as_select(),
+            users::display_name,
+            users::created_at,
+            users::phone_verified_at,
+        ))
         .load(conn)?;
     // The other side's ratings in the same conversations, for the double-blind rule.
-    let conversations: Vec<i64> = rows.iter().map(|(r, _)| r.conversation_id).collect();
+    let conversations: Vec<i64> = rows.iter().map(|(r, ..)| r.conversation_id).collect();
     let answered: Vec<i64> = ratings::table
         .filter(ratings::conversation_id.eq_any(&conversations))
         .filter(ratings::rater_id.eq(ratee))
@@ -128,20 +133,47 @@ pub fn visible_for(conn: &mut DbConn, ratee: i64) -> StoreResult<Vec<(Rating, St
     let mut raters = std::collections::HashSet::new();
     Ok(rows
         .into_iter()
-        .filter(|(r, _)| {
+        .filter(|(r, ..)| {
             is_visible(
                 (t - r.created_at).num_days(),
                 answered.contains(&r.conversation_id),
             )
         })
-        .filter(|(r, _)| raters.insert(r.rater_id))
+        .filter(|(r, ..)| raters.insert(r.rater_id))
+        .map(|(rating, rater_name, rater_since, phone)| VisibleRating {
+            weight: rater_weight(
+                (rating.created_at - rater_since).num_days(),
+                phone.is_some(),
+            ),
+            rating,
+            rater_name,
+        })
         .collect())
 }
 
-/// Every rated user's visible ratings as (user id, count, sum of stars), by the same rules as
-/// `visible_for`. One pass over the ratings table: result lists refresh it now and then.
-pub fn visible_summaries(conn: &mut DbConn) -> StoreResult<Vec<(i64, i64, i64)>> {
-    let rows: Vec<(i64, i64, i64, i32, NaiveDateTime, i64)> = ratings::table
+/// A rating the public sees, with its rater's name and how much it counts in the average.
+#[derive(Debug, Clone)]
+pub struct VisibleRating {
+    pub rating: Rating,
+    pub rater_name: String,
+    /// `souk_domain::rating::rater_weight`.
+    pub weight: f64,
+}
+
+/// Every rated user's visible ratings as (user id, count, weighted average), by the same rules
+/// as `visible_for`. One pass over the ratings table: result lists refresh it now and then.
+pub fn visible_summaries(conn: &mut DbConn) -> StoreResult<Vec<(i64, i64, f64)>> {
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(
+        i64,
+        i64,
+        i64,
+        i32,
+        NaiveDateTime,
+        i64,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+    )> = ratings::table
         .inner_join(users::table.on(users::id.eq(ratings::rater_id)))
         .filter(ratings::removed_at.is_null())
         .filter(users::banned_at.is_null())
@@ -152,28 +184,35 @@ pub fn visible_summaries(conn: &mut DbConn) -> StoreResult<Vec<(i64, i64, i64)>>
             ratings::stars,
             ratings::created_at,
             ratings::id,
+            users::created_at,
+            users::phone_verified_at,
         ))
         .load(conn)?;
     let rated: std::collections::HashSet<(i64, i64)> = rows.iter().map(|r| (r.2, r.1)).collect();
     let t = now();
     // One rating per (rater, ratee), the latest visible one, as on the profile.
-    let mut latest: std::collections::HashMap<(i64, i64), (i64, i32)> = Default::default();
-    for (ratee, rater, conversation, stars, created, id) in rows {
+    let mut latest: std::collections::HashMap<(i64, i64), (i64, i32, f64)> = Default::default();
+    for (ratee, rater, conversation, stars, created, id, rater_since, phone) in rows {
         if is_visible(
             (t - created).num_days(),
             rated.contains(&(conversation, ratee)),
         ) {
-            let e = latest.entry((ratee, rater)).or_insert((id, stars));
+            let weight = rater_weight((created - rater_since).num_days(), phone.is_some());
+            let e = latest.entry((ratee, rater)).or_insert((id, stars, weight));
             if id >= e.0 {
-                *e = (id, stars);
+                *e = (id, stars, weight);
             }
         }
     }
-    let mut by_user: std::collections::HashMap<i64, (i64, i64)> = Default::default();
-    for ((ratee, _), (_, stars)) in latest {
-        let e = by_user.entry(ratee).or_default();
-        e.0 += 1;
-        e.1 += i64::from(stars);
+    let mut by_user: std::collections::HashMap<i64, Vec<(i32, f64)>> = Default::default();
+    for ((ratee, _), (_, stars, weight)) in latest {
+        by_user.entry(ratee).or_default().push((stars, weight));
     }
-    Ok(by_user.into_iter().map(|(u, (n, s))| (u, n, s)).collect())
+    Ok(by_user
+        .into_iter()
+        .filter_map(|(u, all)| {
+            let n = all.len() as i64;
+            weighted_average(all).map(|avg| (u, n, avg))
+        })
+        .collect())
 }

@@ -318,7 +318,89 @@ async fn one_person_counts_once_however_many_conversations() {
         // Result lists read the same rule (souk_store::ratings::visible_summaries).
         let summaries = souk_store::ratings::visible_summaries(&mut app.store()).unwrap();
         let mine = summaries.iter().find(|s| s.0 == seller_id).copied();
-        assert_eq!(mine, Some((seller_id, 2, 7)), "{summaries:?}");
+        assert_eq!(mine, Some((seller_id, 2, 3.5)), "{summaries:?}");
+    })
+    .await;
+}
+
+/// Issue 23, item 2: raters weigh like reporters. A rival's fresh account moved an average as
+/// much as a buyer of long standing; now a rating counts a quarter from an account under a
+/// week old when it rated, a half under a month, fully after.
+#[tokio::test]
+async fn a_fresh_accounts_rating_weighs_less_than_an_established_buyers() {
+    each_backend(|app| async move {
+        let seller = app.user("seller@example.dz").await;
+        let seller_id = me_id(&app, &seller).await;
+        let mut rated = Vec::new();
+        for (email, stars) in [("old-buyer@example.dz", 5), ("fresh-rival@example.dz", 1)] {
+            let buyer = app.user(email).await;
+            let ad = app
+                .create_listing(
+                    &seller,
+                    car_ad(json!({"title": format!("Peugeot 208 pour {stars}")})),
+                )
+                .await;
+            let thread = json_of(
+                app.call(
+                    Method::POST,
+                    &format!("/v1/listings/{}/contact", ad["id"]),
+                    Some(&buyer),
+                    Some(json!({"message": "Salam, disponible ?", "name": "Karim"})),
+                )
+                .await,
+            )
+            .await["id"]
+                .as_i64()
+                .unwrap();
+            let res = app
+                .call(
+                    Method::POST,
+                    &format!("/v1/conversations/{thread}/messages"),
+                    Some(&seller),
+                    Some(json!({"message": "Oui."})),
+                )
+                .await;
+            assert_eq!(res.status(), 201);
+            rated.push((buyer, thread, stars));
+        }
+        // The buyer's account is two months old, the rival's from today.
+        app.age_account("old-buyer@example.dz", 60);
+        for (buyer, thread, stars) in &rated {
+            assert_eq!(
+                rate(&app, buyer, *thread, json!({"stars": stars}))
+                    .await
+                    .status(),
+                201
+            );
+        }
+        // Out of the blind period (a day later: the rival's account was a day old).
+        {
+            use diesel::prelude::*;
+            use souk_store::schema::ratings;
+            diesel::update(ratings::table)
+                .set(ratings::created_at.eq(souk_store::now() - chrono::Duration::days(15)))
+                .execute(&mut app.store())
+                .unwrap();
+            diesel::update(
+                souk_store::schema::users::table
+                    .filter(souk_store::schema::users::email.eq("fresh-rival@example.dz")),
+            )
+            .set(
+                souk_store::schema::users::created_at
+                    .eq(souk_store::now() - chrono::Duration::days(16)),
+            )
+            .execute(&mut app.store())
+            .unwrap();
+        }
+        let page = json_of(app.get(&format!("/v1/users/{seller_id}/ratings")).await).await;
+        assert_eq!(page["summary"]["count"], 2, "{page}");
+        assert_eq!(
+            page["summary"]["average"], 4.2,
+            "(5 × 1 + 1 × 0.25) / 1.25: {page}"
+        );
+        let summaries = souk_store::ratings::visible_summaries(&mut app.store()).unwrap();
+        let mine = summaries.iter().find(|s| s.0 == seller_id).copied();
+        assert_eq!(mine, Some((seller_id, 2, 4.2)), "{summaries:?}");
     })
     .await;
 }

@@ -4,7 +4,7 @@
 
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use souk_domain::rating::{validate, RATE_WITHIN_DAYS};
+use souk_domain::rating::{validate, weighted_average, RATE_WITHIN_DAYS};
 use souk_store::ratings::{self, Rating};
 use souk_store::{moderation, now, users, DbConn};
 use utoipa::{IntoParams, ToSchema};
@@ -81,16 +81,16 @@ fn view(r: &Rating, rater_name: String) -> RatingView {
 pub fn summary_of(conn: &mut DbConn, user_id: i64) -> ApiResult<(RatingSummary, Vec<RatingView>)> {
     let visible = ratings::visible_for(conn, user_id)?;
     let mut distribution = [0i64; 5];
-    for (r, _) in &visible {
-        distribution[(r.stars.clamp(1, 5) - 1) as usize] += 1;
+    for v in &visible {
+        distribution[(v.rating.stars.clamp(1, 5) - 1) as usize] += 1;
     }
     let count = visible.len() as i64;
-    let total: i64 = visible.iter().map(|(r, _)| i64::from(r.stars)).sum();
-    let average = (count > 0).then(|| ((total as f64 / count as f64) * 10.0).round() / 10.0);
+    // Weighted by the raters' standing (souk_domain::rating::rater_weight).
+    let average = weighted_average(visible.iter().map(|v| (v.rating.stars, v.weight)));
     let items = visible
         .into_iter()
         .take(50)
-        .map(|(r, name)| view(&r, name))
+        .map(|v| view(&v.rating, v.rater_name))
         .collect();
     Ok((
         RatingSummary {
