@@ -22,6 +22,7 @@ pub mod seller_ratings;
 pub mod state;
 pub mod telemetry;
 pub mod upload_gate;
+pub mod usecases;
 pub mod view_counts;
 
 pub use app::{start, Running};

@@ -28,11 +28,20 @@ pub enum Backend {
     Postgres,
 }
 
+/// Whether a test that needs PostgreSQL or Redis fails instead of skipping without it
+/// (`SOUK_TEST_REQUIRE_SERVICES=1`, as CI sets): a CI run that silently skipped half its
+/// suite would pass.
+pub fn services_required() -> bool {
+    std::env::var("SOUK_TEST_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
+}
+
 /// SQLite always; PostgreSQL when `TEST_DATABASE_URL` is set (CI always sets it).
 pub fn backends() -> Vec<Backend> {
     let mut v = vec![Backend::Sqlite];
     if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
         v.push(Backend::Postgres);
+    } else if services_required() {
+        panic!("SOUK_TEST_REQUIRE_SERVICES=1 but TEST_DATABASE_URL is not set");
     } else {
         eprintln!("TEST_DATABASE_URL not set: PostgreSQL half of this test skipped");
     }

@@ -279,3 +279,63 @@ async fn scheduled_bumps_are_made_and_paid_run_by_run_and_stop_without_credit() 
     })
     .await;
 }
+
+/// Issue 24: renewal by the emailed link skipped the store plan's posting quota that
+/// `POST /v1/listings/{id}/renew` applies, so a store over its quota let ads expire and
+/// brought them back by the link. Both now call one function (`usecases::renewal`).
+#[tokio::test]
+async fn renewing_by_the_emailed_link_takes_the_plans_quota_like_the_route() {
+    each_backend(|app| async move {
+        let products = souk_domain::visibility::products();
+        let starter = products.plan("starter").unwrap();
+        let (token, uid) = funded(&app, "linkstore@example.dz", starter.price).await;
+        open_store(&app, &token, "Auto Link Blida").await;
+        assert_eq!(
+            subscribe(&app, &token, "starter", "plan-link-1")
+                .await
+                .status(),
+            201
+        );
+        app.sql(&format!(
+            "UPDATE plan_subscriptions SET ads_included = 1 WHERE user_id = {uid}"
+        ));
+        let ad: Value = post_ad(&app, &token, "Hyundai Accent 2015 essence")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let id = ad["id"].as_i64().unwrap();
+
+        // It expires; its notice carries a renewal link. The period's one ad is used.
+        app.set_expiry(id, -chrono::Duration::minutes(1));
+        app.run_worker_once().await;
+        let notice = app
+            .wait_for_email("linkstore@example.dz", "/v1/renewals/")
+            .await;
+        let link =
+            souk_tests::email::token_after(&notice.text, "/v1/renewals/").expect("renewal link");
+        let by_route = app
+            .call(
+                Method::POST,
+                &format!("/v1/listings/{id}/renew"),
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_problem(by_route, 409, "plan_quota_exhausted").await;
+        let by_link = app
+            .call(Method::POST, &format!("/v1/renewals/{link}"), None, None)
+            .await;
+        assert_problem(by_link, 409, "plan_quota_exhausted").await;
+
+        // The positive control: with an ad left in the period, the link renews.
+        app.sql(&format!(
+            "UPDATE plan_subscriptions SET ads_included = 2 WHERE user_id = {uid}"
+        ));
+        let res = app
+            .call(Method::POST, &format!("/v1/renewals/{link}"), None, None)
+            .await;
+        assert_eq!(res.status(), 200);
+    })
+    .await;
+}

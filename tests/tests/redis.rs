@@ -13,6 +13,10 @@ fn redis_url() -> Option<String> {
         .ok()
         .filter(|u| !u.is_empty());
     if url.is_none() {
+        assert!(
+            !souk_tests::services_required(),
+            "SOUK_TEST_REQUIRE_SERVICES=1 but TEST_REDIS_URL is not set"
+        );
         eprintln!("TEST_REDIS_URL not set: skipped");
     }
     url

@@ -4,17 +4,16 @@
 
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse, ResponseError};
-use chrono::Duration;
 use serde::{Deserialize, Serialize};
-use souk_domain::ListingStatus;
 use souk_store::tokens::{self, TokenPurpose};
-use souk_store::{listings, now, saved_searches, users};
+use souk_store::{listings, saved_searches, users};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::secret::token_hash;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::views::time;
 use crate::state::AppState;
+use crate::usecases::renewal;
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct EmailToken {
@@ -124,30 +123,40 @@ pub async fn renew_by_token(
         .split_once('.')
         .and_then(|(id, _)| id.parse().ok())
         .ok_or_else(invalid_token)?;
-    let expires = now() + Duration::days(state.config.listing_ttl_days);
+    // The token names its owner (peeked here, consumed in the transaction): the per-ad limit
+    // counts against the owner, never against whoever holds a made-up token.
+    let hash = token_hash(&token);
+    let peeked = hash.clone();
+    let owner = state
+        .db(move |conn| {
+            Ok(tokens::peek_one_time(
+                conn,
+                TokenPurpose::RenewListing,
+                &peeked,
+            )?)
+        })
+        .await?
+        .ok_or_else(invalid_token)?;
+    renewal::limit_changes(&state, owner, listing_id).await?;
+    let expires = renewal::new_expiry(&state);
+    let st = state.clone();
     let renewed = state
         .tx(move |conn| {
-            let user =
-                tokens::consume_one_time(conn, TokenPurpose::RenewListing, &token_hash(&token))?
-                    .ok_or_else(invalid_token)?;
+            let user = tokens::consume_one_time(conn, TokenPurpose::RenewListing, &hash)?
+                .ok_or_else(invalid_token)?;
             listings::lock_listing(conn, listing_id)?;
             let l = listings::get_visible_listing(conn, listing_id).map_err(|_| invalid_token())?;
             if l.user_id != user {
                 return Err(invalid_token());
             }
-            if !matches!(l.status()?, ListingStatus::Active | ListingStatus::Expired) {
-                return Err(ApiError::Conflict {
-                    code: "not_renewable",
-                    detail: format!("a {} ad cannot be renewed", l.status()?.as_str()),
-                });
-            }
-            let l = listings::renew(conn, listing_id, expires)?;
+            let l = renewal::renew(&st, conn, user, &l, expires)?;
             Ok(Renewed {
                 listing_id: l.id,
                 expires_at: time(l.expires_at),
             })
         })
         .await?;
+    state.wake_worker().await;
     if wants_html(&req) {
         return Ok(page(
             "✓",

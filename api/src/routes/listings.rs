@@ -230,14 +230,7 @@ pub async fn get_listing(
 /// trust check and a feed row and empties the browse cache. Counted per (user, ad), so a
 /// stranger's refused attempts never use up the owner's.
 async fn limit_changes(state: &AppState, user: AuthUser, id: i64) -> ApiResult<()> {
-    state
-        .limiter
-        .hit(
-            &format!("ad-changes:{}:{id}", user.id),
-            state.config.limits.changes_per_ad_per_hour,
-            std::time::Duration::from_secs(3600),
-        )
-        .await
+    crate::usecases::renewal::limit_changes(state, user.id, id).await
 }
 
 /// Edit an ad (seller only). Sold ads cannot be edited.
@@ -353,31 +346,12 @@ pub async fn renew_listing(
 ) -> ApiResult<web::Json<ListingView>> {
     let id = path.id;
     limit_changes(&state, user, id).await?;
-    let expires = expiry(&state);
+    let expires = crate::usecases::renewal::new_expiry(&state);
     let st = state.clone();
     let view = state
         .tx(move |conn| {
             let l = owned_listing(conn, id, user)?;
-            if !matches!(l.status()?, ListingStatus::Active | ListingStatus::Expired) {
-                return Err(ApiError::Conflict {
-                    code: "not_renewable",
-                    detail: format!("a {} listing cannot be renewed", l.status()?.as_str()),
-                });
-            }
-            // An expired ad coming back counts like a new one against a store's quota.
-            if l.status()? == ListingStatus::Expired {
-                crate::routes::plans::take_posting_quota(conn, user.id)?;
-            }
-            let l = listings::renew(conn, id, expires)?;
-            // An expired ad may have been edited while the checks skipped it: check it now.
-            let fair = crate::routes::price_hints::fair_price(
-                &st,
-                &l.category,
-                &l.attributes()?,
-                l.wilaya,
-                Some(user.id),
-            );
-            souk_worker::signals::queue_check(conn, id, fair)?;
+            let l = crate::usecases::renewal::renew(&st, conn, user.id, &l, expires)?;
             load_view(conn, l)
         })
         .await?;
