@@ -65,16 +65,6 @@ pub fn spend_error(e: StoreError) -> ApiError {
     }
 }
 
-/// The caller's visible ad (any status), or 404: someone else's ad is as good as absent.
-pub fn own_ad(c: &mut DbConn, owner: i64, id: i64) -> ApiResult<listings::Listing> {
-    crate::auth::ensure_not_banned(c, owner)?;
-    let l = listings::get_visible_listing(c, id)?;
-    if l.user_id != owner {
-        return Err(ApiError::NotFound);
-    }
-    Ok(l)
-}
-
 /// 409 `not_active` unless the ad is active (only an active ad can be `what`: bumped, ...).
 pub fn ensure_active(l: &listings::Listing, what: &str) -> ApiResult<()> {
     if l.status()? != souk_domain::ListingStatus::Active {

@@ -192,8 +192,8 @@ async fn a_bump_puts_the_ad_first_in_newest_once_a_day() {
         .await;
         assert_problem(
             bump(&app, &other, old, "bump-old-03").await,
-            404,
-            "not_found",
+            403,
+            "forbidden",
         )
         .await;
         let res = app

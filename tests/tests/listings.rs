@@ -408,3 +408,90 @@ async fn reposting_ones_own_active_ad_is_refused_with_the_way_to_renew_it() {
     })
     .await;
 }
+
+/// Issue 24: one ownership rule for writes (`usecases::ownership`). "Not your ad" was 404 on
+/// bumps and promotions and 403 elsewhere, and the owner could change a hidden ad on some
+/// routes and not others. Every route that changes an ad (or reads what only its owner may)
+/// answers a stranger 403 `forbidden`; the owner of a hidden ad edits it, and paid visibility
+/// waits (409 `hidden`).
+#[tokio::test]
+async fn every_write_to_someone_elses_ad_is_refused_alike() {
+    each_backend(|app| async move {
+        let seller = app.user("owner-rule@example.dz").await;
+        let stranger = app.user("stranger-rule@example.dz").await;
+        let ad = app.create_listing(&seller, car_ad(json!({}))).await;
+        let id = ad["id"].as_i64().unwrap();
+        let photo = app
+            .upload_photo(&seller, id, souk_tests::images::jpeg(64, 48))
+            .await;
+        assert_eq!(photo.status(), 201);
+        let photo_id = photo.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+        let base = format!("/v1/listings/{id}");
+        let key = json!({"idempotency_key": "rule-key-0001"});
+        let writes: Vec<(Method, String, Option<Value>)> = vec![
+            (
+                Method::PATCH,
+                base.clone(),
+                Some(json!({"price": 2_000_000})),
+            ),
+            (Method::POST, format!("{base}/sold"), None),
+            (Method::POST, format!("{base}/renew"), None),
+            (Method::DELETE, format!("{base}/photos/{photo_id}"), None),
+            (Method::GET, format!("/v1/me/listings/{id}/stats"), None),
+            (Method::POST, format!("{base}/bump"), Some(key.clone())),
+            (
+                Method::POST,
+                format!("{base}/promotions"),
+                Some(json!({"product": "urgent", "days": 1, "idempotency_key": "rule-key-0002"})),
+            ),
+            (
+                Method::POST,
+                format!("{base}/bump-schedule"),
+                Some(json!({"every_days": 7, "weeks": 4})),
+            ),
+            (Method::GET, format!("{base}/bump-schedule"), None),
+            (Method::DELETE, format!("{base}/bump-schedule"), None),
+            (Method::DELETE, base.clone(), None),
+        ];
+        for (method, path, body) in &writes {
+            let res = app
+                .call(method.clone(), path, Some(&stranger), body.clone())
+                .await;
+            assert_eq!(res.status(), 403, "{method} {path}");
+            assert_problem(res, 403, "forbidden").await;
+        }
+        // A photo upload too (multipart).
+        let res = app
+            .upload_photo(&stranger, id, souk_tests::images::jpeg(64, 48))
+            .await;
+        assert_problem(res, 403, "forbidden").await;
+
+        // Hidden by moderation: still the owner's to fix; not to promote.
+        app.sql(&format!(
+            "UPDATE listings SET hidden_at = {}, hidden_by = 'moderator' WHERE id = {id}",
+            app.sql_minutes_ago(1)
+        ));
+        let res = app
+            .call(
+                Method::PATCH,
+                &base,
+                Some(&seller),
+                Some(json!({"price": 2_100_000})),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "the owner edits a hidden ad");
+        for (method, path, body) in &writes[5..8] {
+            let res = app
+                .call(method.clone(), path, Some(&seller), body.clone())
+                .await;
+            assert_problem(res, 409, "hidden").await;
+        }
+        let res = app.call(Method::DELETE, &base, Some(&seller), None).await;
+        assert!(
+            res.status().is_success(),
+            "the owner deletes it: {}",
+            res.status()
+        );
+    })
+    .await;
+}

@@ -259,8 +259,8 @@ async fn scheduled_bumps_are_made_and_paid_run_by_run_and_stop_without_credit() 
         let stranger = app.user("stranger-s@example.dz").await;
         assert_problem(
             app.call(Method::DELETE, &path, Some(&stranger), None).await,
-            404,
-            "not_found",
+            403,
+            "forbidden",
         )
         .await;
         assert_eq!(

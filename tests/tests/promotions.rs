@@ -279,7 +279,7 @@ async fn urgent_ads_carry_the_badge_and_the_filter_finds_them() {
         app.search_until("q=golf&urgent=true", SOON, |v| ids(v, "items").is_empty())
             .await;
 
-        // Bad input is 422, someone else's ad 404, a retry pays once.
+        // Bad input is 422, someone else's ad 403 (usecases::ownership), a retry pays once.
         assert_problem(
             promote(&app, &seller, calm, "gold", 3, "urgent-key-2").await,
             422,
@@ -295,8 +295,8 @@ async fn urgent_ads_carry_the_badge_and_the_filter_finds_them() {
         let stranger = app.user("stranger@example.dz").await;
         assert_problem(
             promote(&app, &stranger, calm, "urgent", 1, "urgent-key-4").await,
-            404,
-            "not_found",
+            403,
+            "forbidden",
         )
         .await;
         let before = app.balance(&seller).await;

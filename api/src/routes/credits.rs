@@ -14,14 +14,13 @@ use souk_store::{listings, DbConn, StoreError};
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
-use crate::billing::{
-    ensure_active, idempotency_key, key_reused, own_ad, spend_error, with_ledger,
-};
+use crate::billing::{ensure_active, idempotency_key, key_reused, spend_error, with_ledger};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::routes::listings::ListingId;
 use crate::routes::views::time;
 use crate::state::AppState;
+use crate::usecases::ownership::{ensure_shown, owned_ad};
 
 /// Movements shown with the balance.
 const SHOWN_MOVEMENTS: i64 = 50;
@@ -211,7 +210,7 @@ pub struct BumpView {
 /// `products.bump.price` credits; once a day per ad).
 #[utoipa::path(tag = "credits", security(("bearer" = [])), params(ListingId), request_body = BumpRequest,
     responses((status = 200, body = BumpView), (status = 402, description = "not enough credits", body = crate::error::Problem),
-              (status = 404, body = crate::error::Problem), (status = 409, description = "bumped less than a day ago, or not active", body = crate::error::Problem),
+              (status = 403, description = "not your ad (usecases::ownership)", body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 409, description = "bumped less than a day ago, not active, or hidden", body = crate::error::Problem),
               (status = 422, body = crate::error::Problem)))]
 #[post("/v1/listings/{id}/bump")]
 pub async fn bump(
@@ -224,7 +223,8 @@ pub async fn bump(
     let (id, owner) = (path.id, user.id);
     let price = products().bump.price;
     let view = with_ledger(&state, move |c| {
-        let l = own_ad(c, owner, id)?;
+        let l = owned_ad(c, owner, id)?;
+        ensure_shown(&l, "bumped")?;
         if let Some(done) = credits::by_key(c, owner, &key)? {
             if done.reason != "bump" || done.listing_id != Some(id) {
                 return Err(key_reused());

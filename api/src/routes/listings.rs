@@ -23,27 +23,7 @@ pub use crate::routes::listing_input::{explicit, LatLon, ListingUpdate, NewListi
 
 /// The ownership rule for every write: unknown or deleted listings are 404, someone else's 403.
 pub fn owned_listing(conn: &mut DbConn, id: i64, user: AuthUser) -> ApiResult<Listing> {
-    // Row lock first (PostgreSQL), so the checks below cannot race a concurrent delete or sale.
-    listings::lock_listing(conn, id)?;
-    check_owned_listing(conn, id, user)
-}
-
-/// The checks of `owned_listing` without the row lock: a look on a read connection before
-/// slow work (receiving a photo); the write that follows checks again under the lock.
-pub fn check_owned_listing(conn: &mut DbConn, id: i64, user: AuthUser) -> ApiResult<Listing> {
-    let l = listings::get_listing(conn, id)?;
-    // A hidden ad stays its owner's to edit or delete; a deleted one is gone.
-    if l.status()? == ListingStatus::Deleted {
-        return Err(ApiError::NotFound);
-    }
-    if l.user_id != user.id {
-        return Err(ApiError::Forbidden(
-            "only the seller can change this listing",
-        ));
-    }
-    // A banned seller's access token may outlive the ban by a few minutes.
-    crate::auth::ensure_not_banned(conn, user.id)?;
-    Ok(l)
+    crate::usecases::ownership::owned_ad(conn, user.id, id)
 }
 
 fn load_view(conn: &mut DbConn, l: Listing) -> ApiResult<ListingView> {

@@ -15,10 +15,11 @@ use crate::auth::secret::random_hex;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::imaging::{self, ImageError, MAX_UPLOAD_BYTES};
-use crate::routes::listings::{check_owned_listing, owned_listing, ListingId};
+use crate::routes::listings::ListingId;
 use crate::routes::views::PhotoView;
 use crate::state::AppState;
 use crate::upload_gate::UploadPermit;
+use crate::usecases::ownership::{check_owned_ad, owned_ad};
 
 pub const MAX_PHOTOS: i64 = 8;
 
@@ -198,7 +199,7 @@ pub async fn upload_photo(
     // Ownership and a photo slot before reading 10 MB or decoding anything.
     let slot = state
         .tx(move |conn| {
-            check_owned_listing(conn, id, user)?;
+            check_owned_ad(conn, user.id, id)?;
             reserve_photo_slot(conn, id)
         })
         .await?;
@@ -232,7 +233,7 @@ async fn store_photo(
         .tx(move |conn| {
             // Re-checked in the transaction: the listing may have been deleted meanwhile, or
             // the reservation may have run out while a slow client sent its body.
-            owned_listing(conn, id, user)?;
+            owned_ad(conn, user.id, id)?;
             souk_store::listings::lock_listing(conn, id)?;
             if photos::count_taken_slots(conn, id, Some(slot))? >= MAX_PHOTOS {
                 return Err(too_many_photos());
@@ -286,7 +287,7 @@ pub async fn delete_photo(
     let PhotoPath { id, photo_id } = path.into_inner();
     let removed = state
         .tx(move |conn| {
-            owned_listing(conn, id, user)?;
+            owned_ad(conn, user.id, id)?;
             Ok(photos::delete_photo(conn, id, photo_id)?)
         })
         .await?;

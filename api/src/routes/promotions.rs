@@ -11,14 +11,13 @@ use souk_store::{promotions, StoreError};
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
-use crate::billing::{
-    ensure_active, idempotency_key, key_reused, own_ad, spend_error, with_ledger,
-};
+use crate::billing::{ensure_active, idempotency_key, key_reused, spend_error, with_ledger};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::routes::listings::ListingId;
 use crate::routes::views::time;
 use crate::state::AppState;
+use crate::usecases::ownership::{check_owned_ad, ensure_shown, owned_ad};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -50,7 +49,7 @@ pub struct PromotionView {
 /// for featured, then credits: `price_per_day` × days).
 #[utoipa::path(tag = "credits", security(("bearer" = [])), params(ListingId), request_body = PromotionRequest,
     responses((status = 200, body = PromotionView), (status = 402, description = "not enough credits", body = crate::error::Problem),
-              (status = 404, body = crate::error::Problem), (status = 409, description = "the ad is not active", body = crate::error::Problem),
+              (status = 403, description = "not your ad (usecases::ownership)", body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 409, description = "the ad is not active, or hidden", body = crate::error::Problem),
               (status = 422, body = crate::error::Problem)))]
 #[post("/v1/listings/{id}/promotions")]
 pub async fn promote(
@@ -73,7 +72,8 @@ pub async fn promote(
     }
     let (id, owner, days) = (path.id, user.id, body.days);
     let view = with_ledger(&state, move |c| {
-        let l = own_ad(c, owner, id)?;
+        let l = owned_ad(c, owner, id)?;
+        ensure_shown(&l, "promoted")?;
         let (featured, urgent) = promotions::marks_of(c, id)?;
         let current = match mark {
             Mark::Featured => featured,
@@ -160,8 +160,8 @@ impl From<Schedule> for ScheduleView {
 /// next pass (about a minute), or once the ad may be bumped again; each is paid when made (a bump included in my store plan, else
 /// credits); the schedule stops when one cannot be paid or the ad is no longer active.
 #[utoipa::path(tag = "credits", security(("bearer" = [])), params(ListingId), request_body = ScheduleRequest,
-    responses((status = 201, body = ScheduleView), (status = 404, body = crate::error::Problem),
-              (status = 409, description = "the ad is not active or already has a schedule", body = crate::error::Problem),
+    responses((status = 201, body = ScheduleView), (status = 403, description = "not your ad (usecases::ownership)", body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+              (status = 409, description = "the ad is not active, hidden, or already has a schedule", body = crate::error::Problem),
               (status = 422, body = crate::error::Problem)))]
 #[post("/v1/listings/{id}/bump-schedule")]
 pub async fn schedule_bumps(
@@ -189,7 +189,8 @@ pub async fn schedule_bumps(
     let (id, owner, every, weeks) = (path.id, user.id, body.every_days, body.weeks);
     let s = state
         .tx(move |c| {
-            let l = own_ad(c, owner, id)?;
+            let l = owned_ad(c, owner, id)?;
+            ensure_shown(&l, "promoted")?;
             ensure_active(&l, "promoted")?;
             // The first bump as soon as the ad may be bumped again.
             let now = souk_store::now();
@@ -208,7 +209,7 @@ pub async fn schedule_bumps(
 
 /// My ad's latest bump schedule.
 #[utoipa::path(tag = "credits", security(("bearer" = [])), params(ListingId),
-    responses((status = 200, body = ScheduleView), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, body = ScheduleView), (status = 403, description = "not your ad (usecases::ownership)", body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 #[get("/v1/listings/{id}/bump-schedule")]
 pub async fn get_schedule(
     state: web::Data<AppState>,
@@ -218,7 +219,7 @@ pub async fn get_schedule(
     let (id, owner) = (path.id, user.id);
     let s = state
         .db(move |c| {
-            own_ad(c, owner, id)?;
+            check_owned_ad(c, owner, id)?;
             bump_schedules::latest_of(c, id)?.ok_or(ApiError::NotFound)
         })
         .await?;
@@ -227,7 +228,7 @@ pub async fn get_schedule(
 
 /// Stop my ad's bump schedule (bumps already made stay paid).
 #[utoipa::path(tag = "credits", security(("bearer" = [])), params(ListingId),
-    responses((status = 204), (status = 404, description = "no active schedule", body = crate::error::Problem)))]
+    responses((status = 204), (status = 403, description = "not your ad (usecases::ownership)", body = crate::error::Problem), (status = 404, description = "no active schedule", body = crate::error::Problem)))]
 #[delete("/v1/listings/{id}/bump-schedule")]
 pub async fn stop_schedule(
     state: web::Data<AppState>,
@@ -237,7 +238,7 @@ pub async fn stop_schedule(
     let (id, owner) = (path.id, user.id);
     state
         .tx(move |c| {
-            own_ad(c, owner, id)?;
+            owned_ad(c, owner, id)?;
             let s = bump_schedules::active_of(c, id)?.ok_or(ApiError::NotFound)?;
             bump_schedules::stop(c, s.id, "by_seller")?;
             Ok(())

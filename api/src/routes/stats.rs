@@ -8,8 +8,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
-use crate::routes::listings::{check_owned_listing, ListingId};
+use crate::routes::listings::ListingId;
 use crate::state::AppState;
+use crate::usecases::ownership::check_owned_ad;
 
 const MAX_DAYS: i32 = 90;
 
@@ -89,7 +90,7 @@ pub async fn listing_stats(
     let id = path.id;
     let rows = state
         .db(move |conn| {
-            check_owned_listing(conn, id, user)?;
+            check_owned_ad(conn, user.id, id)?;
             Ok(stats::daily(conn, &[id], since)?)
         })
         .await?;

@@ -2,4 +2,5 @@
 //! worker), each in one place: callers parse, authorise and shape their answer, and call these
 //! for the rules. A route module never reaches into another route module for a rule.
 
+pub mod ownership;
 pub mod renewal;
