@@ -46,6 +46,22 @@ where
 
 /// An idempotency key already used for another movement (another ad, a grant, another
 /// amount): the request is refused rather than answered with that movement.
+/// The idempotent replay check of every paid request, in one place: the ledger movement
+/// `key` already made for `user`, when it was this same request (`same`); 422
+/// `idempotency_key_reused` when the key made another; `None` when it is new.
+pub fn earlier_movement(
+    c: &mut DbConn,
+    user: i64,
+    key: &str,
+    same: impl Fn(&souk_store::credits::Movement) -> bool,
+) -> ApiResult<Option<souk_store::credits::Movement>> {
+    match souk_store::credits::by_key(c, user, key)? {
+        Some(done) if same(&done) => Ok(Some(done)),
+        Some(_) => Err(key_reused()),
+        None => Ok(None),
+    }
+}
+
 pub fn key_reused() -> ApiError {
     ApiError::field(
         "idempotency_key",

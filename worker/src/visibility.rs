@@ -12,6 +12,37 @@ use souk_store::{listings, promotions, DbConn, StoreError, StoreResult};
 
 use crate::context::{RunnerError, Worker};
 
+/// A bump of `listing_id`, paid by `user_id` under `key` (one the store plan includes first,
+/// else the price list's), in the caller's transaction: the one bump of the owner's route and
+/// of the scheduled runs alike. A replay of `key` charges and bumps nothing again; an ad
+/// bumped less than the interval ago (or no longer active) is `Conflict("bumped_recently")`.
+pub fn paid_bump(
+    c: &mut DbConn,
+    user_id: i64,
+    listing_id: i64,
+    key: &str,
+    now: chrono::NaiveDateTime,
+) -> StoreResult<billing::Paid> {
+    let bump = &products().bump;
+    let paid = billing::pay(
+        c,
+        &Purchase {
+            user_id,
+            reason: "bump",
+            listing_id: Some(listing_id),
+            units: 1,
+            unit_price: bump.price,
+            included: Some(Included::Bumps),
+            idempotency_key: key,
+        },
+    )?;
+    if !paid.replayed {
+        let interval = chrono::Duration::hours(bump.min_hours_between);
+        listings::mark_bumped(c, listing_id, now, now - interval)?;
+    }
+    Ok(paid)
+}
+
 /// Clears the featured and urgent marks that ended (the ads leave the featured slots' shelf
 /// and the urgent filter's list through the change feed).
 pub async fn clear_ended_marks(w: &Worker) -> Result<usize, RunnerError> {
@@ -69,24 +100,8 @@ fn run_schedule(c: &mut DbConn, s: &Schedule) -> StoreResult<Run> {
     }
     // `/`: a key no client can send (see `souk_store::billing`).
     let key = format!("schedule/{}/{}", s.id, s.runs + 1);
-    let paid = billing::pay(
-        c,
-        &Purchase {
-            user_id: s.user_id,
-            reason: "bump",
-            listing_id: Some(s.listing_id),
-            units: 1,
-            unit_price: products().bump.price,
-            included: Some(Included::Bumps),
-            idempotency_key: &key,
-        },
-    );
-    match paid {
-        Ok(p) if p.replayed => {}
-        Ok(_) => {
-            let interval = chrono::Duration::hours(products().bump.min_hours_between);
-            listings::mark_bumped(c, s.listing_id, now, now - interval)?;
-        }
+    match paid_bump(c, s.user_id, s.listing_id, &key, now) {
+        Ok(_) => {}
         Err(StoreError::Conflict("insufficient_credits")) => {
             bump_schedules::stop(c, s.id, "insufficient_credits")?;
             return Ok(Run::Stopped);

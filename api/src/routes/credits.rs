@@ -7,14 +7,12 @@ use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use souk_domain::trust::Role;
 use souk_domain::visibility::{next_bump_at, products};
-use souk_store::billing::{self, Purchase};
-use souk_store::credits::{self, Appended, NewMovement};
-use souk_store::plans::Included;
-use souk_store::{listings, DbConn, StoreError};
+use souk_store::credits::{self, Appended, Movement, NewMovement};
+use souk_store::{DbConn, StoreError};
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
-use crate::billing::{ensure_active, idempotency_key, key_reused, spend_error, with_ledger};
+use crate::billing::{earlier_movement, ensure_active, idempotency_key, spend_error, with_ledger};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::routes::listings::ListingId;
@@ -160,11 +158,9 @@ pub fn grant_in(
     if account.deleted_at.is_some() {
         return Err(ApiError::NotFound);
     }
-    if let Some(done) = credits::by_key(c, target, key)? {
-        if done.reason != "grant" || done.amount != amount {
-            return Err(key_reused());
-        }
-    }
+    earlier_movement(c, target, key, |d| {
+        d.reason == "grant" && d.amount == amount
+    })?;
     let done = credits::append(
         c,
         &NewMovement {
@@ -221,14 +217,11 @@ pub async fn bump(
 ) -> ApiResult<HttpResponse> {
     let key = idempotency_key(&body.idempotency_key)?;
     let (id, owner) = (path.id, user.id);
-    let price = products().bump.price;
     let view = with_ledger(&state, move |c| {
         let l = owned_ad(c, owner, id)?;
         ensure_shown(&l, "bumped")?;
-        if let Some(done) = credits::by_key(c, owner, &key)? {
-            if done.reason != "bump" || done.listing_id != Some(id) {
-                return Err(key_reused());
-            }
+        let same = |d: &Movement| d.reason == "bump" && d.listing_id == Some(id);
+        if let Some(done) = earlier_movement(c, owner, &key, same)? {
             return Ok(BumpView {
                 bumped_at: time(l.bumped_at.unwrap_or(done.created_at)),
                 charged: 0,
@@ -247,27 +240,14 @@ pub async fn bump(
                 ),
             });
         }
-        let paid = billing::pay(
-            c,
-            &Purchase {
-                user_id: owner,
-                reason: "bump",
-                listing_id: Some(id),
-                units: 1,
-                unit_price: price,
-                included: Some(Included::Bumps),
-                idempotency_key: &key,
-            },
-        )
-        .map_err(spend_error)?;
-        let interval = chrono::Duration::hours(products().bump.min_hours_between);
-        listings::mark_bumped(c, id, now, now - interval).map_err(|e| match e {
-            StoreError::Conflict("bumped_recently") => ApiError::Conflict {
-                code: "bumped_recently",
-                detail: "this ad was bumped less than a day ago, or is no longer active".into(),
-            },
-            other => other.into(),
-        })?;
+        let paid =
+            souk_worker::visibility::paid_bump(c, owner, id, &key, now).map_err(|e| match e {
+                StoreError::Conflict("bumped_recently") => ApiError::Conflict {
+                    code: "bumped_recently",
+                    detail: "this ad was bumped less than a day ago, or is no longer active".into(),
+                },
+                other => spend_error(other),
+            })?;
         Ok(BumpView {
             bumped_at: time(now),
             charged: paid.charged,

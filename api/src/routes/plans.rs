@@ -9,11 +9,12 @@ use souk_store::plans::{self, Subscription};
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
-use crate::billing::{idempotency_key, key_reused, spend_error, with_ledger};
+use crate::billing::{earlier_movement, idempotency_key, spend_error, with_ledger};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::routes::views::time;
 use crate::state::AppState;
+use souk_store::credits::Movement;
 
 /// Prices (DZD; one credit is one dinar) of the bump, featured and urgent days, the limits of
 /// scheduled bumps, the active ads a store keeps without a plan, and the store plans.
@@ -112,10 +113,8 @@ pub async fn subscribe(
     let (owner, auto_renew) = (user.id, body.auto_renew.unwrap_or(true));
     let (view, created) = with_ledger(&state, move |c| {
         crate::auth::ensure_not_banned(c, owner)?;
-        if let Some(done) = souk_store::credits::by_key(c, owner, &key)? {
-            if done.reason != "plan" || done.amount != -plan.price {
-                return Err(key_reused());
-            }
+        let same = |d: &Movement| d.reason == "plan" && d.amount == -plan.price;
+        if earlier_movement(c, owner, &key, same)?.is_some() {
             let s = plans::of_user(c, owner)?.ok_or(ApiError::NotFound)?;
             return Ok((PlanView::from(s), false));
         }

@@ -11,13 +11,14 @@ use souk_store::{promotions, StoreError};
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
-use crate::billing::{ensure_active, idempotency_key, key_reused, spend_error, with_ledger};
+use crate::billing::{earlier_movement, ensure_active, idempotency_key, spend_error, with_ledger};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::routes::listings::ListingId;
 use crate::routes::views::time;
 use crate::state::AppState;
 use crate::usecases::ownership::{check_owned_ad, ensure_shown, owned_ad};
+use souk_store::credits::Movement;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -79,10 +80,8 @@ pub async fn promote(
             Mark::Featured => featured,
             Mark::Urgent => urgent,
         };
-        if let Some(done) = souk_store::credits::by_key(c, owner, &key)? {
-            if done.reason != mark.as_str() || done.listing_id != Some(id) {
-                return Err(key_reused());
-            }
+        let same = |d: &Movement| d.reason == mark.as_str() && d.listing_id == Some(id);
+        if let Some(done) = earlier_movement(c, owner, &key, same)? {
             return Ok(PromotionView {
                 product: mark.as_str().into(),
                 until: time(current.unwrap_or(done.created_at)),
