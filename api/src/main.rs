@@ -100,7 +100,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let email =
                 souk_domain::account::normalize_email(&email).ok_or("not an email address")?;
             let id = souk_store::db::write_transaction(&mut *pool.get()?, |c| {
-                souk_api::routes::moderation::set_role_by_email(c, &email, role)
+                souk_api::usecases::roles::set_role_by_email(c, &email, role)
             })
             .map_err(|e| format!("{email}: {e}"))?;
             println!("user {id} ({email}) is now {}", role.as_str());
@@ -111,10 +111,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             amount,
             reason,
         } => {
-            if !(1..=souk_api::routes::credits::MAX_GRANT).contains(&amount) {
+            if !(1..=souk_api::usecases::credits::MAX_GRANT).contains(&amount) {
                 return Err(format!(
                     "the amount must be 1–{} credits",
-                    souk_api::routes::credits::MAX_GRANT
+                    souk_api::usecases::credits::MAX_GRANT
                 )
                 .into());
             }
@@ -125,7 +125,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let balance = souk_store::db::write_transaction(&mut *pool.get()?, |c| {
                 let u = souk_store::users::find_user_by_email(c, &email)?
                     .ok_or(souk_api::error::ApiError::NotFound)?;
-                souk_api::routes::credits::grant_in(c, u.id, amount, &reason, &key, None)
+                souk_api::usecases::credits::grant_in(c, u.id, amount, &reason, &key, None)
                     .map(|d| d.movement.balance_after)
             })
             .map_err(|e| format!("{email}: {e}"))?;

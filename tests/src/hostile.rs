@@ -47,7 +47,7 @@ impl TestApp {
     pub fn make_moderator(&self, email: &str) {
         let mut conn = self.store();
         let role = souk_domain::trust::Role::Moderator;
-        souk_api::routes::moderation::set_role_by_email(&mut conn, email, role).expect("set role");
+        souk_api::usecases::roles::set_role_by_email(&mut conn, email, role).expect("set role");
     }
 
     /// A confirmed account a month old, logged in; returns the access token.

@@ -552,7 +552,7 @@ impl TestApp {
     pub fn make_admin(&self, email: &str) {
         let mut conn = self.store();
         let role = souk_domain::trust::Role::Admin;
-        souk_api::routes::moderation::set_role_by_email(&mut conn, email, role).expect("set role");
+        souk_api::usecases::roles::set_role_by_email(&mut conn, email, role).expect("set role");
     }
 
     /// `POST /v1/admin/credits` by `admin`.

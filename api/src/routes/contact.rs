@@ -138,6 +138,23 @@ fn contact_fields(body: ContactRequest) -> ApiResult<(String, String, Option<Str
 }
 
 /// One budget for first contacts and thread messages, per user.
+/// The relay rule, for the first message and every answer alike: until the seller answers,
+/// the buyer is a stranger, and the links in the buyer's messages are shown, not clickable.
+fn relayed_text(
+    conn: &mut DbConn,
+    c: &Conversation,
+    sender: i64,
+    message: &str,
+) -> ApiResult<String> {
+    Ok(
+        if sender == c.buyer_id && !conversations::seller_has_replied(conn, c)? {
+            defang_links(message)
+        } else {
+            message.to_string()
+        },
+    )
+}
+
 async fn contact_limit(state: &AppState, user: AuthUser) -> ApiResult<()> {
     state
         .limiter
@@ -224,13 +241,7 @@ pub async fn contact_seller(
             // Relayed to confirmed addresses only, so nobody can make souk mail a stranger
             // by registering their address; the message waits in the thread meanwhile.
             if seller.email_verified_at.is_some() {
-                // Until the seller answers, the buyer is a stranger: links are shown, not
-                // clickable.
-                let relayed = if !conversations::seller_has_replied(conn, &c)? {
-                    defang_links(&message)
-                } else {
-                    message.clone()
-                };
+                let relayed = relayed_text(conn, &c, user.id, &message)?;
                 enqueue_email(
                     conn,
                     templates::contact_to_seller(
@@ -286,13 +297,7 @@ pub async fn post_message(
             };
             let to = users::find_user(conn, c.counterpart(user.id))?;
             if to.email_verified_at.is_some() {
-                // A buyer the seller has not answered is still a stranger.
-                let relayed =
-                    if user.id == c.buyer_id && !conversations::seller_has_replied(conn, &c)? {
-                        defang_links(&message)
-                    } else {
-                        message.clone()
-                    };
+                let relayed = relayed_text(conn, &c, user.id, &message)?;
                 enqueue_email(
                     conn,
                     templates::new_reply(

@@ -7,8 +7,8 @@ use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use souk_domain::trust::Role;
 use souk_domain::visibility::{next_bump_at, products};
-use souk_store::credits::{self, Appended, Movement, NewMovement};
-use souk_store::{DbConn, StoreError};
+use souk_store::credits::{self, Movement};
+use souk_store::StoreError;
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
@@ -18,12 +18,11 @@ use crate::extract::Json;
 use crate::routes::listings::ListingId;
 use crate::routes::views::time;
 use crate::state::AppState;
+use crate::usecases::credits::{grant_in, MAX_GRANT};
 use crate::usecases::ownership::{ensure_shown, owned_ad};
 
 /// Movements shown with the balance.
 const SHOWN_MOVEMENTS: i64 = 50;
-/// The most one grant may give (a slip of the keyboard should not mint a fortune).
-pub const MAX_GRANT: i64 = 10_000_000;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MovementView {
@@ -143,46 +142,6 @@ pub async fn grant(
         movement: done.movement.into(),
         replayed: done.replayed,
     }))
-}
-
-/// A grant inside the caller's transaction, logged with the moderation actions.
-pub fn grant_in(
-    c: &mut DbConn,
-    target: i64,
-    amount: i64,
-    reason: &str,
-    key: &str,
-    by: Option<i64>,
-) -> ApiResult<Appended> {
-    let account = souk_store::users::find_user(c, target)?;
-    if account.deleted_at.is_some() {
-        return Err(ApiError::NotFound);
-    }
-    earlier_movement(c, target, key, |d| {
-        d.reason == "grant" && d.amount == amount
-    })?;
-    let done = credits::append(
-        c,
-        &NewMovement {
-            user_id: target,
-            amount,
-            reason: "grant",
-            listing_id: None,
-            granted_by: by,
-            idempotency_key: key,
-        },
-    )?;
-    if !done.replayed {
-        souk_store::moderation::log(
-            c,
-            by,
-            &format!("grant_credits:{amount}"),
-            "user",
-            target,
-            reason,
-        )?;
-    }
-    Ok(done)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -491,18 +491,3 @@ pub async fn moderation_log(
             .collect(),
     ))
 }
-
-/// Used by the admin subcommand: sets a user's role by email.
-pub fn set_role_by_email(conn: &mut DbConn, email: &str, role: Role) -> ApiResult<i64> {
-    let u = users::find_user_by_email(conn, email)?.ok_or(ApiError::NotFound)?;
-    moderation::set_role(conn, u.id, role.as_str())?;
-    moderation::log(
-        conn,
-        None,
-        &format!("set_role:{}", role.as_str()),
-        "user",
-        u.id,
-        "command line",
-    )?;
-    Ok(u.id)
-}

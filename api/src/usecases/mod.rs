@@ -2,5 +2,7 @@
 //! worker), each in one place: callers parse, authorise and shape their answer, and call these
 //! for the rules. A route module never reaches into another route module for a rule.
 
+pub mod credits;
 pub mod ownership;
 pub mod renewal;
+pub mod roles;

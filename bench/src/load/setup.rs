@@ -46,7 +46,14 @@ pub fn prepare_database(args: &Args) -> Result<Data, Error> {
             // Credits for the bumps of the mix.
             let key = format!("load-{run}-{i}");
             souk_store::db::write_transaction(&mut conn, |c| {
-                souk_api::routes::credits::grant_in(c, u.id, 100_000, "load benchmark", &key, None)
+                souk_api::usecases::credits::grant_in(
+                    c,
+                    u.id,
+                    100_000,
+                    "load benchmark",
+                    &key,
+                    None,
+                )
             })?;
         }
     }
