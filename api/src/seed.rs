@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use serde::Deserialize;
 use souk_domain::attributes::{AttributeKind, AttributeSpec};
 use souk_domain::{catalog, geography, Category, ListingDraft, ListingStatus};
-use souk_store::listings::{insert_listings_bulk, NewListingRow};
+use souk_store::listings::{insert_listings_bulk, ListingContent, NewListingRow};
 use souk_store::users::{create_user, find_user_by_email, NewUser};
 use souk_store::{now, Pool, StoreError};
 
@@ -128,19 +128,7 @@ pub fn seed(
         };
         batch.push(NewListingRow {
             user_id: user_ids[rng.gen_range(0..user_ids.len())],
-            title: valid.title,
-            description: valid.description,
-            category: valid.category,
-            attributes: serde_json::to_string(&valid.attributes)
-                .map_err(|e| SeedError::Corpus(e.to_string()))?,
-            price: valid.price,
-            negotiable: valid.negotiable,
-            exchange: valid.exchange,
-            wilaya: valid.wilaya,
-            commune: valid.commune,
-            lat: valid.lat,
-            lon: valid.lon,
-            show_phone: valid.show_phone,
+            content: ListingContent::of(&valid),
             status: status.as_str().into(),
             views: rng.gen_range(0..500),
             created_at: created,

@@ -88,15 +88,16 @@ impl Listing {
     }
 }
 
-/// A row for bulk loading (demo data). Status and timestamps are the caller's.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = listings)]
-pub struct NewListingRow {
-    pub user_id: i64,
+/// The columns an ad's content fills, from a checked listing: the one list that inserting,
+/// editing and bulk loading share (a copy for the bulk load once lacked two of them).
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = listings, treat_none_as_null = true)]
+pub struct ListingContent {
     pub title: String,
     pub description: String,
     pub category: String,
     pub attributes: String,
+    /// `None`: price on request (written as NULL on an edit too).
     pub price: Option<i64>,
     pub negotiable: bool,
     pub exchange: bool,
@@ -105,6 +106,38 @@ pub struct NewListingRow {
     pub lat: f64,
     pub lon: f64,
     pub show_phone: bool,
+    pub delivery: String,
+    pub text_hash: Option<String>,
+}
+
+impl ListingContent {
+    pub fn of(l: &ValidListing) -> ListingContent {
+        ListingContent {
+            title: l.title.clone(),
+            description: l.description.clone(),
+            category: l.category.clone(),
+            attributes: attributes_json(&l.attributes),
+            price: l.price,
+            negotiable: l.negotiable,
+            exchange: l.exchange,
+            wilaya: l.wilaya,
+            commune: l.commune,
+            lat: l.lat,
+            lon: l.lon,
+            show_phone: l.show_phone,
+            delivery: l.delivery.as_str().to_string(),
+            text_hash: Some(text_hash(l)),
+        }
+    }
+}
+
+/// A new ad's row: its content, owner, status and dates (the caller's for a bulk load).
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = listings)]
+pub struct NewListingRow {
+    pub user_id: i64,
+    #[diesel(embed)]
+    pub content: ListingContent,
     pub status: String,
     pub views: i64,
     pub created_at: NaiveDateTime,
@@ -188,28 +221,15 @@ pub fn insert_listing(
 ) -> StoreResult<Listing> {
     let t = now();
     let id: i64 = diesel::insert_into(listings::table)
-        .values((
-            listings::user_id.eq(user_id),
-            listings::title.eq(&l.title),
-            listings::description.eq(&l.description),
-            listings::category.eq(&l.category),
-            listings::attributes.eq(attributes_json(&l.attributes)),
-            listings::price.eq(l.price),
-            listings::negotiable.eq(l.negotiable),
-            listings::exchange.eq(l.exchange),
-            listings::wilaya.eq(l.wilaya),
-            listings::commune.eq(l.commune),
-            listings::lat.eq(l.lat),
-            listings::lon.eq(l.lon),
-            listings::show_phone.eq(l.show_phone),
-            listings::delivery.eq(l.delivery.as_str()),
-            listings::text_hash.eq(text_hash(l)),
-            listings::status.eq(ListingStatus::Active.as_str()),
-            listings::views.eq(0i64),
-            listings::created_at.eq(t),
-            listings::updated_at.eq(t),
-            listings::expires_at.eq(expires_at),
-        ))
+        .values(NewListingRow {
+            user_id,
+            content: ListingContent::of(l),
+            status: ListingStatus::Active.as_str().to_string(),
+            views: 0,
+            created_at: t,
+            updated_at: t,
+            expires_at,
+        })
         .returning(listings::id)
         .get_result(conn)?;
     record_change(conn, id)?;
@@ -257,23 +277,7 @@ pub fn get_visible_listing_with_seller(
 
 pub fn update_listing(conn: &mut DbConn, id: i64, l: &ValidListing) -> StoreResult<Listing> {
     diesel::update(listings::table.find(id))
-        .set((
-            listings::title.eq(&l.title),
-            listings::description.eq(&l.description),
-            listings::category.eq(&l.category),
-            listings::attributes.eq(attributes_json(&l.attributes)),
-            listings::price.eq(l.price),
-            listings::negotiable.eq(l.negotiable),
-            listings::exchange.eq(l.exchange),
-            listings::wilaya.eq(l.wilaya),
-            listings::commune.eq(l.commune),
-            listings::lat.eq(l.lat),
-            listings::lon.eq(l.lon),
-            listings::show_phone.eq(l.show_phone),
-            listings::delivery.eq(l.delivery.as_str()),
-            listings::text_hash.eq(text_hash(l)),
-            listings::updated_at.eq(now()),
-        ))
+        .set((ListingContent::of(l), listings::updated_at.eq(now())))
         .execute(conn)?;
     record_change(conn, id)?;
     get_listing(conn, id)
