@@ -166,7 +166,15 @@ async fn many_ads_of_one_seller_count_once() {
         }
         app.settle().await;
         let draft = json!({"category": "cars", "attributes": {"brand": "renault", "model": "Clio 4", "year": 2017, "mileage_km": 120000}});
-        assert_eq!(hint_for(&app, draft).await, Value::Null, "six ads of one seller are one comparable");
+        assert_eq!(hint_for(&app, draft.clone()).await, Value::Null, "six ads of one seller are one comparable");
+        // The positive control (issue 24, item 8): four other sellers make five comparables,
+        // and the same draft gets its hint, so the null above was the one-seller rule.
+        for n in 0..4 {
+            clio(&app, 100 + n, 4_100_000 + n as i64 * 50_000, json!({})).await;
+        }
+        app.settle().await;
+        let hint = hint_for(&app, draft).await;
+        assert!(!hint.is_null(), "five sellers' ads give a hint: {hint}");
     })
     .await;
 }
