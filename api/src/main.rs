@@ -78,7 +78,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let config = Config::from_env()?;
     // A price list that does not parse or makes no sense stops the start, with its reason.
-    souk_domain::visibility::load()?;
+    souk_worker::price_list::install_from_env()?;
     match cli.command.unwrap_or(Command::Serve { demo: None }) {
         Command::Serve { demo } => serve(config, demo),
         Command::Migrate => {

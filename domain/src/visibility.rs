@@ -1,6 +1,8 @@
 //! Paid visibility: what each product and store plan costs and what it gives. Prices are data
-//! in dinars (one credit is one dinar): `reference/products.json` by default, or the file named
-//! by `SOUK_PRODUCTS_FILE`, so a site changes them without a release.
+//! in dinars (one credit is one dinar): `reference/products.json` by default, or a site's own
+//! list, which the services read with their configuration (`SOUK_PRODUCTS_FILE`, see
+//! `souk_worker::price_list`) and `install` at start, so a site changes them without a
+//! release. The domain reads no file and no environment.
 
 use std::sync::OnceLock;
 
@@ -132,27 +134,37 @@ impl Products {
     }
 }
 
-/// Reads and checks the price list: `SOUK_PRODUCTS_FILE` when set, the bundled one otherwise.
-pub fn load() -> Result<Products, String> {
-    let text = match std::env::var("SOUK_PRODUCTS_FILE") {
-        Ok(path) if !path.is_empty() => {
-            std::fs::read_to_string(&path).map_err(|e| format!("SOUK_PRODUCTS_FILE {path}: {e}"))?
+impl Products {
+    /// Parses and checks a price list (JSON as `reference/products.json`).
+    pub fn parse(text: &str) -> Result<Products, String> {
+        let p: Products = serde_json::from_str(text).map_err(|e| format!("products: {e}"))?;
+        let problems = p.problems();
+        if !problems.is_empty() {
+            return Err(format!("products: {}", problems.join(", ")));
         }
-        _ => include_str!("../reference/products.json").to_string(),
-    };
-    let p: Products = serde_json::from_str(&text).map_err(|e| format!("products: {e}"))?;
-    let problems = p.problems();
-    if !problems.is_empty() {
-        return Err(format!("products: {}", problems.join(", ")));
+        Ok(p)
     }
-    Ok(p)
+
+    /// The bundled price list.
+    pub fn bundled() -> Products {
+        Products::parse(include_str!("../reference/products.json"))
+            .unwrap_or_else(|e| panic!("domain/reference/products.json: {e}"))
+    }
 }
 
-/// The price list in force. Services call `load` at start to refuse a bad file with a message;
-/// past that point this cannot fail.
+static IN_FORCE: OnceLock<Products> = OnceLock::new();
+
+/// Puts a site's price list in force, once, at start (before anything reads `products`);
+/// `Err` when one is in force already.
+pub fn install(p: Products) -> Result<(), String> {
+    IN_FORCE
+        .set(p)
+        .map_err(|_| "a price list is in force already".to_string())
+}
+
+/// The price list in force: the one installed at start, else the bundled one.
 pub fn products() -> &'static Products {
-    static P: OnceLock<Products> = OnceLock::new();
-    P.get_or_init(|| load().unwrap_or_else(|e| panic!("{e}")))
+    IN_FORCE.get_or_init(Products::bundled)
 }
 
 /// When an ad may be bumped again: its last bump plus the minimum interval. `None`: now.
@@ -204,12 +216,19 @@ mod tests {
 
     #[test]
     fn the_bundled_price_list_is_valid_and_a_bad_one_is_refused() {
-        let p = load().unwrap();
+        let p = Products::bundled();
         assert!(p.problems().is_empty());
         assert!(p.plan("pro").is_some() && p.plan("gold").is_none());
         let mut bad = p.clone();
         bad.featured.price_per_day = 0;
         bad.plans[0].period_days = 0;
         assert_eq!(bad.problems().len(), 2);
+        // A site's file is parsed and checked the same way before it is put in force.
+        let text = serde_json::to_string(&bad).unwrap();
+        let refused = Products::parse(&text).unwrap_err();
+        assert!(refused.contains("products:"), "{refused}");
+        assert!(Products::parse("{not json").is_err());
+        let good = serde_json::to_string(&p).unwrap();
+        assert!(Products::parse(&good).is_ok());
     }
 }

@@ -9,6 +9,7 @@ pub mod lifecycle;
 pub mod links;
 pub mod mailer;
 pub mod payments;
+pub mod price_list;
 pub mod projection;
 pub mod redis_link;
 pub mod runner;

@@ -66,7 +66,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .init();
     let args = Args::parse();
-    souk_domain::visibility::load()?;
+    souk_worker::price_list::install_from_env()?;
     let url = args
         .database_url
         .unwrap_or_else(|| souk_store::db::default_database_url(&args.data_dir));
