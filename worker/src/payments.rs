@@ -315,9 +315,9 @@ pub struct ConfirmPayment {
 
 /// Queues a confirmation of the order (in the caller's transaction), unless one is queued
 /// already: coming back to the return page a thousand times asks the provider once. The
-/// order names its job, so this is two lookups by key whatever the queue holds.
-pub fn queue_confirm(conn: &mut DbConn, order_id: i64) -> Result<bool, StoreError> {
-    let order = payments::find(conn, order_id)?;
+/// order (as the caller read it in this transaction) names its job, so this is one lookup by
+/// key whatever the queue holds.
+pub fn queue_confirm(conn: &mut DbConn, order: &Order) -> Result<bool, StoreError> {
     if order.checks >= payments::MAX_CHECKS {
         return Ok(false);
     }
@@ -327,6 +327,7 @@ pub fn queue_confirm(conn: &mut DbConn, order_id: i64) -> Result<bool, StoreErro
             return Ok(false);
         }
     }
+    let order_id = order.id;
     let job = jobs::enqueue(conn, CONFIRM_PAYMENT, &ConfirmPayment { order_id })?;
     payments::set_confirm_job(conn, order_id, job)?;
     Ok(true)
@@ -436,7 +437,7 @@ pub async fn recheck_pending(w: &Worker) -> Result<usize, RunnerError> {
         )?;
         let mut n = 0;
         for o in due {
-            if queue_confirm(conn, o.id)? {
+            if queue_confirm(conn, &o)? {
                 n += 1;
             }
         }

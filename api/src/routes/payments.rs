@@ -320,7 +320,7 @@ pub async fn satim_return(
         .tx(move |c| {
             let o = payments::by_provider_ref(c, "satim", &reference)?.ok_or(ApiError::NotFound)?;
             if o.status == "pending" {
-                queue_confirm(c, o.id)?;
+                queue_confirm(c, &o)?;
             }
             Ok(o)
         })
@@ -355,7 +355,7 @@ pub async fn local_checkout(
             }
             if o.status == "pending" && o.provider_ref.is_some() {
                 payments::replace_provider_ref(c, o.id, &local_reference(o.id, true))?;
-                queue_confirm(c, o.id)?;
+                queue_confirm(c, &o)?;
             }
             Ok(o)
         })

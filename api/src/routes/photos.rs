@@ -19,7 +19,7 @@ use crate::routes::listings::ListingId;
 use crate::routes::views::PhotoView;
 use crate::state::AppState;
 use crate::upload_gate::UploadPermit;
-use crate::usecases::ownership::{check_owned_ad, owned_ad};
+use crate::usecases::ownership::owned_ad;
 
 pub const MAX_PHOTOS: i64 = 8;
 
@@ -85,13 +85,6 @@ fn too_many_photos() -> ApiError {
         code: "too_many_photos",
         detail: format!("at most {MAX_PHOTOS} photos per listing (uploads under way count)"),
     }
-}
-
-/// Takes one of the ad's photo slots before the body is read: parallel uploads cannot pass
-/// the cap together, and one refused for it is refused before it costs a read or a decode.
-fn reserve_photo_slot(conn: &mut souk_store::DbConn, listing: i64) -> ApiResult<i64> {
-    souk_store::listings::lock_listing(conn, listing)?;
-    photos::reserve_slot(conn, listing, MAX_PHOTOS)?.ok_or_else(too_many_photos)
 }
 
 /// Admits an upload of `user` (ad photos, logos and banners alike) before its body is read:
@@ -196,11 +189,13 @@ pub async fn upload_photo(
 ) -> ApiResult<HttpResponse> {
     let id = path.id;
     let permit = admit_upload(&state, user.id, &req).await?;
-    // Ownership and a photo slot before reading 10 MB or decoding anything.
+    // Ownership and a photo slot before reading 10 MB or decoding anything: under the ad's
+    // row lock (`owned_ad`), parallel uploads cannot pass the cap together, and one refused
+    // for it is refused before it costs a read or a decode.
     let slot = state
         .tx(move |conn| {
-            check_owned_ad(conn, user.id, id)?;
-            reserve_photo_slot(conn, id)
+            owned_ad(conn, user.id, id)?;
+            photos::reserve_slot(conn, id, MAX_PHOTOS)?.ok_or_else(too_many_photos)
         })
         .await?;
     let stored = store_photo(&state, user, id, slot, form, &permit).await;
@@ -234,7 +229,6 @@ async fn store_photo(
             // Re-checked in the transaction: the listing may have been deleted meanwhile, or
             // the reservation may have run out while a slow client sent its body.
             owned_ad(conn, user.id, id)?;
-            souk_store::listings::lock_listing(conn, id)?;
             if photos::count_taken_slots(conn, id, Some(slot))? >= MAX_PHOTOS {
                 return Err(too_many_photos());
             }
