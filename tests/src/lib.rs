@@ -28,6 +28,18 @@ pub enum Backend {
     Postgres,
 }
 
+/// A field of this process's `/proc/self/status` in kB (`VmRSS:`, `VmHWM:`), 0 without it:
+/// the memory ceilings of the tests that run alone in their binary.
+pub fn proc_status_kb(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
 /// Whether a test that needs PostgreSQL or Redis fails instead of skipping without it
 /// (`SOUK_TEST_REQUIRE_SERVICES=1`, as CI sets): a CI run that silently skipped half its
 /// suite would pass.
@@ -401,6 +413,17 @@ impl TestApp {
             .expect("lookup")
             .expect("user exists");
         souk_store::users::mark_email_verified(&mut conn, u.id).expect("verify");
+    }
+
+    /// Asks for a phone confirmation code (SMS) to `phone` as the holder of `token`.
+    pub async fn ask_phone_code(&self, token: &str, phone: &str) -> Response {
+        self.call(
+            Method::POST,
+            "/v1/me/phone",
+            Some(token),
+            Some(json!({"phone": phone})),
+        )
+        .await
     }
 
     /// Registers (with a confirmed address) and logs in; returns the access token.

@@ -17,16 +17,6 @@ const UPLOADS: usize = 24;
 /// took several gigabytes.
 const CEILING_MB: u64 = 1000;
 
-fn status_kb(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 fn flat_png(side: u32) -> Vec<u8> {
     let pixels = vec![200u8; (side * side * 3) as usize];
     let mut out = Vec::new();
@@ -66,7 +56,7 @@ async fn parallel_uploads_that_decode_big_stay_under_a_memory_ceiling() {
             .await;
         listings.push(ad["id"].as_i64().unwrap());
     }
-    let before_mb = status_kb("VmRSS:") / 1024;
+    let before_mb = souk_tests::proc_status_kb("VmRSS:") / 1024;
     let mut uploads = Vec::new();
     // The uploads queue for two decode slots by design: the last waits about twelve decodes,
     // longer than the harness's 30 s request timeout in a debug build.
@@ -96,7 +86,7 @@ async fn parallel_uploads_that_decode_big_stay_under_a_memory_ceiling() {
     for u in uploads {
         assert_eq!(u.await.unwrap().unwrap(), StatusCode::CREATED);
     }
-    let peak_mb = status_kb("VmHWM:") / 1024;
+    let peak_mb = souk_tests::proc_status_kb("VmHWM:") / 1024;
     eprintln!("resident before {before_mb} MB, peak {peak_mb} MB, {UPLOADS} uploads");
     assert!(
         peak_mb.saturating_sub(before_mb) < CEILING_MB,

@@ -5,19 +5,8 @@
 //! refuses (503, counted in a metric), and on PostgreSQL parallel guesses share the five
 //! attempts of a code.
 
-use reqwest::Method;
 use serde_json::json;
 use souk_tests::{assert_problem, backends, Backend, TestApp};
-
-async fn ask_code(app: &TestApp, token: &str, phone: &str) -> reqwest::Response {
-    app.call(
-        Method::POST,
-        "/v1/me/phone",
-        Some(token),
-        Some(json!({"phone": phone})),
-    )
-    .await
-}
 
 /// Guesses sent at once: enough that several are in flight between one's read and its count.
 const GUESSES: i32 = 200;
@@ -46,7 +35,7 @@ async fn codes_go_to_confirmed_accounts_and_mobiles_within_caps_and_a_budget() {
         .unwrap()
         .to_string();
     assert_problem(
-        ask_code(&app, &fresh, "0551 12 34 56").await,
+        app.ask_phone_code(&fresh, "0551 12 34 56").await,
         403,
         "email_not_confirmed",
     )
@@ -55,7 +44,7 @@ async fn codes_go_to_confirmed_accounts_and_mobiles_within_caps_and_a_budget() {
     // A landline is no number to send codes to.
     let owner = app.user("owner@example.dz").await;
     assert_problem(
-        ask_code(&app, &owner, "021 23 45 67").await,
+        app.ask_phone_code(&owner, "021 23 45 67").await,
         422,
         "validation",
     )
@@ -64,11 +53,14 @@ async fn codes_go_to_confirmed_accounts_and_mobiles_within_caps_and_a_budget() {
     // One number, many accounts: three codes a day, then refused whoever asks.
     for n in 0..3 {
         let token = app.user(&format!("pump{n}@example.dz")).await;
-        assert_eq!(ask_code(&app, &token, "0770 11 22 33").await.status(), 202);
+        assert_eq!(
+            app.ask_phone_code(&token, "0770 11 22 33").await.status(),
+            202
+        );
     }
     let fourth = app.user("pump3@example.dz").await;
     assert_problem(
-        ask_code(&app, &fourth, "0770 11 22 33").await,
+        app.ask_phone_code(&fourth, "0770 11 22 33").await,
         429,
         "rate_limited",
     )
@@ -80,10 +72,10 @@ async fn codes_go_to_confirmed_accounts_and_mobiles_within_caps_and_a_budget() {
     for n in 0..3 {
         let token = app.user(&format!("budget{n}@example.dz")).await;
         let number = format!("0661 00 00 0{n}");
-        assert_eq!(ask_code(&app, &token, &number).await.status(), 202);
+        assert_eq!(app.ask_phone_code(&token, &number).await.status(), 202);
     }
     let late = app.user("late@example.dz").await;
-    let res = ask_code(&app, &late, "0661 99 99 99").await;
+    let res = app.ask_phone_code(&late, "0661 99 99 99").await;
     assert!(res.headers().contains_key("retry-after"));
     assert_problem(res, 503, "unavailable").await;
     assert_eq!(refused_for_budget(&app).await, before + 1);
@@ -98,7 +90,10 @@ async fn parallel_guesses_share_the_five_attempts_of_a_code() {
     for backend in backends() {
         let app = TestApp::spawn_with(backend, |c| c.db_pool_size = 8).await;
         let user = app.user("guesser@example.dz").await;
-        assert_eq!(ask_code(&app, &user, "0551 00 11 22").await.status(), 202);
+        assert_eq!(
+            app.ask_phone_code(&user, "0551 00 11 22").await.status(),
+            202
+        );
         let mut guesses = Vec::new();
         for n in 0..GUESSES {
             let client = reqwest::Client::new();

@@ -20,16 +20,6 @@ const PHOTO_BYTES: usize = 9_900_000;
 /// thirty bodies alone held about 300 MB.
 const CEILING_MB: u64 = 200;
 
-fn status_kb(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 async fn decodes_so_far(app: &TestApp) -> u64 {
     let text = app.get("/metrics").await.text().await.unwrap();
     text.lines()
@@ -53,7 +43,7 @@ async fn parallel_uploads_to_one_ad_are_refused_before_they_are_read() {
         .await;
     let id = ad["id"].as_i64().unwrap();
     let decodes_before = decodes_so_far(&app).await;
-    let before_mb = status_kb("VmRSS:") / 1024;
+    let before_mb = souk_tests::proc_status_kb("VmRSS:") / 1024;
 
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(300))
@@ -109,7 +99,7 @@ async fn parallel_uploads_to_one_ad_are_refused_before_they_are_read() {
             None => refused += 1,
         }
     }
-    let peak_mb = status_kb("VmHWM:") / 1024;
+    let peak_mb = souk_tests::proc_status_kb("VmHWM:") / 1024;
     let decoded = decodes_so_far(&app).await - decodes_before;
     eprintln!(
         "{created} created, {refused} refused, {decoded} decoded; resident before {before_mb} MB, peak {peak_mb} MB"

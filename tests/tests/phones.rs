@@ -40,16 +40,6 @@ fn six_digits(text: &str) -> String {
         .to_string()
 }
 
-async fn ask_code(app: &TestApp, token: &str, phone: &str) -> reqwest::Response {
-    app.call(
-        Method::POST,
-        "/v1/me/phone",
-        Some(token),
-        Some(json!({"phone": phone})),
-    )
-    .await
-}
-
 async fn confirm(app: &TestApp, token: &str, code: &str) -> reqwest::Response {
     app.call(
         Method::POST,
@@ -64,7 +54,7 @@ async fn confirm(app: &TestApp, token: &str, code: &str) -> reqwest::Response {
 async fn a_phone_is_confirmed_by_the_code_sent_to_it() {
     each_backend(|app| async move {
         let user = app.user("karim@example.dz").await;
-        let res = ask_code(&app, &user, "0661 12 34 56").await;
+        let res = app.ask_phone_code(&user, "0661 12 34 56").await;
         assert_eq!(res.status(), 202);
         let sent: Value = res.json().await.unwrap();
         assert_eq!(sent["phone"], "+213661123456");
@@ -81,7 +71,7 @@ async fn a_phone_is_confirmed_by_the_code_sent_to_it() {
         // One confirmed number, one account.
         let other = app.user("other@example.dz").await;
         assert_problem(
-            ask_code(&app, &other, "+213661123456").await,
+            app.ask_phone_code(&other, "+213661123456").await,
             409,
             "phone_taken",
         )
@@ -94,7 +84,10 @@ async fn a_phone_is_confirmed_by_the_code_sent_to_it() {
 async fn five_wrong_codes_kill_it_and_resends_wait_a_minute() {
     each_backend(|app| async move {
         let user = app.user("guesser@example.dz").await;
-        assert_eq!(ask_code(&app, &user, "0551 00 11 22").await.status(), 202);
+        assert_eq!(
+            app.ask_phone_code(&user, "0551 00 11 22").await.status(),
+            202
+        );
         let code = code_from_outbox(&app, "+213551001122").await;
         let wrong = if code == "000000" { "111111" } else { "000000" };
         for _ in 0..5 {
@@ -102,9 +95,9 @@ async fn five_wrong_codes_kill_it_and_resends_wait_a_minute() {
         }
         // The right code no longer works: 5 attempts of 1,000,000 is all a guesser gets.
         assert_problem(confirm(&app, &user, &code).await, 400, "invalid_code").await;
-        let res = ask_code(&app, &user, "0551 00 11 22").await;
+        let res = app.ask_phone_code(&user, "0551 00 11 22").await;
         assert_problem(res, 429, "rate_limited").await;
-        let res = ask_code(&app, &user, "not a number").await;
+        let res = app.ask_phone_code(&user, "not a number").await;
         assert_problem(res, 422, "validation").await;
     })
     .await;
@@ -128,7 +121,10 @@ async fn codes_go_through_an_http_gateway_when_one_is_configured() {
         let (url, bodies) = gateway().await;
         let app = TestApp::spawn_with(backend, |c| c.sms.gateway_url = Some(url.clone())).await;
         let user = app.user("gw@example.dz").await;
-        assert_eq!(ask_code(&app, &user, "0770 12 34 56").await.status(), 202);
+        assert_eq!(
+            app.ask_phone_code(&user, "0770 12 34 56").await.status(),
+            202
+        );
         let mut body = None;
         for _ in 0..200 {
             if let Some(b) = bodies.lock().unwrap().first().cloned() {
@@ -157,7 +153,10 @@ async fn a_phone_is_revealed_to_signed_in_buyers_counted_and_limited() {
 
 async fn reveal_scenario(app: TestApp) {
     let seller = app.user("seller@example.dz").await;
-    assert_eq!(ask_code(&app, &seller, "0551 23 45 67").await.status(), 202);
+    assert_eq!(
+        app.ask_phone_code(&seller, "0551 23 45 67").await.status(),
+        202
+    );
     let code = code_from_outbox(&app, "+213551234567").await;
     assert_eq!(confirm(&app, &seller, &code).await.status(), 200);
     let ad = app
@@ -257,7 +256,10 @@ async fn phone_required_scenario(app: TestApp) {
         )
         .await;
     assert_problem(res, 403, "phone_not_confirmed").await;
-    assert_eq!(ask_code(&app, &seller, "0551 23 45 67").await.status(), 202);
+    assert_eq!(
+        app.ask_phone_code(&seller, "0551 23 45 67").await.status(),
+        202
+    );
     let code = code_from_outbox(&app, "+213551234567").await;
     assert_eq!(confirm(&app, &seller, &code).await.status(), 200);
     let ad = app.create_listing(&seller, car_ad(json!({}))).await;
