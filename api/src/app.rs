@@ -12,7 +12,6 @@ use souk_worker::{Mailer, RedisLink, Worker};
 
 use crate::view_counts::ViewCounter;
 use tokio::sync::{watch, Notify};
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::generations::TokenGenerations;
@@ -21,103 +20,16 @@ use crate::bounded::BoundedWork;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::indexing::SearchService;
-use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
-use crate::routes::{
-    account_data, accounts, contact, credits, discovery, email_links, favorites, listings,
-    moderation, ops, payments, phones, photos, plans, price_hints, profiles, promotions, ratings,
-    reference, saved_searches, search, sessions, stats, stores,
-};
 use crate::state::AppState;
 use crate::telemetry;
 
+/// Every route, registered by its context (`routes::configure`); the document those calls
+/// also build is `openapi::document`, served once per process.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(accounts::register)
-        .service(sessions::login)
-        .service(sessions::refresh)
-        .service(sessions::logout)
-        .service(accounts::verify_email)
-        .service(accounts::verify_email_link)
-        .service(accounts::resend_verification)
-        .service(accounts::request_reset)
-        .service(accounts::confirm_reset)
-        .service(accounts::me)
-        .service(accounts::update_me)
-        .service(account_data::export_my_data)
-        .service(account_data::download_export)
-        .service(account_data::delete_me)
-        .service(phones::send_code)
-        .service(phones::confirm_code)
-        .service(phones::reveal_phone)
-        .service(stats::listing_stats)
-        .service(stats::store_stats)
-        .service(ratings::rate)
-        .service(price_hints::price_hint_for_draft)
-        .service(ratings::user_ratings)
-        .service(ratings::answer)
-        .service(ratings::remove)
-        .service(contact::contact_seller)
-        .service(contact::my_conversations)
-        .service(contact::get_conversation)
-        .service(contact::post_message)
-        .service(favorites::add_favorite)
-        .service(favorites::remove_favorite)
-        .service(favorites::my_favorites)
-        .service(saved_searches::create_saved_search)
-        .service(saved_searches::my_saved_searches)
-        .service(saved_searches::delete_saved_search)
-        .service(email_links::renewal_page)
-        .service(email_links::renew_by_token)
-        .service(email_links::confirm_verification)
-        .service(email_links::unsubscribe_page)
-        .service(email_links::unsubscribe)
-        .service(profiles::get_profile)
-        .service(stores::create_store)
-        .service(stores::store_listings)
-        .service(stores::get_store)
-        .service(stores::update_store)
-        .service(stores::upload_store_image)
-        .service(moderation::report_listing)
-        .service(moderation::report_queue)
-        .service(moderation::act_on_listing)
-        .service(moderation::act_on_user)
-        .service(moderation::moderation_log)
-        .service(listings::my_listings)
-        .service(listings::create_listing)
-        .service(listings::browse)
-        .service(listings::get_listing)
-        .service(listings::update_listing)
-        .service(listings::delete_listing)
-        .service(listings::mark_sold)
-        .service(listings::renew_listing)
-        .service(photos::upload_photo)
-        .service(photos::delete_photo)
-        .service(photos::serve_photo)
-        .service(search::search)
-        .service(discovery::suggest)
-        .service(discovery::similar)
-        .service(credits::my_credits)
-        .service(credits::grant)
-        .service(credits::bump)
-        .service(promotions::promote)
-        .service(promotions::schedule_bumps)
-        .service(promotions::get_schedule)
-        .service(promotions::stop_schedule)
-        .service(plans::price_list)
-        .service(plans::my_plan)
-        .service(plans::subscribe)
-        .service(plans::cancel_renewal)
-        .service(payments::buy_credits)
-        .service(payments::my_purchase)
-        .service(payments::satim_return)
-        .service(payments::local_checkout)
-        .service(payments::open_checkout)
-        .service(reference::categories)
-        .service(reference::wilayas)
-        .service(reference::communes)
-        .service(ops::healthz)
-        .service(ops::readyz)
-        .service(ops::metrics);
+    crate::routes::configure(&mut utoipa_actix_web::service_config::ServiceConfig::new(
+        cfg,
+    ));
 }
 
 fn query_config() -> web::QueryConfig {
@@ -290,7 +202,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<(Running, Se
     let data = web::Data::new(state.clone());
     // The served document names the host it came from ("Try it out" on any address calls that
     // address); the checked-in openapi.yaml keeps the embedded default.
-    let mut openapi = ApiDoc::openapi();
+    let mut openapi = crate::openapi::document();
     openapi.servers = Some(vec![utoipa::openapi::Server::new("/")]);
     let server = HttpServer::new(move || {
         App::new()

@@ -6,12 +6,7 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use actix_web::dev::Payload;
 use actix_web::http::header::HeaderMap;
-use actix_web::{web, FromRequest, HttpRequest};
-
-use crate::error::ApiError;
-use crate::state::AppState;
 
 /// An address block in CIDR notation (`10.0.0.0/8`, `fd00::/8`, or one address).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,42 +199,6 @@ pub fn site_key(ip: Option<IpAddr>) -> Option<String> {
             Some(format!("{}/48", Ipv6Addr::from(net)))
         }
         _ => None,
-    }
-}
-
-/// The requesting client, resolved through the trusted proxies (see the module docs).
-#[derive(Debug, Clone)]
-pub struct ClientIp {
-    pub ip: Option<IpAddr>,
-}
-
-impl ClientIp {
-    pub fn of(req: &HttpRequest) -> ClientIp {
-        let peer = req.peer_addr().map(|a| a.ip());
-        let ip = match req.app_data::<web::Data<AppState>>() {
-            Some(state) => state.config.proxies.client(peer, req.headers()),
-            None => peer,
-        };
-        ClientIp { ip }
-    }
-
-    /// The key per-client limits count under.
-    pub fn key(&self) -> String {
-        limit_key(self.ip)
-    }
-
-    /// The client's IPv6 /48, for limits that count a site as well (`site_key`).
-    pub fn site_key(&self) -> Option<String> {
-        site_key(self.ip)
-    }
-}
-
-impl FromRequest for ClientIp {
-    type Error = ApiError;
-    type Future = std::future::Ready<Result<ClientIp, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(Ok(ClientIp::of(req)))
     }
 }
 

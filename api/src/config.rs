@@ -1,4 +1,4 @@
-//! Configuration, read once from the environment (see the README's table).
+//! Configuration, read once from the environment (see docs/configuration.md).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

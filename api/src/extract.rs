@@ -2,6 +2,7 @@
 //! the offending field (`attributes.year`, `price`), so clients can point at it.
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
@@ -9,6 +10,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ProblemField};
+use crate::state::AppState;
 
 /// Largest JSON body accepted (photos come as multipart, with their own limit).
 pub const JSON_LIMIT_BYTES: usize = 64 * 1024;
@@ -225,5 +227,41 @@ mod tests {
             parse::<Outer>(b"{\"title\": \"\xff\xfe\"}"),
             Err(ApiError::BadRequest { .. })
         ));
+    }
+}
+
+/// The requesting client, resolved through the trusted proxies (see the module docs).
+#[derive(Debug, Clone)]
+pub struct ClientIp {
+    pub ip: Option<IpAddr>,
+}
+
+impl ClientIp {
+    pub fn of(req: &HttpRequest) -> ClientIp {
+        let peer = req.peer_addr().map(|a| a.ip());
+        let ip = match req.app_data::<web::Data<AppState>>() {
+            Some(state) => state.config.proxies.client(peer, req.headers()),
+            None => peer,
+        };
+        ClientIp { ip }
+    }
+
+    /// The key per-client limits count under.
+    pub fn key(&self) -> String {
+        crate::client_ip::limit_key(self.ip)
+    }
+
+    /// The client's IPv6 /48, for limits that count a site as well (`site_key`).
+    pub fn site_key(&self) -> Option<String> {
+        crate::client_ip::site_key(self.ip)
+    }
+}
+
+impl FromRequest for ClientIp {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<ClientIp, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(ClientIp::of(req)))
     }
 }

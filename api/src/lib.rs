@@ -2,7 +2,6 @@
 
 pub mod app;
 pub mod auth;
-pub mod billing;
 pub mod bounded;
 pub mod client_ip;
 pub mod config;
@@ -14,6 +13,7 @@ pub mod http_cache;
 pub mod imaging;
 pub mod indexing;
 pub mod openapi;
+pub mod params;
 pub mod ratelimit;
 pub mod routes;
 pub mod security_headers;
@@ -24,6 +24,7 @@ pub mod telemetry;
 pub mod upload_gate;
 pub mod usecases;
 pub mod view_counts;
+pub mod views;
 
 pub use app::{start, Running};
 pub use config::Config;

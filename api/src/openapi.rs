@@ -1,14 +1,9 @@
-//! The OpenAPI document, generated from the handlers' annotations. `openapi.yaml` at the
+//! The OpenAPI document, generated from the handlers' annotations as the routes register them. `openapi.yaml` at the
 //! repository root is this document; a test fails when they differ.
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-
-use crate::routes::{
-    account_data, accounts, contact, credits, discovery, email_links, favorites, listings,
-    moderation, ops, payments, phones, photos, plans, price_hints, profiles, promotions, ratings,
-    reference, saved_searches, search, sessions, stats, stores,
-};
+use utoipa_actix_web::AppExt;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -19,30 +14,6 @@ use crate::routes::{
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
     ),
     servers((url = "http://127.0.0.1:8080", description = "embedded default")),
-    paths(
-        accounts::register, sessions::login, sessions::refresh, sessions::logout,
-        accounts::verify_email, accounts::verify_email_link, accounts::resend_verification,
-        accounts::request_reset, accounts::confirm_reset, accounts::me, accounts::update_me, account_data::export_my_data, account_data::download_export, account_data::delete_me, phones::send_code, phones::confirm_code, phones::reveal_phone, stats::listing_stats, stats::store_stats, ratings::rate, ratings::user_ratings, ratings::answer, ratings::remove, price_hints::price_hint_for_draft,
-        listings::create_listing, listings::browse, listings::get_listing, listings::update_listing,
-        listings::delete_listing, listings::mark_sold, listings::renew_listing, listings::my_listings,
-        photos::upload_photo, photos::delete_photo, photos::serve_photo,
-        search::search, discovery::suggest, discovery::similar,
-        credits::my_credits, credits::grant, credits::bump,
-        promotions::promote, promotions::schedule_bumps, promotions::get_schedule, promotions::stop_schedule,
-        plans::price_list, plans::my_plan, plans::subscribe, plans::cancel_renewal,
-        payments::buy_credits, payments::my_purchase, payments::satim_return, payments::local_checkout, payments::open_checkout,
-        contact::contact_seller, contact::post_message, contact::get_conversation, contact::my_conversations,
-        favorites::add_favorite, favorites::remove_favorite, favorites::my_favorites,
-        saved_searches::create_saved_search, saved_searches::my_saved_searches, saved_searches::delete_saved_search,
-        email_links::renewal_page, email_links::renew_by_token, email_links::confirm_verification, email_links::unsubscribe_page, email_links::unsubscribe,
-        profiles::get_profile,
-        stores::create_store, stores::get_store, stores::update_store, stores::upload_store_image, stores::store_listings,
-        moderation::report_listing, moderation::report_queue, moderation::act_on_listing, moderation::act_on_user,
-        moderation::moderation_log,
-        reference::categories, reference::wilayas, reference::communes,
-        ops::healthz, ops::readyz, ops::metrics,
-    ),
-    modifiers(&BearerAuth),
     tags(
         (name = "accounts", description = "Registration, sessions, email verification, password reset"),
         (name = "listings", description = "Ads: post, read, edit, sell, renew, delete, browse"),
@@ -163,21 +134,132 @@ fn problem_responses(op: &mut utoipa::openapi::path::Operation, has_path_params:
     );
 }
 
+/// The whole document: the info and tags of `ApiDoc`, the operations as `routes::configure`
+/// registers them (the same calls that serve them), then the security and problem responses.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::routes::configure)
+        .split_for_parts();
+    BearerAuth.modify(&mut doc);
+    doc
+}
+
 /// The document as checked in.
 pub fn yaml() -> String {
-    ApiDoc::openapi()
+    document()
         .to_yaml()
         .expect("the OpenAPI document serialises")
 }
 
 #[cfg(test)]
 mod tests {
+    use std::path::{Path, PathBuf};
+
     #[test]
     fn checked_in_openapi_yaml_matches_the_code() {
         let checked_in = include_str!("../../openapi.yaml");
         assert!(
             checked_in == super::yaml(),
             "openapi.yaml is stale: run `cargo run -p souk-api -- openapi > openapi.yaml`"
+        );
+    }
+
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("source folder") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// `(method, path)` of every actix route attribute (`get`, `post`… with a path) in `text`.
+    fn route_attributes(text: &str) -> Vec<(&'static str, String)> {
+        let mut found = Vec::new();
+        for method in ["get", "post", "put", "patch", "delete"] {
+            let marker = format!("#[{method}(\"");
+            for (at, _) in text.match_indices(&marker) {
+                let rest = &text[at + marker.len()..];
+                let end = rest.find('"').expect("closing quote");
+                found.push((method, rest[..end].to_string()));
+            }
+        }
+        found
+    }
+
+    /// A handler served without being documented would have to be registered apart from
+    /// `routes::configure` (which documents what it registers): every route attribute in the
+    /// sources must be an operation of the document, and nothing else may add routes by hand.
+    #[test]
+    fn every_route_in_the_sources_is_in_the_document() {
+        let doc = super::document();
+        let mut files = Vec::new();
+        rust_files(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let (mut seen, mut missing, mut by_hand) = (0, Vec::new(), Vec::new());
+        for file in &files {
+            let text = std::fs::read_to_string(file).expect("source");
+            for (method, path) in route_attributes(&text) {
+                seen += 1;
+                let documented = doc.paths.paths.get(&path).is_some_and(|item| match method {
+                    "get" => item.get.is_some(),
+                    "post" => item.post.is_some(),
+                    "put" => item.put.is_some(),
+                    "patch" => item.patch.is_some(),
+                    _ => item.delete.is_some(),
+                });
+                if !documented {
+                    missing.push(format!("{method} {path} ({})", file.display()));
+                }
+            }
+            // The document itself and its viewer are the only routes added by hand.
+            let name = file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            for pattern in [".route(\"", "web::resource(\"", "web::scope(\""] {
+                for (at, _) in text.match_indices(pattern) {
+                    let line = text[at..].lines().next().unwrap_or_default();
+                    let allowed = name == "app.rs" && line.contains("\"/openapi.json\"");
+                    if !allowed {
+                        by_hand.push(format!("{}: {line}", file.display()));
+                    }
+                }
+            }
+        }
+        // The scan itself works: the API has dozens of routes.
+        assert!(
+            seen > 80,
+            "only {seen} route attributes found: the scan is broken"
+        );
+        assert!(
+            missing.is_empty(),
+            "served but not documented: {missing:#?}"
+        );
+        assert!(
+            by_hand.is_empty(),
+            "routes added outside routes::configure: {by_hand:#?}"
+        );
+        let documented: usize = doc
+            .paths
+            .paths
+            .values()
+            .map(|i| {
+                [&i.get, &i.post, &i.put, &i.patch, &i.delete]
+                    .iter()
+                    .filter(|o| o.is_some())
+                    .count()
+            })
+            .sum();
+        assert_eq!(
+            documented, seen,
+            "an operation documented without a handler"
         );
     }
 }

@@ -1,6 +1,6 @@
 //! `souk-bench`: seeds (or reuses) N demo listings on PostgreSQL, then runs the fixed query mix
 //! four ways on the same data — souk in process, souk over HTTP, PostgreSQL full-text search
-//! as shipped, PostgreSQL tuned — and writes a results table. See README "Search benchmark".
+//! as shipped, PostgreSQL tuned — and writes a results table. See bench/README.md, "Search benchmark".
 
 mod discovery;
 mod hints;
@@ -338,7 +338,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         active,
         args.per_kind
     )?;
-    writeln!(report, "Reproduce: `cargo build --release -p souk-api -p souk-bench && target/release/souk-bench` (see README).\n")?;
+    writeln!(report, "Reproduce: `cargo build --release -p souk-api -p souk-bench && target/release/souk-bench` (see bench/README.md).\n")?;
     writeln!(
         report,
         "| kind | way | p50 ms | p99 ms | q/s (1 client) | mean total hits |"

@@ -7,7 +7,7 @@ use crate::category::Catalog;
 use crate::error::ValidationErrors;
 use crate::geo::{distance_km, in_algeria, Geography};
 use crate::language::Language;
-use crate::price::{check_price, group_digits, price_display, PriceProblem, Pricing};
+use crate::price::{check_price, group_digits, price_display, PriceProblem, Pricing, PRICE_MAX};
 use crate::text::{char_len, clean_text, refuse_line_breaks};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -44,8 +44,6 @@ pub const TITLE_MIN: usize = 5;
 pub const TITLE_MAX: usize = 120;
 pub const DESCRIPTION_MIN: usize = 10;
 pub const DESCRIPTION_MAX: usize = 5000;
-/// 100 billion dinars: above any real ad, below anything that could overflow a sum.
-pub const PRICE_MAX: i64 = 100_000_000_000;
 /// A pin farther than this from its commune's point was put there by mistake.
 pub const LOCATION_MAX_KM_FROM_COMMUNE: f64 = 60.0;
 

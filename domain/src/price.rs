@@ -8,9 +8,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::language::{Language, Localized};
-use crate::listing::PRICE_MAX;
 
 /// DZD in one million centimes.
+/// 100 billion dinars: above any real ad, below anything that could overflow a sum.
+pub const PRICE_MAX: i64 = 100_000_000_000;
+
 pub const MILLION: i64 = 10_000;
 /// DZD in one milliard centimes.
 pub const MILLIARD: i64 = 10_000_000;

@@ -61,7 +61,7 @@ pub fn flag_score(kinds: impl IntoIterator<Item = FlagKind>) -> u32 {
 pub const DEFAULT_SCORE_TO_HIDE: u32 = 3;
 
 /// Perceptual hashes of a re-encoded, resized, lightly cropped or brightened copy stay within
-/// this many bits (measured with `souk-bench photos`, see the README).
+/// this many bits (measured with `souk-photo-hash`, see bench/README.md).
 pub const PHOTO_MAX_DISTANCE: u32 = 8;
 /// How long the fingerprints of removed photos and purged ads are kept, so that who had a
 /// photo or a text first is still known after the original is gone.

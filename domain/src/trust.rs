@@ -311,7 +311,7 @@ mod tests {
     fn new_unconfirmed_and_often_dismissed_reporters_weigh_less() {
         assert_eq!(report_weight(&reporter("a@x.dz", 0)), 0.25);
         assert_eq!(report_weight(&reporter("a@x.dz", 3)), 0.25);
-        // As the README says: a week-old account weighs a half, full weight at a month.
+        // As docs/configuration.md says (SOUK_REPORTS_TO_HIDE): a week-old account weighs a half, full weight at a month.
         assert_eq!(report_weight(&reporter("a@x.dz", 14)), 0.5);
         assert_eq!(report_weight(&reporter("a@x.dz", 30)), 1.0);
         let with_phone = ReporterRecord {

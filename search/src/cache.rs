@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::engine::SearchResults;
+use crate::results::SearchResults;
 
 /// How long (in the request's clock, microseconds) an entry serves.
 const MAX_AGE_US: i64 = 1_000_000;

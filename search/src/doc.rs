@@ -369,7 +369,7 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
     if let (Some(AttributeValue::Text(brand)), Some(AttributeValue::Text(model))) =
         (doc.attributes.get("brand"), doc.attributes.get("model"))
     {
-        if let Some(t) = crate::suggest::model_term(brand, model) {
+        if let Some(t) = crate::terms::model_term(brand, model) {
             d.add_text(fields.model, t);
         }
     }
@@ -395,7 +395,7 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
             .map_or(u64::MAX, |us| (us / 1_000_000).max(0) as u64),
     );
     if let Some(key) = peer_key(&doc.category, &doc.attributes, doc.wilaya) {
-        d.add_u64(fields.peer, crate::peers::peer_term(&key));
+        d.add_u64(fields.peer, crate::terms::peer_term(&key));
     }
     if let Some(p) = doc.price {
         d.add_i64(fields.price, p);

@@ -15,48 +15,11 @@ use crate::doc::Summary;
 use crate::index::SearchIndex;
 use crate::query::{plan, FacetKey, Matching, Plan};
 use crate::request::{SearchRequest, Sort};
+use crate::results::{CategoryCount, Facets, Hit, SearchResults};
 use crate::SearchError;
 
 /// Below this many exact hits, a first page is retried with one typo allowed per long word.
 const FUZZY_BELOW: u64 = 3;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Hit {
-    #[serde(flatten)]
-    pub summary: Summary,
-    pub distance_km: Option<f64>,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct CategoryCount {
-    pub slug: String,
-    pub parent: Option<String>,
-    pub count: u64,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Facets {
-    /// Every category node with matches; a parent counts its whole subtree.
-    pub category: Vec<CategoryCount>,
-    /// Wilaya code → count.
-    pub wilaya: BTreeMap<i32, u64>,
-    /// For a leaf category: enum attribute → value → count.
-    pub attributes: BTreeMap<String, BTreeMap<String, u64>>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct SearchResults {
-    pub total: u64,
-    pub hits: Vec<Hit>,
-    pub facets: Option<Facets>,
-    pub next_cursor: Option<String>,
-    /// True when the words were matched with one typo allowed.
-    pub fuzzy: bool,
-    /// True when one word of several matched nothing and the results hold the others.
-    pub partial: bool,
-    /// Featured ads matching the request, shown above the hits (never among them).
-    pub promoted: Vec<Hit>,
-}
 
 #[derive(Serialize, Deserialize)]
 struct Cursor {

@@ -15,6 +15,7 @@ use tantivy::{
 use crate::columns::ColumnCache;
 use crate::doc::{to_document, ListingDoc};
 use crate::schema::{build, register_tokenizer, Dictionary, Fields};
+use crate::suggest::{Lang, Suggestion};
 use crate::SearchError;
 
 /// How far the index has followed the database's change feed, saved with every commit.
@@ -313,4 +314,15 @@ fn settings() -> IndexSettings {
 fn new_writer(index: &Index, heap: usize) -> Result<IndexWriter<TantivyDocument>, SearchError> {
     let threads = if heap >= 128 * 1024 * 1024 { 2 } else { 1 };
     Ok(index.writer_with_num_threads(threads, heap.max(FOLLOW_HEAP_BYTES))?)
+}
+
+impl SearchIndex {
+    /// Up to `limit` completions of `typed` (see `Suggestions::complete`).
+    pub fn suggest(&self, typed: &str, lang: Lang, limit: usize) -> Vec<Suggestion> {
+        let searcher = self.reader.searcher();
+        let version = self.version.load(std::sync::atomic::Ordering::Acquire);
+        self.suggestions
+            .get(version, &searcher, &self.fields, &self.dict)
+            .complete(typed, lang, limit)
+    }
 }

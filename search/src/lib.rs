@@ -15,16 +15,18 @@ pub mod peers;
 pub mod promoted;
 pub mod query;
 pub mod request;
+pub mod results;
 pub mod schema;
 pub mod signals;
 pub mod similar;
 pub mod sound;
 pub mod suggest;
+pub mod terms;
 
 pub use doc::{ListingDoc, StoreRef, Summary};
-pub use engine::{CategoryCount, Facets, Hit, SearchResults};
 pub use index::{Checkpoint, SearchIndex};
 pub use request::{IntRange, Near, SearchRequest, Sort};
+pub use results::{CategoryCount, Facets, Hit, SearchResults};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {

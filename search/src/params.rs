@@ -1,7 +1,7 @@
 //! The query-string form of a search (`GET /v1/search?...`, saved searches).
 
-use souk_domain::listing::PRICE_MAX;
 use souk_domain::price::PriceUnit;
+use souk_domain::price::PRICE_MAX;
 use souk_domain::ValidationErrors;
 
 use crate::request::{Near, SearchRequest, Sort, MAX_LIST_VALUES};

@@ -6,16 +6,11 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocSet, Term, TERMINATED};
 
 use crate::index::SearchIndex;
-use crate::signals::feature_hash;
+use crate::terms::peer_term;
 use crate::SearchError;
 
 /// Comparables read at most: quartiles of this many prices are as good as of all.
 const MAX_COMPARABLES: usize = 5000;
-
-/// The indexed term of a peer key.
-pub fn peer_term(key: &str) -> u64 {
-    feature_hash(key.as_bytes(), 7)
-}
 
 impl SearchIndex {
     /// Prices of the active ads comparable to an ad (same peer key, within every band): one

@@ -8,10 +8,10 @@ use tantivy::query::{EnableScoring, Query};
 use tantivy::{DocAddress, DocSet, TERMINATED};
 
 use crate::collect::{FacetSpec, SearchCollector};
-use crate::engine::Hit;
 use crate::index::SearchIndex;
 use crate::query::{Matching, Plan};
 use crate::request::{SearchRequest, Sort};
+use crate::results::Hit;
 use crate::SearchError;
 
 /// Featured ads shown above a page.

@@ -27,7 +27,7 @@ pub struct Fields {
     /// The same of the brand and model attributes (`doc::name_words`): the ad is that thing,
     /// not an accessory or a part that names it.
     pub named: Field,
-    /// The ad's brand and model (`suggest::model_term`): suggestions list the models ads
+    /// The ad's brand and model (`terms::model_term`): suggestions list the models ads
     /// name, with their counts, from this field's terms.
     pub model: Field,
     /// The head words within the ad's leaf category (`in_category`): similar ads are one

@@ -12,9 +12,9 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, Term};
 
 use crate::doc::{head_terms, head_words};
-use crate::engine::Hit;
 use crate::index::SearchIndex;
 use crate::request::{SearchRequest, Sort};
+use crate::results::Hit;
 use crate::schema::in_category;
 use crate::SearchError;
 

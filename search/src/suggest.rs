@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use souk_domain::{catalog, geography};
 use tantivy::{Searcher, Term};
 
-use crate::analysis::{analyzer, normalize, LEXICON_JSON};
+use crate::analysis::{normalize, LEXICON_JSON};
 use crate::schema::{Dictionary, Fields};
 
 /// Suggestions are rebuilt at most this often (counts may lag by as much).
@@ -23,8 +23,6 @@ const MIN_MODEL_SELLERS: usize = 3;
 /// Only ads of accounts with a confirmed address at least this old count towards a model:
 /// three throwaway accounts put any word into everyone's suggestions within seconds.
 pub const SUGGEST_MIN_ACCOUNT_DAYS: u64 = 7;
-/// Model words with a longer run of digits look like phone numbers, not models.
-const MAX_MODEL_DIGITS: usize = 5;
 /// Models kept, the most common first.
 const MAX_MODELS: usize = 20_000;
 /// Prefixes this long or longer also match with one slip.
@@ -116,37 +114,6 @@ fn title_case(s: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// The indexed `model` term of a brand and a model as typed (`doc::to_document`): the brand's
-/// lexicon spelling and the model's normalised words, joined by `_`.
-pub fn model_term(brand: &str, model: &str) -> Option<String> {
-    if brand == "other" {
-        return None;
-    }
-    let a = analyzer();
-    let brand = a.tokens(brand).into_iter().next()?;
-    let words: Vec<String> = normalize(model)
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(String::from)
-        .filter(|w| a.tokens(w).first() != Some(&brand))
-        .take(4)
-        .collect();
-    let digits = |w: &String| {
-        w.split(|c: char| !c.is_ascii_digit())
-            .map(str::len)
-            .max()
-            .unwrap_or(0)
-    };
-    if words.is_empty()
-        || words
-            .iter()
-            .any(|w| digits(w) > MAX_MODEL_DIGITS || w.len() > 24)
-    {
-        return None;
-    }
-    Some(format!("{brand}_{}", words.join("_")))
 }
 
 impl Suggestions {
@@ -419,17 +386,6 @@ fn within_one(t: &[char], key: &str) -> bool {
         before = std::mem::replace(&mut prev, row);
     }
     prev.iter().any(|d| *d <= 1)
-}
-
-impl crate::index::SearchIndex {
-    /// Up to `limit` completions of `typed` (see `Suggestions::complete`).
-    pub fn suggest(&self, typed: &str, lang: Lang, limit: usize) -> Vec<Suggestion> {
-        let searcher = self.reader.searcher();
-        let version = self.version.load(std::sync::atomic::Ordering::Acquire);
-        self.suggestions
-            .get(version, &searcher, &self.fields, &self.dict)
-            .complete(typed, lang, limit)
-    }
 }
 
 /// The current suggestions, rebuilt in the background once they are older than `REFRESH`

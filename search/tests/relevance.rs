@@ -1,7 +1,7 @@
 //! The relevance set: hand-judged queries over a fixed corpus of ads (`search/relevance/`),
 //! in both scripts, French, Darija in Latin letters, typos, model numbers, category words and
 //! places. Reports recall@10 and MRR@10 overall and per kind, and fails below the floors,
-//! which were set from the measured figures (README, "Search relevance"): a ranking change
+//! which were set from the measured figures (search/relevance/README.md): a ranking change
 //! that loses relevance does not land.
 //!
 //! `SOUK_RELEVANCE_MISSES=1 cargo test -p souk-search --test relevance -- --nocapture` lists
@@ -13,8 +13,8 @@ use serde::Deserialize;
 use souk_domain::{geography, AttributeValue, Attributes};
 use souk_search::{ListingDoc, SearchIndex, SearchRequest};
 
-/// Floors a little under the measured figures (recall@10 0.894, MRR@10 0.919; README, "Search
-/// relevance"), with room for harmless reorderings among equally good ads.
+/// Floors a little under the measured figures (recall@10 0.894, MRR@10 0.919;
+/// search/relevance/README.md), with room for harmless reorderings among equally good ads.
 const RECALL_FLOOR: f64 = 0.87;
 const MRR_FLOOR: f64 = 0.90;
 

@@ -4,6 +4,7 @@
 pub mod account_data;
 pub mod billing;
 pub mod bump_schedules;
+pub mod changes;
 pub mod conversations;
 pub mod credits;
 pub mod db;
@@ -14,6 +15,7 @@ pub mod jobs;
 pub mod lifecycle;
 pub mod listings;
 pub mod moderation;
+pub mod open;
 pub mod past_fingerprints;
 pub mod payments;
 pub mod phones;
@@ -32,6 +34,7 @@ pub mod tokens;
 pub mod users;
 pub mod writer;
 
-pub use db::{open_pool, open_pools, Backend, DbConn, DbUrl, Pool, PooledConn, Pools};
+pub use db::{Backend, DbConn, DbUrl, Pool, PooledConn};
 pub use error::{StoreError, StoreResult};
+pub use open::{open_pool, open_pools, Pools};
 pub use time::now;

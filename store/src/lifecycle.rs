@@ -6,9 +6,10 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use souk_domain::ListingStatus;
 
+use crate::changes::record_change;
 use crate::db::DbConn;
 use crate::error::StoreResult;
-use crate::listings::{record_change, Listing};
+use crate::listings::Listing;
 use crate::photos::delete_all_photos;
 use crate::schema::listings;
 use crate::time::now;

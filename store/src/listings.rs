@@ -3,9 +3,10 @@ use diesel::prelude::*;
 use souk_domain::listing::ValidListing;
 use souk_domain::{Attributes, ListingDraft, ListingStatus};
 
+use crate::changes::record_change;
 use crate::db::DbConn;
 use crate::error::{StoreError, StoreResult};
-use crate::schema::{listing_changes, listings};
+use crate::schema::listings;
 use crate::time::now;
 
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
@@ -176,17 +177,6 @@ pub fn mark_bumped(
         return Err(StoreError::Conflict("bumped_recently"));
     }
     record_change(conn, listing_id)
-}
-
-/// Appends to the change feed; call inside the transaction of the change itself.
-pub fn record_change(conn: &mut DbConn, listing_id: i64) -> StoreResult<()> {
-    diesel::insert_into(listing_changes::table)
-        .values((
-            listing_changes::listing_id.eq(listing_id),
-            listing_changes::created_at.eq(now()),
-        ))
-        .execute(conn)?;
-    Ok(())
 }
 
 fn text_hash(l: &ValidListing) -> String {

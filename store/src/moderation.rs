@@ -6,9 +6,10 @@ use souk_domain::account::canonical_email;
 use souk_domain::trust::ReporterRecord;
 use souk_domain::ListingStatus;
 
+use crate::changes::record_change;
 use crate::db::DbConn;
 use crate::error::{StoreError, StoreResult};
-use crate::listings::{record_change, Listing};
+use crate::listings::Listing;
 use crate::schema::{listings, moderation_log, reports, users};
 use crate::time::now;
 

@@ -1,9 +1,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::changes::record_change;
 use crate::db::DbConn;
 use crate::error::{StoreError, StoreResult};
-use crate::listings::record_change;
 use crate::schema::{photo_reservations, photos};
 use crate::time::now;
 

@@ -6,9 +6,9 @@ use diesel::prelude::*;
 use souk_domain::visibility::Mark;
 use souk_domain::ListingStatus;
 
+use crate::changes::record_change;
 use crate::db::DbConn;
 use crate::error::{StoreError, StoreResult};
-use crate::listings::record_change;
 use crate::schema::{listing_marks as lm, listings};
 
 /// The ends of an ad's marks (featured, urgent), `None` where never bought or cleared.

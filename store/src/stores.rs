@@ -5,7 +5,6 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::error::{StoreError, StoreResult};
-use crate::listings::{ids_of_user, record_change};
 use crate::schema::stores;
 use crate::time::now;
 
@@ -42,10 +41,7 @@ pub struct StoreFields {
 
 /// Every ad of the owner shows the store in search, so they are re-projected.
 fn touch_owner_listings(conn: &mut DbConn, owner_id: i64) -> StoreResult<()> {
-    for id in ids_of_user(conn, owner_id)? {
-        record_change(conn, id)?;
-    }
-    Ok(())
+    crate::changes::record_seller_change(conn, owner_id)
 }
 
 pub fn create(conn: &mut DbConn, owner_id: i64, slug: &str, f: &StoreFields) -> StoreResult<Store> {

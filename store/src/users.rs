@@ -212,9 +212,7 @@ pub fn mark_email_verified(conn: &mut DbConn, id: i64) -> StoreResult<()> {
     // The index keeps whether a seller's address is confirmed (suggestions count only such
     // sellers' ads): their ads are projected again.
     if n == 1 {
-        for ad in crate::listings::ids_of_user(conn, id)? {
-            crate::listings::record_change(conn, ad)?;
-        }
+        crate::changes::record_seller_change(conn, id)?;
     }
     Ok(())
 }

@@ -436,6 +436,17 @@ impl TestApp {
             .to_string()
     }
 
+    /// `POST /v1/listings/{listing}/contact`: a buyer writes to the seller of an ad.
+    pub async fn contact(&self, token: &str, listing: i64, body: Value) -> reqwest::Response {
+        self.call(
+            Method::POST,
+            &format!("/v1/listings/{listing}/contact"),
+            Some(token),
+            Some(body),
+        )
+        .await
+    }
+
     pub async fn create_listing(&self, token: &str, body: Value) -> Value {
         let res = self
             .call(Method::POST, "/v1/listings", Some(token), Some(body))
@@ -500,7 +511,7 @@ impl TestApp {
             .execute(&mut conn)
             .expect("set expiry");
         // Into the change feed like every write, so the search index learns the new date.
-        souk_store::listings::record_change(&mut conn, listing_id).expect("feed");
+        souk_store::changes::record_change(&mut conn, listing_id).expect("feed");
     }
 
     /// Dates a deleted listing's deletion a month back, past the purge's retention, as time

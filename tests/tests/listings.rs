@@ -234,7 +234,7 @@ async fn renew_brings_an_expired_ad_back() {
             // Every write to a listing goes into the change feed with it; without this row the
             // index would keep the old date and the ad would stay in browse until some other
             // write (a view-count flush) happened to re-index it.
-            souk_store::listings::record_change(&mut conn, id).unwrap();
+            souk_store::changes::record_change(&mut conn, id).unwrap();
         }
         let read: Value = app
             .get(&format!("/v1/listings/{id}"))

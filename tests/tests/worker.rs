@@ -1,185 +1,15 @@
-//! The worker's side of the product, end to end over HTTP with the embedded runner: contact
-//! threads relayed by email, the ad lifecycle (warning, expiry, renewal link, purge),
-//! favourites with price drops, saved-search alerts, emails in the recipient's language.
+//! The worker's side of the product, end to end over HTTP with the embedded runner: the ad
+//! lifecycle (warning, expiry, renewal link, purge), favourites with price drops, saved-search
+//! alerts, emails in the recipient's language. The contact relay is in messaging.rs.
 
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use souk_tests::smtp::SmtpSink;
 use souk_tests::{assert_problem, car_ad, each_backend, problem_fields, TestApp};
 
 async fn json_of(res: reqwest::Response) -> Value {
     res.json().await.expect("json body")
-}
-
-async fn contact(app: &TestApp, token: &str, listing: i64, body: Value) -> reqwest::Response {
-    app.call(
-        Method::POST,
-        &format!("/v1/listings/{listing}/contact"),
-        Some(token),
-        Some(body),
-    )
-    .await
-}
-
-#[tokio::test]
-async fn buyer_and_seller_write_through_souk_without_seeing_each_others_address() {
-    each_backend(|app| async move {
-        let seller = app.user_speaking("seller@example.dz", "ar").await;
-        let buyer = app.user_speaking("buyer@example.dz", "fr").await;
-        let ad = app.create_listing(&seller, car_ad(json!({}))).await;
-        let id = ad["id"].as_i64().unwrap();
-
-        let res = contact(&app, &buyer, id, json!({"message": "Salam, toujours disponible ? Je suis à Blida.", "name": "Karim", "phone": "0661 12 34 56"})).await;
-        assert_eq!(res.status(), 201);
-        let conv = json_of(res).await;
-        assert_eq!(conv["role"], "buyer");
-        assert_eq!(conv["buyer_phone"], Value::Null, "the buyer is not shown their own phone back");
-        let cid = conv["id"].as_i64().unwrap();
-
-        // The seller's email: in Arabic (the seller's language), right to left, with the
-        // message, the buyer's name and chosen phone, a link to answer; never the buyer's address.
-        let mail = app.wait_for_email("seller@example.dz", "toujours disponible").await;
-        assert!(mail.subject.contains("رسالة جديدة"), "{}", mail.subject);
-        assert!(mail.html.contains("dir=\"rtl\""), "{}", mail.html);
-        assert!(mail.text.contains("Karim") && mail.text.contains("+213661123456"));
-        assert!(mail.text.contains(&format!("/v1/conversations/{cid}")));
-        assert!(!mail.raw.contains("buyer@example.dz"), "buyer address leaked to the seller");
-
-        // The seller sees the thread with the buyer's phone and answers.
-        let threads = json_of(app.call(Method::GET, "/v1/me/conversations", Some(&seller), None).await).await;
-        assert_eq!(threads["total"], 1);
-        assert_eq!(threads["items"][0]["role"], "seller");
-        assert_eq!(threads["items"][0]["counterpart_name"], "Karim");
-        assert_eq!(threads["items"][0]["buyer_phone"], "+213661123456");
-        let res = app
-            .call(Method::POST, &format!("/v1/conversations/{cid}/messages"), Some(&seller), Some(json!({"message": "Oui, elle est disponible. Passez samedi."})))
-            .await;
-        assert_eq!(res.status(), 201);
-        let reply = app.wait_for_email("buyer@example.dz", "Passez samedi").await;
-        assert!(reply.subject.contains("Réponse"), "{}", reply.subject);
-        assert!(!reply.raw.contains("seller@example.dz"), "seller address leaked to the buyer");
-
-        // The buyer's view of the thread: both messages, in order, own ones marked.
-        let thread = json_of(app.call(Method::GET, &format!("/v1/conversations/{cid}"), Some(&buyer), None).await).await;
-        let msgs = thread["messages"].as_array().unwrap();
-        assert_eq!(msgs.len(), 2);
-        assert_eq!(msgs[0]["from_me"], true);
-        assert_eq!(msgs[1]["from_me"], false);
-        assert_eq!(thread["counterpart_name"], "Test User");
-
-        // A third user can neither read nor write in the thread: it does not exist for them.
-        let eve = app.user("eve@example.dz").await;
-        assert_problem(app.call(Method::GET, &format!("/v1/conversations/{cid}"), Some(&eve), None).await, 404, "not_found").await;
-        assert_problem(
-            app.call(Method::POST, &format!("/v1/conversations/{cid}/messages"), Some(&eve), Some(json!({"message": "hello there"}))).await,
-            404,
-            "not_found",
-        )
-        .await;
-
-        // A second contact about the same ad continues the same thread.
-        let again = json_of(contact(&app, &buyer, id, json!({"message": "Et le prix final ?", "name": "Karim"})).await).await;
-        assert_eq!(again["id"], cid);
-
-        // Rules: not on one's own ad, bounded message, signed in only, active ads only.
-        assert_problem(contact(&app, &seller, id, json!({"message": "my own ad", "name": "Me"})).await, 409, "own_listing").await;
-        let long = "x".repeat(2001);
-        let body = assert_problem(contact(&app, &buyer, id, json!({"message": long, "name": "K", "phone": "123"})).await, 422, "validation").await;
-        assert_eq!(problem_fields(&body), vec!["message", "name", "phone"]);
-        assert_eq!(
-            app.call(Method::POST, &format!("/v1/listings/{id}/contact"), None, Some(json!({"message": "hi there", "name": "Anon"}))).await.status(),
-            401
-        );
-        app.call(Method::POST, &format!("/v1/listings/{id}/sold"), Some(&seller), None).await;
-        assert_problem(contact(&app, &buyer, id, json!({"message": "still there?", "name": "Karim"})).await, 409, "not_active").await;
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn contact_is_rate_limited_per_buyer() {
-    for backend in souk_tests::backends() {
-        let app = TestApp::spawn_with(backend, |c| c.limits.contact_per_hour = 2).await;
-        let seller = app.user("s@example.dz").await;
-        let buyer = app.user("b@example.dz").await;
-        let ad = app.create_listing(&seller, car_ad(json!({}))).await;
-        let id = ad["id"].as_i64().unwrap();
-        for _ in 0..2 {
-            assert_eq!(
-                contact(
-                    &app,
-                    &buyer,
-                    id,
-                    json!({"message": "interested", "name": "Bob"})
-                )
-                .await
-                .status(),
-                201
-            );
-        }
-        let res = contact(
-            &app,
-            &buyer,
-            id,
-            json!({"message": "interested", "name": "Bob"}),
-        )
-        .await;
-        let retry: u64 = res.headers()["retry-after"]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert!((1..=3600).contains(&retry));
-        assert_problem(res, 429, "rate_limited").await;
-    }
-}
-
-#[tokio::test]
-async fn the_seller_email_goes_through_a_real_smtp_server() {
-    let sink = SmtpSink::start().await;
-    let url = sink.url();
-    let app =
-        TestApp::spawn_with(souk_tests::Backend::Sqlite, move |c| c.smtp_url = Some(url)).await;
-    let seller = app.user_speaking("seller@example.dz", "en").await;
-    let buyer = app.user_speaking("buyer@example.dz", "fr").await;
-    let ad = app
-        .create_listing(&seller, car_ad(json!({"title": "بيجو 208 نظيفة جدا"})))
-        .await;
-    let id = ad["id"].as_i64().unwrap();
-    assert_eq!(
-        contact(
-            &app,
-            &buyer,
-            id,
-            json!({"message": "هل السعر قابل للتفاوض؟", "name": "كريم"})
-        )
-        .await
-        .status(),
-        201
-    );
-    let to_seller = |r: &souk_tests::smtp::Received| {
-        r.rcpt_to.iter().any(|t| t.contains("seller@example.dz"))
-            && r.eml.subject.contains("New message")
-    };
-    let got = sink
-        .wait_for(Duration::from_secs(10), |m| m.iter().any(to_seller))
-        .await;
-    let mail = got.iter().find(|r| to_seller(r)).unwrap();
-    assert!(!mail.raw.contains("buyer@example.dz"));
-    assert!(
-        mail.eml.text.contains("هل السعر قابل للتفاوض؟"),
-        "UTF-8 Arabic survives: {}",
-        mail.eml.text
-    );
-    assert!(mail.eml.text.contains("بيجو 208"));
-    assert!(mail.raw.contains("multipart/alternative") && mail.raw.contains("text/html"));
-    assert!(
-        mail.eml.message_id.starts_with("<job-"),
-        "{}",
-        mail.eml.message_id
-    );
 }
 
 #[tokio::test]
@@ -294,14 +124,9 @@ async fn deleted_ads_are_purged_with_their_photos_after_the_retention_period() {
         )
         .await;
         assert_eq!(
-            contact(
-                &app,
-                &buyer,
-                id,
-                json!({"message": "interested", "name": "Fan"})
-            )
-            .await
-            .status(),
+            app.contact(&buyer, id, json!({"message": "interested", "name": "Fan"}))
+                .await
+                .status(),
             201
         );
         app.call(
@@ -518,41 +343,6 @@ async fn saved_searches_email_new_matching_ads_once() {
         assert_eq!(json_of(res).await["stopped"], "saved_search");
         let list = json_of(app.call(Method::GET, "/v1/me/saved-searches", Some(&buyer), None).await).await;
         assert_eq!(list.as_array().unwrap().len(), 0);
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn messages_to_an_unconfirmed_address_wait_in_the_thread() {
-    each_backend(|app| async move {
-        // Someone registered a stranger's address and posted an ad with it: souk must not
-        // relay messages to that address until it is confirmed.
-        app.register("stranger@example.dz", None).await;
-        let seller = app.login("stranger@example.dz").await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let buyer = app.user("buyer@example.dz").await;
-        let ad = app.create_listing(&seller, car_ad(json!({}))).await;
-        let res = contact(
-            &app,
-            &buyer,
-            ad["id"].as_i64().unwrap(),
-            json!({"message": "spam spam spam", "name": "Bob"}),
-        )
-        .await;
-        assert_eq!(res.status(), 201);
-        app.run_worker_once().await;
-        assert!(
-            !app.outbox().iter().any(|m| m.text.contains("spam spam")),
-            "relayed to an unconfirmed address"
-        );
-        let threads = json_of(
-            app.call(Method::GET, "/v1/me/conversations", Some(&seller), None)
-                .await,
-        )
-        .await;
-        assert_eq!(threads["total"], 1, "the message waits in the thread");
     })
     .await;
 }

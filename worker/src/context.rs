@@ -44,7 +44,7 @@ pub struct RunnerConfig {
     /// Where text messages go (gateway or file outbox).
     pub sms: crate::sms::SmsConfig,
     /// The payment provider credit purchases go through.
-    pub payments: crate::payments::PaymentConfig,
+    pub payments: crate::payment_config::PaymentConfig,
     /// Summed weight of open trust flags at which an ad is hidden pending review
     /// (`SOUK_FLAG_SCORE_TO_HIDE`; 0 never hides).
     pub flag_score_to_hide: u32,

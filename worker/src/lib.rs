@@ -8,6 +8,7 @@ pub mod export;
 pub mod lifecycle;
 pub mod links;
 pub mod mailer;
+pub mod payment_config;
 pub mod payments;
 pub mod price_list;
 pub mod projection;

@@ -1,26 +1,28 @@
-pub mod account_data;
+//! The HTTP routes, one module per context (the OpenAPI tags group under them). Each context
+//! registers its own handlers, and registering a handler documents it: the served routes and
+//! the OpenAPI document come from the same calls (`configure`).
+
 pub mod accounts;
-pub mod contact;
-pub mod credits;
-pub mod discovery;
-pub mod email_links;
-pub mod favorites;
-pub mod listing_input;
+pub mod billing;
 pub mod listings;
-pub mod moderation;
-pub mod ops;
-pub mod payments;
-pub mod phones;
-pub mod photos;
-pub mod plans;
-pub mod price_hints;
-pub mod profiles;
-pub mod promotions;
-pub mod ratings;
+pub mod messaging;
+pub mod operations;
 pub mod reference;
-pub mod saved_searches;
 pub mod search;
-pub mod sessions;
-pub mod stats;
 pub mod stores;
-pub mod views;
+pub mod trust;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Every route of the API, context by context.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.configure(accounts::routes)
+        .configure(listings::routes)
+        .configure(search::routes)
+        .configure(messaging::routes)
+        .configure(trust::routes)
+        .configure(stores::routes)
+        .configure(billing::routes)
+        .configure(reference::routes)
+        .configure(operations::routes);
+}

@@ -7,7 +7,7 @@ use souk_domain::{catalog, geography, Category};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult};
-use crate::routes::views::Names;
+use crate::views::Names;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EnumOptionView {
@@ -181,4 +181,9 @@ pub async fn communes(path: web::Path<WilayaCode>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=3600"))
         .json(list))
+}
+
+/// Registers this context's handlers and documents them in the OpenAPI document.
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(categories).service(wilayas).service(communes);
 }

@@ -17,13 +17,13 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::indexing::SearchService;
-use crate::routes::listings::explicit;
-use crate::routes::photos::{admit_upload, receive_image, PhotoUpload};
-use crate::routes::search::{active_ads, run_bounded, SearchPage};
-use crate::routes::views::{
-    category_ref, commune_ref, photo_url, time, wilaya_ref, CategoryRef, PlaceRef,
-};
+use crate::params::explicit;
+use crate::params::PhotoUpload;
 use crate::state::AppState;
+use crate::usecases::image_upload::{admit_upload, receive_image};
+use crate::usecases::search::{active_ads, run_bounded};
+use crate::views::search_page::SearchPage;
+use crate::views::{category_ref, commune_ref, photo_url, time, wilaya_ref, CategoryRef, PlaceRef};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -378,4 +378,13 @@ pub async fn store_listings(
         ..Default::default()
     };
     Ok(web::Json(run_bounded(&state, req).await?))
+}
+
+/// Registers this context's handlers and documents them in the OpenAPI document.
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create_store)
+        .service(store_listings)
+        .service(get_store)
+        .service(update_store)
+        .service(upload_store_image);
 }

@@ -4,8 +4,8 @@
 use souk_store::credits::{self, Appended, NewMovement};
 use souk_store::DbConn;
 
-use crate::billing::earlier_movement;
 use crate::error::{ApiError, ApiResult};
+use crate::usecases::billing::earlier_movement;
 
 /// The most one grant may give (a slip of the keyboard should not mint a fortune).
 pub const MAX_GRANT: i64 = 10_000_000;

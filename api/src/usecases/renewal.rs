@@ -48,10 +48,10 @@ pub fn renew(
         });
     }
     if status == ListingStatus::Expired {
-        crate::routes::plans::take_posting_quota(conn, owner)?;
+        crate::usecases::posting::take_posting_quota(conn, owner)?;
     }
     let renewed = listings::renew(conn, l.id, expires)?;
-    let fair = crate::routes::price_hints::fair_price(
+    let fair = crate::usecases::fair_price::fair_price(
         state,
         &renewed.category,
         &renewed.attributes()?,

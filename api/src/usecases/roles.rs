@@ -4,6 +4,7 @@
 use souk_domain::trust::Role;
 use souk_store::{moderation, users, DbConn};
 
+use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 
 /// Sets the role of the account of `email` (the command line's `set-role`).
@@ -19,4 +20,13 @@ pub fn set_role_by_email(conn: &mut DbConn, email: &str, role: Role) -> ApiResul
         "command line",
     )?;
     Ok(u.id)
+}
+
+/// The signed-in user's role, refusing anyone who may not moderate.
+pub fn moderator(conn: &mut DbConn, user: AuthUser) -> ApiResult<Role> {
+    let u = crate::auth::ensure_not_banned(conn, user.id)?;
+    match Role::parse(&u.role) {
+        Some(r) if r.can_moderate() => Ok(r),
+        _ => Err(ApiError::Forbidden("moderators only")),
+    }
 }

@@ -1,5 +1,5 @@
-//! `souk-limiter`: the in-process rate limiter as its map fills with live keys (README "Load
-//! benchmark"). Each listing view claims a key for a day (one count per viewer), so a busy
+//! `souk-limiter`: the in-process rate limiter as its map fills with live keys (bench/README.md,
+//! "Rate limiter"). Each listing view claims a key for a day (one count per viewer), so a busy
 //! day leaves millions of live keys; a claim must cost the same at 0 and at 2 M of them. For
 //! each fill level it times 100,000 claims of new keys (the view path's limiter work) and
 //! reads the process's resident memory.

@@ -8,7 +8,7 @@
 //! A copy must match its original; a different photo, above all of the same model, must not.
 //! Reported per distance threshold: recall (copies whose original is within the threshold),
 //! precision (of all photos within the threshold of a copy, the share that is its original),
-//! and how often two photos of the same model fall within it. See README "Photo copies".
+//! and how often two photos of the same model fall within it. See bench/README.md, "Photo copies".
 
 use std::io::Cursor;
 

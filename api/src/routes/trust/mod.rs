@@ -1,0 +1,19 @@
+//! Trust and moderation: reports, the moderation queue and its actions, ratings between buyers and sellers.
+//! `routes` registers each handler and documents it in the OpenAPI document in one call.
+
+pub mod moderation;
+pub mod ratings;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(ratings::rate)
+        .service(ratings::user_ratings)
+        .service(ratings::answer)
+        .service(ratings::remove)
+        .service(moderation::report_listing)
+        .service(moderation::report_queue)
+        .service(moderation::act_on_listing)
+        .service(moderation::act_on_user)
+        .service(moderation::moderation_log);
+}

@@ -1,0 +1,124 @@
+//! Running a search over this process's index, for every route that lists ads (search,
+//! browse, stores, profiles, similar): validation, the bounded pool, the result cache, the
+//! promoted slots' impressions.
+
+use souk_search::{SearchError, SearchRequest};
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::views::search_page::{hit_view, SearchHit, SearchPage};
+
+/// How long a search waits for a slot before the client is told to retry.
+pub(crate) const SEARCH_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// `run` off the event loop, a bounded number at once (`AppState::searches`).
+pub async fn run_bounded(state: &AppState, req: SearchRequest) -> ApiResult<SearchPage> {
+    run_bounded_as(state, req, Freshness::Exact).await
+}
+
+/// `run_as` in the bounded search pool, off the event loops: a deep page is a collect over
+/// the whole index, and on an event loop it would hold up every request queued behind it.
+pub async fn run_bounded_as(
+    state: &AppState,
+    req: SearchRequest,
+    freshness: Freshness,
+) -> ApiResult<SearchPage> {
+    let st = state.clone();
+    state
+        .searches
+        .run_within(Some(SEARCH_QUEUE_WAIT), move || run_as(&st, req, freshness))
+        .await?
+}
+
+/// Validates and runs a search over this process's index, as a page of hits.
+pub fn run(state: &AppState, req: SearchRequest) -> ApiResult<SearchPage> {
+    run_as(state, req, Freshness::Exact)
+}
+
+/// Whether a list may come from a result under a second old of the same request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    Exact,
+    /// Lists that many clients ask alike (browse pages), when `SOUK_BROWSE_CACHE` allows.
+    Shared,
+}
+
+/// `run`, possibly from the index's short-lived result cache.
+pub fn run_as(state: &AppState, req: SearchRequest, freshness: Freshness) -> ApiResult<SearchPage> {
+    req.validate()?;
+    let index = ready_index(state)?;
+    let now_us = chrono::Utc::now().timestamp_micros();
+    // A search is about a millisecond of CPU: run it on the worker, a hop to the blocking
+    // pool would cost a noticeable share of that.
+    let results = if freshness == Freshness::Shared && state.config.browse_cache {
+        index.search_cached(&req, now_us)
+    } else {
+        index.search(&req, now_us)
+    };
+    let results = results.map_err(|e| match e {
+        SearchError::BadCursor => ApiError::bad_request(
+            "invalid_cursor",
+            "this cursor is malformed or belongs to another sort",
+        ),
+        other => ApiError::Internal(other.to_string()),
+    })?;
+    let items = results
+        .hits
+        .into_iter()
+        .map(|h| hit_view(state, h, now_us))
+        .collect();
+    let shown: Vec<i64> = results.promoted.iter().map(|h| h.summary.id).collect();
+    state
+        .views
+        .count_promoted(&shown, crate::view_counts::PromotedStat::Impression);
+    let promoted = results
+        .promoted
+        .into_iter()
+        .map(|h| SearchHit {
+            promoted: true,
+            ..hit_view(state, h, now_us)
+        })
+        .collect();
+    Ok(SearchPage {
+        promoted,
+        total: results.total,
+        items,
+        facets: results.facets,
+        next_cursor: results.next_cursor,
+        fuzzy: results.fuzzy,
+        partial: results.partial,
+    })
+}
+
+/// This process's index, or 503 while it is being built.
+pub(crate) fn ready_index(state: &AppState) -> ApiResult<std::sync::Arc<souk_search::SearchIndex>> {
+    if !state.search.is_ready() {
+        return Err(ApiError::Unavailable(
+            "the search index is being built; try again shortly".into(),
+        ));
+    }
+    Ok(state.search.index())
+}
+
+/// A seller's active ads: counted by the index when `index` is given and built (no count over
+/// the table on a public read), otherwise on the seller's rows (owner paths, which must see
+/// their own writes at once, and while the index is being built).
+pub fn active_ads(
+    conn: &mut souk_store::DbConn,
+    index: Option<&crate::indexing::SearchService>,
+    seller: i64,
+) -> ApiResult<i64> {
+    if let Some(service) = index.filter(|s| s.is_ready()) {
+        let req = SearchRequest {
+            seller: Some(seller),
+            limit: 1,
+            facets: false,
+            ..Default::default()
+        };
+        let now_us = chrono::Utc::now().timestamp_micros();
+        if let Ok(found) = service.index().search(&req, now_us) {
+            return Ok(found.total as i64);
+        }
+    }
+    Ok(souk_store::listings::count_active_of_user(conn, seller)?)
+}
