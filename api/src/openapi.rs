@@ -26,6 +26,7 @@ use utoipa_actix_web::AppExt;
         (name = "profiles", description = "Public seller profiles"),
         (name = "stores", description = "Seller stores: a public page with logo, banner and the store's ads"),
         (name = "moderation", description = "Reports, the moderation queue, hide/restore/ban, the audit log"),
+        (name = "ratings", description = "Ratings between the two sides of a conversation, their answers, their removal"),
         (name = "email links", description = "One-click renewal and unsubscribe links from emails (no sign-in)"),
         (name = "reference", description = "Categories with attribute schemas, wilayas, communes"),
         (name = "operations", description = "Health, readiness, metrics"),

@@ -1,6 +1,7 @@
-//! Operations with more than one caller (a route, an emailed link, the command line, the
-//! worker), each in one place: callers parse, authorise and shape their answer, and call these
-//! for the rules. A route module never reaches into another route module for a rule.
+//! Operations with more than one caller (a route, an emailed link, the command line, the load
+//! benchmark), each in one place; what the worker runs too lives below, in `souk_worker`
+//! (e.g. `visibility::paid_bump`). Callers parse, authorise and shape their answer, and call
+//! these for the rules. A route module never reaches into another context's route module.
 
 pub mod billing;
 pub mod conversations;
