@@ -209,7 +209,7 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
         uploads_per_account: 2,
         upload_wait_secs: 3,
         metrics_token: None,
-        // The tests read /metrics; private by default (tests/tests/abuse_content.rs).
+        // The tests read /metrics; private by default (tests/tests/operations_abuse_content.rs).
         metrics_public: true,
         require_phone_to_post: false,
         require_phone_to_contact: false,

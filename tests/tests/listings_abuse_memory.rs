@@ -39,7 +39,7 @@ async fn parallel_uploads_that_decode_big_stay_under_a_memory_ceiling() {
     let bomb = flat_png(6000);
     assert!(bomb.len() < 2 * 1024 * 1024, "{} bytes", bomb.len());
     // Room for all of them at the upload gate: this test is about the decodes behind it
-    // (tests/tests/abuse_uploads.rs is about the gate).
+    // (tests/tests/listings_abuse_uploads.rs is about the gate).
     let app = TestApp::spawn_with(Backend::Sqlite, |c| {
         c.uploads_per_account = UPLOADS;
         c.upload_wait_secs = 600;

@@ -145,7 +145,7 @@ async fn three_reports_take_a_scam_down_and_a_moderator_bans_its_seller() {
                 .await
             }
         };
-        // Established accounts: a report weighs by its reporter (see abuse_accounts.rs).
+        // Established accounts: a report weighs by its reporter (see accounts_abuse.rs).
         let u1 = app.seasoned_user("r1@example.dz").await;
         let u2 = app.seasoned_user("r2@example.dz").await;
         let u3 = app.seasoned_user("r3@example.dz").await;

@@ -51,7 +51,7 @@ async fn suggestions_complete_brands_models_categories_and_places_in_either_scri
         let one = app.user("sug-one@example.dz").await;
         let two = app.user("sug-two@example.dz").await;
         let three = app.user("sug-three@example.dz").await;
-        // Suggestions trust sellers of a week's standing (tests/tests/abuse_suggest.rs).
+        // Suggestions trust sellers of a week's standing (tests/tests/search_abuse_suggest.rs).
         for email in ["sug-one", "sug-two", "sug-three"] {
             app.age_account(&format!("{email}@example.dz"), 8);
         }

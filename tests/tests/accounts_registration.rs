@@ -306,7 +306,7 @@ async fn password_reset_signs_out_everywhere() {
 async fn login_is_rate_limited_with_retry_after() {
     each_backend(|app| async move {
         app.register("brute@example.dz", None).await;
-        // Five failures cost nothing; then the address waits (abuse_accounts.rs has the rest).
+        // Five failures cost nothing; then the address waits (accounts_abuse.rs has the rest).
         for i in 0..5 {
             let res = app.call(Method::POST, "/v1/auth/login", None, Some(json!({"email": "brute@example.dz", "password": format!("guess number {i}")}))).await;
             assert_eq!(res.status(), 401, "attempt {i}");
