@@ -342,6 +342,9 @@ async fn reset_confirm_checks_the_token_before_hashing_and_is_limited() {
         assert!(limited, "25 made-up tokens from one client were all checked");
         // Before: one 19 MiB argon2id run per made-up token.
         assert_eq!(app.running.state.passwords.runs(), hashes_before);
+        // The positive control: a password that is hashed is counted here.
+        app.user("real@example.dz").await;
+        assert!(app.running.state.passwords.runs() > hashes_before);
     })
     .await;
 }
@@ -466,6 +469,7 @@ async fn the_photo_cap_is_checked_before_decoding() {
         let ad = app.create_listing(&seller, car_ad(json!({}))).await;
         let id = ad["id"].as_i64().unwrap();
         let small = souk_tests::images::jpeg(64, 48);
+        let before_any = app.running.state.decodes.runs();
         for _ in 0..8 {
             assert_eq!(
                 upload(&app, &seller, id, small.clone()).await,
@@ -473,6 +477,8 @@ async fn the_photo_cap_is_checked_before_decoding() {
             );
         }
         let decodes = app.running.state.decodes.runs();
+        // The positive control: each photo taken was decoded through this counter.
+        assert!(decodes >= before_any + 8, "{before_any} -> {decodes}");
         let res = app
             .client
             .post(app.url(&format!("/v1/listings/{id}/photos")))

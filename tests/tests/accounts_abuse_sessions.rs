@@ -108,6 +108,10 @@ async fn a_deletion_ends_every_access_token_of_the_account() {
             .as_str()
             .expect("token")
             .to_string();
+        app.age_account("buyer@example.dz", 30);
+        // The positive control: before the deletion the second device writes and reveals.
+        let (write, reveal) = still_works(&app, &other_device, ad).await;
+        assert_eq!((write, reveal), (StatusCode::CREATED, StatusCode::OK));
         let res = app
             .call(
                 Method::DELETE,

@@ -128,6 +128,11 @@ async fn a_deleted_account_leaves_no_personal_data_and_its_messages_stay_for_the
             .await;
         assert!(res.status().is_success(), "{}", res.status());
         let login = app.login("buyer@example.dz").await;
+        // Before the deletion the seller sees the buyer's name and the phone they left.
+        let seller = app.login("seller@example.dz").await["access_token"].as_str().unwrap().to_string();
+        let before = json_of(app.call(Method::GET, &format!("/v1/conversations/{thread}"), Some(&seller), None).await).await;
+        assert_eq!(before["counterpart_name"], "Karim", "{before}");
+        assert!(before["buyer_phone"].as_str().is_some_and(|p| p.ends_with("551234567")), "{before}");
 
         assert_problem(
             app.call(Method::DELETE, "/v1/me", Some(&buyer), Some(json!({"password": "not the password"}))).await,
@@ -155,7 +160,6 @@ async fn a_deleted_account_leaves_no_personal_data_and_its_messages_stay_for_the
         assert_problem(res, 401, "token_revoked").await;
 
         // The seller still reads the thread, under an anonymous name, without the phone.
-        let seller = app.login("seller@example.dz").await["access_token"].as_str().unwrap().to_string();
         let view = json_of(app.call(Method::GET, &format!("/v1/conversations/{thread}"), Some(&seller), None).await).await;
         assert_eq!(view["messages"].as_array().unwrap().len(), 2);
         assert_ne!(view["counterpart_name"], "Karim");

@@ -133,7 +133,8 @@ async fn post_read_edit_sell_renew_delete_with_owner_checks() {
         let unchanged: Value = app.get(&path).await.json().await.unwrap();
         assert_eq!(unchanged["category"]["slug"], "cars");
 
-        // Sold: leaves browse, cannot be edited or sold twice.
+        // Sold: leaves browse (where it is until then), cannot be edited or sold twice.
+        assert_eq!(app.browse("").await["total"], 1, "active ads are browsed");
         let sold: Value = app
             .call(Method::POST, &format!("{path}/sold"), Some(&seller), None)
             .await

@@ -260,6 +260,22 @@ async fn favouriters_hear_about_price_drops_until_they_unsubscribe() {
             .unwrap();
         assert_eq!(res.status(), 200);
         assert_eq!(json_of(res).await["stopped"], "price_drop_alerts");
+        // The positive control: a second favouriter, and the last alert a day old (one alert
+        // a day per ad), so the next drop is mailed, to the one who did not unsubscribe.
+        let other_fan = app.user_speaking("fan2@example.dz", "en").await;
+        let res = app
+            .call(
+                Method::PUT,
+                &format!("/v1/me/favorites/{id}"),
+                Some(&other_fan),
+                None,
+            )
+            .await;
+        assert_eq!(res.status(), 204);
+        app.sql(&format!(
+            "UPDATE listings SET price_alerted_at = {} WHERE id = {id}",
+            app.sql_minutes_ago(25 * 60)
+        ));
         app.call(
             Method::PATCH,
             &format!("/v1/listings/{id}"),
@@ -267,10 +283,11 @@ async fn favouriters_hear_about_price_drops_until_they_unsubscribe() {
             Some(patch(1_500_000)),
         )
         .await;
-        app.run_worker_once().await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        app.wait_for_email("fan2@example.dz", "1 500 000").await;
         assert!(
-            !app.outbox().iter().any(|m| m.text.contains("1 500 000")),
+            !app.outbox()
+                .iter()
+                .any(|m| m.to.contains("fan@example.dz") && m.text.contains("1 500 000")),
             "no more price alerts"
         );
 

@@ -182,7 +182,29 @@ async fn messages_to_an_unconfirmed_address_wait_in_the_thread() {
             )
             .await;
         assert_eq!(res.status(), 201);
+        // The positive control: the same buyer writes to a confirmed seller at the same time,
+        // and that message is relayed.
+        let real = app.user("real-seller@example.dz").await;
+        let other = app
+            .create_listing(
+                &real,
+                car_ad(json!({
+                    "title": "Renault Clio 4 essence 2016",
+                    "description": "Première main, carnet d'entretien à jour, jamais accidentée."
+                })),
+            )
+            .await;
+        let res = app
+            .contact(
+                &buyer,
+                other["id"].as_i64().unwrap(),
+                json!({"message": "ham ham ham", "name": "Bob"}),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
         app.run_worker_once().await;
+        app.wait_for_email("real-seller@example.dz", "ham ham")
+            .await;
         assert!(
             !app.outbox().iter().any(|m| m.text.contains("spam spam")),
             "relayed to an unconfirmed address"

@@ -171,6 +171,15 @@ async fn raising_then_lowering_a_price_does_not_mail_favouriters_again() {
         };
         set_price(1_800_000).await;
         app.wait_for_email("fan@example.dz", "1 800 000").await;
+        // A day later, so that the one-alert-a-day rule cannot be what keeps the round trips
+        // below quiet: only the comparison with the announced price can.
+        let a_day_ago = || {
+            format!(
+                "UPDATE listings SET price_alerted_at = {} WHERE id = {id}",
+                app.sql_minutes_ago(25 * 60)
+            )
+        };
+        app.sql(&a_day_ago());
         for _ in 0..3 {
             set_price(2_000_000).await;
             set_price(1_800_000).await;
@@ -184,6 +193,10 @@ async fn raising_then_lowering_a_price_does_not_mail_favouriters_again() {
             .filter(|m| m.to.contains("fan@example.dz") && m.subject.starts_with("Price drop"))
             .count();
         assert_eq!(drops, 1, "before: one email per round trip");
+        // The positive control: 5 % under both the announced price and the price before is a
+        // drop, and it is mailed.
+        set_price(1_600_000).await;
+        app.wait_for_email("fan@example.dz", "1 600 000").await;
     })
     .await;
 }

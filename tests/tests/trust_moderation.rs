@@ -445,13 +445,21 @@ async fn hidden_ads_stay_hidden_for_a_banned_seller_and_out_of_favourites() {
             .await;
         let id = ad["id"].as_i64().unwrap();
         let fan = app.user("fan@example.dz").await;
-        app.call(
-            Method::PUT,
-            &format!("/v1/me/favorites/{id}"),
-            Some(&fan),
-            None,
+        let res = app
+            .call(
+                Method::PUT,
+                &format!("/v1/me/favorites/{id}"),
+                Some(&fan),
+                None,
+            )
+            .await;
+        assert_eq!(res.status(), 204);
+        let favs = json_of(
+            app.call(Method::GET, "/v1/me/favorites", Some(&fan), None)
+                .await,
         )
         .await;
+        assert_eq!(favs["total"], 1, "in favourites while shown");
 
         // Unconfirmed throwaway accounts do not count towards hiding.
         for i in 0..3 {
