@@ -27,7 +27,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(account_data::delete_me)
         .service(phones::send_code)
         .service(phones::confirm_code)
-        .service(phones::reveal_phone)
         .service(profiles::get_profile)
         .service(email_links::renewal_page)
         .service(email_links::renew_by_token)

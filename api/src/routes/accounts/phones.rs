@@ -7,8 +7,8 @@ use actix_web::{post, web, HttpResponse};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use souk_domain::account::{is_mobile, normalize_phone};
-use souk_domain::{Language, ListingStatus};
-use souk_store::{listings, phones, users};
+use souk_domain::Language;
+use souk_store::{phones, users};
 use souk_worker::sms::{enqueue_sms, Sms};
 use utoipa::ToSchema;
 
@@ -17,7 +17,6 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ClientIp;
 use crate::extract::Json;
-use crate::params::ListingId;
 use crate::routes::accounts::account::Me;
 use crate::state::AppState;
 
@@ -26,8 +25,6 @@ const CODE_ATTEMPTS: i32 = 5;
 const RESEND_SECS: u64 = 60;
 const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
 const DAY: std::time::Duration = std::time::Duration::from_secs(86_400);
-/// Reveals a day from one IPv6 /48, as a multiple of the per-viewer limit.
-const REVEALS_PER_SITE: u32 = 8;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -53,12 +50,6 @@ pub struct CodeConfirm {
     /// The 6 digits of the SMS.
     #[schema(example = "123456")]
     pub code: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RevealedPhone {
-    /// E.164, e.g. `+213551234567`.
-    pub phone: String,
 }
 
 fn code_hash(user: i64, phone: &str, code: &str) -> String {
@@ -240,84 +231,4 @@ pub async fn confirm_code(
         })
         .await?;
     Ok(web::Json(Me::from(outcome?)))
-}
-
-/// Reveal the seller's phone of an active ad (signed in). Each reveal is counted for the
-/// seller's statistics and limited per viewer and per client, so numbers cannot be harvested.
-#[utoipa::path(tag = "listings", params(ListingId), security(("bearer" = [])),
-    responses((status = 200, body = RevealedPhone), (status = 404, body = crate::error::Problem),
-              (status = 409, description = "no_phone: the ad shows no confirmed phone", body = crate::error::Problem),
-              (status = 429, body = crate::error::Problem)))]
-#[post("/v1/listings/{id}/phone")]
-pub async fn reveal_phone(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    client: ClientIp,
-    path: web::Path<ListingId>,
-) -> ApiResult<web::Json<RevealedPhone>> {
-    let limiter = &state.limiter;
-    limiter
-        .hit(
-            &format!("reveal:{}", user.id),
-            state.config.limits.reveals_per_day,
-            DAY,
-        )
-        .await?;
-    limiter
-        .hit(
-            &format!("reveal-ip:{}", client.key()),
-            state.config.limits.reveals_per_day * 2,
-            DAY,
-        )
-        .await?;
-    // One subscriber's IPv6 /48 holds 65,536 /64s: the site counts too.
-    if let Some(site) = client.site_key() {
-        limiter
-            .hit(
-                &format!("reveal-site:{site}"),
-                state.config.limits.reveals_per_day * REVEALS_PER_SITE,
-                DAY,
-            )
-            .await?;
-    }
-    let id = path.id;
-    let (requires_phone, min_age) = (
-        state.config.reveal_requires_phone,
-        chrono::Duration::hours(state.config.reveal_min_account_hours),
-    );
-    let phone = state
-        .tx(move |conn| {
-            // Throwaway accounts scraped numbers: a confirmed address always, and by
-            // configuration a confirmed phone and an account of some age.
-            let me = crate::auth::ensure_not_banned(conn, user.id)?;
-            if me.email_verified_at.is_none() {
-                return Err(ApiError::NotAllowed {
-                    code: "email_not_confirmed",
-                    detail: "confirm your email address to see sellers' numbers",
-                });
-            }
-            crate::auth::ensure_phone_if(requires_phone, &me)?;
-            if souk_store::now() - me.created_at < min_age {
-                return Err(ApiError::NotAllowed {
-                    code: "account_too_new",
-                    detail: "new accounts write to sellers before seeing their numbers",
-                });
-            }
-            let (l, seller) = listings::get_visible_listing_with_seller(conn, id)?;
-            let shown = l.status()? == ListingStatus::Active
-                && l.show_phone
-                && seller.phone_verified_at.is_some();
-            let Some(phone) = seller.phone.filter(|_| shown) else {
-                return Err(ApiError::Conflict {
-                    code: "no_phone",
-                    detail: "this ad shows no confirmed phone; write to the seller instead".into(),
-                });
-            };
-            if l.user_id != user.id {
-                phones::count_reveal(conn, id)?;
-            }
-            Ok(phone)
-        })
-        .await?;
-    Ok(web::Json(RevealedPhone { phone }))
 }

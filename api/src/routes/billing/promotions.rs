@@ -3,11 +3,9 @@
 
 use actix_web::{delete, get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use souk_domain::visibility::{extended_until, next_bump_at, products, Mark};
-use souk_store::billing::{self, Purchase};
+use souk_domain::visibility::{next_bump_at, products, Mark};
 use souk_store::bump_schedules::{self, Schedule};
-use souk_store::plans::Included;
-use souk_store::{promotions, StoreError};
+use souk_store::StoreError;
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
@@ -15,12 +13,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::params::ListingId;
 use crate::state::AppState;
-use crate::usecases::billing::{
-    earlier_movement, ensure_active, idempotency_key, spend_error, with_ledger,
-};
+use crate::usecases::billing::{ensure_active, idempotency_key};
 use crate::usecases::ownership::{check_owned_ad, ensure_shown, owned_ad};
+use crate::usecases::promotions::Order;
 use crate::views::time;
-use souk_store::credits::Movement;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -65,61 +61,25 @@ pub async fn promote(
     let key = idempotency_key(&body.idempotency_key)?;
     let mark = Mark::parse(&body.product)
         .ok_or_else(|| ApiError::field("product", "invalid_option", "featured or urgent"))?;
-    let offer = products().offer(mark).clone();
-    if !(1..=offer.max_days).contains(&body.days) {
-        return Err(ApiError::field(
-            "days",
-            "out_of_range",
-            format!("1–{} days", offer.max_days),
-        ));
-    }
-    let (id, owner, days) = (path.id, user.id, body.days);
-    let view = with_ledger(&state, move |c| {
-        let l = owned_ad(c, owner, id)?;
-        ensure_shown(&l, "promoted")?;
-        let (featured, urgent) = promotions::marks_of(c, id)?;
-        let current = match mark {
-            Mark::Featured => featured,
-            Mark::Urgent => urgent,
-        };
-        let same = |d: &Movement| d.reason == mark.as_str() && d.listing_id == Some(id);
-        if let Some(done) = earlier_movement(c, owner, &key, same)? {
-            return Ok(PromotionView {
-                product: mark.as_str().into(),
-                until: time(current.unwrap_or(done.created_at)),
-                from_plan: 0,
-                charged: 0,
-                balance: souk_store::credits::balance(c, owner)?,
-                replayed: true,
-            });
-        }
-        ensure_active(&l, "promoted")?;
-        let paid = billing::pay(
-            c,
-            &Purchase {
-                user_id: owner,
-                reason: mark.as_str(),
-                listing_id: Some(id),
-                units: days,
-                unit_price: offer.price_per_day,
-                included: (mark == Mark::Featured).then_some(Included::FeaturedDays),
-                idempotency_key: &key,
-            },
-        )
-        .map_err(spend_error)?;
-        let until = extended_until(current, souk_store::now(), days);
-        promotions::set_mark(c, id, mark, until)?;
-        Ok(PromotionView {
-            product: mark.as_str().into(),
-            until: time(until),
-            from_plan: paid.from_plan,
-            charged: paid.charged,
-            balance: paid.movement.balance_after,
-            replayed: false,
-        })
-    })
+    let bought = crate::usecases::promotions::buy_mark(
+        &state,
+        &Order {
+            owner: user.id,
+            listing: path.id,
+            mark,
+            days: body.days,
+            key,
+        },
+    )
     .await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(HttpResponse::Ok().json(PromotionView {
+        product: mark.as_str().into(),
+        until: time(bought.until),
+        from_plan: bought.from_plan,
+        charged: bought.charged,
+        balance: bought.balance,
+        replayed: bought.replayed,
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -6,6 +6,7 @@ pub mod favorites;
 pub mod input;
 pub mod photos;
 pub mod price_hints;
+pub mod reveals;
 pub mod stats;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -27,5 +28,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(ads::renew_listing)
         .service(photos::upload_photo)
         .service(photos::delete_photo)
-        .service(photos::serve_photo);
+        .service(photos::serve_photo)
+        .service(reveals::reveal_phone);
 }
