@@ -103,6 +103,9 @@ pub struct Running {
 impl Running {
     /// Stops accepting requests, finishes those in flight, stops the embedded worker.
     pub async fn stop(&self) {
+        // Live streams end first (clients reconnect after their `retry`), or the server would
+        // wait its whole shutdown timeout on them.
+        self.state.events.close();
         let _ = self.stop_worker.send(true);
         self.handle.stop(true).await;
     }
@@ -146,6 +149,7 @@ pub fn build_state(config: Config) -> Result<(AppState, bool), StartError> {
         jobs_wake: Arc::new(Notify::new()),
         search: Arc::new(search),
         views: Arc::new(ViewCounter::new(redis.clone())),
+        events: Arc::new(crate::live::EventHub::new(redis.clone())),
         seller_ratings: Default::default(),
         redis,
         passwords: Arc::new(BoundedWork::new(cores, "souk_password_hashes_total")),
@@ -190,6 +194,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<(Running, Se
         std::time::Duration::from_secs(state.config.ratings_refresh_secs),
         stop_worker.subscribe(),
     ));
+    tokio::spawn(state.events.clone().follow_redis());
     tokio::spawn(crate::indexing::rebuild::run(
         state.search.clone(),
         state.config.database_url.clone(),

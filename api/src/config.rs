@@ -35,6 +35,9 @@ pub struct Config {
     /// Browse pages may come from a result of the same request under a second old.
     pub browse_cache: bool,
     /// How often result lists' seller ratings are read again (seconds).
+    /// Seconds between heartbeats of an idle live stream (`GET /v1/me/events`); also how
+    /// soon a stream whose client went away gives its place back.
+    pub events_heartbeat_secs: u64,
     pub ratings_refresh_secs: u64,
     pub limits: RateLimits,
     /// Reverse proxies whose forwarding header names the client (`SOUK_TRUSTED_PROXIES`).
@@ -212,6 +215,7 @@ impl Config {
             ready_max_lag_secs,
             browse_cache: parsed("SOUK_BROWSE_CACHE", true)?,
             ratings_refresh_secs: bounded("SOUK_RATINGS_REFRESH_SECS", 60, 1..=86_400)? as u64,
+            events_heartbeat_secs: bounded("SOUK_EVENTS_HEARTBEAT_SECS", 20, 1..=300)? as u64,
             http_workers: bounded("SOUK_HTTP_WORKERS", default_http_workers() as i64, 1..=512)?
                 as usize,
             limits: RateLimits {

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod http_cache;
 pub mod imaging;
 pub mod indexing;
+pub mod live;
 pub mod openapi;
 pub mod params;
 pub mod ratelimit;

@@ -156,7 +156,20 @@ fn serve(config: Config, demo: Option<usize>) -> Result<(), Box<dyn std::error::
     }
     let listener = TcpListener::bind(config.bind)?;
     actix_web::rt::System::new().block_on(async move {
-        let (_running, server) = souk_api::start(config, listener).await?;
+        let (running, server) = souk_api::start(config, listener).await?;
+        // actix stops on SIGTERM or Ctrl-C, waiting for open requests: live streams never end
+        // by themselves, so they are ended at the same signal (clients reconnect elsewhere).
+        let events = running.state.events.clone();
+        actix_web::rt::spawn(async move {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("SIGTERM handler");
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            events.close();
+        });
         server.await?;
         Ok(())
     })

@@ -21,6 +21,7 @@ use utoipa_actix_web::AppExt;
         (name = "search", description = "Full-text and faceted search over active ads"),
         (name = "credits", description = "Credits (one per dinar) on an append-only ledger, and what they buy: bumps"),
         (name = "contact", description = "Buyer–seller threads, relayed by email without revealing addresses"),
+        (name = "events", description = "The signed-in user's live event stream (server-sent events), resumable by event id"),
         (name = "favorites", description = "Ads a buyer keeps; price drops are emailed"),
         (name = "saved searches", description = "Searches whose new matches are emailed, instantly or daily"),
         (name = "profiles", description = "Public seller profiles"),

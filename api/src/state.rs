@@ -40,6 +40,8 @@ pub struct AppState {
     pub passwords: Arc<BoundedWork>,
     /// Image decodes (up to ~200 MB each): `SOUK_IMAGE_DECODE_SLOTS` at once.
     pub decodes: Arc<BoundedWork>,
+    /// Wake-ups of live event streams (`GET /v1/me/events`), across processes over Redis.
+    pub events: Arc<crate::live::EventHub>,
     /// Upload bodies read at once: a byte budget and a few per account (`upload_gate`).
     pub uploads: Arc<crate::upload_gate::UploadGate>,
     /// `/v1/search` queries: two per core at once, off the event loops.

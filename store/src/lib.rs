@@ -9,6 +9,7 @@ pub mod conversations;
 pub mod credits;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod favorites;
 pub mod feed;
 pub mod jobs;

@@ -331,6 +331,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    user_event_counters (user_id) {
+        user_id -> BigInt,
+        last_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    user_events (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        seq -> BigInt,
+        kind -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(listings -> users (user_id));
 diesel::joinable!(reports -> listings (listing_id));
 diesel::joinable!(photos -> listings (listing_id));

@@ -185,6 +185,7 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
         http_workers: 2,
         browse_cache: true,
         ratings_refresh_secs: 3600,
+        events_heartbeat_secs: 1,
         limits: RateLimits {
             login_per_minute: 10,
             register_per_hour: 50,
@@ -293,6 +294,23 @@ impl TestApp {
             db,
             _data: data,
         }
+    }
+
+    /// A second API process on this app's database, as a deployment runs several: the same
+    /// database, JWT secret and (when `tweak` sets `redis_url`) Redis prefix; its own index,
+    /// photos folder and port. Drop it before this app (it does not own the database).
+    pub async fn beside(&self, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let db = TestDb {
+            url: self.db.url.clone(),
+            pg_admin: None,
+            _dir: tempfile::tempdir().expect("temp dir"),
+        };
+        let prefix = self.running.state.config.redis_prefix.clone();
+        Self::start_on(self.backend, db, move |c| {
+            c.redis_prefix = prefix;
+            tweak(c);
+        })
+        .await
     }
 
     /// Waits until /v1/search answers (the index is built).

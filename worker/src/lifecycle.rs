@@ -99,6 +99,21 @@ pub async fn forget_mailboxes(w: &Worker) -> Result<usize, RunnerError> {
     .await
 }
 
+/// Live-stream events are kept this long: a client away longer reloads its inbox instead of
+/// resuming its stream.
+pub const EVENT_MEMORY_DAYS: i64 = 7;
+
+/// Forgets live-stream events older than `EVENT_MEMORY_DAYS`.
+pub async fn forget_events(w: &Worker) -> Result<usize, RunnerError> {
+    in_batches(w, "live-stream events forgotten", || async {
+        let before = souk_store::now() - chrono::Duration::days(EVENT_MEMORY_DAYS);
+        let batch = w.cfg.batch;
+        w.tx(move |conn| souk_store::events::forget_before(conn, before, batch))
+            .await
+    })
+    .await
+}
+
 /// Forgets the fingerprints of removed photos and purged ads once their time is up.
 pub async fn forget_fingerprints(w: &Worker) -> Result<usize, RunnerError> {
     in_batches(w, "past fingerprints forgotten", || async {

@@ -139,6 +139,35 @@ impl RedisLink {
         }
     }
 
+    /// Publishes `message` on `channel`; false when Redis could not take it.
+    pub async fn publish(&self, channel: &str, message: &str) -> bool {
+        self.query::<i64>(redis::cmd("PUBLISH").arg(channel).arg(message))
+            .await
+            .is_some()
+    }
+
+    /// Calls `deliver` with each message published on `channel`, resubscribing after
+    /// failures, until the process ends.
+    pub async fn forward(self, channel: &str, deliver: impl Fn(&str)) {
+        loop {
+            match self.inner.client.get_async_pubsub().await {
+                Ok(mut pubsub) => {
+                    if pubsub.subscribe(channel).await.is_ok() {
+                        let mut messages = pubsub.into_on_message();
+                        while let Some(m) = messages.next().await {
+                            if let Ok(text) = m.get_payload::<String>() {
+                                deliver(&text);
+                            }
+                        }
+                    }
+                    tracing::warn!(channel, "redis subscription ended; resubscribing");
+                }
+                Err(e) => tracing::debug!(error = %e, "redis subscribe failed"),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
     /// Tells every worker listening that a job was committed.
     pub async fn publish_wake(&self) {
         let _: Option<i64> = self

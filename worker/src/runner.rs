@@ -107,6 +107,9 @@ impl Worker {
         if let Err(e) = crate::lifecycle::forget_mailboxes(self).await {
             tracing::error!(error = %e, "forgetting deleted mailboxes failed");
         }
+        if let Err(e) = crate::lifecycle::forget_events(self).await {
+            tracing::error!(error = %e, "forgetting live-stream events failed");
+        }
         if let Err(e) = crate::lifecycle::forget_fingerprints(self).await {
             tracing::error!(error = %e, "forgetting past fingerprints failed");
         }

@@ -19,6 +19,7 @@ use crate::params::ConversationId;
 use crate::params::{paging, ListingId, PageQuery};
 use crate::state::AppState;
 use crate::usecases::conversations::my_conversation;
+use crate::views::message::{message_view, MessageView};
 use crate::views::time;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -40,15 +41,6 @@ pub struct ContactRequest {
 pub struct NewMessage {
     /// 2–2,000 characters.
     pub message: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MessageView {
-    pub id: i64,
-    /// True when the signed-in user wrote it.
-    pub from_me: bool,
-    pub body: String,
-    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -75,15 +67,6 @@ pub struct ConversationPage {
     pub page: i64,
     pub per_page: i64,
     pub total: i64,
-}
-
-fn message_view(m: Message, me: i64) -> MessageView {
-    MessageView {
-        id: m.id,
-        from_me: m.sender_id == me,
-        body: m.body,
-        created_at: time(m.created_at),
-    }
 }
 
 fn conversation_view(
@@ -243,9 +226,12 @@ pub async fn contact_seller(
                     ),
                 )?;
             }
-            conversation_view(conn, c, user.id, vec![m])
+            let wake = crate::usecases::events::message_created(conn, &c, &m)?;
+            Ok((conversation_view(conn, c, user.id, vec![m])?, wake))
         })
         .await?;
+    let (view, wake) = view;
+    state.events.notify(&wake).await;
     state.wake_worker().await;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/conversations/{}", view.id)))
@@ -292,9 +278,12 @@ pub async fn post_message(
                     ),
                 )?;
             }
-            Ok(message_view(m, user.id))
+            let wake = crate::usecases::events::message_created(conn, &c, &m)?;
+            Ok((message_view(m, user.id), wake))
         })
         .await?;
+    let (view, wake) = view;
+    state.events.notify(&wake).await;
     state.wake_worker().await;
     Ok(HttpResponse::Created().json(view))
 }

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod billing;
+pub mod events;
 pub mod listings;
 pub mod messaging;
 pub mod operations;
@@ -20,6 +21,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .configure(listings::routes)
         .configure(search::routes)
         .configure(messaging::routes)
+        .configure(events::routes)
         .configure(trust::routes)
         .configure(stores::routes)
         .configure(billing::routes)

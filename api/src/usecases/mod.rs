@@ -6,6 +6,7 @@
 pub mod billing;
 pub mod conversations;
 pub mod credits;
+pub mod events;
 pub mod fair_price;
 pub mod image_upload;
 pub mod ownership;

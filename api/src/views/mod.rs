@@ -1,6 +1,7 @@
 //! Response shapes built from store rows. Rows never leave as JSON directly, so a new column
 //! cannot leak (the seller's email is not even loaded into these types).
 
+pub mod message;
 pub mod price_hint;
 pub mod rating;
 pub mod search_page;

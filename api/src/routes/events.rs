@@ -1,0 +1,186 @@
+//! `GET /v1/me/events`: the signed-in user's live stream (server-sent events). Each event has
+//! the user's next number as its `id`; a client that reconnects with `Last-Event-ID` (the
+//! header EventSource sends by itself, or `?last_event_id=`) gets every event after it from
+//! the database, then live ones. Without it the stream starts at the present. A comment line
+//! every `SOUK_EVENTS_HEARTBEAT_SECS` keeps proxies from closing an idle stream, and a stream
+//! whose client went away ends at the next one.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use actix_web::web::Bytes;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use souk_store::events::{self, UserEvent};
+use tokio::sync::broadcast::error::RecvError;
+use utoipa::IntoParams;
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult};
+use crate::live::StreamSlot;
+use crate::state::AppState;
+
+/// Events read from the database at once.
+const BATCH: i64 = 200;
+/// Milliseconds the client waits before reconnecting (sent first, as `retry:`).
+const RETRY_MS: u64 = 3000;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// The last event id the client received, where it cannot send `Last-Event-ID`.
+    pub last_event_id: Option<String>,
+}
+
+/// Where to resume: the header first, then the query; digits only.
+fn resume_from(req: &HttpRequest, query: &EventsQuery) -> ApiResult<Option<i64>> {
+    let header = req
+        .headers()
+        .get("last-event-id")
+        .map(|v| v.to_str().unwrap_or("?").to_string());
+    let Some(raw) = header.or_else(|| query.last_event_id.clone()) else {
+        return Ok(None);
+    };
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    if raw.len() > 18 || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::bad_request(
+            "invalid_last_event_id",
+            "Last-Event-ID is the id of an event this stream sent: digits only",
+        ));
+    }
+    Ok(Some(raw.parse().expect("checked digits")))
+}
+
+fn frame(e: &UserEvent) -> Bytes {
+    // `payload` is JSON on one line (serde_json never writes a raw newline).
+    Bytes::from(format!(
+        "id: {}\nevent: {}\ndata: {}\n\n",
+        e.seq, e.kind, e.payload
+    ))
+}
+
+struct Stream {
+    state: AppState,
+    user: i64,
+    last: i64,
+    pending: VecDeque<Bytes>,
+    wake_ups: tokio::sync::broadcast::Receiver<i64>,
+    closing: tokio::sync::watch::Receiver<bool>,
+    heartbeat: Duration,
+    _slot: StreamSlot,
+}
+
+enum Woke {
+    Mine,
+    Heartbeat,
+    Closing,
+}
+
+impl Stream {
+    async fn wait(&mut self) -> Woke {
+        let heartbeat = tokio::time::sleep(self.heartbeat);
+        tokio::pin!(heartbeat);
+        loop {
+            tokio::select! {
+                got = self.wake_ups.recv() => match got {
+                    Ok(u) if u == self.user => return Woke::Mine,
+                    Ok(_) => {}
+                    // Fell behind: read the database, whatever was missed.
+                    Err(RecvError::Lagged(_)) => return Woke::Mine,
+                    Err(RecvError::Closed) => return Woke::Closing,
+                },
+                _ = &mut heartbeat => return Woke::Heartbeat,
+                _ = self.closing.changed() => return Woke::Closing,
+            }
+        }
+    }
+
+    /// The next piece of the stream, `None` when it ends.
+    async fn next(mut self) -> Option<(Result<Bytes, actix_web::Error>, Stream)> {
+        loop {
+            if let Some(b) = self.pending.pop_front() {
+                return Some((Ok(b), self));
+            }
+            if *self.closing.borrow() {
+                return None;
+            }
+            let (user, last) = (self.user, self.last);
+            match self
+                .state
+                .db(move |c| Ok(events::after(c, user, last, BATCH)?))
+                .await
+            {
+                Ok(found) if !found.is_empty() => {
+                    for e in &found {
+                        self.pending.push_back(frame(e));
+                    }
+                    self.last = found.last().map_or(last, |e| e.seq);
+                    continue;
+                }
+                Ok(_) => {}
+                // The database is away: end; the client reconnects after `retry`.
+                Err(_) => return None,
+            }
+            match self.wait().await {
+                Woke::Mine => {}
+                Woke::Heartbeat => return Some((Ok(Bytes::from_static(b": heartbeat\n\n")), self)),
+                Woke::Closing => return None,
+            }
+        }
+    }
+}
+
+/// The signed-in user's live events (server-sent events, `text/event-stream`): `message.created`
+/// for now. Resume with `Last-Event-ID` (or `last_event_id`); at most 5 streams per account.
+#[utoipa::path(tag = "events", security(("bearer" = [])),
+    params(EventsQuery, ("Last-Event-ID" = Option<String>, Header, description = "The id of the last event received (EventSource sends it when it reconnects)")),
+    responses((status = 200, content_type = "text/event-stream",
+                description = "`id: <n>`, `event: <kind>`, `data: <JSON>` per event; `: heartbeat` comments", body = String),
+              (status = 400, description = "invalid_last_event_id", body = crate::error::Problem),
+              (status = 429, description = "too many streams open for this account", body = crate::error::Problem)))]
+#[get("/v1/me/events")]
+pub async fn events_stream(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    query: web::Query<EventsQuery>,
+) -> ApiResult<HttpResponse> {
+    let resume = resume_from(&req, &query)?;
+    let slot = state
+        .events
+        .open_stream(user.id)
+        .ok_or(ApiError::TooManyRequests {
+            retry_after_secs: 30,
+        })?;
+    // Subscribed before the first read: an event committed in between wakes it.
+    let wake_ups = state.events.wake_ups();
+    let user_id = user.id;
+    let last = match resume {
+        Some(n) => n,
+        None => state.db(move |c| Ok(events::latest(c, user_id)?)).await?,
+    };
+    let stream = Stream {
+        state: state.get_ref().clone(),
+        user: user.id,
+        last,
+        pending: VecDeque::from([Bytes::from(format!("retry: {RETRY_MS}\n\n"))]),
+        wake_ups,
+        closing: state.events.closing(),
+        heartbeat: Duration::from_secs(state.config.events_heartbeat_secs),
+        _slot: slot,
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("cache-control", "no-store"))
+        // Not compressed (the encoder would hold events back) nor buffered by nginx.
+        .insert_header(("content-encoding", "identity"))
+        .insert_header(("x-accel-buffering", "no"))
+        .streaming(futures_util::stream::unfold(stream, Stream::next)))
+}
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(events_stream);
+}
