@@ -40,6 +40,18 @@ impl Events {
         }
     }
 
+    /// Whether the server ends the stream within `wait` (what it sends meanwhile is read).
+    async fn ends_within(&mut self, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.res.chunk()).await {
+                Err(_) => return false,
+                Ok(Ok(Some(_))) => {}
+                Ok(_) => return true,
+            }
+        }
+    }
+
     /// The next event (skipping `retry:` and comment blocks), or `None` within `wait`.
     async fn next(&mut self, wait: Duration) -> Option<Event> {
         let deadline = tokio::time::Instant::now() + wait;
@@ -201,6 +213,44 @@ async fn bad_resume_points_and_too_many_streams_are_refused() {
             }
         }
         assert!(reopened, "the place of a closed stream came back");
+    })
+    .await;
+}
+
+/// A stream outlives the request that opened it: a ban (like a deletion or a password reset)
+/// must end it as it ends the account's access tokens, not leave it receiving events.
+#[tokio::test]
+async fn a_ban_ends_the_open_stream_of_the_banned_account() {
+    each_backend(|app| async move {
+        let user = app.user("someone@example.dz").await;
+        let mut stream = Events::open(&app, &user, Some(0)).await;
+        // The positive control: an open stream stays open across heartbeats.
+        assert!(!stream.ends_within(Duration::from_millis(1500)).await);
+        app.register("mod@example.dz", None).await;
+        app.verify("mod@example.dz");
+        app.make_moderator("mod@example.dz");
+        let moderator = app.login("mod@example.dz").await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let id = app.user_id(&user).await;
+        let res = app
+            .call(
+                Method::POST,
+                &format!("/v1/mod/users/{id}/ban"),
+                Some(&moderator),
+                Some(json!({"reason": "spam"})),
+            )
+            .await;
+        assert!(res.status().is_success(), "ban: {}", res.status());
+        assert!(
+            stream.ends_within(Duration::from_secs(5)).await,
+            "the banned account's stream still open"
+        );
+        let res = app
+            .call(Method::GET, "/v1/me/events", Some(&user), None)
+            .await;
+        assert_problem(res, 401, "token_revoked").await;
     })
     .await;
 }

@@ -10,6 +10,20 @@ use crate::state::AppState;
 #[derive(Debug, Clone, Copy)]
 pub struct AuthUser {
     pub id: i64,
+    /// The session generation the token was issued under (`auth::generations`).
+    pub generation: i64,
+    /// When the token expires (Unix seconds): a request that outlives it (a live stream) ends
+    /// then.
+    pub expires_at: i64,
+}
+
+impl AuthUser {
+    /// Whether the token this request came with would still be accepted now: not expired, its
+    /// session not ended by a ban, a deletion or a password reset since.
+    pub fn still_valid(&self, state: &AppState) -> bool {
+        chrono::Utc::now().timestamp() < self.expires_at
+            && state.generations.is_current(self.id, self.generation)
+    }
 }
 
 impl FromRequest for AuthUser {
@@ -40,13 +54,14 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
             code: "missing_token",
             detail: "the Authorization scheme must be Bearer",
         })?;
-    let (id, generation) = state
-        .jwt
-        .verify_access(token.trim())
-        .ok_or(ApiError::Unauthorized {
-            code: "invalid_token",
-            detail: "the access token is invalid or expired; refresh it",
-        })?;
+    let (id, generation, expires_at) =
+        state
+            .jwt
+            .verify_access(token.trim())
+            .ok_or(ApiError::Unauthorized {
+                code: "invalid_token",
+                detail: "the access token is invalid or expired; refresh it",
+            })?;
     // A ban, a deletion or a password reset since it was issued ended it (in memory: no query).
     if !state.generations.is_current(id, generation) {
         return Err(ApiError::Unauthorized {
@@ -54,5 +69,9 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
             detail: "this session was ended; sign in again",
         });
     }
-    Ok(AuthUser { id })
+    Ok(AuthUser {
+        id,
+        generation,
+        expires_at,
+    })
 }

@@ -157,13 +157,14 @@ impl JwtKeys {
     }
 
     /// The user id and session generation of a valid, unexpired access token.
-    pub fn verify_access(&self, token: &str) -> Option<(i64, i64)> {
+    /// The account, session generation and expiry (Unix seconds) of a valid access token.
+    pub fn verify_access(&self, token: &str) -> Option<(i64, i64, i64)> {
         let mut v = Validation::new(Algorithm::HS256);
         v.set_audience(&[ACCESS_AUDIENCE]);
         v.leeway = 5;
         decode::<AccessClaims>(token, &self.decoding, &v)
             .ok()
-            .and_then(|d| Some((d.claims.sub.parse().ok()?, d.claims.gen)))
+            .and_then(|d| Some((d.claims.sub.parse().ok()?, d.claims.gen, d.claims.exp)))
     }
 }
 
@@ -188,7 +189,10 @@ mod tests {
     fn tokens_round_trip_and_foreign_ones_fail() {
         let keys = JwtKeys::new(b"0123456789abcdef0123456789abcdef", 60);
         let t = keys.issue_access(42, 3).unwrap();
-        assert_eq!(keys.verify_access(&t), Some((42, 3)));
+        assert_eq!(
+            keys.verify_access(&t).map(|(id, g, _)| (id, g)),
+            Some((42, 3))
+        );
         let other = JwtKeys::new(b"another-secret-another-secret-xx", 60);
         assert_eq!(other.verify_access(&t), None);
         let expired = JwtKeys::new(b"0123456789abcdef0123456789abcdef", -120);

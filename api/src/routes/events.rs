@@ -64,6 +64,9 @@ fn frame(e: &UserEvent) -> Bytes {
 
 struct Stream {
     state: AppState,
+    /// The token the stream was opened with: the stream ends when it expires or its session
+    /// is ended (a ban, a deletion, a password reset), checked before every read.
+    auth: AuthUser,
     user: i64,
     last: i64,
     pending: VecDeque<Bytes>,
@@ -104,7 +107,7 @@ impl Stream {
             if let Some(b) = self.pending.pop_front() {
                 return Some((Ok(b), self));
             }
-            if *self.closing.borrow() {
+            if *self.closing.borrow() || !self.auth.still_valid(&self.state) {
                 return None;
             }
             let (user, last) = (self.user, self.last);
@@ -164,6 +167,7 @@ pub async fn events_stream(
     };
     let stream = Stream {
         state: state.get_ref().clone(),
+        auth: user,
         user: user.id,
         last,
         pending: VecDeque::from([Bytes::from(format!("retry: {RETRY_MS}\n\n"))]),
