@@ -128,6 +128,9 @@ pub enum TokenPurpose {
     /// The unsubscribe link of an alert email: `s<saved search id>.<random>` or `p.<random>`
     /// (price-drop alerts).
     Unsubscribe,
+    /// A live-stream ticket (`POST /v1/me/events/ticket`), for clients that cannot send a
+    /// bearer token (EventSource): `<session generation>.<random>`, a minute, single use.
+    EventsTicket,
 }
 
 impl TokenPurpose {
@@ -137,6 +140,7 @@ impl TokenPurpose {
             TokenPurpose::ResetPassword => "reset_password",
             TokenPurpose::RenewListing => "renew_listing",
             TokenPurpose::Unsubscribe => "unsubscribe",
+            TokenPurpose::EventsTicket => "events_ticket",
         }
     }
 }

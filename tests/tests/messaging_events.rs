@@ -255,6 +255,56 @@ async fn a_ban_ends_the_open_stream_of_the_banned_account() {
     .await;
 }
 
+/// EventSource cannot send a bearer token: a ticket asked for with one opens the stream once.
+#[tokio::test]
+async fn a_ticket_opens_the_stream_once_without_a_bearer_token() {
+    each_backend(|app| async move {
+        let seller = app.user("seller@example.dz").await;
+        let buyer = app.user("buyer@example.dz").await;
+        let ad = app.create_listing(&seller, car_ad(json!({}))).await["id"]
+            .as_i64()
+            .unwrap();
+        let res = app
+            .call(Method::POST, "/v1/me/events/ticket", Some(&seller), None)
+            .await;
+        assert_eq!(res.status(), 201);
+        let ticket = res.json::<Value>().await.unwrap()["ticket"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let url = |t: &str| app.url(&format!("/v1/me/events?ticket={t}"));
+        let res = app.client.get(url(&ticket)).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let mut events = Events {
+            res,
+            buffer: String::new(),
+        };
+        let sent = app
+            .contact(
+                &buyer,
+                ad,
+                json!({"message": "Salam, disponible ?", "name": "Karim"}),
+            )
+            .await;
+        assert_eq!(sent.status(), 201);
+        let e = events
+            .next(Duration::from_secs(5))
+            .await
+            .expect("the seller's event");
+        assert_eq!(e.data["message"]["body"], "Salam, disponible ?");
+        // Single use; and a made-up one opens nothing.
+        for t in [ticket.as_str(), "0.made-up-ticket", "x"] {
+            let res = app.client.get(url(t)).send().await.unwrap();
+            assert_problem(res, 401, "invalid_ticket").await;
+        }
+        let res = app
+            .call(Method::POST, "/v1/me/events/ticket", None, None)
+            .await;
+        assert_eq!(res.status(), 401, "tickets for signed-in users only");
+    })
+    .await;
+}
+
 fn redis_url() -> Option<String> {
     let url = std::env::var("TEST_REDIS_URL")
         .ok()

@@ -156,7 +156,6 @@ impl JwtKeys {
             .and_then(|d| d.claims.sub.parse().ok())
     }
 
-    /// The user id and session generation of a valid, unexpired access token.
     /// The account, session generation and expiry (Unix seconds) of a valid access token.
     pub fn verify_access(&self, token: &str) -> Option<(i64, i64, i64)> {
         let mut v = Validation::new(Algorithm::HS256);

@@ -9,12 +9,14 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use actix_web::web::Bytes;
-use actix_web::{get, web, HttpRequest, HttpResponse};
-use serde::Deserialize;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
 use souk_store::events::{self, UserEvent};
+use souk_store::tokens::{self, TokenPurpose};
 use tokio::sync::broadcast::error::RecvError;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
+use crate::auth::secret::token_hash;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::live::StreamSlot;
@@ -30,6 +32,88 @@ const RETRY_MS: u64 = 3000;
 pub struct EventsQuery {
     /// The last event id the client received, where it cannot send `Last-Event-ID`.
     pub last_event_id: Option<String>,
+    /// A stream ticket (`POST /v1/me/events/ticket`) instead of a bearer token, for clients
+    /// that cannot set headers (EventSource).
+    pub ticket: Option<String>,
+}
+
+/// Seconds a stream ticket can be used in.
+const TICKET_SECS: i64 = 60;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StreamTicket {
+    /// Pass as `ticket` to `GET /v1/me/events`, once, within `expires_in` seconds.
+    pub ticket: String,
+    pub expires_in: i64,
+}
+
+/// A single-use ticket to open the live stream without a bearer token (browsers' EventSource
+/// cannot send one). The stream it opens lives as an access token issued now would.
+#[utoipa::path(tag = "events", security(("bearer" = [])),
+    responses((status = 201, body = StreamTicket)))]
+#[post("/v1/me/events/ticket")]
+pub async fn stream_ticket(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
+    let expires = souk_store::now() + chrono::Duration::seconds(TICKET_SECS);
+    let ticket = state
+        .tx(move |c| {
+            crate::auth::ensure_not_banned(c, user.id)?;
+            Ok(tokens::mint(
+                c,
+                user.id,
+                TokenPurpose::EventsTicket,
+                &user.generation.to_string(),
+                expires,
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(StreamTicket {
+        ticket,
+        expires_in: TICKET_SECS,
+    }))
+}
+
+/// The signed-in user of a stream: by its bearer token, or by a ticket, used up here.
+async fn stream_user(
+    state: &AppState,
+    bearer: Result<AuthUser, ApiError>,
+    ticket: Option<&str>,
+) -> ApiResult<AuthUser> {
+    let Some(ticket) = ticket else {
+        return bearer;
+    };
+    let refused = || ApiError::Unauthorized {
+        code: "invalid_ticket",
+        detail: "this stream ticket is invalid, expired or already used; ask for another",
+    };
+    let ticket = ticket.trim();
+    let generation: i64 = ticket
+        .split_once('.')
+        .and_then(|(g, _)| g.parse().ok())
+        .filter(|_| ticket.len() <= 128)
+        .ok_or_else(refused)?;
+    let hash = token_hash(ticket);
+    let id = state
+        .tx(move |c| {
+            Ok(tokens::consume_one_time(
+                c,
+                TokenPurpose::EventsTicket,
+                &hash,
+            )?)
+        })
+        .await?
+        .ok_or_else(refused)?;
+    let user = AuthUser {
+        id,
+        generation,
+        expires_at: chrono::Utc::now().timestamp() + state.config.access_ttl_secs,
+    };
+    if !user.still_valid(state) {
+        return Err(ApiError::Unauthorized {
+            code: "token_revoked",
+            detail: "this session was ended; sign in again",
+        });
+    }
+    Ok(user)
 }
 
 /// Where to resume: the header first, then the query; digits only.
@@ -138,20 +222,23 @@ impl Stream {
 
 /// The signed-in user's live events (server-sent events, `text/event-stream`): `message.created`
 /// for now. Resume with `Last-Event-ID` (or `last_event_id`); at most 5 streams per account.
+/// A bearer token, or a `ticket` where the client cannot send headers.
 #[utoipa::path(tag = "events", security(("bearer" = [])),
     params(EventsQuery, ("Last-Event-ID" = Option<String>, Header, description = "The id of the last event received (EventSource sends it when it reconnects)")),
     responses((status = 200, content_type = "text/event-stream",
                 description = "`id: <n>`, `event: <kind>`, `data: <JSON>` per event; `: heartbeat` comments", body = String),
               (status = 400, description = "invalid_last_event_id", body = crate::error::Problem),
+              (status = 401, description = "missing, invalid or revoked token; invalid_ticket", body = crate::error::Problem),
               (status = 429, description = "too many streams open for this account", body = crate::error::Problem)))]
 #[get("/v1/me/events")]
 pub async fn events_stream(
     state: web::Data<AppState>,
-    user: AuthUser,
+    bearer: Result<AuthUser, ApiError>,
     req: HttpRequest,
     query: web::Query<EventsQuery>,
 ) -> ApiResult<HttpResponse> {
     let resume = resume_from(&req, &query)?;
+    let user = stream_user(&state, bearer, query.ticket.as_deref()).await?;
     let slot = state
         .events
         .open_stream(user.id)
@@ -186,5 +273,5 @@ pub async fn events_stream(
 }
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(events_stream);
+    cfg.service(stream_ticket).service(events_stream);
 }
