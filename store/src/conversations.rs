@@ -245,3 +245,11 @@ pub fn seller_response_stats(conn: &mut DbConn, seller_id: i64) -> StoreResult<R
         median_response_secs: delays.get(delays.len() / 2).copied(),
     })
 }
+
+/// The threads about an ad: (thread id, buyer id), to tell their buyers what became of it.
+pub fn threads_of_listing(conn: &mut DbConn, listing_id: i64) -> StoreResult<Vec<(i64, i64)>> {
+    Ok(conversations::table
+        .filter(conversations::listing_id.eq(listing_id))
+        .select((conversations::id, conversations::buyer_id))
+        .load(conn)?)
+}

@@ -305,6 +305,68 @@ async fn a_ticket_opens_the_stream_once_without_a_bearer_token() {
     .await;
 }
 
+/// A buyer with a thread hears live when its ad is sold, and when another ad of theirs
+/// expires (the worker's sweep; the stream finds it at its next heartbeat without Redis).
+#[tokio::test]
+async fn buyers_hear_when_the_ad_of_their_thread_is_sold_or_expires() {
+    each_backend(|app| async move {
+        let seller = app.user("seller@example.dz").await;
+        let buyer = app.user("buyer@example.dz").await;
+        let mut ads = Vec::new();
+        for title in ["Peugeot 208 diesel 2019", "Renault Clio 4 essence 2016"] {
+            let ad = app
+                .create_listing(&seller, car_ad(json!({"title": title})))
+                .await["id"]
+                .as_i64()
+                .unwrap();
+            let res = app
+                .contact(
+                    &buyer,
+                    ad,
+                    json!({"message": "Salam, disponible ?", "name": "Karim"}),
+                )
+                .await;
+            assert_eq!(res.status(), 201);
+            ads.push(ad);
+        }
+        let mut events = Events::open(&app, &buyer, None).await;
+        let res = app
+            .call(
+                Method::POST,
+                &format!("/v1/listings/{}/sold", ads[0]),
+                Some(&seller),
+                None,
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let sold = events
+            .next(Duration::from_secs(5))
+            .await
+            .expect("sold, live");
+        assert_eq!(sold.kind, "conversation.ad_closed");
+        assert_eq!(sold.data["listing_id"], ads[0]);
+        assert_eq!(sold.data["status"], "sold");
+        app.sql(&format!(
+            "UPDATE listings SET expires_at = {} WHERE id = {}",
+            app.sql_minutes_ago(5),
+            ads[1]
+        ));
+        let mut expired = None;
+        for _ in 0..20 {
+            app.run_worker_once().await;
+            if let Some(e) = events.next(Duration::from_millis(500)).await {
+                expired = Some(e);
+                break;
+            }
+        }
+        let expired = expired.expect("expired, from the worker");
+        assert_eq!(expired.data["listing_id"], ads[1]);
+        assert_eq!(expired.data["status"], "expired");
+        assert_eq!(expired.id, sold.id + 1);
+    })
+    .await;
+}
+
 fn redis_url() -> Option<String> {
     let url = std::env::var("TEST_REDIS_URL")
         .ok()

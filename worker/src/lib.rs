@@ -7,6 +7,7 @@ pub mod email;
 pub mod export;
 pub mod lifecycle;
 pub mod links;
+pub mod live;
 pub mod mailer;
 pub mod payment_config;
 pub mod payments;

@@ -48,20 +48,29 @@ pub async fn warn_expiring(w: &Worker) -> Result<usize, RunnerError> {
 /// The sweep: ads past their date become expired (and leave search through the change feed);
 /// each owner gets a notice with a renewal link.
 pub async fn expire_due(w: &Worker) -> Result<usize, RunnerError> {
-    in_batches(w, "ads expired", || {
+    in_batches(w, "ads expired", || async {
         let (batch, base) = (w.cfg.batch, w.cfg.public_url.clone());
-        w.tx(move |conn| {
-            let expired = lifecycle::expire_due_listings(conn, batch)?;
-            for l in expired.iter().filter(|l| l.hidden_at.is_none()) {
-                let owner = users::find_user(conn, l.user_id)?;
-                let link = renewal_link(conn, &base, l)?;
-                enqueue_email(
-                    conn,
-                    templates::expired_notice(&(&owner).into(), &l.title, &link),
-                )?;
-            }
-            Ok(expired.len())
-        })
+        let (n, wake) = w
+            .tx(move |conn| {
+                let expired = lifecycle::expire_due_listings(conn, batch)?;
+                // Their threads' buyers see it live (`conversation.ad_closed`).
+                let mut wake = Vec::new();
+                for l in &expired {
+                    wake.extend(crate::live::ad_closed(conn, l.id, "expired")?);
+                }
+                for l in expired.iter().filter(|l| l.hidden_at.is_none()) {
+                    let owner = users::find_user(conn, l.user_id)?;
+                    let link = renewal_link(conn, &base, l)?;
+                    enqueue_email(
+                        conn,
+                        templates::expired_notice(&(&owner).into(), &l.title, &link),
+                    )?;
+                }
+                Ok((expired.len(), wake))
+            })
+            .await?;
+        crate::live::publish_wake(w.redis.as_ref(), &wake).await;
+        Ok(n)
     })
     .await
 }

@@ -259,13 +259,15 @@ pub async fn delete_listing(
     path: web::Path<ListingId>,
 ) -> ApiResult<HttpResponse> {
     let id = path.id;
-    let removed = state
+    let (removed, wake) = state
         .tx(move |conn| {
             owned_listing(conn, id, user)?;
             listings::set_status(conn, id, ListingStatus::Deleted)?;
-            Ok(photos::delete_all_photos(conn, id)?)
+            let wake = souk_worker::live::ad_closed(conn, id, "deleted")?;
+            Ok((photos::delete_all_photos(conn, id)?, wake))
         })
         .await?;
+    state.events.notify(&wake).await;
     state
         .remove_photo_files(removed.into_iter().map(|p| p.storage_key).collect())
         .await;
@@ -293,9 +295,12 @@ pub async fn mark_sold(
                 });
             }
             let l = listings::set_status(conn, id, ListingStatus::Sold)?;
-            load_view(conn, l)
+            let wake = souk_worker::live::ad_closed(conn, id, "sold")?;
+            Ok((load_view(conn, l)?, wake))
         })
         .await?;
+    let (view, wake) = view;
+    state.events.notify(&wake).await;
     Ok(web::Json(view))
 }
 
