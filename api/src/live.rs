@@ -86,9 +86,7 @@ impl EventHub {
         for u in users {
             let _ = self.local.send(*u);
         }
-        if let Some(redis) = &self.redis {
-            redis.publish(&redis.key("events"), &join(users)).await;
-        }
+        souk_worker::live::publish_wake(self.redis.as_ref(), users).await;
     }
 
     /// Relays the wake-ups published on Redis to this process's streams, until it ends.
@@ -106,12 +104,4 @@ impl EventHub {
             })
             .await;
     }
-}
-
-fn join(users: &[i64]) -> String {
-    users
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
 }

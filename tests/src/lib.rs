@@ -47,6 +47,22 @@ pub fn services_required() -> bool {
     std::env::var("SOUK_TEST_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
 }
 
+/// The Redis of the Redis tests (`TEST_REDIS_URL`); `None` skips them, unless
+/// `SOUK_TEST_REQUIRE_SERVICES=1` makes a missing one a failure.
+pub fn redis_url() -> Option<String> {
+    let url = std::env::var("TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    if url.is_none() {
+        assert!(
+            !services_required(),
+            "SOUK_TEST_REQUIRE_SERVICES=1 but TEST_REDIS_URL is not set"
+        );
+        eprintln!("TEST_REDIS_URL not set: skipped");
+    }
+    url
+}
+
 /// SQLite always; PostgreSQL when `TEST_DATABASE_URL` is set (CI always sets it).
 pub fn backends() -> Vec<Backend> {
     let mut v = vec![Backend::Sqlite];

@@ -367,25 +367,13 @@ async fn buyers_hear_when_the_ad_of_their_thread_is_sold_or_expires() {
     .await;
 }
 
-fn redis_url() -> Option<String> {
-    let url = std::env::var("TEST_REDIS_URL")
-        .ok()
-        .filter(|u| !u.is_empty());
-    if url.is_none() {
-        assert!(
-            !souk_tests::services_required(),
-            "SOUK_TEST_REQUIRE_SERVICES=1 but TEST_REDIS_URL is not set"
-        );
-        eprintln!("TEST_REDIS_URL not set: skipped");
-    }
-    url
-}
-
 /// Two API processes on one database and one Redis: a message posted through one reaches a
 /// stream held by the other at once, not at the other's next heartbeat (30 s here).
 #[tokio::test]
 async fn an_event_made_on_one_process_reaches_a_stream_on_another_through_redis() {
-    let Some(redis) = redis_url() else { return };
+    let Some(redis) = souk_tests::redis_url() else {
+        return;
+    };
     for backend in souk_tests::backends() {
         let url = redis.clone();
         let first = TestApp::spawn_with(backend, |c| c.redis_url = Some(url)).await;

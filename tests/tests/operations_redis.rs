@@ -8,20 +8,6 @@ use reqwest::Method;
 use serde_json::json;
 use souk_tests::{assert_problem, backends, car_ad, TestApp, PASSWORD};
 
-fn redis_url() -> Option<String> {
-    let url = std::env::var("TEST_REDIS_URL")
-        .ok()
-        .filter(|u| !u.is_empty());
-    if url.is_none() {
-        assert!(
-            !souk_tests::services_required(),
-            "SOUK_TEST_REQUIRE_SERVICES=1 but TEST_REDIS_URL is not set"
-        );
-        eprintln!("TEST_REDIS_URL not set: skipped");
-    }
-    url
-}
-
 async fn bad_login(app: &TestApp, email: &str) -> reqwest::Response {
     app.call(
         Method::POST,
@@ -34,7 +20,9 @@ async fn bad_login(app: &TestApp, email: &str) -> reqwest::Response {
 
 #[tokio::test]
 async fn two_api_processes_share_login_limits_through_redis() {
-    let Some(url) = redis_url() else { return };
+    let Some(url) = souk_tests::redis_url() else {
+        return;
+    };
     let prefix = format!("souk-shared-{}", rand_suffix());
     let tweak = |url: String, prefix: String| {
         move |c: &mut souk_api::Config| {
@@ -67,7 +55,9 @@ async fn two_api_processes_share_login_limits_through_redis() {
 
 #[tokio::test]
 async fn views_are_counted_in_redis_and_written_by_the_worker() {
-    let Some(url) = redis_url() else { return };
+    let Some(url) = souk_tests::redis_url() else {
+        return;
+    };
     for backend in backends() {
         let u = url.clone();
         let app = TestApp::spawn_with(backend, move |c| c.redis_url = Some(u)).await;
@@ -170,7 +160,7 @@ impl Drop for OwnRedis {
 
 #[tokio::test]
 async fn when_redis_stops_the_api_keeps_serving_and_limits_hold_in_process() {
-    if redis_url().is_none() {
+    if souk_tests::redis_url().is_none() {
         return;
     }
     let mut redis =

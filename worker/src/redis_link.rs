@@ -153,6 +153,7 @@ impl RedisLink {
             match self.inner.client.get_async_pubsub().await {
                 Ok(mut pubsub) => {
                     if pubsub.subscribe(channel).await.is_ok() {
+                        tracing::info!(channel, "listening on redis");
                         let mut messages = pubsub.into_on_message();
                         while let Some(m) = messages.next().await {
                             if let Ok(text) = m.get_payload::<String>() {
@@ -246,21 +247,7 @@ impl RedisLink {
     /// Listens for wake-ups and notifies `wake` for each, reconnecting after failures,
     /// until the process ends. Without it the worker still polls.
     pub async fn forward_wakes(self, wake: Arc<Notify>) {
-        loop {
-            match self.inner.client.get_async_pubsub().await {
-                Ok(mut pubsub) => {
-                    if pubsub.subscribe(self.wake_channel()).await.is_ok() {
-                        tracing::info!("listening for job wake-ups on redis");
-                        let mut messages = pubsub.into_on_message();
-                        while messages.next().await.is_some() {
-                            wake.notify_one();
-                        }
-                    }
-                    tracing::warn!("redis wake-up subscription ended; polling meanwhile");
-                }
-                Err(e) => tracing::debug!(error = %e, "redis subscribe failed"),
-            }
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        }
+        let channel = self.wake_channel();
+        self.forward(&channel, |_| wake.notify_one()).await
     }
 }
