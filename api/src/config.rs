@@ -38,6 +38,11 @@ pub struct Config {
     /// Seconds between heartbeats of an idle live stream (`GET /v1/me/events`); also how
     /// soon a stream whose client went away gives its place back.
     pub events_heartbeat_secs: u64,
+    /// A message is emailed to its reader only if still unread this long after it was sent
+    /// (`SOUK_MESSAGE_EMAIL_DELAY_SECS`; the live stream and push come first).
+    pub message_email_delay_secs: i64,
+    /// Push notifications: FCM (`SOUK_FCM_SERVICE_ACCOUNT`) or the file outbox.
+    pub push: souk_worker::push::PushConfig,
     pub ratings_refresh_secs: u64,
     pub limits: RateLimits,
     /// Reverse proxies whose forwarding header names the client (`SOUK_TRUSTED_PROXIES`).
@@ -216,6 +221,13 @@ impl Config {
             browse_cache: parsed("SOUK_BROWSE_CACHE", true)?,
             ratings_refresh_secs: bounded("SOUK_RATINGS_REFRESH_SECS", 60, 1..=86_400)? as u64,
             events_heartbeat_secs: bounded("SOUK_EVENTS_HEARTBEAT_SECS", 20, 1..=300)? as u64,
+            message_email_delay_secs: bounded("SOUK_MESSAGE_EMAIL_DELAY_SECS", 600, 0..=86_400)?,
+            push: souk_worker::push::PushConfig::from_env(&data_dir).map_err(|problem| {
+                ConfigError {
+                    name: "SOUK_FCM_SERVICE_ACCOUNT",
+                    problem,
+                }
+            })?,
             http_workers: bounded("SOUK_HTTP_WORKERS", default_http_workers() as i64, 1..=512)?
                 as usize,
             limits: RateLimits {
@@ -305,8 +317,15 @@ impl Config {
             payments: self.payments.clone(),
             flag_score_to_hide: self.flag_score_to_hide,
             exports_dir: self.data_dir.join("exports"),
+            push: self.push.clone(),
             ..Default::default()
         }
+    }
+
+    /// Photos sent in messages: never under the public photos folder, served only to the two
+    /// people of their thread.
+    pub fn message_photos_dir(&self) -> PathBuf {
+        self.data_dir.join("message-photos")
     }
 
     pub fn mail_config(&self) -> souk_worker::MailConfig {

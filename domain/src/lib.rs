@@ -8,6 +8,8 @@ pub mod error;
 pub mod geo;
 pub mod language;
 pub mod listing;
+pub mod message_safety;
+pub mod notifications;
 pub mod price;
 pub mod price_hint;
 pub mod rating;

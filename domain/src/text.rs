@@ -38,7 +38,7 @@ const DOTS: [char; 4] = ['.', '\u{3002}', '\u{FF0E}', '\u{FF61}'];
 
 /// Whether a word holds something a client could turn into a link: a scheme (`https://`,
 /// `tg://`, `javascript:`), `www.`, or a bare domain (`bit.ly/x`, `wa.me/213…`, `evil.com`).
-fn looks_like_link(word: &str) -> bool {
+pub fn looks_like_link(word: &str) -> bool {
     let lower = word.to_lowercase();
     if lower.contains("://") || lower.contains("www.") || lower.contains("javascript:") {
         return true;

@@ -195,6 +195,10 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64) -> StoreResult<Deleted> {
     diesel::delete(saved_searches::table.filter(saved_searches::user_id.eq(user_id)))
         .execute(conn)?;
     diesel::delete(favorites::table.filter(favorites::user_id.eq(user_id))).execute(conn)?;
+    // No phone of theirs is notified again; their blocks and settings were theirs too.
+    crate::devices::forget_user(conn, user_id)?;
+    crate::blocks::forget_user(conn, user_id)?;
+    crate::preferences::forget_user(conn, user_id)?;
     // The name and phone a buyer gave when writing are theirs too.
     diesel::update(conversations::table.filter(conversations::buyer_id.eq(user_id)))
         .set((

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::error::{StoreError, StoreResult};
 use crate::listings::Listing;
-use crate::schema::{conversations, messages, users};
+use crate::schema::{conversations, messages, user_blocks, users};
 use crate::time::now;
 
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
@@ -22,6 +22,12 @@ pub struct Conversation {
     pub buyer_phone: Option<String>,
     pub created_at: NaiveDateTime,
     pub last_message_at: NaiveDateTime,
+    pub buyer_read_id: Option<i64>,
+    pub seller_read_id: Option<i64>,
+    pub buyer_unread: i32,
+    pub seller_unread: i32,
+    pub buyer_emailed_id: Option<i64>,
+    pub seller_emailed_id: Option<i64>,
 }
 
 impl Conversation {
@@ -37,6 +43,33 @@ impl Conversation {
             self.buyer_id
         }
     }
+
+    /// The last message `user_id` has read in the thread (None: none yet).
+    pub fn read_id_of(&self, user_id: i64) -> Option<i64> {
+        if user_id == self.buyer_id {
+            self.buyer_read_id
+        } else {
+            self.seller_read_id
+        }
+    }
+
+    /// How many of the other side's messages `user_id` has not read.
+    pub fn unread_of(&self, user_id: i64) -> i32 {
+        if user_id == self.buyer_id {
+            self.buyer_unread
+        } else {
+            self.seller_unread
+        }
+    }
+
+    /// The last message the delayed unread-message email to `user_id` covered.
+    pub fn emailed_id_of(&self, user_id: i64) -> Option<i64> {
+        if user_id == self.buyer_id {
+            self.buyer_emailed_id
+        } else {
+            self.seller_emailed_id
+        }
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
@@ -47,6 +80,10 @@ pub struct Message {
     pub sender_id: i64,
     pub body: String,
     pub created_at: NaiveDateTime,
+    /// Why the app should show it with a warning (`domain::message_safety`), if it should.
+    pub warning: Option<String>,
+    /// A photo sent in the thread: the key of its files in the private message-photos folder.
+    pub photo_key: Option<String>,
 }
 
 /// The buyer's thread about an ad, if there is one.
@@ -69,16 +106,16 @@ pub fn seller_has_replied(conn: &mut DbConn, c: &Conversation) -> StoreResult<bo
     Ok(n > 0)
 }
 
-/// The buyer's first contact, or a further message in the thread the buyer already has about
-/// this ad (one thread per buyer and ad). Returns the thread and the stored message.
-pub fn contact_seller(
+/// The buyer's thread about an ad: opened at their first contact, continued after (one thread
+/// per buyer and ad, with the name and phone they last gave). The message goes in with
+/// `add_message`.
+pub fn open_thread(
     conn: &mut DbConn,
     listing: &Listing,
     buyer_id: i64,
     buyer_name: &str,
     buyer_phone: Option<&str>,
-    body: &str,
-) -> StoreResult<(Conversation, Message)> {
+) -> StoreResult<Conversation> {
     let t = now();
     let id = match find_between(conn, listing.id, buyer_id)? {
         Some(id) => {
@@ -109,33 +146,176 @@ pub fn contact_seller(
                 Ok(id)
             })?,
     };
-    let message = add_message(conn, id, buyer_id, body)?;
-    Ok((find(conn, id)?, message))
+    find(conn, id)
 }
 
+/// Stores a message of `sender_id` in the thread: the other side has one more unread
+/// message, and the sender has read the thread up to what they wrote.
 pub fn add_message(
     conn: &mut DbConn,
-    conversation_id: i64,
+    c: &Conversation,
     sender_id: i64,
     body: &str,
+    warning: Option<&str>,
+    photo_key: Option<&str>,
 ) -> StoreResult<Message> {
     let t = now();
     let id: i64 = diesel::insert_into(messages::table)
         .values((
-            messages::conversation_id.eq(conversation_id),
+            messages::conversation_id.eq(c.id),
             messages::sender_id.eq(sender_id),
             messages::body.eq(body),
             messages::created_at.eq(t),
+            messages::warning.eq(warning),
+            messages::photo_key.eq(photo_key),
         ))
         .returning(messages::id)
         .get_result(conn)?;
-    diesel::update(conversations::table.find(conversation_id))
-        .set(conversations::last_message_at.eq(t))
-        .execute(conn)?;
+    let row = conversations::table.find(c.id);
+    if sender_id == c.buyer_id {
+        diesel::update(row)
+            .set((
+                conversations::last_message_at.eq(t),
+                conversations::seller_unread.eq(conversations::seller_unread + 1),
+                conversations::buyer_read_id.eq(id),
+                conversations::buyer_unread.eq(0),
+            ))
+            .execute(conn)?;
+    } else {
+        diesel::update(row)
+            .set((
+                conversations::last_message_at.eq(t),
+                conversations::buyer_unread.eq(conversations::buyer_unread + 1),
+                conversations::seller_read_id.eq(id),
+                conversations::seller_unread.eq(0),
+            ))
+            .execute(conn)?;
+    }
     Ok(messages::table
         .find(id)
         .select(Message::as_select())
         .first(conn)?)
+}
+
+/// Marks the thread read by `user_id` up to message `up_to` (never backwards) and recounts
+/// what they have not read. Returns the thread as it now stands, and whether the mark moved.
+pub fn mark_read(
+    conn: &mut DbConn,
+    c: &Conversation,
+    user_id: i64,
+    up_to: i64,
+) -> StoreResult<(Conversation, bool)> {
+    let current = c.read_id_of(user_id);
+    if current.is_some_and(|r| r >= up_to) {
+        return Ok((c.clone(), false));
+    }
+    let unread: i64 = messages::table
+        .filter(messages::conversation_id.eq(c.id))
+        .filter(messages::id.gt(up_to))
+        .filter(messages::sender_id.ne(user_id))
+        .count()
+        .get_result(conn)?;
+    let unread = i32::try_from(unread).unwrap_or(i32::MAX);
+    let row = conversations::table.find(c.id);
+    if user_id == c.buyer_id {
+        diesel::update(row)
+            .set((
+                conversations::buyer_read_id.eq(up_to),
+                conversations::buyer_unread.eq(unread),
+            ))
+            .execute(conn)?;
+    } else {
+        diesel::update(row)
+            .set((
+                conversations::seller_read_id.eq(up_to),
+                conversations::seller_unread.eq(unread),
+            ))
+            .execute(conn)?;
+    }
+    Ok((find(conn, c.id)?, true))
+}
+
+/// The message `id` if it belongs to the thread.
+pub fn message_in(conn: &mut DbConn, conversation_id: i64, id: i64) -> StoreResult<Message> {
+    messages::table
+        .find(id)
+        .filter(messages::conversation_id.eq(conversation_id))
+        .select(Message::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound)
+}
+
+/// The newest message of the thread, if any.
+pub fn latest_message_id(conn: &mut DbConn, conversation_id: i64) -> StoreResult<Option<i64>> {
+    Ok(messages::table
+        .filter(messages::conversation_id.eq(conversation_id))
+        .order(messages::id.desc())
+        .select(messages::id)
+        .first(conn)
+        .optional()?)
+}
+
+/// Unread messages of `user_id` over every thread of their inbox (threads with someone they
+/// blocked are out of it, and were zeroed when they blocked), and how many threads hold some.
+pub fn unread_total(conn: &mut DbConn, user_id: i64) -> StoreResult<(i64, i64)> {
+    let as_buyer: Vec<i32> = conversations::table
+        .filter(conversations::buyer_id.eq(user_id))
+        .filter(conversations::buyer_unread.gt(0))
+        .select(conversations::buyer_unread)
+        .load(conn)?;
+    let as_seller: Vec<i32> = conversations::table
+        .filter(conversations::seller_id.eq(user_id))
+        .filter(conversations::seller_unread.gt(0))
+        .select(conversations::seller_unread)
+        .load(conn)?;
+    let threads = (as_buyer.len() + as_seller.len()) as i64;
+    let messages = as_buyer
+        .iter()
+        .chain(&as_seller)
+        .map(|n| i64::from(*n))
+        .sum();
+    Ok((messages, threads))
+}
+
+/// Messages of `sender_id` in the thread after `after` that `reader` has not read, oldest
+/// first (at most `limit`): what the delayed email to `reader` carries.
+pub fn unread_from(
+    conn: &mut DbConn,
+    c: &Conversation,
+    reader: i64,
+    after: i64,
+    limit: i64,
+) -> StoreResult<Vec<Message>> {
+    let read = c.read_id_of(reader).unwrap_or(0).max(after);
+    Ok(messages::table
+        .filter(messages::conversation_id.eq(c.id))
+        .filter(messages::id.gt(read))
+        .filter(messages::sender_id.eq(c.counterpart(reader)))
+        .order(messages::id.asc())
+        .limit(limit)
+        .select(Message::as_select())
+        .load(conn)?)
+}
+
+/// Records that the delayed email to `reader` covered the thread up to message `up_to`.
+pub fn mark_emailed(
+    conn: &mut DbConn,
+    c: &Conversation,
+    reader: i64,
+    up_to: i64,
+) -> StoreResult<()> {
+    let row = conversations::table.find(c.id);
+    if reader == c.buyer_id {
+        diesel::update(row)
+            .set(conversations::buyer_emailed_id.eq(up_to))
+            .execute(conn)?;
+    } else {
+        diesel::update(row)
+            .set(conversations::seller_emailed_id.eq(up_to))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<Conversation> {
@@ -154,9 +334,18 @@ pub fn list_for_user(
     page: i64,
     per_page: i64,
 ) -> StoreResult<(Vec<Conversation>, i64)> {
-    let mine = conversations::buyer_id
+    // Threads with someone the user blocked leave their inbox (they come back on unblock).
+    let blocked = || {
+        user_blocks::table
+            .filter(user_blocks::blocker_id.eq(user_id))
+            .select(user_blocks::blocked_id)
+    };
+    let mine = (conversations::buyer_id
         .eq(user_id)
-        .or(conversations::seller_id.eq(user_id));
+        .and(diesel::dsl::not(conversations::seller_id.eq_any(blocked()))))
+    .or(conversations::seller_id
+        .eq(user_id)
+        .and(diesel::dsl::not(conversations::buyer_id.eq_any(blocked()))));
     let total: i64 = conversations::table.filter(mine).count().get_result(conn)?;
     let items = conversations::table
         .filter(mine)
@@ -171,14 +360,36 @@ pub fn list_for_user(
     Ok((items, total))
 }
 
+/// Who reads a thread: one of its people, who does not see the messages of a sender banned
+/// since (withdrawn: the scam stays out of the victim's sight), or a moderator, who sees all.
+#[derive(Debug, Clone, Copy)]
+pub enum Reader {
+    Party(i64),
+    Moderator,
+}
+
 /// The messages of a thread, oldest first (at most `limit`, the latest ones).
 pub fn messages_of(
     conn: &mut DbConn,
     conversation_id: i64,
     limit: i64,
+    reader: Reader,
 ) -> StoreResult<Vec<Message>> {
-    let mut latest: Vec<Message> = messages::table
+    let mut query = messages::table
         .filter(messages::conversation_id.eq(conversation_id))
+        .into_boxed();
+    if let Reader::Party(me) = reader {
+        query = query.filter(
+            messages::sender_id
+                .eq(me)
+                .or(diesel::dsl::not(diesel::dsl::exists(
+                    users::table
+                        .filter(users::id.eq(messages::sender_id))
+                        .filter(users::banned_at.is_not_null()),
+                ))),
+        );
+    }
+    let mut latest: Vec<Message> = query
         .order(messages::id.desc())
         .limit(limit)
         .select(Message::as_select())
@@ -187,17 +398,11 @@ pub fn messages_of(
     Ok(latest)
 }
 
-/// The last message of each given thread.
-pub fn last_messages(conn: &mut DbConn, ids: &[i64]) -> StoreResult<Vec<Message>> {
+/// The last message `reader` sees in each given thread.
+pub fn last_messages(conn: &mut DbConn, ids: &[i64], reader: Reader) -> StoreResult<Vec<Message>> {
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        if let Some(m) = messages::table
-            .filter(messages::conversation_id.eq(id))
-            .order(messages::id.desc())
-            .select(Message::as_select())
-            .first(conn)
-            .optional()?
-        {
+        if let Some(m) = messages_of(conn, *id, 1, reader)?.pop() {
             out.push(m);
         }
     }
@@ -252,4 +457,35 @@ pub fn threads_of_listing(conn: &mut DbConn, listing_id: i64) -> StoreResult<Vec
         .filter(conversations::listing_id.eq(listing_id))
         .select((conversations::id, conversations::buyer_id))
         .load(conn)?)
+}
+
+/// The message of the thread that carries the photo `key`, as `reader` may see it (a photo of
+/// a sender banned since is withdrawn like their words).
+pub fn message_with_photo(
+    conn: &mut DbConn,
+    conversation_id: i64,
+    key: &str,
+    reader: Reader,
+) -> StoreResult<Option<Message>> {
+    let found: Option<Message> = messages::table
+        .filter(messages::conversation_id.eq(conversation_id))
+        .filter(messages::photo_key.eq(key))
+        .select(Message::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(m) = found else {
+        return Ok(None);
+    };
+    if let Reader::Party(me) = reader {
+        if m.sender_id != me {
+            let banned: Option<NaiveDateTime> = users::table
+                .find(m.sender_id)
+                .select(users::banned_at)
+                .first(conn)?;
+            if banned.is_some() {
+                return Ok(None);
+            }
+        }
+    }
+    Ok(Some(m))
 }

@@ -113,6 +113,15 @@ pub fn append(conn: &mut DbConn, m: &NewMovement) -> StoreResult<Appended> {
         .filter(credit_ledger::seq.eq(seq + 1))
         .select(Movement::as_select())
         .first(conn)?;
+    // Every movement reaches the owner's live stream, whatever caused it (a purchase, a
+    // grant, a bump); the streams find it at once if woken, or at their next heartbeat.
+    let event = serde_json::json!({
+        "balance": movement.balance_after,
+        "amount": movement.amount,
+        "reason": movement.reason,
+        "listing_id": movement.listing_id,
+    });
+    crate::events::record(conn, m.user_id, "credits.changed", &event.to_string())?;
     Ok(Appended {
         movement,
         replayed: false,

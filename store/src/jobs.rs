@@ -35,6 +35,16 @@ pub struct Job {
 }
 
 pub fn enqueue<P: Serialize>(conn: &mut DbConn, kind: &str, payload: &P) -> StoreResult<i64> {
+    enqueue_at(conn, kind, payload, now())
+}
+
+/// Enqueues a job that is not due before `run_at` (a delayed email, say).
+pub fn enqueue_at<P: Serialize>(
+    conn: &mut DbConn,
+    kind: &str,
+    payload: &P,
+    run_at: NaiveDateTime,
+) -> StoreResult<i64> {
     let t = now();
     let payload =
         serde_json::to_string(payload).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
@@ -45,7 +55,7 @@ pub fn enqueue<P: Serialize>(conn: &mut DbConn, kind: &str, payload: &P) -> Stor
             jobs::status.eq(STATUS_QUEUED),
             jobs::attempts.eq(0),
             jobs::max_attempts.eq(DEFAULT_MAX_ATTEMPTS),
-            jobs::run_at.eq(t),
+            jobs::run_at.eq(run_at),
             jobs::created_at.eq(t),
             jobs::updated_at.eq(t),
         ))

@@ -3,11 +3,14 @@
 
 pub mod account_data;
 pub mod billing;
+pub mod blocks;
 pub mod bump_schedules;
 pub mod changes;
+pub mod conversation_reports;
 pub mod conversations;
 pub mod credits;
 pub mod db;
+pub mod devices;
 pub mod error;
 pub mod events;
 pub mod favorites;
@@ -22,6 +25,7 @@ pub mod payments;
 pub mod phones;
 pub mod photos;
 pub mod plans;
+pub mod preferences;
 pub mod promotions;
 pub mod ratings;
 pub mod saved_searches;

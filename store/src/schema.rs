@@ -253,6 +253,12 @@ diesel::table! {
         buyer_phone -> Nullable<Text>,
         created_at -> Timestamp,
         last_message_at -> Timestamp,
+        buyer_read_id -> Nullable<BigInt>,
+        seller_read_id -> Nullable<BigInt>,
+        buyer_unread -> Integer,
+        seller_unread -> Integer,
+        buyer_emailed_id -> Nullable<BigInt>,
+        seller_emailed_id -> Nullable<BigInt>,
     }
 }
 
@@ -263,6 +269,58 @@ diesel::table! {
         sender_id -> BigInt,
         body -> Text,
         created_at -> Timestamp,
+        warning -> Nullable<Text>,
+        photo_key -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    user_blocks (blocker_id, blocked_id) {
+        blocker_id -> BigInt,
+        blocked_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    conversation_reports (id) {
+        id -> BigInt,
+        conversation_id -> BigInt,
+        message_id -> Nullable<BigInt>,
+        reporter_id -> BigInt,
+        reason -> Text,
+        detail -> Nullable<Text>,
+        created_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+        resolved_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    user_preferences (user_id) {
+        user_id -> BigInt,
+        read_receipts -> Bool,
+        push_messages -> Bool,
+        push_price_drops -> Bool,
+        push_saved_searches -> Bool,
+        push_expiry -> Bool,
+        push_payments -> Bool,
+        quiet_from -> Nullable<Integer>,
+        quiet_until -> Nullable<Integer>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    devices (installation_id) {
+        installation_id -> Text,
+        user_id -> BigInt,
+        platform -> Text,
+        token -> Text,
+        app_version -> Nullable<Text>,
+        language -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
     }
 }
 
@@ -444,6 +502,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     conversations,
     messages,
+    user_blocks,
+    conversation_reports,
+    user_preferences,
+    devices,
     favorites,
     saved_searches,
     stores,

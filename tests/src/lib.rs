@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod email;
 pub mod hostile;
 pub mod images;
+pub mod live;
 pub mod loopback;
 pub mod plans;
 pub mod smtp;
@@ -202,6 +203,12 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
         browse_cache: true,
         ratings_refresh_secs: 3600,
         events_heartbeat_secs: 1,
+        // Emails of unread messages go out at the next worker pass; tests of the delay set it.
+        message_email_delay_secs: 0,
+        push: souk_worker::push::PushConfig {
+            outbox_dir: data_dir.join("push"),
+            fcm: None,
+        },
         limits: RateLimits {
             login_per_minute: 10,
             register_per_hour: 50,

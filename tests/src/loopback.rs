@@ -11,7 +11,18 @@ pub struct Request {
     pub method: String,
     /// With the query string.
     pub path: String,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
     pub body: String,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 pub type Handler = Arc<dyn Fn(&Request) -> (u16, String) + Send + Sync>;
@@ -67,9 +78,16 @@ async fn read_request(conn: &mut tokio::net::TcpStream) -> Option<Request> {
             continue;
         }
         let mut first = head.lines().next()?.split_whitespace();
+        let headers = head
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
         return Some(Request {
             method: first.next()?.to_string(),
             path: first.next()?.to_string(),
+            headers,
             body: body.to_string(),
         });
     }

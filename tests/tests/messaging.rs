@@ -321,7 +321,8 @@ async fn links_from_a_stranger_reach_the_seller_as_text() {
         assert_eq!(res.status(), 201);
         let mail = app.wait_for_email("seller@example.dz", "cib-dz").await;
         assert!(mail.text.contains("bit[.]ly/cib-dz"), "{}", mail.text);
-        // The thread itself keeps what the buyer wrote.
+        // The thread shows it as the email did (issue 25: the app must not make a stranger's
+        // link clickable either), with the warning the app shows above it.
         let thread = json_of(
             app.call(
                 Method::GET,
@@ -332,10 +333,13 @@ async fn links_from_a_stranger_reach_the_seller_as_text() {
             .await,
         )
         .await;
-        assert!(thread["messages"][0]["body"]
-            .as_str()
-            .unwrap()
-            .contains("https://cib-paiement.dz/login"));
+        let first = thread["messages"][0]["body"].as_str().unwrap();
+        assert!(
+            first.contains("hxxps[:]//cib-paiement[.]dz/login"),
+            "{first}"
+        );
+        assert!(!first.contains("https://cib-paiement.dz"), "{first}");
+        assert_eq!(thread["messages"][0]["warning"], "link");
     })
     .await;
 }

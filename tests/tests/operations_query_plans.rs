@@ -187,6 +187,78 @@ async fn walk_every_path(app: &TestApp) {
         "thread",
     )
     .await;
+    // Read marks, unread counts, push devices and settings, a block and its lifting, a report.
+    ok(
+        app.call(
+            Method::PUT,
+            "/v1/me/devices/plan-installation-1",
+            Some(&seller),
+            Some(
+                json!({"platform": "android", "token": "plan-push-token-000001", "language": "fr"}),
+            ),
+        )
+        .await,
+        "device",
+    )
+    .await;
+    ok(
+        app.call(
+            Method::GET,
+            "/v1/me/notification-settings",
+            Some(&seller),
+            None,
+        )
+        .await,
+        "settings",
+    )
+    .await;
+    ok(
+        app.call(
+            Method::POST,
+            &format!("/v1/conversations/{thread}/read"),
+            Some(&buyer),
+            Some(json!({})),
+        )
+        .await,
+        "read mark",
+    )
+    .await;
+    ok(
+        app.call(Method::GET, "/v1/me/unread", Some(&seller), None)
+            .await,
+        "unread",
+    )
+    .await;
+    for method in [Method::POST, Method::DELETE] {
+        ok(
+            app.call(
+                method,
+                &format!("/v1/conversations/{thread}/block"),
+                Some(&seller),
+                None,
+            )
+            .await,
+            "block",
+        )
+        .await;
+    }
+    ok(
+        app.call(
+            Method::POST,
+            &format!("/v1/conversations/{thread}/reports"),
+            Some(&buyer),
+            Some(json!({"reason": "spam"})),
+        )
+        .await,
+        "thread report",
+    )
+    .await;
+    ok(
+        app.call(Method::GET, "/v1/mod/conversations", Some(&admin), None)
+            .await,
+        "reported threads",
+    )
+    .await;
     for token in [&buyer, &seller] {
         let _ = app
             .call(

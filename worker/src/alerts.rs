@@ -105,6 +105,10 @@ pub async fn fan_out_price_drop(w: &Worker, job: &Job) -> Result<(), String> {
             }
             let mut n = 0;
             for u in favorites::favouriters(conn, l.id)? {
+                if u.id != l.user_id {
+                    // Their phones hear of it (as their push settings say), one per ad.
+                    price_drop_push(conn, u.id, &l.title, l.id, l.price)?;
+                }
                 // Alerts go to confirmed addresses only: souk must not mail strangers.
                 if u.id == l.user_id || !u.price_drop_alerts || u.email_verified_at.is_none() {
                     continue;
@@ -139,6 +143,36 @@ pub async fn fan_out_price_drop(w: &Worker, job: &Job) -> Result<(), String> {
     if queued > 0 {
         w.wake.notify_one();
     }
+    Ok(())
+}
+
+fn price_drop_push(
+    conn: &mut DbConn,
+    user: i64,
+    title: &str,
+    listing: i64,
+    price: Option<i64>,
+) -> StoreResult<()> {
+    let price = price.map(|p| format!("{p} DA")).unwrap_or_default();
+    crate::push::enqueue_push(
+        conn,
+        &crate::push::Notification {
+            user_id: user,
+            kind: souk_domain::notifications::PushKind::PriceDrop,
+            title: souk_domain::Localized {
+                ar: format!("انخفض السعر: {title}"),
+                fr: format!("Prix en baisse : {title}"),
+                en: format!("Price drop: {title}"),
+            },
+            body: price,
+            collapse_key: Some(format!("price-{listing}")),
+            data: std::collections::BTreeMap::from([
+                ("type".to_string(), "price_drop".to_string()),
+                ("listing_id".to_string(), listing.to_string()),
+            ]),
+            only_installations: None,
+        },
+    )?;
     Ok(())
 }
 
@@ -213,6 +247,9 @@ fn alert_page(
     let mut emails = 0;
     for s in searches {
         let hits = matches(&index, &s, &owners);
+        if !hits.is_empty() {
+            new_matches_live(conn, &s, &hits)?;
+        }
         let owner = users::find_user(conn, s.user_id)?;
         // Alerts go to confirmed addresses only: souk must not mail strangers.
         let sent = !hits.is_empty() && owner.email_verified_at.is_some();
@@ -246,6 +283,50 @@ fn alert_page(
         saved_searches::advance(conn, s.id, upto.max(s.last_listing_id), sent)?;
     }
     Ok((emails, Some(last)))
+}
+
+/// New ads for a saved search reach its owner's live stream (`saved_search.matched`) and their
+/// phones (one notification per saved search, the newest replacing the last), whatever their
+/// email address; the email stays for confirmed addresses.
+fn new_matches_live(
+    conn: &mut DbConn,
+    s: &SavedSearch,
+    hits: &[souk_search::Hit],
+) -> StoreResult<()> {
+    let ids: Vec<i64> = hits.iter().map(|h| h.summary.id).collect();
+    let event = serde_json::json!({
+        "saved_search_id": s.id,
+        "name": s.name,
+        "listing_ids": ids,
+    });
+    souk_store::events::record(conn, s.user_id, "saved_search.matched", &event.to_string())?;
+    let n = hits.len();
+    let name = &s.name;
+    crate::push::enqueue_push(
+        conn,
+        &crate::push::Notification {
+            user_id: s.user_id,
+            kind: souk_domain::notifications::PushKind::SavedSearch,
+            title: souk_domain::Localized {
+                ar: format!("إعلانات جديدة: {name} ({n})"),
+                fr: format!("Nouvelles annonces : {name} ({n})"),
+                en: format!("New ads: {name} ({n})"),
+            },
+            body: hits
+                .iter()
+                .map(|h| h.summary.title.as_str())
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" · "),
+            collapse_key: Some(format!("saved-search-{}", s.id)),
+            data: std::collections::BTreeMap::from([
+                ("type".to_string(), "saved_search".to_string()),
+                ("saved_search_id".to_string(), s.id.to_string()),
+            ]),
+            only_installations: None,
+        },
+    )?;
+    Ok(())
 }
 
 /// The new ads (above the search's watermark, not the searcher's own) that the search finds.

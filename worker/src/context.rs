@@ -50,6 +50,8 @@ pub struct RunnerConfig {
     pub flag_score_to_hide: u32,
     /// Where account archives are written (`<data dir>/exports`).
     pub exports_dir: PathBuf,
+    /// Push notifications: FCM or the file outbox.
+    pub push: crate::push::PushConfig,
 }
 
 impl Default for RunnerConfig {
@@ -69,6 +71,10 @@ impl Default for RunnerConfig {
             alert_settle: chrono::Duration::seconds(5),
             flag_score_to_hide: souk_domain::signals::DEFAULT_SCORE_TO_HIDE,
             exports_dir: PathBuf::from("./data/exports"),
+            push: crate::push::PushConfig {
+                outbox_dir: PathBuf::from("./data/push"),
+                fcm: None,
+            },
             payments: Default::default(),
             sms: crate::sms::SmsConfig {
                 body_template: crate::sms::DEFAULT_BODY.into(),
@@ -101,11 +107,20 @@ pub struct Worker {
     pub(crate) stopping: Arc<AtomicBool>,
     /// When this worker last refreshed the planner's statistics.
     pub(crate) statistics_refreshed: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
+    /// The FCM transport (with its cached access token) when FCM is configured.
+    pub(crate) push: Option<Arc<crate::push::FcmTransport>>,
 }
 
 impl Worker {
     pub fn new(pool: Pool, mailer: Mailer, cfg: RunnerConfig, redis: Option<RedisLink>) -> Worker {
+        let push = cfg.push.fcm.clone().and_then(|fcm| {
+            crate::push::FcmTransport::new(fcm)
+                .map_err(|e| tracing::error!(error = %e, "FCM transport unavailable"))
+                .ok()
+                .map(Arc::new)
+        });
         Worker {
+            push,
             pool,
             mailer,
             cfg,

@@ -97,6 +97,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         payments: souk_worker::payments::PaymentConfig::from_env()?,
         flag_score_to_hide: args.flag_score_to_hide,
         exports_dir: args.data_dir.join("exports"),
+        push: souk_worker::push::PushConfig::from_env(&args.data_dir)?,
         ..Default::default()
     };
     let worker = Worker::new(pool, mailer, cfg, redis);

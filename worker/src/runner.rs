@@ -59,6 +59,8 @@ impl Worker {
             }
             crate::alerts::PRICE_DROP => crate::alerts::fan_out_price_drop(self, job).await,
             crate::signals::TRUST_CHECK => crate::signals::run_check(self, job).await,
+            crate::push::SEND_PUSH => self.send_push(job).await,
+            crate::messages::MESSAGE_EMAIL => crate::messages::run_message_email(self, job).await,
             crate::export::EXPORT_ACCOUNT => crate::export::run_export(self, job).await,
             crate::payments::CONFIRM_PAYMENT => crate::payments::run_confirm(self, job).await,
             other => Err(format!("unknown job kind {other}")),

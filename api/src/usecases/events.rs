@@ -31,3 +31,54 @@ pub fn message_created(conn: &mut DbConn, c: &Conversation, m: &Message) -> ApiR
     }
     Ok(people)
 }
+
+/// `conversation.read` when `reader` marked the thread read: to the reader's own devices (their
+/// badges follow) and, unless the reader turned read receipts off, to the other side, who
+/// then shows their messages as read. Returns whom to wake.
+pub fn conversation_read(
+    conn: &mut DbConn,
+    c: &Conversation,
+    reader: i64,
+    receipts: bool,
+) -> ApiResult<Vec<i64>> {
+    let read_up_to = c.read_id_of(reader);
+    let mine = serde_json::json!({
+        "conversation_id": c.id,
+        "reader": "me",
+        "read_up_to": read_up_to,
+        "unread": c.unread_of(reader),
+    });
+    events::record(conn, reader, "conversation.read", &mine.to_string())?;
+    let mut wake = vec![reader];
+    if receipts {
+        let theirs = serde_json::json!({
+            "conversation_id": c.id,
+            "reader": "counterpart",
+            "read_up_to": read_up_to,
+        });
+        let other = c.counterpart(reader);
+        events::record(conn, other, "conversation.read", &theirs.to_string())?;
+        wake.push(other);
+    }
+    Ok(wake)
+}
+
+/// `conversation.blocked` (or its lifting) for both people of the thread: the blocker's apps
+/// drop the thread from the inbox, the other side's disable writing. Returns whom to wake.
+pub fn conversation_blocked(
+    conn: &mut DbConn,
+    c: &Conversation,
+    blocker: i64,
+    blocked: bool,
+) -> ApiResult<[i64; 2]> {
+    let people = [c.buyer_id, c.seller_id];
+    for user in people {
+        let payload = serde_json::json!({
+            "conversation_id": c.id,
+            "blocked": blocked,
+            "by_me": user == blocker,
+        });
+        events::record(conn, user, "conversation.blocked", &payload.to_string())?;
+    }
+    Ok(people)
+}

@@ -115,6 +115,16 @@ pub async fn receive_image(
     form: Multipart,
     permit: &UploadPermit,
 ) -> ApiResult<StoredImage> {
+    receive_image_into(state, form, permit, &state.config.photos_dir).await
+}
+
+/// `receive_image`, writing the files under `dir` (the private folder of message photos).
+pub async fn receive_image_into(
+    state: &AppState,
+    form: Multipart,
+    permit: &UploadPermit,
+    dir: &std::path::Path,
+) -> ApiResult<StoredImage> {
     let bytes = read_upload(form, permit.max_bytes).await?;
     // Decodes wait for a slot: each may allocate ~200 MB, so their number bounds the memory.
     let processed = state
@@ -128,7 +138,7 @@ pub async fn receive_image(
             ImageError::Encode(_) => ApiError::Internal(e.to_string()),
         })?;
     let key = random_hex(16);
-    let [large, thumb] = photos::photo_files(&state.config.photos_dir, &key);
+    let [large, thumb] = photos::photo_files(dir, &key);
     let write = async {
         tokio::fs::create_dir_all(large.parent().expect("sharded path")).await?;
         tokio::fs::write(&large, &processed.large).await?;

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod account_data;
+pub mod devices;
 pub mod email_links;
 pub mod phones;
 pub mod profiles;
@@ -32,5 +33,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(email_links::renew_by_token)
         .service(email_links::confirm_verification)
         .service(email_links::unsubscribe_page)
-        .service(email_links::unsubscribe);
+        .service(email_links::unsubscribe)
+        .service(devices::register_device)
+        .service(devices::remove_device)
+        .service(devices::get_settings)
+        .service(devices::put_settings);
 }

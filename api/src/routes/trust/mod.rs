@@ -3,6 +3,7 @@
 
 pub mod moderation;
 pub mod ratings;
+pub mod reported_threads;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -15,5 +16,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(moderation::report_queue)
         .service(moderation::act_on_listing)
         .service(moderation::act_on_user)
-        .service(moderation::moderation_log);
+        .service(moderation::moderation_log)
+        .service(reported_threads::reported_threads)
+        .service(reported_threads::resolve_thread);
 }

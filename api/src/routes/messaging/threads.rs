@@ -1,15 +1,14 @@
-//! Buyers contact sellers; both sides write in a thread, and each message is relayed by email
-//! to the other side. Neither side ever sees the other's email address.
+//! Buyers contact sellers; both sides write in a thread. Each message reaches the other side
+//! live, by push, and by email if still unread after a delay. Neither side ever sees the
+//! other's email address.
 
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use souk_domain::account::phone_field;
-use souk_domain::text::{clean_message, defang_links, line_field};
+use souk_domain::text::{clean_message, line_field};
 use souk_domain::{ListingStatus, ValidationErrors};
-use souk_store::conversations::{self, Conversation, Message};
-use souk_store::{listings, users, DbConn};
-use souk_worker::email::enqueue_email;
-use souk_worker::{links, templates};
+use souk_store::conversations::{self, Conversation, Message, Reader};
+use souk_store::{listings, preferences, users, DbConn};
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
@@ -18,7 +17,7 @@ use crate::extract::Json;
 use crate::params::ConversationId;
 use crate::params::{paging, ListingId, PageQuery};
 use crate::state::AppState;
-use crate::usecases::conversations::my_conversation;
+use crate::usecases::conversations::{my_conversation, send_message};
 use crate::views::message::{message_view, MessageView};
 use crate::views::time;
 
@@ -57,7 +56,13 @@ pub struct ConversationView {
     pub buyer_phone: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub last_message_at: chrono::DateTime<chrono::Utc>,
-    /// The whole thread in the detail view (latest 200), the last message in lists.
+    /// Messages of the other side you have not read.
+    pub unread: i32,
+    /// The last of your messages the other side has read; null when they have read none or
+    /// turned read receipts off.
+    pub read_by_counterpart_up_to: Option<i64>,
+    /// The whole thread in the detail view (latest 200), the last message in lists. Messages
+    /// of an account banned since are withdrawn.
     pub messages: Vec<MessageView>,
 }
 
@@ -69,7 +74,7 @@ pub struct ConversationPage {
     pub total: i64,
 }
 
-fn conversation_view(
+pub(super) fn conversation_view(
     conn: &mut DbConn,
     c: Conversation,
     me: i64,
@@ -81,6 +86,12 @@ fn conversation_view(
     } else {
         users::find_user(conn, c.seller_id)?.display_name
     };
+    let counterpart = c.counterpart(me);
+    let unread = c.unread_of(me);
+    let read_by_counterpart_up_to = match c.read_id_of(counterpart) {
+        Some(id) if preferences::of(conn, counterpart)?.read_receipts => Some(id),
+        _ => None,
+    };
     Ok(ConversationView {
         id: c.id,
         listing_id: c.listing_id,
@@ -90,6 +101,8 @@ fn conversation_view(
         buyer_phone: if is_seller { c.buyer_phone } else { None },
         created_at: time(c.created_at),
         last_message_at: time(c.last_message_at),
+        unread,
+        read_by_counterpart_up_to,
         messages: messages.into_iter().map(|m| message_view(m, me)).collect(),
     })
 }
@@ -110,23 +123,6 @@ fn contact_fields(body: ContactRequest) -> ApiResult<(String, String, Option<Str
 }
 
 /// One budget for first contacts and thread messages, per user.
-/// The relay rule, for the first message and every answer alike: until the seller answers,
-/// the buyer is a stranger, and the links in the buyer's messages are shown, not clickable.
-fn relayed_text(
-    conn: &mut DbConn,
-    c: &Conversation,
-    sender: i64,
-    message: &str,
-) -> ApiResult<String> {
-    Ok(
-        if sender == c.buyer_id && !conversations::seller_has_replied(conn, c)? {
-            defang_links(message)
-        } else {
-            message.to_string()
-        },
-    )
-}
-
 async fn contact_limit(state: &AppState, user: AuthUser) -> ApiResult<()> {
     state
         .limiter
@@ -140,11 +136,13 @@ async fn contact_limit(state: &AppState, user: AuthUser) -> ApiResult<()> {
 
 /// Write to the seller of an active ad (your address must be confirmed). The first message
 /// opens a thread (one per buyer and ad; later contacts continue it; new threads are limited
-/// per day); the seller gets an email with the message and a link to answer, without the
-/// buyer's email address, and with links in it shown as text until the seller answers.
+/// per day). The seller hears of it live, by push, and by email (without the buyer's address)
+/// if it is still unread after a delay; links in a stranger's messages are kept as text until
+/// the seller answers. A message with a scam phrase, a link or contact details carries a
+/// `warning` (texts: `GET /v1/message-warnings`).
 #[utoipa::path(tag = "contact", params(ListingId), request_body = ContactRequest, security(("bearer" = [])),
     responses((status = 201, body = ConversationView), (status = 401, body = crate::error::Problem),
-              (status = 403, description = "email_not_confirmed: confirm your address first", body = crate::error::Problem),
+              (status = 403, description = "email_not_confirmed: confirm your address first; blocked: one of you blocked the other", body = crate::error::Problem),
               (status = 404, body = crate::error::Problem),
               (status = 409, description = "own ad, or the ad is not active", body = crate::error::Problem),
               (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
@@ -184,7 +182,7 @@ pub async fn contact_seller(
             )
             .await?;
     }
-    let base = state.config.public_url.clone();
+    let delay = chrono::Duration::seconds(state.config.message_email_delay_secs);
     let view = state
         .tx(move |conn| {
             crate::auth::ensure_not_banned(conn, user.id)?;
@@ -201,32 +199,9 @@ pub async fn contact_seller(
                     detail: format!("the ad is {}", listing.status()?.as_str()),
                 });
             }
-            let (c, m) = conversations::contact_seller(
-                conn,
-                &listing,
-                user.id,
-                &name,
-                phone.as_deref(),
-                &message,
-            )?;
-            let seller = users::find_user(conn, listing.user_id)?;
-            // Relayed to confirmed addresses only, so nobody can make souk mail a stranger
-            // by registering their address; the message waits in the thread meanwhile.
-            if seller.email_verified_at.is_some() {
-                let relayed = relayed_text(conn, &c, user.id, &message)?;
-                enqueue_email(
-                    conn,
-                    templates::contact_to_seller(
-                        &(&seller).into(),
-                        &listing.title,
-                        &name,
-                        phone.as_deref(),
-                        &relayed,
-                        &links::conversation(&base, c.id),
-                    ),
-                )?;
-            }
-            let wake = crate::usecases::events::message_created(conn, &c, &m)?;
+            let c = conversations::open_thread(conn, &listing, user.id, &name, phone.as_deref())?;
+            let (m, wake) = send_message(conn, &c, user.id, &message, None, delay)?;
+            let c = conversations::find(conn, c.id)?;
             Ok((conversation_view(conn, c, user.id, vec![m])?, wake))
         })
         .await?;
@@ -238,9 +213,11 @@ pub async fn contact_seller(
         .json(view))
 }
 
-/// Answer in a thread (buyer or seller). The other side gets the message by email.
+/// Answer in a thread (buyer or seller). The other side gets it live, by push, and by email
+/// if still unread after a delay.
 #[utoipa::path(tag = "contact", params(ConversationId), request_body = NewMessage, security(("bearer" = [])),
     responses((status = 201, body = MessageView), (status = 401, body = crate::error::Problem),
+              (status = 403, description = "blocked: one of you blocked the other", body = crate::error::Problem),
               (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem),
               (status = 429, body = crate::error::Problem)))]
 #[post("/v1/conversations/{id}/messages")]
@@ -253,32 +230,12 @@ pub async fn post_message(
     let message = clean_message(&body.into_inner().message)?;
     contact_limit(&state, user).await?;
     let id = path.id;
-    let base = state.config.public_url.clone();
+    let delay = chrono::Duration::seconds(state.config.message_email_delay_secs);
     let view = state
         .tx(move |conn| {
             crate::auth::ensure_not_banned(conn, user.id)?;
             let c = my_conversation(conn, id, user)?;
-            let m = conversations::add_message(conn, c.id, user.id, &message)?;
-            let sender_name = if user.id == c.buyer_id {
-                c.buyer_name.clone()
-            } else {
-                users::find_user(conn, c.seller_id)?.display_name
-            };
-            let to = users::find_user(conn, c.counterpart(user.id))?;
-            if to.email_verified_at.is_some() {
-                let relayed = relayed_text(conn, &c, user.id, &message)?;
-                enqueue_email(
-                    conn,
-                    templates::new_reply(
-                        &(&to).into(),
-                        &sender_name,
-                        &c.listing_title,
-                        &relayed,
-                        &links::conversation(&base, c.id),
-                    ),
-                )?;
-            }
-            let wake = crate::usecases::events::message_created(conn, &c, &m)?;
+            let (m, wake) = send_message(conn, &c, user.id, &message, None, delay)?;
             Ok((message_view(m, user.id), wake))
         })
         .await?;
@@ -302,7 +259,7 @@ pub async fn get_conversation(
     let view = state
         .db(move |conn| {
             let c = my_conversation(conn, id, user)?;
-            let messages = conversations::messages_of(conn, c.id, 200)?;
+            let messages = conversations::messages_of(conn, c.id, 200, Reader::Party(user.id))?;
             conversation_view(conn, c, user.id, messages)
         })
         .await?;
@@ -310,7 +267,7 @@ pub async fn get_conversation(
 }
 
 /// Your threads, as buyer and as seller, the most recently active first, each with its
-/// last message.
+/// last message and unread count. Threads with someone you blocked are left out.
 #[utoipa::path(tag = "contact", params(PageQuery), security(("bearer" = [])),
     responses((status = 200, body = ConversationPage), (status = 401, body = crate::error::Problem)))]
 #[get("/v1/me/conversations")]
@@ -325,7 +282,7 @@ pub async fn my_conversations(
             let (items, total) = conversations::list_for_user(conn, user.id, page, per_page)?;
             let ids: Vec<i64> = items.iter().map(|c| c.id).collect();
             let mut last: std::collections::HashMap<i64, Message> =
-                conversations::last_messages(conn, &ids)?
+                conversations::last_messages(conn, &ids, Reader::Party(user.id))?
                     .into_iter()
                     .map(|m| (m.conversation_id, m))
                     .collect();
@@ -345,12 +302,4 @@ pub async fn my_conversations(
         })
         .await?;
     Ok(web::Json(result))
-}
-
-/// Registers this context's handlers and documents them in the OpenAPI document.
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(contact_seller)
-        .service(my_conversations)
-        .service(get_conversation)
-        .service(post_message);
 }

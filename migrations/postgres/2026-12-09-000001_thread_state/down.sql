@@ -1,0 +1,11 @@
+DROP TABLE devices;
+DROP TABLE user_preferences;
+DROP TABLE conversation_reports;
+DROP TABLE user_blocks;
+ALTER TABLE messages DROP COLUMN warning;
+ALTER TABLE conversations DROP COLUMN seller_emailed_id;
+ALTER TABLE conversations DROP COLUMN buyer_emailed_id;
+ALTER TABLE conversations DROP COLUMN seller_unread;
+ALTER TABLE conversations DROP COLUMN buyer_unread;
+ALTER TABLE conversations DROP COLUMN seller_read_id;
+ALTER TABLE conversations DROP COLUMN buyer_read_id;
