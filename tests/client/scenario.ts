@@ -188,11 +188,52 @@ async function main() {
     params: { path: { id: ad.id } },
     body: { message: "Salam, toujours disponible ?", name: "Karim" },
   }));
+  // The buyer's app keeps a live stream open (a ticket, as a browser's EventSource would use).
+  const ticket = must("stream ticket", await api.POST("/v1/me/events/ticket", { headers: auth(buyer) }));
+  const closeStream = new AbortController();
+  const stream = await fetch(`${base}/v1/me/events?ticket=${encodeURIComponent(ticket.ticket)}`, {
+    signal: closeStream.signal,
+  });
+  if (stream.status !== 200 || !stream.body) throw new Error(`stream: HTTP ${stream.status}`);
+  const events = readEvents(stream.body);
+
   must("seller answers", await api.POST("/v1/conversations/{id}/messages", {
     headers: auth(seller),
     params: { path: { id: thread.id } },
     body: { message: "Oui, passez samedi." },
   }));
+  const sentPhoto = must("seller sends a photo", await api.POST("/v1/conversations/{id}/photos", {
+    headers: auth(seller),
+    params: { path: { id: thread.id } },
+    body: { photo: "" },
+    bodySerializer: () => {
+      const form = new FormData();
+      form.append("photo", new Blob([png(40, 30)], { type: "image/png" }), "door.png");
+      return form;
+    },
+  }));
+  if (!sentPhoto.photo) throw new Error("the photo message has no photo");
+
+  // Live: the reply, then the photo, on the buyer's stream.
+  const reply = await nextMessage(events, (m) => m.body === "Oui, passez samedi.");
+  const withPhoto = await nextMessage(events, (m) => m.photo !== null && m.photo !== undefined);
+  console.log(`ok  the buyer's stream got the reply (${reply.id}) and the photo (${withPhoto.id})`);
+  const image = await fetch(`${base}${withPhoto.photo!.large_url}`, { headers: auth(buyer) });
+  if (image.status !== 200 || image.headers.get("content-type") !== "image/jpeg") {
+    throw new Error(`loading the photo: HTTP ${image.status}`);
+  }
+  const stranger = await fetch(`${base}${withPhoto.photo!.large_url}`);
+  if (stranger.status !== 401) throw new Error(`the photo must need a token, got ${stranger.status}`);
+  closeStream.abort();
+  const unread = must("unread before reading", await api.GET("/v1/me/unread", { headers: auth(buyer) }));
+  if (unread.messages !== 2) throw new Error(`unread: ${unread.messages}, want 2`);
+  must("read the thread", await api.POST("/v1/conversations/{id}/read", {
+    headers: auth(buyer),
+    params: { path: { id: thread.id } },
+    body: {},
+  }));
+  const after = must("unread after reading", await api.GET("/v1/me/unread", { headers: auth(buyer) }));
+  if (after.messages !== 0) throw new Error(`unread after reading: ${after.messages}`);
 
   must("report the ad", await api.POST("/v1/listings/{id}/report", {
     headers: auth(buyer),
@@ -208,6 +249,49 @@ async function main() {
     throw new Error(`a second report should be a 409 problem, got ${again.response.status}`);
   }
   console.log("scenario passed");
+}
+
+type MessageView = paths["/v1/conversations/{id}/messages"]["post"]["responses"][201]["content"]["application/json"];
+
+/** Server-sent events of a stream, one `{event, data}` at a time. */
+async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<{ event: string; data: string }> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const field = (name: string) => block.split("\n").find((l) => l.startsWith(name + ": "))?.slice(name.length + 2);
+      const event = field("event");
+      const data = field("data");
+      if (event && data) yield { event, data };
+    }
+  }
+}
+
+/** The next `message.created` on the stream whose message passes `wanted` (within 10 s). */
+async function nextMessage(
+  events: AsyncGenerator<{ event: string; data: string }>,
+  wanted: (m: MessageView) => boolean,
+): Promise<MessageView> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const next = await Promise.race([
+      events.next(),
+      new Promise<null>((r) => {
+        timer = setTimeout(() => r(null), deadline - Date.now());
+      }),
+    ]);
+    clearTimeout(timer);
+    if (next === null || next.done) break;
+    if (next.value.event !== "message.created") continue;
+    const message = JSON.parse(next.value.data).message as MessageView;
+    if (wanted(message)) return message;
+  }
+  throw new Error("the awaited message never came on the stream");
 }
 
 main().catch((e) => {
