@@ -65,6 +65,10 @@ impl MessageWarning {
     }
 }
 
+fn looks_like_email(word: &str) -> bool {
+    word.contains('@') && !word.contains('/') && !word.contains(':')
+}
+
 /// What a message was found to carry.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Findings {
@@ -79,9 +83,10 @@ impl Findings {
         Findings {
             scam_phrase,
             // An email address reads like a bare domain; it is a contact detail, not a link.
+            // Only a word of that shape is spared: `https://x.dz/?u=@a` is still a link.
             link: text
                 .split_whitespace()
-                .any(|w| !w.contains('@') && crate::text::looks_like_link(w)),
+                .any(|w| !looks_like_email(w) && crate::text::looks_like_link(w)),
             contact_details: crate::trust::contact_details_in(text).is_some(),
         }
     }
@@ -155,6 +160,10 @@ mod tests {
         assert_eq!(
             w("écrivez à karim@example.dz", false),
             Some(MessageWarning::ContactDetails)
+        );
+        assert_eq!(
+            w("https://phish.dz/pay?u=@x", false),
+            Some(MessageWarning::Link)
         );
         assert_eq!(
             w("paiement avant livraison sur https://x.dz", true),

@@ -14,13 +14,22 @@ pub fn block(conn: &mut DbConn, blocker: i64, blocked: i64) -> StoreResult<bool>
     if is_blocked_by(conn, blocker, blocked)? {
         return Ok(false);
     }
-    diesel::insert_into(user_blocks::table)
+    let inserted = diesel::insert_into(user_blocks::table)
         .values((
             user_blocks::blocker_id.eq(blocker),
             user_blocks::blocked_id.eq(blocked),
             user_blocks::created_at.eq(now()),
         ))
-        .execute(conn)?;
+        .execute(conn);
+    match inserted {
+        Ok(_) => {}
+        // A second tap committed first: one block.
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    }
     diesel::update(
         conversations::table
             .filter(conversations::buyer_id.eq(blocker))

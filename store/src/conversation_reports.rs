@@ -49,7 +49,7 @@ pub fn report(
     if let Some(r) = existing(conn)? {
         return Ok((r, false));
     }
-    let id: i64 = diesel::insert_into(conversation_reports::table)
+    let inserted = diesel::insert_into(conversation_reports::table)
         .values((
             conversation_reports::conversation_id.eq(conversation_id),
             conversation_reports::message_id.eq(message_id),
@@ -59,8 +59,16 @@ pub fn report(
             conversation_reports::created_at.eq(now()),
         ))
         .returning(conversation_reports::id)
-        .get_result(conn)?;
-    Ok((find(conn, id)?, true))
+        .get_result::<i64>(conn);
+    match inserted {
+        Ok(id) => Ok((find(conn, id)?, true)),
+        // The same report from a second tap committed first.
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok((existing(conn)?.ok_or(StoreError::NotFound)?, false)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<ConversationReport> {

@@ -98,12 +98,26 @@ pub fn find_between(conn: &mut DbConn, listing_id: i64, buyer_id: i64) -> StoreR
 
 /// Whether the seller has written in the thread (until then the buyer is a stranger).
 pub fn seller_has_replied(conn: &mut DbConn, c: &Conversation) -> StoreResult<bool> {
-    let n: i64 = messages::table
+    Ok(messages::table
         .filter(messages::conversation_id.eq(c.id))
         .filter(messages::sender_id.eq(c.seller_id))
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
+        .select(messages::id)
+        .first::<i64>(conn)
+        .optional()?
+        .is_some())
+}
+
+/// Takes the thread's row lock (PostgreSQL; SQLite's one writer already serialises) and
+/// returns the thread as it now stands. Every change to a thread's messages, read marks and
+/// emailed marks takes it first, so messages commit in the order of their ids, a read mark
+/// never moves back and a counter never loses a message to a concurrent writer.
+pub fn lock_thread(conn: &mut DbConn, id: i64) -> StoreResult<Conversation> {
+    if let DbConn::Pg(_) = conn {
+        diesel::sql_query("SELECT id FROM conversations WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::BigInt, _>(id)
+            .execute(conn)?;
+    }
+    find(conn, id)
 }
 
 /// The buyer's thread about an ad: opened at their first contact, continued after (one thread
@@ -159,6 +173,7 @@ pub fn add_message(
     warning: Option<&str>,
     photo_key: Option<&str>,
 ) -> StoreResult<Message> {
+    let c = &lock_thread(conn, c.id)?;
     let t = now();
     let id: i64 = diesel::insert_into(messages::table)
         .values((
@@ -205,6 +220,7 @@ pub fn mark_read(
     user_id: i64,
     up_to: i64,
 ) -> StoreResult<(Conversation, bool)> {
+    let c = &lock_thread(conn, c.id)?;
     let current = c.read_id_of(user_id);
     if current.is_some_and(|r| r >= up_to) {
         return Ok((c.clone(), false));
@@ -259,43 +275,54 @@ pub fn latest_message_id(conn: &mut DbConn, conversation_id: i64) -> StoreResult
 /// Unread messages of `user_id` over every thread of their inbox (threads with someone they
 /// blocked are out of it, and were zeroed when they blocked), and how many threads hold some.
 pub fn unread_total(conn: &mut DbConn, user_id: i64) -> StoreResult<(i64, i64)> {
-    let as_buyer: Vec<i32> = conversations::table
+    use diesel::dsl::{count_star, sum};
+    let (buyer_threads, buyer_sum): (i64, Option<i64>) = conversations::table
         .filter(conversations::buyer_id.eq(user_id))
         .filter(conversations::buyer_unread.gt(0))
-        .select(conversations::buyer_unread)
-        .load(conn)?;
-    let as_seller: Vec<i32> = conversations::table
+        .select((count_star(), sum(conversations::buyer_unread)))
+        .first(conn)?;
+    let (seller_threads, seller_sum): (i64, Option<i64>) = conversations::table
         .filter(conversations::seller_id.eq(user_id))
         .filter(conversations::seller_unread.gt(0))
-        .select(conversations::seller_unread)
-        .load(conn)?;
-    let threads = (as_buyer.len() + as_seller.len()) as i64;
-    let messages = as_buyer
-        .iter()
-        .chain(&as_seller)
-        .map(|n| i64::from(*n))
-        .sum();
-    Ok((messages, threads))
+        .select((count_star(), sum(conversations::seller_unread)))
+        .first(conn)?;
+    Ok((
+        buyer_sum.unwrap_or(0) + seller_sum.unwrap_or(0),
+        buyer_threads + seller_threads,
+    ))
 }
 
-/// Messages of `sender_id` in the thread after `after` that `reader` has not read, oldest
-/// first (at most `limit`): what the delayed email to `reader` carries.
+/// The other side's messages in the thread after `after` and up to `up_to` that `reader` has
+/// not read, oldest first (at most `limit`): what the delayed email to `reader` carries.
 pub fn unread_from(
     conn: &mut DbConn,
     c: &Conversation,
     reader: i64,
     after: i64,
+    up_to: i64,
     limit: i64,
 ) -> StoreResult<Vec<Message>> {
     let read = c.read_id_of(reader).unwrap_or(0).max(after);
     Ok(messages::table
         .filter(messages::conversation_id.eq(c.id))
         .filter(messages::id.gt(read))
+        .filter(messages::id.le(up_to))
         .filter(messages::sender_id.eq(c.counterpart(reader)))
         .order(messages::id.asc())
         .limit(limit)
         .select(Message::as_select())
         .load(conn)?)
+}
+
+/// The newest message of `sender` in the thread.
+pub fn latest_from(conn: &mut DbConn, c: &Conversation, sender: i64) -> StoreResult<Option<i64>> {
+    Ok(messages::table
+        .filter(messages::conversation_id.eq(c.id))
+        .filter(messages::sender_id.eq(sender))
+        .order(messages::id.desc())
+        .select(messages::id)
+        .first(conn)
+        .optional()?)
 }
 
 /// Records that the delayed email to `reader` covered the thread up to message `up_to`.

@@ -58,9 +58,21 @@ pub fn save(conn: &mut DbConn, mut p: Preferences) -> StoreResult<Preferences> {
         .set(&p)
         .execute(conn)?;
     if n == 0 {
-        diesel::insert_into(user_preferences::table)
+        let inserted = diesel::insert_into(user_preferences::table)
             .values(&p)
-            .execute(conn)?;
+            .execute(conn);
+        if let Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) = inserted
+        {
+            // Another request inserted the row meanwhile: this one's settings win.
+            diesel::update(user_preferences::table.find(p.user_id))
+                .set(&p)
+                .execute(conn)?;
+        } else {
+            inserted?;
+        }
     }
     Ok(p)
 }

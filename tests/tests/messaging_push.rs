@@ -88,9 +88,13 @@ async fn devices_get_one_push_per_thread_as_their_owner_wants_it() {
         ok(app.call(Method::PUT, "/v1/me/notification-settings", Some(&seller), Some(settings.clone())).await, 200).await;
         ok(app.call(Method::POST, &format!("/v1/conversations/{thread}/messages"), Some(&buyer), Some(json!({"message": "Vous êtes là ?"}))).await, 201).await;
         settings["push"]["messages"] = json!(true);
-        settings["quiet_hours"] = json!({"from": "00:00", "until": "23:59"});
+        // Quiet hours around the present moment in Algiers (UTC+1 all year).
+        let algiers = chrono::Utc::now() + chrono::Duration::hours(1);
+        let clock = |t: chrono::DateTime<chrono::Utc>| t.format("%H:%M").to_string();
+        let (from, until) = (clock(algiers - chrono::Duration::hours(1)), clock(algiers + chrono::Duration::hours(1)));
+        settings["quiet_hours"] = json!({"from": from, "until": until});
         let saved = ok(app.call(Method::PUT, "/v1/me/notification-settings", Some(&seller), Some(settings)).await, 200).await;
-        assert_eq!(saved["quiet_hours"]["until"], "23:59");
+        assert_eq!(saved["quiet_hours"]["until"], until.as_str());
         ok(app.call(Method::POST, &format!("/v1/conversations/{thread}/messages"), Some(&buyer), Some(json!({"message": "Allô ?"}))).await, 201).await;
         assert_eq!(outbox_settles(&app).await.len(), 1, "turned off, then quiet hours: nothing pushed");
         let bad_clock = json!({"read_receipts": true, "push": serde_json::from_str::<Value>(EVERYTHING_ON).unwrap(), "quiet_hours": {"from": "25:00", "until": "07:00"}});

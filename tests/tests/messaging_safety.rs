@@ -179,6 +179,7 @@ async fn a_block_stops_messages_both_ways_and_takes_the_thread_out_of_the_inbox(
         };
         assert_eq!(get(&app, &seller, "/v1/me/unread").await["messages"], 2);
         let mut buyer_events = Events::open(&app, &buyer, None).await;
+        let mut seller_events = Events::open(&app, &seller, None).await;
         let block = format!("/v1/conversations/{id}/block");
         let r = ok(
             app.call(Method::POST, &block, Some(&seller), None).await,
@@ -186,14 +187,49 @@ async fn a_block_stops_messages_both_ways_and_takes_the_thread_out_of_the_inbox(
         )
         .await;
         assert_eq!(r["blocked"], true);
-        let heard = buyer_events
+        // The blocker's other devices drop the thread; the blocked side is not told.
+        let heard = seller_events
             .next(Duration::from_secs(5))
             .await
             .expect("blocked event");
         assert_eq!(heard.kind, "conversation.blocked");
         assert_eq!(
-            (heard.data["blocked"].clone(), heard.data["by_me"].clone()),
-            (json!(true), json!(false))
+            (
+                heard.data["conversation_id"].as_i64(),
+                heard.data["blocked"].clone()
+            ),
+            (Some(id), json!(true))
+        );
+        assert!(
+            buyer_events
+                .next(Duration::from_millis(1200))
+                .await
+                .is_none(),
+            "the blocked side hears nothing"
+        );
+        // Nor do they see what the blocker reads any more.
+        ok(
+            app.call(
+                Method::POST,
+                &format!("/v1/conversations/{id}/read"),
+                Some(&seller),
+                Some(json!({})),
+            )
+            .await,
+            200,
+        )
+        .await;
+        assert_eq!(
+            get(&app, &buyer, &format!("/v1/conversations/{id}")).await
+                ["read_by_counterpart_up_to"],
+            Value::Null
+        );
+        assert!(
+            buyer_events
+                .next(Duration::from_millis(1200))
+                .await
+                .is_none(),
+            "no read receipt across a block"
         );
 
         assert_problem(send(&app, &buyer, id, "Pourquoi ?").await, 403, "blocked").await;
@@ -604,6 +640,85 @@ async fn a_photo_in_a_thread_is_cleaned_and_only_its_two_people_can_load_it() {
             "blocked",
         )
         .await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_messages_and_read_marks_keep_the_counters_true() {
+    each_backend(|app| async move {
+        let (seller, buyer, id, _) = thread(&app, "race").await;
+        let read = format!("/v1/conversations/{id}/read");
+        // Fifteen messages from the buyer while the seller marks the thread read, all at once.
+        let mut tasks = Vec::new();
+        for n in 0..15 {
+            let (url, client, token) = (
+                app.url(&format!("/v1/conversations/{id}/messages")),
+                app.client.clone(),
+                buyer.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&json!({"message": format!("Message {n}")}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }));
+            let (url, client, token) = (app.url(&read), app.client.clone(), seller.clone());
+            tasks.push(tokio::spawn(async move {
+                client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }));
+        }
+        for t in tasks {
+            let status = t.await.unwrap();
+            assert!(status == 200 || status == 201, "{status}");
+        }
+        // Whatever the order, the counter is what lies after the mark, as the messages say.
+        let view = get(&app, &seller, &format!("/v1/conversations/{id}")).await;
+        let mark = ok(
+            app.call(
+                Method::POST,
+                &read,
+                Some(&seller),
+                Some(json!({"up_to_message_id": view["messages"][0]["id"]})),
+            )
+            .await,
+            200,
+        )
+        .await;
+        let after_mark = view["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["from_me"] == false && m["id"].as_i64() > mark["read_up_to"].as_i64())
+            .count() as i64;
+        assert_eq!(mark["unread"].as_i64(), Some(after_mark), "{mark}");
+        assert_eq!(
+            get(&app, &seller, "/v1/me/unread").await["messages"].as_i64(),
+            Some(after_mark)
+        );
+        let done = ok(
+            app.call(Method::POST, &read, Some(&seller), Some(json!({})))
+                .await,
+            200,
+        )
+        .await;
+        assert_eq!(
+            (done["unread"].as_i64(), done["total_unread"].as_i64()),
+            (Some(0), Some(0))
+        );
     })
     .await;
 }

@@ -1,10 +1,12 @@
 //! Email as the fallback of the live stream and push: a message is emailed only when its
 //! reader has not read it after a delay (`SOUK_MESSAGE_EMAIL_DELAY_SECS`, 10 minutes by
-//! default). Every message queues a delayed check; the first check that finds unread messages
-//! emails all of the thread's unread ones at once and records the last it covered, in one
-//! transaction with the email job, so no message is emailed twice and none is lost (the email
-//! job keeps its own guarantee: once to the outbox, at most the message in flight repeated
-//! over SMTP). Later checks find nothing new and end.
+//! default). Every message queues a delayed check. A check leaves the email to the check of a
+//! later message of the same sender (a burst of messages goes out as one email, after the delay
+//! of its last), unless the oldest message waiting is three delays old; the check that sends
+//! emails every unread message up to its own, and records the last it covered, in one
+//! transaction with the email job under the thread's lock, so no message is emailed twice and
+//! none is lost (the email job keeps its own guarantee: once to the outbox, at most the message
+//! in flight repeated over SMTP).
 
 use serde::{Deserialize, Serialize};
 use souk_store::conversations::{self, Conversation};
@@ -24,6 +26,16 @@ const MESSAGES_PER_EMAIL: i64 = 20;
 pub struct MessageEmail {
     pub conversation_id: i64,
     pub reader_id: i64,
+    /// The message whose delay this check waits out: later messages wait for their own check,
+    /// so none is emailed before its delay has passed.
+    pub up_to_message_id: i64,
+    /// The delay it waited, in seconds (a burst is held back at most three of them).
+    #[serde(default = "default_delay_secs")]
+    pub delay_secs: i64,
+}
+
+fn default_delay_secs() -> i64 {
+    600
 }
 
 /// Queues the check for `reader_id`'s unread messages in the thread, due after `delay`.
@@ -31,6 +43,7 @@ pub fn enqueue_message_email(
     conn: &mut DbConn,
     c: &Conversation,
     reader_id: i64,
+    message_id: i64,
     delay: chrono::Duration,
 ) -> StoreResult<i64> {
     jobs::enqueue_at(
@@ -39,6 +52,8 @@ pub fn enqueue_message_email(
         &MessageEmail {
             conversation_id: c.id,
             reader_id,
+            up_to_message_id: message_id,
+            delay_secs: delay.num_seconds(),
         },
         souk_store::time::now() + delay,
     )
@@ -61,7 +76,9 @@ pub(crate) async fn run_message_email(w: &Worker, job: &Job) -> Result<(), Strin
 /// In one transaction: the unread messages not emailed yet, one email with all of them, and
 /// the mark of what it covered. Returns whether an email was queued.
 fn email_unread(conn: &mut DbConn, m: &MessageEmail, base: &str) -> StoreResult<bool> {
-    let c = match conversations::find(conn, m.conversation_id) {
+    // The thread's lock: two workers checking two messages of one thread at once must not
+    // both email them.
+    let c = match conversations::lock_thread(conn, m.conversation_id) {
         Ok(c) => c,
         Err(souk_store::StoreError::NotFound) => return Ok(false),
         Err(e) => return Err(e),
@@ -79,10 +96,25 @@ fn email_unread(conn: &mut DbConn, m: &MessageEmail, base: &str) -> StoreResult<
         return Ok(false);
     }
     let after = c.emailed_id_of(reader.id).unwrap_or(0);
-    let unread = conversations::unread_from(conn, &c, reader.id, after, MESSAGES_PER_EMAIL)?;
+    let unread = conversations::unread_from(
+        conn,
+        &c,
+        reader.id,
+        after,
+        m.up_to_message_id,
+        MESSAGES_PER_EMAIL,
+    )?;
     let Some(last) = unread.last().map(|m| m.id) else {
         return Ok(false);
     };
+    // A later message of the sender has a check of its own, due after this one: it will carry
+    // these too, in one email, unless they have waited too long already.
+    let later =
+        conversations::latest_from(conn, &c, sender_id)?.is_some_and(|id| id > m.up_to_message_id);
+    let held_since = souk_store::now() - chrono::Duration::seconds(3 * m.delay_secs.max(0));
+    if later && unread[0].created_at > held_since {
+        return Ok(false);
+    }
     let text = unread
         .iter()
         .map(|m| match (m.body.is_empty(), &m.photo_key) {

@@ -85,7 +85,7 @@ pub fn send_message(
     let reader = c.counterpart(sender);
     let name = sender_name(conn, c, sender)?;
     enqueue_push(conn, &message_notification(c, &m, reader, &name))?;
-    enqueue_message_email(conn, c, reader, email_delay)?;
+    enqueue_message_email(conn, c, reader, m.id, email_delay)?;
     Ok((m, wake))
 }
 

@@ -63,22 +63,19 @@ pub fn conversation_read(
     Ok(wake)
 }
 
-/// `conversation.blocked` (or its lifting) for both people of the thread: the blocker's apps
-/// drop the thread from the inbox, the other side's disable writing. Returns whom to wake.
+/// `conversation.blocked` (or its lifting) for the blocker's own devices, which drop the thread
+/// from the inbox (or bring it back). The blocked side is not told; their next message is
+/// refused. Returns whom to wake.
 pub fn conversation_blocked(
     conn: &mut DbConn,
     c: &Conversation,
     blocker: i64,
     blocked: bool,
-) -> ApiResult<[i64; 2]> {
-    let people = [c.buyer_id, c.seller_id];
-    for user in people {
-        let payload = serde_json::json!({
-            "conversation_id": c.id,
-            "blocked": blocked,
-            "by_me": user == blocker,
-        });
-        events::record(conn, user, "conversation.blocked", &payload.to_string())?;
-    }
-    Ok(people)
+) -> ApiResult<[i64; 1]> {
+    let payload = serde_json::json!({
+        "conversation_id": c.id,
+        "blocked": blocked,
+    });
+    events::record(conn, blocker, "conversation.blocked", &payload.to_string())?;
+    Ok([blocker])
 }

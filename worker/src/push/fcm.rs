@@ -149,6 +149,8 @@ impl FcmTransport {
             400 if body.contains("registration token") || body.contains("UNREGISTERED") => {
                 Sent::DeadToken
             }
+            // The token belongs to another Firebase project: it will never work here.
+            403 if body.contains("SENDER_ID_MISMATCH") => Sent::DeadToken,
             401 => {
                 // The access token was refused: mint another next time.
                 *self.token.lock().await = None;

@@ -45,9 +45,13 @@ pub struct Notification {
 /// APNs' 4 KB, whatever the message.
 pub const BODY_CHARS: usize = 180;
 
-/// Queues a notification in the caller's transaction.
-pub fn enqueue_push(conn: &mut DbConn, n: &Notification) -> StoreResult<i64> {
-    jobs::enqueue(conn, SEND_PUSH, n)
+/// Queues a notification in the caller's transaction, unless the user has no device to send
+/// it to (most users of the web site): no job is written for nothing.
+pub fn enqueue_push(conn: &mut DbConn, n: &Notification) -> StoreResult<Option<i64>> {
+    if devices::count_of_user(conn, n.user_id)? == 0 {
+        return Ok(None);
+    }
+    jobs::enqueue(conn, SEND_PUSH, n).map(Some)
 }
 
 #[derive(Debug, Clone, Default)]

@@ -3,7 +3,7 @@
 
 use actix_web::{get, post, web};
 use serde::{Deserialize, Serialize};
-use souk_store::{conversations, preferences};
+use souk_store::{blocks, conversations, preferences};
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
@@ -64,6 +64,7 @@ pub async fn mark_read(
     }
     let (view, wake) = state
         .tx(move |conn| {
+            crate::auth::ensure_not_banned(conn, user.id)?;
             let c = my_conversation(conn, id, user)?;
             let up_to = match up_to {
                 Some(m) => conversations::message_in(conn, c.id, m)?.id,
@@ -74,7 +75,9 @@ pub async fn mark_read(
             };
             let (c, moved) = conversations::mark_read(conn, &c, user.id, up_to)?;
             let wake = if moved {
-                let receipts = preferences::of(conn, user.id)?.read_receipts;
+                // Nobody the reader blocked, or who blocked them, sees what they read.
+                let receipts = preferences::of(conn, user.id)?.read_receipts
+                    && !blocks::between(conn, c.buyer_id, c.seller_id)?;
                 crate::usecases::events::conversation_read(conn, &c, user.id, receipts)?
             } else {
                 Vec::new()

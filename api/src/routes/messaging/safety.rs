@@ -24,8 +24,9 @@ pub struct BlockState {
 }
 
 /// Block the other side of a thread: no new messages either way, in any of your threads with
-/// them, and those threads leave your inbox (and your unread count) until you unblock. They are
-/// not told who you are beyond the thread; their apps get `conversation.blocked`.
+/// them (403 `blocked`), and those threads leave your inbox (and your unread count) until you
+/// unblock; they no longer see what you read. They are not told; your other devices get
+/// `conversation.blocked`.
 #[utoipa::path(tag = "contact", params(ConversationId), security(("bearer" = [])),
     responses((status = 200, body = BlockState), (status = 401, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem)))]
@@ -59,6 +60,7 @@ async fn set_block(
 ) -> ApiResult<web::Json<BlockState>> {
     let (view, wake) = state
         .tx(move |conn| {
+            crate::auth::ensure_not_banned(conn, user.id)?;
             let c = my_conversation(conn, id, user)?;
             let other = c.counterpart(user.id);
             let changed = if on {

@@ -8,7 +8,7 @@ use souk_domain::account::phone_field;
 use souk_domain::text::{clean_message, line_field};
 use souk_domain::{ListingStatus, ValidationErrors};
 use souk_store::conversations::{self, Conversation, Message, Reader};
-use souk_store::{listings, preferences, users, DbConn};
+use souk_store::{blocks, listings, preferences, users, DbConn};
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
@@ -89,7 +89,12 @@ pub(super) fn conversation_view(
     let counterpart = c.counterpart(me);
     let unread = c.unread_of(me);
     let read_by_counterpart_up_to = match c.read_id_of(counterpart) {
-        Some(id) if preferences::of(conn, counterpart)?.read_receipts => Some(id),
+        Some(id)
+            if preferences::of(conn, counterpart)?.read_receipts
+                && !blocks::between(conn, me, counterpart)? =>
+        {
+            Some(id)
+        }
         _ => None,
     };
     Ok(ConversationView {
