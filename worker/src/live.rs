@@ -26,8 +26,45 @@ pub fn ad_closed(conn: &mut DbConn, listing_id: i64, status: &str) -> StoreResul
 
 /// The wake-up the API's streams listen for (`api::live::EventHub`), from outside the API.
 pub async fn publish_wake(redis: Option<&RedisLink>, users: &[i64]) {
+    publish_wake_from(redis, "worker", users).await;
+}
+
+/// A wake-up for `users` on Redis, `origin user,user,…`: a process skips its own.
+pub async fn publish_wake_from(redis: Option<&RedisLink>, origin: &str, users: &[i64]) {
     if let (Some(redis), false) = (redis, users.is_empty()) {
         let list: Vec<String> = users.iter().map(i64::to_string).collect();
-        redis.publish(&redis.key("events"), &list.join(",")).await;
+        redis
+            .publish(
+                &redis.key("events"),
+                &format!("{origin} {}", list.join(",")),
+            )
+            .await;
+    }
+}
+
+/// A published wake-up read back: its origin (if named) and its users.
+pub fn parse_wake(message: &str) -> (Option<&str>, impl Iterator<Item = i64> + '_) {
+    let (origin, list) = match message.split_once(' ') {
+        Some((o, l)) => (Some(o), l),
+        None => (None, message),
+    };
+    (
+        origin,
+        list.split(',').filter_map(|u| u.trim().parse::<i64>().ok()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_wake;
+
+    #[test]
+    fn wake_ups_name_their_origin_and_older_ones_still_read() {
+        let (origin, users) = parse_wake("api-00ff 3,17,bad,42");
+        assert_eq!(origin, Some("api-00ff"));
+        assert_eq!(users.collect::<Vec<_>>(), vec![3, 17, 42]);
+        let (origin, users) = parse_wake("5,6");
+        assert_eq!(origin, None);
+        assert_eq!(users.collect::<Vec<_>>(), vec![5, 6]);
     }
 }

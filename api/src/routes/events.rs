@@ -13,7 +13,6 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use souk_store::events::{self, UserEvent};
 use souk_store::tokens::{self, TokenPurpose};
-use tokio::sync::broadcast::error::RecvError;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::secret::token_hash;
@@ -154,10 +153,10 @@ struct Stream {
     user: i64,
     last: i64,
     pending: VecDeque<Bytes>,
-    wake_ups: tokio::sync::broadcast::Receiver<i64>,
     closing: tokio::sync::watch::Receiver<bool>,
     heartbeat: Duration,
-    _slot: StreamSlot,
+    /// The stream's place, with its user's wake-up channel.
+    slot: StreamSlot,
 }
 
 enum Woke {
@@ -170,18 +169,13 @@ impl Stream {
     async fn wait(&mut self) -> Woke {
         let heartbeat = tokio::time::sleep(self.heartbeat);
         tokio::pin!(heartbeat);
-        loop {
-            tokio::select! {
-                got = self.wake_ups.recv() => match got {
-                    Ok(u) if u == self.user => return Woke::Mine,
-                    Ok(_) => {}
-                    // Fell behind: read the database, whatever was missed.
-                    Err(RecvError::Lagged(_)) => return Woke::Mine,
-                    Err(RecvError::Closed) => return Woke::Closing,
-                },
-                _ = &mut heartbeat => return Woke::Heartbeat,
-                _ = self.closing.changed() => return Woke::Closing,
-            }
+        tokio::select! {
+            got = self.slot.wake.changed() => match got {
+                Ok(()) => Woke::Mine,
+                Err(_) => Woke::Closing,
+            },
+            _ = &mut heartbeat => Woke::Heartbeat,
+            _ = self.closing.changed() => Woke::Closing,
         }
     }
 
@@ -245,8 +239,8 @@ pub async fn events_stream(
         .ok_or(ApiError::TooManyRequests {
             retry_after_secs: 30,
         })?;
-    // Subscribed before the first read: an event committed in between wakes it.
-    let wake_ups = state.events.wake_ups();
+    // The slot's wake-up channel counts from before the first read: an event committed in
+    // between wakes it.
     let user_id = user.id;
     let last = match resume {
         Some(n) => n,
@@ -258,10 +252,9 @@ pub async fn events_stream(
         user: user.id,
         last,
         pending: VecDeque::from([Bytes::from(format!("retry: {RETRY_MS}\n\n"))]),
-        wake_ups,
         closing: state.events.closing(),
         heartbeat: Duration::from_secs(state.config.events_heartbeat_secs),
-        _slot: slot,
+        slot,
     };
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
