@@ -15,6 +15,7 @@ pub mod payments;
 pub mod price_list;
 pub mod projection;
 pub mod push;
+pub mod push_delivery;
 pub mod redis_link;
 pub mod runner;
 pub mod signals;
