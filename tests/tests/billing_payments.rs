@@ -331,3 +331,25 @@ async fn the_local_test_provider_credits_after_its_checkout() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_site_without_a_payment_provider_refuses_purchases_as_a_client_error() {
+    for backend in souk_tests::backends() {
+        let app = TestApp::spawn_with(backend, |c| {
+            c.payments = PaymentConfig {
+                provider: ProviderKind::None,
+                ..Default::default()
+            }
+        })
+        .await;
+        let buyer = app.user("no-provider@example.dz").await;
+        // Not a 5xx: nothing is down, and a client must not retry it for ever.
+        assert_problem(
+            buy(&app, &buyer, 1000, "no-provider-1").await,
+            409,
+            "payments_disabled",
+        )
+        .await;
+        assert_eq!(app.balance(&buyer).await, 0);
+    }
+}

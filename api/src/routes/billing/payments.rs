@@ -105,9 +105,8 @@ async fn purchase_allowance(
 #[utoipa::path(tag = "credits", security(("bearer" = [])), request_body = PurchaseRequest,
     responses((status = 201, body = OrderView), (status = 200, description = "replay of the same key", body = OrderView),
               (status = 403, description = "email_not_confirmed", body = crate::error::Problem),
-              (status = 409, description = "too_many_open_orders: pay or let the pending ones lapse (an hour unopened)", body = crate::error::Problem),
-              (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem),
-              (status = 503, description = "no payment provider", body = crate::error::Problem)))]
+              (status = 409, description = "too_many_open_orders: pay or let the pending ones lapse (an hour unopened); payments_disabled: this site has no payment provider", body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
 #[post("/v1/me/credits/purchases")]
 pub async fn buy_credits(
     state: web::Data<AppState>,
@@ -125,9 +124,11 @@ pub async fn buy_credits(
         ));
     }
     if state.config.payments.provider == ProviderKind::None {
-        return Err(ApiError::Unavailable(
-            "this site sells no credits online (no payment provider configured)".into(),
-        ));
+        // The site's choice, not an outage: a 5xx would have clients retry for ever.
+        return Err(ApiError::Conflict {
+            code: "payments_disabled",
+            detail: "this site sells no credits online (no payment provider configured)".into(),
+        });
     }
     let provider = state.config.payments.name();
     let owner = user.id;
