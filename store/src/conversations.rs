@@ -516,3 +516,17 @@ pub fn message_with_photo(
     }
     Ok(Some(m))
 }
+
+/// The messages `ids` of the thread, oldest first (the reported ones a moderator must see).
+pub fn messages_by_ids(
+    conn: &mut DbConn,
+    conversation_id: i64,
+    ids: &[i64],
+) -> StoreResult<Vec<Message>> {
+    Ok(messages::table
+        .filter(messages::conversation_id.eq(conversation_id))
+        .filter(messages::id.eq_any(ids))
+        .order(messages::id.asc())
+        .select(Message::as_select())
+        .load(conn)?)
+}

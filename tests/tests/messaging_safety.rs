@@ -327,6 +327,19 @@ async fn moderators_see_reported_threads_only_with_their_messages_as_evidence() 
         assert_eq!(item["messages"][1]["warning"], "scam_phrase");
         let _ = first;
 
+        // Flooding the thread does not push the reported message out of the evidence.
+        let seller_id = app.user_id(&seller).await;
+        for _ in 0..210 {
+            app.sql(&format!(
+                "INSERT INTO messages (conversation_id, sender_id, body, created_at) VALUES ({id}, {seller_id}, 'filler', {})",
+                app.sql_minutes_ago(0)
+            ));
+        }
+        let queue = get(&app, &admin, "/v1/mod/conversations").await;
+        let evidence = queue["items"][0]["messages"].as_array().unwrap();
+        assert_eq!(evidence.len(), 201, "the latest 200 and the reported one");
+        assert_eq!(evidence[0]["id"], scam_id);
+
         // Resolving closes the reports; only reported threads can be resolved.
         let resolve = format!("/v1/mod/conversations/{id}/resolve");
         let r = ok(app.call(Method::POST, &resolve, Some(&admin), Some(json!({"reason": "seller banned for fraud"}))).await, 200).await;

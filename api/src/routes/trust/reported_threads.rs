@@ -49,7 +49,7 @@ pub struct ReportedThread {
     pub buyer_id: i64,
     pub seller_id: i64,
     pub reports: Vec<OpenThreadReport>,
-    /// The latest 200 messages, oldest first.
+    /// The latest 200 messages, and every reported one, oldest first.
     pub messages: Vec<EvidenceMessage>,
 }
 
@@ -81,7 +81,18 @@ pub async fn reported_threads(
             let mut items = Vec::with_capacity(threads.len());
             for (id, reports) in threads {
                 let c = conversations::find(conn, id)?;
-                let messages = conversations::messages_of(conn, id, 200, Reader::Moderator)?;
+                let mut messages = conversations::messages_of(conn, id, 200, Reader::Moderator)?;
+                // A reported message stays in the evidence however many came after it (a
+                // scammer could otherwise flood the thread to push it out of sight).
+                let missing: Vec<i64> = reports
+                    .iter()
+                    .filter_map(|r| r.message_id)
+                    .filter(|m| !messages.iter().any(|x| x.id == *m))
+                    .collect();
+                if !missing.is_empty() {
+                    messages.extend(conversations::messages_by_ids(conn, id, &missing)?);
+                    messages.sort_by_key(|m| m.id);
+                }
                 items.push(ReportedThread {
                     conversation_id: c.id,
                     listing_id: c.listing_id,
