@@ -36,6 +36,14 @@ pub fn ensure_not_blocked(conn: &mut DbConn, c: &Conversation) -> ApiResult<()> 
     Ok(())
 }
 
+/// Whether `reader`'s read marks show to `other`: not when the reader turned read receipts
+/// off, nor across a block either way. The thread view and the `conversation.read` event
+/// both ask here.
+pub fn shows_read_receipts(conn: &mut DbConn, reader: i64, other: i64) -> ApiResult<bool> {
+    Ok(souk_store::preferences::of(conn, reader)?.read_receipts
+        && !blocks::between(conn, reader, other)?)
+}
+
 /// The name the other side knows the sender by.
 fn sender_name(conn: &mut DbConn, c: &Conversation, sender: i64) -> ApiResult<String> {
     Ok(if sender == c.buyer_id {

@@ -156,3 +156,22 @@ pub async fn receive_image_into(
         phash: processed.phash,
     })
 }
+
+/// The file a photo URL names under `dir` (`{key}/{size}.jpg`): only our own key format
+/// (32 lowercase hex digits) and sizes reach the filesystem, so no traversal and no probing;
+/// anything else is 404, as if absent. Ad photos and message photos alike.
+pub fn photo_file(dir: &std::path::Path, key: &str, size: &str) -> ApiResult<std::path::PathBuf> {
+    let ours = key.len() == 32
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+    if !ours {
+        return Err(ApiError::NotFound);
+    }
+    let [large, thumb] = photos::photo_files(dir, key);
+    match size {
+        "large" => Ok(large),
+        "thumb" => Ok(thumb),
+        _ => Err(ApiError::NotFound),
+    }
+}

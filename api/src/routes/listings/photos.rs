@@ -17,7 +17,7 @@ use crate::params::PhotoUpload;
 use crate::state::AppState;
 use crate::upload_gate::UploadPermit;
 use crate::usecases::image_upload::admit_upload;
-use crate::usecases::image_upload::receive_image;
+use crate::usecases::image_upload::{photo_file, receive_image};
 use crate::usecases::ownership::owned_ad;
 use crate::views::PhotoView;
 
@@ -165,20 +165,7 @@ pub async fn serve_photo(
     path: web::Path<PhotoFile>,
 ) -> ApiResult<HttpResponse> {
     let PhotoFile { key, size } = path.into_inner();
-    // Only our own key format reaches the filesystem: no traversal, no probing.
-    if key.len() != 32
-        || !key
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-    {
-        return Err(ApiError::NotFound);
-    }
-    let [large, thumb] = photos::photo_files(&state.config.photos_dir, &key);
-    let file = match size.as_str() {
-        "large" => large,
-        "thumb" => thumb,
-        _ => return Err(ApiError::NotFound),
-    };
+    let file = photo_file(&state.config.photos_dir, &key, &size)?;
     let bytes = tokio::fs::read(&file)
         .await
         .map_err(|_| ApiError::NotFound)?;

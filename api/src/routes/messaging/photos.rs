@@ -7,8 +7,8 @@ use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use souk_store::conversation_reports;
 use souk_store::conversations::{self, Reader};
-use souk_store::{conversation_reports, photos};
 use utoipa::IntoParams;
 
 use crate::auth::AuthUser;
@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::params::{ConversationId, PhotoUpload};
 use crate::state::AppState;
 use crate::usecases::conversations::{ensure_not_blocked, my_conversation, send_message};
-use crate::usecases::image_upload::{admit_upload, receive_image_into};
+use crate::usecases::image_upload::{admit_upload, photo_file, receive_image_into};
 use crate::views::message::{message_view, MessageView};
 
 /// Send a photo in a thread (multipart, one part named `photo`: JPEG, PNG or WebP, ≤ 10 MB).
@@ -46,14 +46,7 @@ pub async fn send_photo(
             ensure_not_blocked(conn, &c)
         })
         .await?;
-    state
-        .limiter
-        .hit(
-            &format!("contact:{}", user.id),
-            state.config.limits.contact_per_hour,
-            std::time::Duration::from_secs(3600),
-        )
-        .await?;
+    super::threads::contact_limit(&state, user).await?;
     let permit = admit_upload(&state, user.id, &req).await?;
     let dir = state.config.message_photos_dir();
     let image = receive_image_into(&state, form, &permit, &dir).await?;
@@ -103,14 +96,7 @@ pub async fn serve_message_photo(
     path: web::Path<MessagePhotoFile>,
 ) -> ApiResult<HttpResponse> {
     let MessagePhotoFile { id, key, size } = path.into_inner();
-    if key.len() != 32
-        || !key
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-    {
-        return Err(ApiError::NotFound);
-    }
-    let lookup = key.clone();
+    let file = photo_file(&state.config.message_photos_dir(), &key, &size)?;
     state
         .db(move |conn| {
             let c = conversations::find(conn, id)?;
@@ -123,17 +109,11 @@ pub async fn serve_message_photo(
             } else {
                 return Err(ApiError::NotFound);
             };
-            conversations::message_with_photo(conn, id, &lookup, reader)?
+            conversations::message_with_photo(conn, id, &key, reader)?
                 .ok_or(ApiError::NotFound)
                 .map(|_| ())
         })
         .await?;
-    let [large, thumb] = photos::photo_files(&state.config.message_photos_dir(), &key);
-    let file = match size.as_str() {
-        "large" => large,
-        "thumb" => thumb,
-        _ => return Err(ApiError::NotFound),
-    };
     let bytes = tokio::fs::read(&file)
         .await
         .map_err(|_| ApiError::NotFound)?;

@@ -3,7 +3,7 @@
 
 use actix_web::{get, post, web};
 use serde::{Deserialize, Serialize};
-use souk_store::{blocks, conversations, preferences};
+use souk_store::conversations;
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
@@ -11,7 +11,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::params::ConversationId;
 use crate::state::AppState;
-use crate::usecases::conversations::my_conversation;
+use crate::usecases::conversations::{my_conversation, shows_read_receipts};
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -75,9 +75,7 @@ pub async fn mark_read(
             };
             let (c, moved) = conversations::mark_read(conn, &c, user.id, up_to)?;
             let wake = if moved {
-                // Nobody the reader blocked, or who blocked them, sees what they read.
-                let receipts = preferences::of(conn, user.id)?.read_receipts
-                    && !blocks::between(conn, c.buyer_id, c.seller_id)?;
+                let receipts = shows_read_receipts(conn, user.id, c.counterpart(user.id))?;
                 crate::usecases::events::conversation_read(conn, &c, user.id, receipts)?
             } else {
                 Vec::new()

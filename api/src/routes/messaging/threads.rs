@@ -8,7 +8,7 @@ use souk_domain::account::phone_field;
 use souk_domain::text::{clean_message, line_field};
 use souk_domain::{ListingStatus, ValidationErrors};
 use souk_store::conversations::{self, Conversation, Message, Reader};
-use souk_store::{blocks, listings, preferences, users, DbConn};
+use souk_store::{listings, users, DbConn};
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
@@ -17,7 +17,7 @@ use crate::extract::Json;
 use crate::params::ConversationId;
 use crate::params::{paging, ListingId, PageQuery};
 use crate::state::AppState;
-use crate::usecases::conversations::{my_conversation, send_message};
+use crate::usecases::conversations::{my_conversation, send_message, shows_read_receipts};
 use crate::views::message::{message_view, MessageView};
 use crate::views::time;
 
@@ -89,12 +89,7 @@ pub(super) fn conversation_view(
     let counterpart = c.counterpart(me);
     let unread = c.unread_of(me);
     let read_by_counterpart_up_to = match c.read_id_of(counterpart) {
-        Some(id)
-            if preferences::of(conn, counterpart)?.read_receipts
-                && !blocks::between(conn, me, counterpart)? =>
-        {
-            Some(id)
-        }
+        Some(id) if shows_read_receipts(conn, counterpart, me)? => Some(id),
         _ => None,
     };
     Ok(ConversationView {
@@ -128,7 +123,7 @@ fn contact_fields(body: ContactRequest) -> ApiResult<(String, String, Option<Str
 }
 
 /// One budget for first contacts and thread messages, per user.
-async fn contact_limit(state: &AppState, user: AuthUser) -> ApiResult<()> {
+pub(super) async fn contact_limit(state: &AppState, user: AuthUser) -> ApiResult<()> {
     state
         .limiter
         .hit(
