@@ -22,14 +22,27 @@ pub struct UserEvent {
     pub created_at: NaiveDateTime,
 }
 
+/// An event just recorded, carried to the streams once its transaction commits
+/// (`api::live::EventHub::notify`, across processes over Redis), so that a stream which has
+/// sent everything before it sends it without reading the database.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Recorded {
+    pub user_id: i64,
+    pub seq: i64,
+    pub kind: String,
+    /// JSON.
+    pub payload: String,
+}
+
 #[derive(QueryableByName)]
 struct Seq {
     #[diesel(sql_type = BigInt)]
     last_seq: i64,
 }
 
-/// Appends an event for `user_id`; returns its number. Call inside the cause's transaction.
-pub fn record(conn: &mut DbConn, user_id: i64, kind: &str, payload: &str) -> StoreResult<i64> {
+/// Appends an event for `user_id`; returns it with its number. Call inside the cause's
+/// transaction.
+pub fn record(conn: &mut DbConn, user_id: i64, kind: &str, payload: &str) -> StoreResult<Recorded> {
     let sql = match conn {
         DbConn::Pg(_) => {
             "INSERT INTO user_event_counters (user_id, last_seq) VALUES ($1, 1) \
@@ -55,7 +68,12 @@ pub fn record(conn: &mut DbConn, user_id: i64, kind: &str, payload: &str) -> Sto
             user_events::created_at.eq(now()),
         ))
         .execute(conn)?;
-    Ok(seq)
+    Ok(Recorded {
+        user_id,
+        seq,
+        kind: kind.to_string(),
+        payload: payload.to_string(),
+    })
 }
 
 /// The events of `user_id` numbered above `after`, oldest first, at most `limit`.

@@ -332,3 +332,91 @@ async fn an_event_made_on_one_process_reaches_a_stream_on_another_through_redis(
         drop(second);
     }
 }
+
+#[tokio::test]
+async fn a_burst_from_both_processes_arrives_in_order_once_each() {
+    let Some(redis) = souk_tests::redis_url() else {
+        return;
+    };
+    for backend in souk_tests::backends() {
+        let url = redis.clone();
+        let first = TestApp::spawn_with(backend, |c| {
+            c.redis_url = Some(url);
+            c.events_heartbeat_secs = 60;
+        })
+        .await;
+        let url = redis.clone();
+        let second = first
+            .beside(|c| {
+                c.redis_url = Some(url);
+                c.events_heartbeat_secs = 60;
+            })
+            .await;
+        let seller = first.user("seller@example.dz").await;
+        let ad = first.create_listing(&seller, car_ad(json!({}))).await["id"]
+            .as_i64()
+            .unwrap();
+        let mut threads = Vec::new();
+        for n in 0..3 {
+            let buyer = first.user(&format!("buyer{n}@example.dz")).await;
+            let res = first
+                .contact(&buyer, ad, json!({"message": "Salam", "name": "Karim"}))
+                .await;
+            assert_eq!(res.status(), 201);
+            let thread = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+            threads.push((buyer, thread));
+        }
+        // Two streams of the seller, one on each process.
+        let mut streams = [
+            Events::open(&first, &seller, None).await,
+            Events::open(&second, &seller, None).await,
+        ];
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Three buyers write at once, each alternating between the two processes: the events
+        // of the seller commit in one order and their wake-ups may cross in another.
+        let mut senders = Vec::new();
+        for (n, (buyer, thread)) in threads.into_iter().enumerate() {
+            let apps = [first.base.clone(), second.base.clone()];
+            senders.push(tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                for i in 0..10 {
+                    let res = client
+                        .post(format!(
+                            "{}/v1/conversations/{thread}/messages",
+                            apps[i % 2]
+                        ))
+                        .bearer_auth(&buyer)
+                        .json(&json!({ "message": format!("buyer {n} message {i}") }))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(res.status(), 201);
+                }
+            }));
+        }
+        for s in senders {
+            s.await.unwrap();
+        }
+        for stream in &mut streams {
+            let mut ids = Vec::new();
+            let mut bodies = std::collections::BTreeSet::new();
+            while ids.len() < 30 {
+                let e = stream
+                    .next(Duration::from_secs(10))
+                    .await
+                    .expect("every message, well before the heartbeat");
+                ids.push(e.id);
+                bodies.insert(e.data["message"]["body"].as_str().unwrap().to_string());
+            }
+            assert!(
+                ids.windows(2).all(|w| w[1] == w[0] + 1),
+                "consecutive ids, none lost or twice: {ids:?}"
+            );
+            assert_eq!(bodies.len(), 30);
+            assert!(
+                stream.next(Duration::from_millis(700)).await.is_none(),
+                "nothing twice"
+            );
+        }
+    }
+}

@@ -138,11 +138,7 @@ fn resume_from(req: &HttpRequest, query: &EventsQuery) -> ApiResult<Option<i64>>
 }
 
 fn frame(e: &UserEvent) -> Bytes {
-    // `payload` is JSON on one line (serde_json never writes a raw newline).
-    Bytes::from(format!(
-        "id: {}\nevent: {}\ndata: {}\n\n",
-        e.seq, e.kind, e.payload
-    ))
+    crate::live::frame(e.seq, &e.kind, &e.payload)
 }
 
 struct Stream {
@@ -157,6 +153,11 @@ struct Stream {
     heartbeat: Duration,
     /// The stream's place, with its user's wake-up channel.
     slot: StreamSlot,
+    /// The database holds events this stream may not have sent (at the start, after a
+    /// heartbeat, a wake-up without its events, or a gap in those it carried).
+    behind: bool,
+    /// The wake-ups without events seen so far (`Recent::plain`).
+    plain_seen: u64,
 }
 
 enum Woke {
@@ -179,35 +180,66 @@ impl Stream {
         }
     }
 
+    /// Takes the events a wake-up carried that follow `last` without a gap; anything else
+    /// (a gap, a wake-up without events) leaves the stream `behind`, to read the database.
+    fn take_carried(&mut self) {
+        let recent = self.slot.wake.borrow_and_update();
+        if recent.plain != self.plain_seen {
+            self.plain_seen = recent.plain;
+            self.behind = true;
+        }
+        for (seq, framed) in recent.events.iter() {
+            if *seq <= self.last {
+                continue;
+            }
+            if *seq != self.last + 1 {
+                self.behind = true;
+                break;
+            }
+            self.pending.push_back(framed.clone());
+            self.last = *seq;
+        }
+    }
+
     /// The next piece of the stream, `None` when it ends.
     async fn next(mut self) -> Option<(Result<Bytes, actix_web::Error>, Stream)> {
         loop {
-            if let Some(b) = self.pending.pop_front() {
-                return Some((Ok(b), self));
-            }
             if *self.closing.borrow() || !self.auth.still_valid(&self.state) {
                 return None;
             }
-            let (user, last) = (self.user, self.last);
-            match self
-                .state
-                .db(move |c| Ok(events::after(c, user, last, BATCH)?))
-                .await
-            {
-                Ok(found) if !found.is_empty() => {
-                    for e in &found {
-                        self.pending.push_back(frame(e));
+            if let Some(b) = self.pending.pop_front() {
+                return Some((Ok(b), self));
+            }
+            if self.behind {
+                let (user, last) = (self.user, self.last);
+                match self
+                    .state
+                    .db(move |c| Ok(events::after(c, user, last, BATCH)?))
+                    .await
+                {
+                    Ok(found) => {
+                        // A full batch may have more behind it.
+                        self.behind = found.len() as i64 == BATCH;
+                        for e in &found {
+                            self.pending.push_back(frame(e));
+                        }
+                        self.last = found.last().map_or(last, |e| e.seq);
+                        if !found.is_empty() {
+                            continue;
+                        }
                     }
-                    self.last = found.last().map_or(last, |e| e.seq);
-                    continue;
+                    // The database is away: end; the client reconnects after `retry`.
+                    Err(_) => return None,
                 }
-                Ok(_) => {}
-                // The database is away: end; the client reconnects after `retry`.
-                Err(_) => return None,
             }
             match self.wait().await {
-                Woke::Mine => {}
-                Woke::Heartbeat => return Some((Ok(Bytes::from_static(b": heartbeat\n\n")), self)),
+                Woke::Mine => self.take_carried(),
+                Woke::Heartbeat => {
+                    // A wake-up lost on the way (Redis down, a worker without Redis) costs
+                    // at most a heartbeat.
+                    self.behind = true;
+                    return Some((Ok(Bytes::from_static(b": heartbeat\n\n")), self));
+                }
                 Woke::Closing => return None,
             }
         }
@@ -246,6 +278,7 @@ pub async fn events_stream(
         Some(n) => n,
         None => state.db(move |c| Ok(events::latest(c, user_id)?)).await?,
     };
+    let plain_seen = slot.wake.borrow().plain;
     let stream = Stream {
         state: state.get_ref().clone(),
         auth: user,
@@ -255,6 +288,8 @@ pub async fn events_stream(
         closing: state.events.closing(),
         heartbeat: Duration::from_secs(state.config.events_heartbeat_secs),
         slot,
+        behind: true,
+        plain_seen,
     };
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")

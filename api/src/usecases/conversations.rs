@@ -63,7 +63,7 @@ fn sender_name(conn: &mut DbConn, c: &Conversation, sender: i64) -> ApiResult<St
 ///   one push notification per thread on the phone, and an email if the message is still
 ///   unread after `email_delay`.
 ///
-/// Returns the message and whom to wake once committed.
+/// Returns the message and the events to wake the streams with once committed.
 pub fn send_message(
     conn: &mut DbConn,
     c: &Conversation,
@@ -71,7 +71,7 @@ pub fn send_message(
     text: &str,
     photo_key: Option<&str>,
     email_delay: chrono::Duration,
-) -> ApiResult<(Message, [i64; 2])> {
+) -> ApiResult<(Message, Vec<souk_store::events::Recorded>)> {
     ensure_not_blocked(conn, c)?;
     let scam = !souk_search::signals::scam_phrases().find(text).is_empty();
     let warning = Findings::of(text, scam).warning();

@@ -4,7 +4,8 @@
 
 use serde::Serialize;
 use souk_store::conversations::{Conversation, Message};
-use souk_store::{events, DbConn};
+use souk_store::events::{self, Recorded};
+use souk_store::DbConn;
 
 use crate::error::ApiResult;
 use crate::views::message::{message_view, MessageView};
@@ -17,30 +18,34 @@ struct MessageCreated {
 }
 
 /// `message.created` for both people of the thread (the sender's other devices show it too);
-/// returns whom to wake.
-pub fn message_created(conn: &mut DbConn, c: &Conversation, m: &Message) -> ApiResult<[i64; 2]> {
-    let people = [c.buyer_id, c.seller_id];
-    for user in people {
+/// returns the events, to wake their streams with after commit.
+pub fn message_created(
+    conn: &mut DbConn,
+    c: &Conversation,
+    m: &Message,
+) -> ApiResult<Vec<Recorded>> {
+    let mut recorded = Vec::with_capacity(2);
+    for user in [c.buyer_id, c.seller_id] {
         let payload = MessageCreated {
             conversation_id: c.id,
             listing_id: c.listing_id,
             message: message_view(m.clone(), user),
         };
         let json = serde_json::to_string(&payload).expect("an event serialises");
-        events::record(conn, user, "message.created", &json)?;
+        recorded.push(events::record(conn, user, "message.created", &json)?);
     }
-    Ok(people)
+    Ok(recorded)
 }
 
 /// `conversation.read` when `reader` marked the thread read: to the reader's own devices (their
 /// badges follow) and, unless the reader turned read receipts off, to the other side, who
-/// then shows their messages as read. Returns whom to wake.
+/// then shows their messages as read. Returns the events.
 pub fn conversation_read(
     conn: &mut DbConn,
     c: &Conversation,
     reader: i64,
     receipts: bool,
-) -> ApiResult<Vec<i64>> {
+) -> ApiResult<Vec<Recorded>> {
     let read_up_to = c.read_id_of(reader);
     let mine = serde_json::json!({
         "conversation_id": c.id,
@@ -48,8 +53,12 @@ pub fn conversation_read(
         "read_up_to": read_up_to,
         "unread": c.unread_of(reader),
     });
-    events::record(conn, reader, "conversation.read", &mine.to_string())?;
-    let mut wake = vec![reader];
+    let mut recorded = vec![events::record(
+        conn,
+        reader,
+        "conversation.read",
+        &mine.to_string(),
+    )?];
     if receipts {
         let theirs = serde_json::json!({
             "conversation_id": c.id,
@@ -57,25 +66,33 @@ pub fn conversation_read(
             "read_up_to": read_up_to,
         });
         let other = c.counterpart(reader);
-        events::record(conn, other, "conversation.read", &theirs.to_string())?;
-        wake.push(other);
+        recorded.push(events::record(
+            conn,
+            other,
+            "conversation.read",
+            &theirs.to_string(),
+        )?);
     }
-    Ok(wake)
+    Ok(recorded)
 }
 
 /// `conversation.blocked` (or its lifting) for the blocker's own devices, which drop the thread
 /// from the inbox (or bring it back). The blocked side is not told; their next message is
-/// refused. Returns whom to wake.
+/// refused. Returns the event.
 pub fn conversation_blocked(
     conn: &mut DbConn,
     c: &Conversation,
     blocker: i64,
     blocked: bool,
-) -> ApiResult<[i64; 1]> {
+) -> ApiResult<Vec<Recorded>> {
     let payload = serde_json::json!({
         "conversation_id": c.id,
         "blocked": blocked,
     });
-    events::record(conn, blocker, "conversation.blocked", &payload.to_string())?;
-    Ok([blocker])
+    Ok(vec![events::record(
+        conn,
+        blocker,
+        "conversation.blocked",
+        &payload.to_string(),
+    )?])
 }

@@ -69,7 +69,7 @@ async fn set_block(
                 blocks::unblock(conn, user.id, other)?
             };
             let wake = if changed {
-                crate::usecases::events::conversation_blocked(conn, &c, user.id, on)?.to_vec()
+                crate::usecases::events::conversation_blocked(conn, &c, user.id, on)?
             } else {
                 Vec::new()
             };
