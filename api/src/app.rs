@@ -101,13 +101,29 @@ pub struct Running {
 }
 
 impl Running {
-    /// Stops accepting requests, finishes those in flight, stops the embedded worker.
+    /// Stops without draining (Ctrl-C, tests): stops accepting requests, finishes those in
+    /// flight, stops the embedded worker.
     pub async fn stop(&self) {
         // Live streams end first (clients reconnect after their `retry`), or the server would
         // wait its whole shutdown timeout on them.
         self.state.events.close();
         let _ = self.stop_worker.send(true);
         self.handle.stop(true).await;
+    }
+
+    /// Stops the way a deployment wants (SIGTERM): `/readyz` answers 503 and every response
+    /// closes its connection at once, live streams end with their retry hint; requests are
+    /// still served for `shutdown_drain_secs`, for a load balancer to notice; then `stop`.
+    pub async fn drain_and_stop(&self) {
+        let drain = std::time::Duration::from_secs(self.state.config.shutdown_drain_secs);
+        tracing::info!(?drain, "stopping: draining");
+        self.state
+            .draining
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.state.events.close();
+        tokio::time::sleep(drain).await;
+        tracing::info!("stopping: finishing requests in flight");
+        self.stop().await;
     }
 }
 
@@ -156,6 +172,7 @@ pub fn build_state(config: Config) -> Result<(AppState, bool), StartError> {
         searches: Arc::new(BoundedWork::new(2 * cores, "souk_search_runs_total")),
         decodes: Arc::new(BoundedWork::new(decode_slots, "souk_image_decodes_total")),
         uploads,
+        draining: Default::default(),
     };
     Ok((state, checkpoint.is_none()))
 }
@@ -218,6 +235,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<(Running, Se
                 web::PayloadConfig::default().limit(crate::imaging::MAX_UPLOAD_BYTES + 64 * 1024),
             )
             .wrap(from_fn(problem_fallback))
+            .wrap(from_fn(crate::shutdown::close_when_draining))
             .wrap(from_fn(crate::http_cache::conditional_get))
             .wrap(from_fn(crate::security_headers::add))
             .wrap(from_fn(telemetry::track))
@@ -248,7 +266,9 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<(Running, Se
     .tcp_nodelay(true)
     .workers(workers)
     .listen(listener)?
-    .shutdown_timeout(10)
+    .shutdown_timeout(state.config.shutdown_timeout_secs)
+    // The process stops the server itself (`crate::shutdown`): draining first on SIGTERM.
+    .disable_signals()
     .run();
     tracing::info!(%addr, "souk-api listening");
     let handle = server.handle();

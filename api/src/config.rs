@@ -30,6 +30,11 @@ pub struct Config {
     /// `/readyz` answers 503 when the search index has not caught up with the change feed
     /// for this long.
     pub ready_max_lag_secs: u64,
+    /// On SIGTERM: seconds of answering `/readyz` 503 while still serving, for a load balancer
+    /// to stop sending (`SOUK_SHUTDOWN_DRAIN_SECS`).
+    pub shutdown_drain_secs: u64,
+    /// Then: seconds requests in flight get to finish (`SOUK_SHUTDOWN_TIMEOUT_SECS`).
+    pub shutdown_timeout_secs: u64,
     /// HTTP worker threads (event loops).
     pub http_workers: usize,
     /// Browse pages may come from a result of the same request under a second old.
@@ -218,6 +223,8 @@ impl Config {
             db_pool_size: parsed("SOUK_DB_POOL_SIZE", 16)?,
             db_readers: bounded("SOUK_DB_READERS", 4, 1..=64)? as u32,
             ready_max_lag_secs,
+            shutdown_drain_secs: bounded("SOUK_SHUTDOWN_DRAIN_SECS", 2, 0..=300)? as u64,
+            shutdown_timeout_secs: bounded("SOUK_SHUTDOWN_TIMEOUT_SECS", 5, 1..=300)? as u64,
             browse_cache: parsed("SOUK_BROWSE_CACHE", true)?,
             ratings_refresh_secs: bounded("SOUK_RATINGS_REFRESH_SECS", 60, 1..=86_400)? as u64,
             events_heartbeat_secs: bounded("SOUK_EVENTS_HEARTBEAT_SECS", 20, 1..=300)? as u64,

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod backup;
 pub mod bounded;
 pub mod client_ip;
 pub mod config;
@@ -9,6 +10,7 @@ pub mod content_rules;
 pub mod error;
 pub mod expiring;
 pub mod extract;
+pub mod healthcheck;
 pub mod http_cache;
 pub mod imaging;
 pub mod indexing;
@@ -20,6 +22,7 @@ pub mod routes;
 pub mod security_headers;
 pub mod seed;
 pub mod seller_ratings;
+pub mod shutdown;
 pub mod state;
 pub mod telemetry;
 pub mod upload_gate;

@@ -53,6 +53,24 @@ enum Command {
         amount: i64,
         reason: String,
     },
+    /// Back the site up into a new folder: the SQLite database (an online snapshot; on
+    /// PostgreSQL use pg_dump), ad and message photos, the generated JWT secret. Never the
+    /// search index. Safe while the service runs.
+    Backup { dest: std::path::PathBuf },
+    /// Restore a backup made by `backup` into this configuration's site, with the service
+    /// stopped. The search index is rebuilt at the next start.
+    Restore {
+        src: std::path::PathBuf,
+        /// Replace an existing database (kept aside, not deleted) and JWT secret.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Ask the running service's /healthz (or /readyz with --ready); exit 0 when it answers
+    /// 200. For container health checks without curl.
+    Healthcheck {
+        #[arg(long)]
+        ready: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -77,6 +95,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .init();
     let config = Config::from_env()?;
+    if let Some(Command::Healthcheck { ready }) = cli.command {
+        return match souk_api::healthcheck::check(config.bind, ready) {
+            Ok(line) => {
+                println!("{line}");
+                Ok(())
+            }
+            Err(why) => {
+                eprintln!("unhealthy: {why}");
+                std::process::exit(1);
+            }
+        };
+    }
     // A price list that does not parse or makes no sense stops the start, with its reason.
     souk_worker::price_list::install_from_env()?;
     match cli.command.unwrap_or(Command::Serve { demo: None }) {
@@ -132,6 +162,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("{email}: +{amount} credits, balance {balance}");
             Ok(())
         }
+        Command::Backup { dest } => {
+            let manifest =
+                souk_api::backup::backup(&config, &dest, &mut |line| eprintln!("{line}"))?;
+            println!(
+                "backup written to {} ({} backend{})",
+                dest.display(),
+                manifest.backend,
+                if manifest.database.is_some() {
+                    ", database included"
+                } else {
+                    "; database not included: pg_dump it"
+                }
+            );
+            Ok(())
+        }
+        Command::Restore { src, force } => {
+            souk_api::backup::restore(&config, &src, force, &mut |line| eprintln!("{line}"))?;
+            println!("restored from {}; start the service", src.display());
+            Ok(())
+        }
+        Command::Healthcheck { .. } => unreachable!("handled above"),
         Command::Openapi => unreachable!("handled above"),
     }
 }
@@ -154,21 +205,25 @@ fn serve(config: Config, demo: Option<usize>) -> Result<(), Box<dyn std::error::
             souk_api::seed::seed(&pool, count, (count / 20).clamp(5, 500), 42, true)?;
         }
     }
-    let listener = TcpListener::bind(config.bind)?;
+    let listener = match souk_api::shutdown::passed_listener()? {
+        Some(passed) => {
+            tracing::info!(addr = ?passed.local_addr()?, "listening on the socket passed by the supervisor");
+            passed
+        }
+        None => TcpListener::bind(config.bind)?,
+    };
     actix_web::rt::System::new().block_on(async move {
         let (running, server) = souk_api::start(config, listener).await?;
-        // actix stops on SIGTERM or Ctrl-C, waiting for open requests: live streams never end
-        // by themselves, so they are ended at the same signal (clients reconnect elsewhere).
-        let events = running.state.events.clone();
+        // SIGTERM (a deployment stopping or restarting it) drains first; Ctrl-C stops at once.
+        // Either way live streams end first: they never end by themselves.
         actix_web::rt::spawn(async move {
             let mut term =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
                     .expect("SIGTERM handler");
             tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => running.drain_and_stop().await,
+                _ = tokio::signal::ctrl_c() => running.stop().await,
             }
-            events.close();
         });
         server.await?;
         Ok(())

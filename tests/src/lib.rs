@@ -199,6 +199,8 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
         db_pool_size: 4,
         db_readers: 4,
         ready_max_lag_secs: 5,
+        shutdown_drain_secs: 0,
+        shutdown_timeout_secs: 5,
         http_workers: 2,
         browse_cache: true,
         ratings_refresh_secs: 3600,
@@ -300,6 +302,17 @@ impl TestApp {
 
     async fn start_on(backend: Backend, db: TestDb, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let data = tempfile::tempdir().expect("temp dir");
+        Self::start_in(backend, db, data, tweak).await
+    }
+
+    /// An app over `db` and the data folder `data` as they are (a restored site, say): its
+    /// configuration is `test_config(&db.url, data.path())` with `tweak`.
+    pub async fn start_in(
+        backend: Backend,
+        db: TestDb,
+        data: tempfile::TempDir,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let mut config = test_config(&db.url, data.path());
         tweak(&mut config);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -496,6 +509,40 @@ impl TestApp {
         let json: Value = res.json().await.expect("json");
         assert_eq!(status, StatusCode::CREATED, "create listing: {json}");
         json
+    }
+
+    /// Registers an Android phone for `token`'s account (`PUT /v1/me/devices/{installation}`).
+    pub async fn register_device(&self, token: &str, installation: &str, push_token: &str) {
+        let res = self
+            .call(
+                Method::PUT,
+                &format!("/v1/me/devices/{installation}"),
+                Some(token),
+                Some(json!({"platform": "android", "token": push_token, "language": "fr"})),
+            )
+            .await;
+        assert!(
+            res.status().is_success(),
+            "register device: {}",
+            res.status()
+        );
+    }
+
+    /// The push notifications written to the file outbox so far (`$SOUK_DATA_DIR/push/`), oldest
+    /// first, as FCM messages (`{"message": {...}}`).
+    pub fn push_outbox(&self) -> Vec<Value> {
+        let dir = self.data_dir.join("push");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.retain(|p| p.extension().is_some_and(|e| e == "json"));
+        files.sort();
+        files
+            .iter()
+            .map(|p| {
+                serde_json::from_str(&std::fs::read_to_string(p).expect("push file")).expect("json")
+            })
+            .collect()
     }
 
     /// The .eml files the app has written so far, decoded to text.

@@ -27,6 +27,11 @@ pub async fn healthz() -> web::Json<Health> {
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<web::Json<Health>> {
     use diesel::connection::SimpleConnection;
+    if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(ApiError::Unavailable(
+            "stopping: this process is draining".into(),
+        ));
+    }
     state
         .db(|c| {
             c.batch_execute("SELECT 1")
