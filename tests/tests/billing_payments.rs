@@ -282,6 +282,8 @@ async fn satim_payments_are_credited_only_when_satim_confirms_them() {
 async fn the_local_test_provider_credits_after_its_checkout() {
     each_backend(|app| async move {
         let buyer = app.user("local-buyer@example.dz").await;
+        app.register_device(&buyer, "inst-buyer-0001", "fcm-token-buyer-aaaaaaaa")
+            .await;
         let order: Value = buy(&app, &buyer, 5000, "local-key-1")
             .await
             .json()
@@ -328,6 +330,16 @@ async fn the_local_test_provider_credits_after_its_checkout() {
             .await
             .unwrap();
         assert_eq!(credits["movements"][0]["reason"], "payment");
+        // The phone hears it, once, whatever the hour (payments pass quiet hours).
+        app.run_worker_once().await;
+        let pushed = app.push_outbox();
+        assert_eq!(pushed.len(), 1, "{pushed:?}");
+        assert_eq!(pushed[0]["message"]["data"]["type"], "payment_paid");
+        assert_eq!(pushed[0]["message"]["data"]["order_id"], id.to_string());
+        assert_eq!(
+            pushed[0]["message"]["notification"]["title"],
+            "Paiement reçu : +5000 crédits"
+        );
     })
     .await;
 }

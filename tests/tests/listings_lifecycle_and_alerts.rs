@@ -24,6 +24,8 @@ async fn an_ad_past_its_date_expires_leaves_search_and_is_renewed_from_the_email
             b["total"] == 1
         })
         .await;
+        app.register_device(&seller, "inst-owner-0001", "fcm-token-owner-aaaaaaaa")
+            .await;
 
         // Three days before: the warning with a one-click renewal link.
         app.set_expiry(id, chrono::Duration::days(2));
@@ -43,6 +45,13 @@ async fn an_ad_past_its_date_expires_leaves_search_and_is_renewed_from_the_email
             .filter(|m| m.subject.contains("expire bientôt"))
             .count();
         assert_eq!(warnings, 1, "warned once per period");
+        let pushed = app.push_outbox();
+        assert_eq!(pushed.len(), 1, "and on the phone, once: {pushed:?}");
+        assert_eq!(pushed[0]["message"]["data"]["type"], "ad_expiring");
+        assert_eq!(
+            pushed[0]["message"]["android"]["notification"]["tag"],
+            format!("expiry-{id}")
+        );
 
         // Past its date: the sweep expires it, search drops it, the owner gets the notice.
         app.set_expiry(id, -chrono::Duration::minutes(1));
@@ -62,6 +71,18 @@ async fn an_ad_past_its_date_expires_leaves_search_and_is_renewed_from_the_email
         })
         .await;
         let notice = app.wait_for_email("owner@example.dz", "a expiré").await;
+        app.run_worker_once().await;
+        let pushed = app.push_outbox();
+        assert_eq!(pushed.len(), 2, "{pushed:?}");
+        let expired = &pushed[1]["message"];
+        assert_eq!(expired["data"]["type"], "ad_expired");
+        assert_eq!(expired["data"]["listing_id"], id.to_string());
+        assert_eq!(expired["notification"]["title"], "Votre annonce a expiré");
+        // It replaces the warning on the phone.
+        assert_eq!(
+            expired["android"]["notification"]["tag"],
+            format!("expiry-{id}")
+        );
         let token =
             souk_tests::email::token_after(&notice.text, "/v1/renewals/").expect("renewal link");
         assert!(token.starts_with(&format!("{id}.")), "{token}");

@@ -35,24 +35,11 @@ async fn register(
     .await
 }
 
-fn outbox(app: &TestApp) -> Vec<Value> {
-    let dir = app.data_dir.join("push");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-        .unwrap_or_default();
-    files.retain(|p| p.extension().is_some_and(|e| e == "json"));
-    files.sort();
-    files
-        .iter()
-        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
-        .collect()
-}
-
 async fn outbox_settles(app: &TestApp) -> Vec<Value> {
     app.run_worker_once().await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     app.run_worker_once().await;
-    outbox(app)
+    app.push_outbox()
 }
 
 const EVERYTHING_ON: &str = r#"{"messages": true, "price_drops": true, "saved_searches": true, "expiry": true, "payments": true}"#;

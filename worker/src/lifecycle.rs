@@ -38,6 +38,7 @@ pub async fn warn_expiring(w: &Worker) -> Result<usize, RunnerError> {
                     conn,
                     templates::expiry_warning(&(&owner).into(), &l.title, &day, &link),
                 )?;
+                crate::push::notices::ad_expiry(conn, l.user_id, l.id, &l.title, true)?;
             }
             Ok(due.len())
         })
@@ -65,6 +66,7 @@ pub async fn expire_due(w: &Worker) -> Result<usize, RunnerError> {
                         conn,
                         templates::expired_notice(&(&owner).into(), &l.title, &link),
                     )?;
+                    crate::push::notices::ad_expiry(conn, l.user_id, l.id, &l.title, false)?;
                 }
                 Ok((expired.len(), wake))
             })

@@ -291,7 +291,8 @@ pub async fn run_confirm(w: &Worker, job: &jobs::Job) -> Result<(), String> {
         }
         Verdict::Failed(why) => {
             tracing::warn!(order = order.id, %why, "payment not accepted");
-            w.tx(move |conn| payments::settle(conn, order.id, "failed"))
+            let o = order.clone();
+            w.tx(move |conn| refused(conn, &o))
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(())
@@ -302,7 +303,8 @@ pub async fn run_confirm(w: &Worker, job: &jobs::Job) -> Result<(), String> {
                 checks,
                 "payment not settled by the provider after its last check: failed"
             );
-            w.tx(move |conn| payments::settle(conn, order.id, "failed"))
+            let o = order.clone();
+            w.tx(move |conn| refused(conn, &o))
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(())
@@ -310,6 +312,14 @@ pub async fn run_confirm(w: &Worker, job: &jobs::Job) -> Result<(), String> {
         Verdict::Pending => Err("not paid yet; asking again later".into()),
         Verdict::Unknown(why) => Err(format!("the provider settled nothing: {why}")),
     }
+}
+
+/// Marks an order failed and tells its buyer's phones (once: only the first settlement does).
+fn refused(conn: &mut DbConn, o: &Order) -> Result<(), StoreError> {
+    if payments::settle(conn, o.id, "failed")? {
+        crate::push::notices::payment_settled(conn, o.user_id, o.id, o.amount, false)?;
+    }
+    Ok(())
 }
 
 /// Credits a paid order (once: the ledger key names it) and marks it paid.
@@ -328,6 +338,7 @@ fn credit(conn: &mut DbConn, o: &Order) -> Result<(), StoreError> {
             idempotency_key: &payments::ledger_key(o.id),
         },
     )?;
+    crate::push::notices::payment_settled(conn, o.user_id, o.id, o.amount, true)?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 //! service calls dead are dropped.
 
 mod fcm;
+pub mod notices;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
