@@ -93,6 +93,22 @@ fn free_port() -> u16 {
 
 impl Nginx {
     pub async fn start(binary: &std::path::Path, upstream: &str) -> Nginx {
+        Self::launch(binary, "", upstream).await
+    }
+
+    /// nginx spreading requests over `servers` (`host:port`), as in front of several API
+    /// processes: nginx's defaults otherwise (a refused connection is tried on the next server).
+    pub async fn balancing(binary: &std::path::Path, servers: &[String]) -> Nginx {
+        let list: String = servers.iter().map(|s| format!("server {s}; ")).collect();
+        Self::launch(
+            binary,
+            &format!("upstream souk {{ {list}}}\n"),
+            "http://souk",
+        )
+        .await
+    }
+
+    async fn launch(binary: &std::path::Path, http_extra: &str, upstream: &str) -> Nginx {
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         let d = dir.path().display();
@@ -108,6 +124,7 @@ impl Nginx {
                fastcgi_temp_path {d}/fastcgi;\n\
                uwsgi_temp_path {d}/uwsgi;\n\
                scgi_temp_path {d}/scgi;\n\
+               {http_extra}\
                server {{\n\
                  listen 127.0.0.1:{port};\n\
                  location / {{\n\
