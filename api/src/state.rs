@@ -46,7 +46,7 @@ pub struct AppState {
     pub uploads: Arc<crate::upload_gate::UploadGate>,
     /// `/v1/search` queries: two per core at once, off the event loops.
     pub searches: Arc<BoundedWork>,
-    /// Set when the process starts stopping (`crate::shutdown`): `/readyz` answers 503 and
+    /// Set when the process starts stopping (see shutdown.rs): `/readyz` answers 503 and
     /// connections close after their response.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
