@@ -19,7 +19,6 @@ use crate::auth::jwt::JwtKeys;
 use crate::bounded::BoundedWork;
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::indexing::SearchService;
 use crate::ratelimit::RateLimiter;
 use crate::state::AppState;
 use crate::telemetry;
@@ -137,7 +136,10 @@ pub fn build_state(config: Config) -> Result<(AppState, bool), StartError> {
         &config.data_dir,
         config.access_ttl_secs,
     )?;
-    let (search, checkpoint) = SearchService::open(&config.index_dir)?;
+    let (search, checkpoint) = crate::indexing::snapshot::open_or_restore(
+        &config.index_dir,
+        config.index_snapshots.as_deref(),
+    )?;
     let redis = config
         .redis_url
         .as_deref()
@@ -212,6 +214,17 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<(Running, Se
         stop_worker.subscribe(),
     ));
     tokio::spawn(state.events.clone().follow_redis());
+    if let (Some(dir), secs @ 1..) = (
+        state.config.index_snapshots.clone(),
+        state.config.index_snapshot_every_secs,
+    ) {
+        tokio::spawn(crate::indexing::snapshot::publish_periodically(
+            state.search.clone(),
+            dir,
+            std::time::Duration::from_secs(secs),
+            stop_worker.subscribe(),
+        ));
+    }
     tokio::spawn(crate::indexing::rebuild::run(
         state.search.clone(),
         state.config.database_url.clone(),

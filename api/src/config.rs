@@ -14,6 +14,12 @@ pub struct Config {
     pub photos_dir: PathBuf,
     /// This process's search index (one per API process).
     pub index_dir: PathBuf,
+    /// Shared folder of index snapshots (`SOUK_INDEX_SNAPSHOTS`): a new process opens the
+    /// newest instead of rebuilding; `None` = always rebuild.
+    pub index_snapshots: Option<PathBuf>,
+    /// Seconds between snapshots this process publishes (`SOUK_INDEX_SNAPSHOT_EVERY_SECS`);
+    /// 0 = it publishes none (one process of a deployment should).
+    pub index_snapshot_every_secs: u64,
     pub index_poll_ms: u64,
     pub public_url: String,
     pub jwt_secret: Option<String>,
@@ -202,6 +208,16 @@ impl Config {
                 ),
             });
         }
+        let index_snapshots = var("SOUK_INDEX_SNAPSHOTS").map(PathBuf::from);
+        let index_snapshot_every_secs =
+            bounded("SOUK_INDEX_SNAPSHOT_EVERY_SECS", 0, 0..=604_800)? as u64;
+        if index_snapshot_every_secs > 0 && index_snapshots.is_none() {
+            return Err(ConfigError {
+                name: "SOUK_INDEX_SNAPSHOT_EVERY_SECS",
+                problem: "publishing snapshots needs SOUK_INDEX_SNAPSHOTS (the shared folder)"
+                    .into(),
+            });
+        }
         Ok(Config {
             bind,
             public_url: var("SOUK_PUBLIC_URL")
@@ -212,6 +228,8 @@ impl Config {
             redis_prefix: var("SOUK_REDIS_PREFIX").unwrap_or_else(|| "souk".into()),
             photos_dir: parsed("SOUK_PHOTOS_DIR", data_dir.join("photos"))?,
             index_dir: parsed("SOUK_INDEX_DIR", data_dir.join("index"))?,
+            index_snapshots,
+            index_snapshot_every_secs,
             index_poll_ms,
             jwt_secret: var("SOUK_JWT_SECRET"),
             access_ttl_secs: bounded("SOUK_ACCESS_TTL_SECS", 900, 60..=86_400)?,

@@ -35,7 +35,11 @@ enum Command {
     },
     /// Rebuild the search index from the database into a new generation, with a progress
     /// bar; a running service switches to it when done, searching the old one meanwhile.
-    Reindex,
+    Reindex {
+        /// Then publish it as an index snapshot into SOUK_INDEX_SNAPSHOTS, for new replicas.
+        #[arg(long)]
+        publish: bool,
+    },
     /// Print the OpenAPI document (YAML), as checked in at openapi.yaml.
     Openapi,
     /// Inspect and retry background jobs.
@@ -122,7 +126,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         Command::Jobs { action } => jobs(&config, action),
-        Command::Reindex => reindex(&config),
+        Command::Reindex { publish } => reindex(&config, publish),
         Command::SetRole { email, role } => {
             let role = souk_domain::trust::Role::parse(&role)
                 .ok_or("role must be user, moderator or admin")?;
@@ -254,7 +258,14 @@ fn jobs(config: &Config, action: JobsAction) -> Result<(), Box<dyn std::error::E
     Ok(())
 }
 
-fn reindex(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
+fn reindex(config: &Config, publish: bool) -> Result<(), Box<dyn std::error::Error>> {
+    let snapshots = match (publish, &config.index_snapshots) {
+        (true, None) => {
+            return Err("--publish needs SOUK_INDEX_SNAPSHOTS (the shared folder)".into())
+        }
+        (true, Some(dir)) => Some(dir.clone()),
+        (false, _) => None,
+    };
     use souk_api::indexing::{new_generation_name, rebuild::rebuild, set_current_generation};
     souk_store::open_pool(&config.database_url, 1)?;
     let mut conn = souk_store::db::establish(&souk_store::DbUrl::parse(&config.database_url))?;
@@ -274,6 +285,16 @@ fn reindex(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     // Let the merges finish before the service switches over.
     index.finish_rebuild(souk_api::indexing::FOLLOW_HEAP)?;
     let docs = index.num_docs();
+    if let Some(dir) = snapshots {
+        let info = souk_api::indexing::snapshot::publish(&index, &dir)?;
+        println!(
+            "published snapshot {} ({} files, {} bytes) into {}",
+            info.name,
+            info.files,
+            info.bytes,
+            dir.display()
+        );
+    }
     drop(index);
     set_current_generation(&config.index_dir, &generation)?;
     println!(

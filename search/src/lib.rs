@@ -19,6 +19,7 @@ pub mod results;
 pub mod schema;
 pub mod signals;
 pub mod similar;
+pub mod snapshot;
 pub mod sound;
 pub mod suggest;
 pub mod terms;

@@ -187,6 +187,8 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
         data_dir: data_dir.to_path_buf(),
         photos_dir: data_dir.join("photos"),
         index_dir: data_dir.join("index"),
+        index_snapshots: None,
+        index_snapshot_every_secs: 0,
         index_poll_ms: 50,
         public_url: "http://souk.test".into(),
         jwt_secret: Some("test-secret-test-secret-test-secret".into()),

@@ -3,6 +3,7 @@
 
 pub mod feed;
 pub mod rebuild;
+pub mod snapshot;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,6 +22,8 @@ pub struct SearchService {
     pub(crate) feed: Mutex<FeedState>,
     /// When a pass of the follower last read the change feed to its end.
     caught_up_at: Mutex<Option<Instant>>,
+    /// The snapshot this index was opened from at start, if it was.
+    opened_from: Mutex<Option<String>>,
 }
 
 const CURRENT_FILE: &str = "CURRENT";
@@ -76,6 +79,7 @@ impl SearchService {
             ready: AtomicBool::new(checkpoint.is_some()),
             feed: Mutex::new(FeedState::new(checkpoint.clone().unwrap_or_default())),
             caught_up_at: Mutex::new(None),
+            opened_from: Mutex::new(None),
         };
         Ok((service, checkpoint))
     }
@@ -111,6 +115,22 @@ impl SearchService {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .map(|t| t.elapsed())
+    }
+
+    /// The snapshot (`snapshot::open_or_restore`) this index was opened from at start, if any.
+    pub fn opened_from_snapshot(&self) -> Option<String> {
+        self.opened_from
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The change-feed position the index has applied everything up to.
+    pub fn watermark(&self) -> i64 {
+        self.feed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .watermark
     }
 
     /// True once the change with this id is in the index (or was skipped as a rollback).

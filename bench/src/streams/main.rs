@@ -10,6 +10,8 @@
 
 #[path = "../procfs.rs"]
 mod procfs;
+#[path = "../sections.rs"]
+mod sections;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -583,30 +585,6 @@ async fn main() -> Result<(), Error> {
         );
     }
     println!("{md}");
-    write_section(&args.out, &format!("## Live streams: {label}"), &md)?;
-    Ok(())
-}
-
-/// Replaces (or appends) the section that starts with `heading` in `path`.
-fn write_section(path: &std::path::Path, heading: &str, md: &str) -> Result<(), Error> {
-    let old = std::fs::read_to_string(path).unwrap_or_default();
-    let mut out = String::new();
-    let mut skipping = false;
-    for line in old.lines() {
-        if line == heading {
-            skipping = true;
-            continue;
-        }
-        if skipping && line.starts_with("## ") {
-            skipping = false;
-        }
-        if !skipping {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out.push('\n');
-    out.push_str(md);
-    std::fs::write(path, out)?;
+    sections::write_section(&args.out, &format!("## Live streams: {label}"), &md)?;
     Ok(())
 }
