@@ -172,6 +172,21 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Adds documents known not to be in the index (a rebuild after `clear`): no delete per
+    /// document, which a million-document rebuild would otherwise queue until its commit.
+    pub fn add_new(&self, docs: &[ListingDoc]) -> Result<(), SearchError> {
+        {
+            let w = self.writer();
+            for d in docs {
+                w.add_document(to_document(d, &self.fields, &self.dict))?;
+            }
+        }
+        if let Some(shelf) = &self.shelf {
+            shelf.add_new(&featured(docs))?;
+        }
+        Ok(())
+    }
+
     pub fn remove(&self, ids: &[i64]) {
         {
             let w = self.writer();

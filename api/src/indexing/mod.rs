@@ -29,8 +29,19 @@ pub struct SearchService {
 const CURRENT_FILE: &str = "CURRENT";
 /// Heap of the writer that follows live changes.
 pub const FOLLOW_HEAP: usize = 32 * 1024 * 1024;
-/// Heap of the writer of a full rebuild (released once the rebuild is merged).
-pub const REBUILD_HEAP: usize = 512 * 1024 * 1024;
+/// Heap of the writer of a full rebuild (released once the rebuild is merged), in MB,
+/// unless `SOUK_INDEX_BUILD_HEAP_MB` says otherwise.
+pub const REBUILD_HEAP_MB: usize = 512;
+
+/// The rebuild writer's heap in bytes (`SOUK_INDEX_BUILD_HEAP_MB`, 32–4096).
+pub fn build_heap() -> usize {
+    std::env::var("SOUK_INDEX_BUILD_HEAP_MB")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .map_or(REBUILD_HEAP_MB, |mb| mb.clamp(32, 4096))
+        * 1024
+        * 1024
+}
 
 /// The generation named in `root/CURRENT`, if any.
 pub fn current_generation(root: &Path) -> Option<String> {
@@ -69,7 +80,7 @@ impl SearchService {
         // An index to rebuild gets the big writer; it shrinks back once the rebuild is merged.
         let index = if checkpoint.is_none() {
             drop(index);
-            SearchIndex::open(&dir, REBUILD_HEAP)?.0
+            SearchIndex::open(&dir, build_heap())?.0
         } else {
             index
         };

@@ -33,7 +33,7 @@ pub fn rebuild(
         let page = feed::active_after(conn, after, PAGE)?;
         let Some(last) = page.last() else { break };
         after = last.id;
-        index.upsert(&docs_of(conn, &page)?)?;
+        index.add_new(&docs_of(conn, &page)?)?;
         progress.inc(page.len() as u64);
     }
     let checkpoint = Checkpoint {
