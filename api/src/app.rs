@@ -146,6 +146,18 @@ pub fn build_state(config: Config) -> Result<(AppState, bool), StartError> {
         .map(|url| RedisLink::new(url, &config.redis_prefix))
         .transpose()
         .map_err(|e| std::io::Error::other(format!("REDIS_URL: {e}")))?;
+    let replica = match &config.database_replica_url {
+        Some(url) => {
+            let pool =
+                souk_store::replication::open_replica_pool(url, &pools.write, config.db_pool_size)
+                    .map_err(std::io::Error::other)?;
+            Some(Arc::new(crate::replica::Replica::new(
+                pool,
+                std::time::Duration::from_secs(config.replica_max_lag_secs),
+            )))
+        }
+        None => None,
+    };
     let decode_slots = config.decode_slots;
     let uploads = crate::upload_gate::UploadGate::new(
         config.upload_buffer_bytes,
@@ -175,6 +187,7 @@ pub fn build_state(config: Config) -> Result<(AppState, bool), StartError> {
         decodes: Arc::new(BoundedWork::new(decode_slots, "souk_image_decodes_total")),
         uploads,
         draining: Default::default(),
+        replica,
     };
     Ok((state, checkpoint.is_none()))
 }
@@ -214,6 +227,9 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<(Running, Se
         stop_worker.subscribe(),
     ));
     tokio::spawn(state.events.clone().follow_redis());
+    if let Some(replica) = state.replica.clone() {
+        tokio::spawn(replica.watch(state.pool.clone(), stop_worker.subscribe()));
+    }
     if let (Some(dir), secs @ 1..) = (
         state.config.index_snapshots.clone(),
         state.config.index_snapshot_every_secs,

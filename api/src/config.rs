@@ -39,6 +39,10 @@ pub struct Config {
     /// On SIGTERM: seconds of answering `/readyz` 503 while still serving, for a load balancer
     /// to stop sending (`SOUK_SHUTDOWN_DRAIN_SECS`).
     pub shutdown_drain_secs: u64,
+    /// A PostgreSQL streaming replica for anonymous public reads (`DATABASE_REPLICA_URL`).
+    pub database_replica_url: Option<String>,
+    /// Staleness past which public reads leave the replica (`SOUK_REPLICA_MAX_LAG_SECS`).
+    pub replica_max_lag_secs: u64,
     /// Then: seconds requests in flight get to finish (`SOUK_SHUTDOWN_TIMEOUT_SECS`).
     pub shutdown_timeout_secs: u64,
     /// HTTP worker threads (event loops).
@@ -208,6 +212,19 @@ impl Config {
                 ),
             });
         }
+        let database_replica_url = var("DATABASE_REPLICA_URL");
+        if database_replica_url.is_some() && is_sqlite {
+            return Err(ConfigError {
+                name: "DATABASE_REPLICA_URL",
+                problem: "a read replica needs DATABASE_URL on PostgreSQL".into(),
+            });
+        }
+        if database_replica_url.as_deref() == Some(database_url.as_str()) {
+            return Err(ConfigError {
+                name: "DATABASE_REPLICA_URL",
+                problem: "it is DATABASE_URL itself: give the streaming replica's address".into(),
+            });
+        }
         let index_snapshots = var("SOUK_INDEX_SNAPSHOTS").map(PathBuf::from);
         let index_snapshot_every_secs =
             bounded("SOUK_INDEX_SNAPSHOT_EVERY_SECS", 0, 0..=604_800)? as u64;
@@ -242,6 +259,8 @@ impl Config {
             db_readers: bounded("SOUK_DB_READERS", 4, 1..=64)? as u32,
             ready_max_lag_secs,
             shutdown_drain_secs: bounded("SOUK_SHUTDOWN_DRAIN_SECS", 2, 0..=300)? as u64,
+            database_replica_url,
+            replica_max_lag_secs: bounded("SOUK_REPLICA_MAX_LAG_SECS", 2, 1..=3600)? as u64,
             shutdown_timeout_secs: bounded("SOUK_SHUTDOWN_TIMEOUT_SECS", 5, 1..=300)? as u64,
             browse_cache: parsed("SOUK_BROWSE_CACHE", true)?,
             ratings_refresh_secs: bounded("SOUK_RATINGS_REFRESH_SECS", 60, 1..=86_400)? as u64,

@@ -18,6 +18,7 @@ pub mod live;
 pub mod openapi;
 pub mod params;
 pub mod ratelimit;
+pub mod replica;
 pub mod routes;
 pub mod security_headers;
 pub mod seed;

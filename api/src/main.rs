@@ -272,8 +272,10 @@ fn reindex(config: &Config, publish: bool) -> Result<(), Box<dyn std::error::Err
     let generation = new_generation_name();
     std::fs::create_dir_all(&config.index_dir)?;
     let started = std::time::Instant::now();
-    let (index, _) =
-        souk_search::SearchIndex::open(&config.index_dir.join(&generation), souk_api::indexing::build_heap())?;
+    let (index, _) = souk_search::SearchIndex::open(
+        &config.index_dir.join(&generation),
+        souk_api::indexing::build_heap(),
+    )?;
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template(

@@ -49,6 +49,8 @@ pub struct AppState {
     /// Set when the process starts stopping (see shutdown.rs): `/readyz` answers 503 and
     /// connections close after their response.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
+    /// A streaming replica for anonymous public reads, when configured.
+    pub replica: Option<Arc<crate::replica::Replica>>,
 }
 
 impl AppState {
@@ -96,6 +98,26 @@ impl AppState {
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
     {
         Self::on(self.reader.clone(), f).await
+    }
+
+    /// A public read (an ad, a profile, a store page): on the replica when one is configured,
+    /// within its allowed lag, and the reader is not signed in; on the primary otherwise, so a
+    /// signed-in user always reads their own writes.
+    pub async fn public_db<T, F>(&self, viewer: Option<i64>, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    {
+        match (&self.replica, viewer) {
+            (Some(r), None) if r.fresh() => {
+                metrics::counter!("souk_public_reads_total", "on" => "replica").increment(1);
+                Self::on(r.pool.clone(), f).await
+            }
+            _ => {
+                metrics::counter!("souk_public_reads_total", "on" => "primary").increment(1);
+                self.db(f).await
+            }
+        }
     }
 
     async fn on<T, F>(pool: Pool, f: F) -> Result<T, ApiError>

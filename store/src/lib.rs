@@ -29,6 +29,7 @@ pub mod plans;
 pub mod preferences;
 pub mod promotions;
 pub mod ratings;
+pub mod replication;
 pub mod saved_searches;
 pub mod schema;
 pub mod secret;

@@ -9,6 +9,7 @@ pub mod images;
 pub mod live;
 pub mod loopback;
 pub mod plans;
+pub mod replica;
 pub mod smtp;
 
 use std::future::Future;
@@ -98,6 +99,15 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// A database made elsewhere (a cluster of the test's own), dropped with its cluster.
+    pub fn existing(url: String) -> TestDb {
+        TestDb {
+            url,
+            pg_admin: None,
+            _dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
     pub fn create(backend: Backend) -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         match backend {
@@ -202,6 +212,8 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
         db_readers: 4,
         ready_max_lag_secs: 5,
         shutdown_drain_secs: 0,
+        database_replica_url: None,
+        replica_max_lag_secs: 2,
         shutdown_timeout_secs: 5,
         http_workers: 2,
         browse_cache: true,
@@ -300,6 +312,15 @@ impl TestApp {
         .await
         .expect("seeded db");
         Self::start_on(backend, db, |_| {}).await
+    }
+
+    /// An app over `db` as it is.
+    pub async fn spawn_on(
+        backend: Backend,
+        db: TestDb,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestApp {
+        Self::start_on(backend, db, tweak).await
     }
 
     async fn start_on(backend: Backend, db: TestDb, tweak: impl FnOnce(&mut Config)) -> TestApp {

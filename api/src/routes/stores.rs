@@ -220,11 +220,12 @@ pub struct StoreSlug {
 pub async fn get_store(
     state: web::Data<AppState>,
     path: web::Path<StoreSlug>,
+    viewer: Option<AuthUser>,
 ) -> ApiResult<web::Json<StoreView>> {
     let slug = path.into_inner().slug;
     let search = state.search.clone();
     let v = state
-        .db(move |conn| {
+        .public_db(viewer.map(|v| v.id), move |conn| {
             let s = stores::find_by_slug(conn, &slug)?;
             if users::find_user(conn, s.owner_id)?.banned_at.is_some() {
                 return Err(ApiError::NotFound);

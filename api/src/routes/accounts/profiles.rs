@@ -5,6 +5,7 @@ use serde::Serialize;
 use souk_store::{conversations, stores, users};
 use utoipa::ToSchema;
 
+use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::params::UserId;
 use crate::state::AppState;
@@ -40,11 +41,12 @@ pub struct SellerProfile {
 pub async fn get_profile(
     state: web::Data<AppState>,
     path: web::Path<UserId>,
+    viewer: Option<AuthUser>,
 ) -> ApiResult<web::Json<SellerProfile>> {
     let id = path.id;
     let search = state.search.clone();
     let p = state
-        .db(move |conn| {
+        .public_db(viewer.map(|v| v.id), move |conn| {
             let u = users::find_user(conn, id)?;
             if u.banned_at.is_some() {
                 return Err(ApiError::NotFound);

@@ -133,7 +133,7 @@ pub async fn get_listing(
         }
     };
     let (mut view, attributes) = state
-        .db(move |conn| {
+        .public_db(viewer.map(|v| v.id), move |conn| {
             let (l, seller) = listings::get_visible_listing_with_seller(conn, id)?;
             let attributes = l.attributes()?;
             Ok((view_with_seller(conn, l, &seller)?, attributes))
