@@ -121,6 +121,12 @@ impl Running {
             .store(true, std::sync::atomic::Ordering::SeqCst);
         self.state.events.close();
         tokio::time::sleep(drain).await;
+        // Stop accepting first, and give the connections already accepted a moment to reach
+        // their worker: a connection accepted and then dropped at stop is reset, and a proxy
+        // does not retry a POST. New connections wait in the socket's queue meanwhile (for
+        // the next process, when the socket is a supervisor's).
+        self.handle.pause().await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         tracing::info!("stopping: finishing requests in flight");
         self.stop().await;
     }

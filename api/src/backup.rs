@@ -170,6 +170,13 @@ pub fn read_manifest(src: &Path) -> Result<Manifest, BackupError> {
     })?;
     let manifest: Manifest = serde_json::from_slice(&raw)
         .map_err(|e| BackupError::Refused(format!("{}: {e}", path.display())))?;
+    // The manifest names files of the backup folder: nothing else is ever read or replaced.
+    if manifest.database.as_deref().is_some_and(|d| d != DATABASE) {
+        return Err(BackupError::Refused(format!(
+            "{}: the database file must be {DATABASE}",
+            path.display()
+        )));
+    }
     if manifest.format != FORMAT {
         return Err(BackupError::Refused(format!(
             "backup format {} is not one this souk reads ({FORMAT})",

@@ -266,8 +266,9 @@ async fn two_processes_behind_nginx_restart_in_turn_and_no_request_fails() {
     );
     assert!(
         t.failed.is_empty(),
-        "requests failed across the restarts: {:?}",
-        &t.failed[..t.failed.len().min(10)]
+        "requests failed across the restarts: {:?}\nnginx said:\n{}",
+        &t.failed[..t.failed.len().min(10)],
+        proxy.error_log()
     );
     assert!(
         during_restarts >= 20,

@@ -169,6 +169,13 @@ impl Nginx {
     }
 }
 
+impl Nginx {
+    /// What nginx logged (upstream errors, among others).
+    pub fn error_log(&self) -> String {
+        std::fs::read_to_string(self._dir.path().join("error.log")).unwrap_or_default()
+    }
+}
+
 impl Drop for Nginx {
     fn drop(&mut self) {
         let _ = self.child.kill();
