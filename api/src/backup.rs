@@ -108,6 +108,12 @@ pub fn backup(
         )));
     }
     fs::create_dir_all(dest).map_err(io(dest))?;
+    // The copy holds password hashes, tokens and messages: its owner only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dest, fs::Permissions::from_mode(0o700)).map_err(io(dest))?;
+    }
     let (database, counts) = match url.backend {
         Backend::Sqlite => {
             progress("copying the database (a consistent snapshot; writes go on)");
@@ -263,13 +269,22 @@ pub fn restore(
         fs::remove_dir_all(&config.index_dir).map_err(io(&config.index_dir))?;
         progress("search index removed: the next start rebuilds it from the restored database");
     }
+    // Snapshots show the site before the restore: none may be opened after it.
+    if let Some(latest) = config.index_snapshots.as_ref().map(|d| d.join("LATEST")) {
+        if latest.exists() {
+            fs::remove_file(&latest).map_err(io(&latest))?;
+            progress(
+                "index snapshots set aside: the next one published starts from the restored data",
+            );
+        }
+    }
     Ok(manifest)
 }
 
 /// Moves a database and its WAL files out of the way (a stale `-wal` beside a restored file
 /// would be replayed into it).
 fn keep_aside(target: &Path, progress: &mut dyn FnMut(&str)) -> Result<(), BackupError> {
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6f");
     for suffix in ["", "-wal", "-shm"] {
         let from = PathBuf::from(format!("{}{suffix}", target.display()));
         if from.exists() {
@@ -277,6 +292,12 @@ fn keep_aside(target: &Path, progress: &mut dyn FnMut(&str)) -> Result<(), Backu
                 "{}.before-restore-{stamp}{suffix}",
                 target.display()
             ));
+            if to.exists() {
+                return Err(BackupError::Refused(format!(
+                    "{} exists already: run the restore again",
+                    to.display()
+                )));
+            }
             fs::rename(&from, &to).map_err(io(&from))?;
             progress(&format!("kept aside: {}", to.display()));
         }
@@ -307,7 +328,13 @@ fn copy_tree(
             if kind.is_dir() {
                 pending.push(name);
             } else if kind.is_file() {
-                let size = entry.metadata().map_err(io(&entry.path()))?.len();
+                // A photo deleted while the walk goes on (an ad purged, an upload undone) is
+                // left out, not a reason to fail the backup.
+                let size = match entry.metadata() {
+                    Ok(m) => m.len(),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(io(&entry.path())(e)),
+                };
                 let dest = to.join(&name);
                 if fs::metadata(&dest)
                     .map(|m| m.len() == size)
@@ -315,7 +342,17 @@ fn copy_tree(
                 {
                     continue;
                 }
-                copy_file(&entry.path(), &dest)?;
+                match copy_file(&entry.path(), &dest) {
+                    Err(BackupError::Io { source, .. })
+                        if source.kind() == std::io::ErrorKind::NotFound
+                            && !entry.path().exists() =>
+                    {
+                        let partial = PathBuf::from(format!("{}.partial", dest.display()));
+                        let _ = fs::remove_file(partial);
+                        continue;
+                    }
+                    other => other?,
+                }
                 files += 1;
                 bytes += size;
                 if files.is_multiple_of(1000) {

@@ -31,6 +31,10 @@ pub struct Replica {
     max_lag: Duration,
     fresh: AtomicBool,
     staleness_ms: AtomicU64,
+    /// When the watcher last finished a measurement (ms after `born`): a watcher stuck on a
+    /// dead connection must not leave an old verdict standing.
+    measured_ms: AtomicU64,
+    born: Instant,
 }
 
 impl Replica {
@@ -41,12 +45,23 @@ impl Replica {
             // Not used until the watcher has measured it once.
             fresh: AtomicBool::new(false),
             staleness_ms: AtomicU64::new(u64::MAX),
+            measured_ms: AtomicU64::new(0),
+            born: Instant::now(),
         }
     }
 
-    /// True while the replica is within the allowed lag.
+    /// True while the replica is within the allowed lag, by a measurement recent enough to say
+    /// so.
     pub fn fresh(&self) -> bool {
+        let now = self.born.elapsed().as_millis() as u64;
+        let measured = self.measured_ms.load(Ordering::Relaxed);
         self.fresh.load(Ordering::Relaxed)
+            && now.saturating_sub(measured) <= self.max_lag.as_millis() as u64
+    }
+
+    /// A read failed on the replica: leave it until the next measurement says otherwise.
+    pub fn failed(&self) {
+        self.fresh.store(false, Ordering::Relaxed);
     }
 
     fn record(&self, staleness: Option<Duration>) {
@@ -63,6 +78,8 @@ impl Replica {
         }
         let ms = staleness.map_or(u64::MAX, |s| s.as_millis() as u64);
         self.staleness_ms.store(ms, Ordering::Relaxed);
+        self.measured_ms
+            .store(self.born.elapsed().as_millis() as u64, Ordering::Relaxed);
         metrics::gauge!("souk_replica_staleness_seconds")
             .set(staleness.map_or(f64::INFINITY, |s| s.as_secs_f64()));
     }

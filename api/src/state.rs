@@ -103,15 +103,23 @@ impl AppState {
     /// A public read (an ad, a profile, a store page): on the replica when one is configured,
     /// within its allowed lag, and the reader is not signed in; on the primary otherwise, so a
     /// signed-in user always reads their own writes.
+    /// A read that fails on the replica for the server's reasons is read again on the primary.
     pub async fn public_db<T, F>(&self, viewer: Option<i64>, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Clone + Send + 'static,
     {
         match (&self.replica, viewer) {
             (Some(r), None) if r.fresh() => {
                 metrics::counter!("souk_public_reads_total", "on" => "replica").increment(1);
-                Self::on(r.pool.clone(), f).await
+                match Self::on(r.pool.clone(), f.clone()).await {
+                    Err(e) if actix_web::ResponseError::status_code(&e).is_server_error() => {
+                        tracing::warn!(error = %e, "read replica failed a read: reading the primary");
+                        r.failed();
+                        self.db(f).await
+                    }
+                    done => done,
+                }
             }
             _ => {
                 metrics::counter!("souk_public_reads_total", "on" => "primary").increment(1);

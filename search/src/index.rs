@@ -201,7 +201,14 @@ impl SearchIndex {
 
     /// Removes everything (start of a rebuild in place).
     pub fn clear(&self) -> Result<(), SearchError> {
-        self.writer().delete_all_documents()?;
+        {
+            let mut w = self.writer();
+            // Documents a failed rebuild left buffered in the writer survive
+            // `delete_all_documents` (it drops segments only): roll them back first, or a
+            // retried rebuild would add them twice.
+            w.rollback()?;
+            w.delete_all_documents()?;
+        }
         if let Some(shelf) = &self.shelf {
             shelf.clear()?;
         }

@@ -12,6 +12,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use tantivy::directory::MmapDirectory;
+use tantivy::index::SegmentComponent;
 use tantivy::Index;
 
 use crate::index::{Checkpoint, SearchIndex};
@@ -90,6 +91,19 @@ fn copy_once(index: &Index, from: &Path, dest: &Path) -> Result<Copied, SearchEr
                 std::io::ErrorKind::NotFound,
                 format!("segment {id} vanished during the copy"),
             )));
+        }
+    }
+    // A commit may replace a segment's delete file between reading meta.json and the copy: the
+    // one this meta.json names must be there.
+    for segment in &metas.segments {
+        if segment.has_deletes() {
+            let deletes = segment.relative_path(SegmentComponent::Delete);
+            if !dest.join(&deletes).exists() {
+                return Err(SearchError::Io(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("{} was replaced during the copy", deletes.display()),
+                )));
+            }
         }
     }
     let docs = metas.segments.iter().map(|s| s.num_docs() as u64).sum();

@@ -93,7 +93,7 @@ fn prune(dir: &Path, latest: &str) -> std::io::Result<()> {
             if old {
                 fs::remove_dir_all(entry.path())?;
             }
-        } else if !name.starts_with('.') {
+        } else if is_snapshot_name(&name) {
             names.push(name);
         }
     }
@@ -103,6 +103,17 @@ fn prune(dir: &Path, latest: &str) -> std::io::Result<()> {
         fs::remove_dir_all(dir.join(name))?;
     }
     Ok(())
+}
+
+/// A name `publish` gives (`20261207T012345.678Z-w000000001234`): anything else in the folder
+/// is someone else's and left alone.
+fn is_snapshot_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    b.len() == 34
+        && b[..8].iter().all(u8::is_ascii_digit)
+        && b[8] == b'T'
+        && &b[19..22] == b"Z-w"
+        && b[22..].iter().all(u8::is_ascii_digit)
 }
 
 /// The newest snapshot in `dir`, if one is published.
@@ -166,7 +177,17 @@ pub fn open_or_restore(
     let started = std::time::Instant::now();
     match restore_latest(dir, root) {
         Ok(Some((generation, name))) => {
-            let (service, checkpoint) = SearchService::open(root)?;
+            let (service, checkpoint) = match SearchService::open(root) {
+                Ok(opened) => opened,
+                Err(e) => {
+                    // A copy that passed its checksums and still does not open (a file its
+                    // meta.json names is missing): set it aside and rebuild.
+                    tracing::warn!(error = %e, %generation, "the index snapshot does not open: rebuilding");
+                    let _ = fs::remove_dir_all(root.join(&generation));
+                    let _ = fs::remove_file(root.join(super::CURRENT_FILE));
+                    return SearchService::open(root);
+                }
+            };
             match &checkpoint {
                 Some(c) => {
                     *service
@@ -223,6 +244,25 @@ pub async fn publish_periodically(
             }
             Ok(Err(e)) => tracing::warn!(error = %e, "index snapshot not published"),
             Err(e) => tracing::error!(error = %e, "index snapshot task panicked"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_snapshot_name;
+
+    #[test]
+    fn only_names_publish_gives_are_snapshots() {
+        assert!(is_snapshot_name("20261207T012345.678Z-w000000001234"));
+        for other in [
+            "2025-archive",
+            "lost+found",
+            "20261207T012345.678Z-w00000000123",
+            "20261207T012345.678Z-x000000001234",
+            ".partial-00ff",
+        ] {
+            assert!(!is_snapshot_name(other), "{other}");
         }
     }
 }
