@@ -407,6 +407,23 @@ impl TestApp {
         res.json().await.expect("json")
     }
 
+    /// The ids a search finds (`/v1/search?{query}`, first 50, no facets), sorted.
+    pub async fn search_ids(&self, query: &str) -> Vec<i64> {
+        let res = self
+            .get(&format!("/v1/search?{query}&facets=false&limit=50"))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "search {query}");
+        let page: Value = res.json().await.expect("json");
+        let mut ids: Vec<i64> = page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["id"].as_i64().expect("id"))
+            .collect();
+        ids.sort();
+        ids
+    }
+
     /// Polls a search until `pred` holds on its JSON, or fails after `within`.
     pub async fn search_until(
         &self,

@@ -121,17 +121,20 @@ impl StreamingPair {
         Some(pair)
     }
 
-    fn pg(&self, program: &str, args: &[&str]) {
+    /// A PostgreSQL program, as the `postgres` user when the tests run as root.
+    fn command(&self, program: &str) -> Command {
         let exe = self.bin.join(program);
-        let mut cmd = if self.as_postgres {
+        if self.as_postgres {
             let mut c = Command::new("runuser");
             c.args(["-u", "postgres", "--"]).arg(&exe);
             c
         } else {
             Command::new(&exe)
-        };
-        cmd.args(args);
-        run(&mut cmd);
+        }
+    }
+
+    fn pg(&self, program: &str, args: &[&str]) {
+        run(self.command(program).args(args));
     }
 
     fn start_server(&self, data: &Path) {
@@ -195,15 +198,8 @@ impl Drop for StreamingPair {
         for data in ["replica", "primary"] {
             let d = self.dir.path().join(data);
             if d.exists() {
-                let exe = self.bin.join("pg_ctl");
-                let mut cmd = if self.as_postgres {
-                    let mut c = Command::new("runuser");
-                    c.args(["-u", "postgres", "--"]).arg(&exe);
-                    c
-                } else {
-                    Command::new(&exe)
-                };
-                let _ = cmd
+                let _ = self
+                    .command("pg_ctl")
                     .args(["-D", &d.display().to_string(), "-m", "immediate", "stop"])
                     .output();
             }

@@ -21,6 +21,29 @@ async fn reply(app: &TestApp, token: &str, thread: i64, text: &str) {
     assert_eq!(res.status(), 201);
 }
 
+/// Two API processes on one database and one Redis, with heartbeats far apart enough that a
+/// delivery within seconds can only come through Redis.
+async fn two_processes(
+    backend: souk_tests::Backend,
+    redis: &str,
+    heartbeat_secs: u64,
+) -> (TestApp, TestApp) {
+    let url = redis.to_string();
+    let first = TestApp::spawn_with(backend, |c| {
+        c.redis_url = Some(url);
+        c.events_heartbeat_secs = heartbeat_secs;
+    })
+    .await;
+    let url = redis.to_string();
+    let second = first
+        .beside(|c| {
+            c.redis_url = Some(url);
+            c.events_heartbeat_secs = heartbeat_secs;
+        })
+        .await;
+    (first, second)
+}
+
 #[tokio::test]
 async fn replies_reach_the_open_stream_and_a_reconnect_gets_exactly_what_it_missed() {
     each_backend(|app| async move {
@@ -297,15 +320,7 @@ async fn an_event_made_on_one_process_reaches_a_stream_on_another_through_redis(
         return;
     };
     for backend in souk_tests::backends() {
-        let url = redis.clone();
-        let first = TestApp::spawn_with(backend, |c| c.redis_url = Some(url)).await;
-        let url = redis.clone();
-        let second = first
-            .beside(|c| {
-                c.redis_url = Some(url);
-                c.events_heartbeat_secs = 30;
-            })
-            .await;
+        let (first, second) = two_processes(backend, &redis, 30).await;
         let seller = first.user("seller@example.dz").await;
         let buyer = first.user("buyer@example.dz").await;
         let ad = first.create_listing(&seller, car_ad(json!({}))).await["id"]
@@ -339,19 +354,7 @@ async fn a_burst_from_both_processes_arrives_in_order_once_each() {
         return;
     };
     for backend in souk_tests::backends() {
-        let url = redis.clone();
-        let first = TestApp::spawn_with(backend, |c| {
-            c.redis_url = Some(url);
-            c.events_heartbeat_secs = 60;
-        })
-        .await;
-        let url = redis.clone();
-        let second = first
-            .beside(|c| {
-                c.redis_url = Some(url);
-                c.events_heartbeat_secs = 60;
-            })
-            .await;
+        let (first, second) = two_processes(backend, &redis, 60).await;
         let seller = first.user("seller@example.dz").await;
         let ad = first.create_listing(&seller, car_ad(json!({}))).await["id"]
             .as_i64()

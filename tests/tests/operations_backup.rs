@@ -256,23 +256,11 @@ async fn an_index_kept_across_a_restore_to_older_data_is_rebuilt_not_trusted() {
     let restored = TestApp::start_in(Backend::Sqlite, db, data, move |c| c.index_dir = dir).await;
     restored.wait_for_search_ready().await;
     restored.settle().await;
-    let ids = |v: Value| {
-        let mut ids: Vec<i64> = v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["id"].as_i64().unwrap())
-            .collect();
-        ids.sort();
-        ids
-    };
-    let found: Value = restored
-        .get("/v1/search?q=clio&facets=false")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(ids(found), kept, "only the ads of the restored database");
+    assert_eq!(
+        restored.search_ids("q=clio").await,
+        kept,
+        "only the ads of the restored database"
+    );
     // New changes reuse the feed's positions after the restore: they still show.
     let ad = restored
         .create_listing(
@@ -281,13 +269,7 @@ async fn an_index_kept_across_a_restore_to_older_data_is_rebuilt_not_trusted() {
         )
         .await;
     restored.settle().await;
-    let found: Value = restored
-        .get("/v1/search?q=clio&facets=false")
-        .await
-        .json()
-        .await
-        .unwrap();
     let mut expected = kept.clone();
     expected.push(ad["id"].as_i64().unwrap());
-    assert_eq!(ids(found), expected);
+    assert_eq!(restored.search_ids("q=clio").await, expected);
 }

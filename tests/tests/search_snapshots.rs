@@ -5,26 +5,9 @@
 //! snapshots are pruned.
 
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 use souk_api::indexing::snapshot::{latest, publish, KEEP};
 use souk_tests::{car_ad, each_backend, TestApp};
-
-async fn ids(app: &TestApp, query: &str) -> Vec<i64> {
-    let page: Value = app
-        .get(&format!("/v1/search?{query}&facets=false&limit=50"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let mut ids: Vec<i64> = page["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|i| i["id"].as_i64().unwrap())
-        .collect();
-    ids.sort();
-    ids
-}
 
 async fn publish_now(app: &TestApp, dir: &std::path::Path) -> String {
     let (search, dir) = (app.running.state.search.clone(), dir.to_path_buf());
@@ -82,7 +65,7 @@ async fn a_new_process_starts_from_the_snapshot_and_follows_what_came_after() {
             .await;
         assert_eq!(res.status(), 204);
         app.settle().await;
-        let expected = ids(&app, "q=clio").await;
+        let expected = app.search_ids("q=clio").await;
         assert_eq!(expected, vec![ads[2], ads[3], ads[4]]);
 
         let dir = shared.path().to_path_buf();
@@ -98,8 +81,8 @@ async fn a_new_process_starts_from_the_snapshot_and_follows_what_came_after() {
             Some(first.as_str()),
             "opened from the snapshot, not rebuilt"
         );
-        assert_eq!(ids(&replica, "q=clio").await, expected);
-        assert_eq!(ids(&replica, "q=megane").await, vec![ads[0]]);
+        assert_eq!(replica.search_ids("q=clio").await, expected);
+        assert_eq!(replica.search_ids("q=megane").await, vec![ads[0]]);
         drop(replica);
 
         // A damaged snapshot: the process rebuilds and answers the same.
@@ -117,7 +100,7 @@ async fn a_new_process_starts_from_the_snapshot_and_follows_what_came_after() {
         let rebuilt = app.beside(|c| c.index_snapshots = Some(dir)).await;
         rebuilt.settle().await;
         assert_eq!(rebuilt.running.state.search.opened_from_snapshot(), None);
-        assert_eq!(ids(&rebuilt, "q=clio").await, expected);
+        assert_eq!(rebuilt.search_ids("q=clio").await, expected);
         drop(rebuilt);
 
         // Publishing again and again keeps the newest few.
