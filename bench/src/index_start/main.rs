@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 
+#[path = "../procfs.rs"]
+mod procfs;
 #[path = "../sections.rs"]
 mod sections;
 
@@ -45,19 +47,14 @@ struct Memory {
 }
 
 fn memory(pid: u32) -> Memory {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        s.lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<f64>().ok())
-            .map_or(f64::NAN, |kb| kb / 1024.0)
-    };
+    let [peak, rss, anon, file] =
+        procfs::status_mb(pid, &["VmHWM:", "VmRSS:", "RssAnon:", "RssFile:"])
+            .map(|v| v.unwrap_or(f64::NAN));
     Memory {
-        peak: field("VmHWM:"),
-        rss: field("VmRSS:"),
-        anon: field("RssAnon:"),
-        file: field("RssFile:"),
+        peak,
+        rss,
+        anon,
+        file,
     }
 }
 
