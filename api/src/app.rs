@@ -142,28 +142,19 @@ pub fn build_state(config: Config) -> Result<(AppState, bool), StartError> {
         &config.data_dir,
         config.access_ttl_secs,
     )?;
-    let (search, mut checkpoint) = crate::indexing::snapshot::open_or_restore(
-        &config.index_dir,
-        config.index_snapshots.as_deref(),
-    )?;
-    // An index (or snapshot) ahead of the database's change feed was made from other data (the
-    // database was restored from a backup since): its positions mean nothing here. Rebuild.
-    if let Some(c) = &checkpoint {
+    // Where the database's change feed ends: an index ahead of it was made from other data.
+    let feed_end = {
         let mut conn = pools
             .read
             .get()
             .map_err(|e| souk_store::StoreError::Pool(e.to_string()))?;
-        let last = souk_store::feed::last_change(&mut conn)?;
-        if c.watermark > last {
-            tracing::warn!(
-                index = c.watermark,
-                database = last,
-                "the search index is ahead of the database (restored?): rebuilding it"
-            );
-            search.forget_checkpoint();
-            checkpoint = None;
-        }
-    }
+        souk_store::feed::last_change(&mut conn)?
+    };
+    let (search, checkpoint) = crate::indexing::snapshot::open_or_restore(
+        &config.index_dir,
+        config.index_snapshots.as_deref(),
+        feed_end,
+    )?;
     let redis = config
         .redis_url
         .as_deref()

@@ -108,14 +108,6 @@ impl SearchService {
         self.ready.load(Ordering::Acquire)
     }
 
-    /// The index must be rebuilt after all (its checkpoint does not match the database): not
-    /// ready until the rebuild is done.
-    pub(crate) fn forget_checkpoint(&self) {
-        self.ready.store(false, Ordering::Release);
-        *self.feed.lock().unwrap_or_else(|p| p.into_inner()) =
-            FeedState::new(Checkpoint::default());
-    }
-
     pub(crate) fn set_ready(&self) {
         self.ready.store(true, Ordering::Release);
     }

@@ -163,17 +163,44 @@ pub fn restore_latest(dir: &Path, root: &Path) -> Result<Option<(String, String)
     Ok(Some((generation, name)))
 }
 
+/// Makes the next `SearchService::open(root)` start a new, empty generation (the current one
+/// cannot serve).
+fn discard_current(root: &Path) {
+    if let Some(generation) = current_generation(root) {
+        let _ = fs::remove_dir_all(root.join(generation));
+    }
+    let _ = fs::remove_file(root.join(super::CURRENT_FILE));
+}
+
 /// Opens the index under `root`; when it must be rebuilt and `snapshots` has one, from the
 /// newest snapshot instead. The checkpoint is `None` when a rebuild is still needed.
+///
+/// An index (or snapshot) ahead of `feed_end`, the database's last change, was made from other
+/// data (the database was restored from a backup since): its positions mean nothing here, and
+/// it is discarded like a missing one.
 pub fn open_or_restore(
     root: &Path,
     snapshots: Option<&Path>,
+    feed_end: i64,
 ) -> Result<(SearchService, Option<Checkpoint>), SearchError> {
     let (service, checkpoint) = SearchService::open(root)?;
-    let Some(dir) = snapshots.filter(|_| checkpoint.is_none()) else {
-        return Ok((service, checkpoint));
+    match &checkpoint {
+        Some(c) if c.watermark <= feed_end => return Ok((service, checkpoint)),
+        None if snapshots.is_none() => return Ok((service, checkpoint)),
+        Some(c) => {
+            tracing::warn!(
+                index = c.watermark,
+                database = feed_end,
+                "the search index is ahead of the database (restored?): rebuilding it"
+            );
+            drop(service);
+            discard_current(root);
+        }
+        None => drop(service),
+    }
+    let Some(dir) = snapshots else {
+        return SearchService::open(root);
     };
-    drop(service);
     let started = std::time::Instant::now();
     match restore_latest(dir, root) {
         Ok(Some((generation, name))) => {
@@ -183,23 +210,34 @@ pub fn open_or_restore(
                     // A copy that passed its checksums and still does not open (a file its
                     // meta.json names is missing): set it aside and rebuild.
                     tracing::warn!(error = %e, %generation, "the index snapshot does not open: rebuilding");
-                    let _ = fs::remove_dir_all(root.join(&generation));
-                    let _ = fs::remove_file(root.join(super::CURRENT_FILE));
+                    discard_current(root);
                     return SearchService::open(root);
                 }
             };
             match &checkpoint {
+                Some(c) if c.watermark > feed_end => {
+                    tracing::warn!(
+                        %generation,
+                        snapshot = %name,
+                        watermark = c.watermark,
+                        database = feed_end,
+                        "the snapshot is ahead of the database (restored?): rebuilding"
+                    );
+                    drop(service);
+                    discard_current(root);
+                    return SearchService::open(root);
+                }
                 Some(c) => {
                     *service
                         .opened_from
                         .lock()
                         .unwrap_or_else(|p| p.into_inner()) = Some(name.clone());
                     tracing::info!(
-                    %generation,
-                    snapshot = %name,
-                    watermark = c.watermark,
-                    ms = started.elapsed().as_millis() as u64,
-                    "search index opened from a snapshot; following the feed from there"
+                        %generation,
+                        snapshot = %name,
+                        watermark = c.watermark,
+                        ms = started.elapsed().as_millis() as u64,
+                        "search index opened from a snapshot; following the feed from there"
                     )
                 }
                 None => tracing::warn!(
