@@ -88,6 +88,8 @@ pub enum StartError {
     Mail(#[from] souk_worker::mailer::MailError),
     #[error("search index: {0}")]
     Search(#[from] souk_search::SearchError),
+    #[error("{0}")]
+    Files(String),
 }
 
 /// A started service: its address, its state, and a way to stop it. The server future
@@ -136,7 +138,8 @@ impl Running {
 pub fn build_state(config: Config) -> Result<(AppState, bool), StartError> {
     let pools =
         souk_store::open_pools(&config.database_url, config.db_pool_size, config.db_readers)?;
-    std::fs::create_dir_all(&config.photos_dir)?;
+    let files = souk_store::files::Files::open(&config.files)
+        .map_err(|e| StartError::Files(e.to_string()))?;
     let jwt = JwtKeys::load(
         config.jwt_secret.as_deref(),
         &config.data_dir,
@@ -203,6 +206,7 @@ pub fn build_state(config: Config) -> Result<(AppState, bool), StartError> {
         uploads,
         draining: Default::default(),
         replica,
+        files,
     };
     Ok((state, checkpoint.is_none()))
 }
@@ -213,6 +217,13 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<(Running, Se
     let (state, needs_rebuild) = tokio::task::spawn_blocking(move || build_state(config))
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))??;
+    // A missing bucket or refused keys stop the start here, not the first upload.
+    state
+        .files
+        .check()
+        .await
+        .map_err(|e| StartError::Files(e.to_string()))?;
+    crate::views::link_photos_at(state.config.photos_public_url.as_deref());
     let (stop_worker, stop_rx) = watch::channel(false);
     if state.config.embedded_worker {
         let mailer = Mailer::from_config(&state.config.mail_config())?;
@@ -221,6 +232,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<(Running, Se
             mailer,
             state.config.runner_config(),
             state.redis.clone(),
+            state.files.clone(),
         );
         worker.wake = state.jobs_wake.clone();
         tokio::spawn(worker.run_until_shutdown(stop_rx));

@@ -71,12 +71,17 @@ pub struct Manifest {
     pub jwt_secret: bool,
 }
 
-/// The folders a backup carries: (name in the backup, folder of this configuration).
-fn folders(config: &Config) -> [(&'static str, PathBuf); 2] {
-    [
-        ("photos", config.photos_dir.clone()),
-        ("message-photos", config.message_photos_dir()),
-    ]
+/// The folders a backup carries: (name in the backup, folder of this configuration). None
+/// when files are in a bucket: the bucket keeps them (its versioning or replication is their
+/// backup, docs/deploy.md), and a backup of the database alone stays small and quick.
+fn folders(config: &Config) -> Vec<(&'static str, PathBuf)> {
+    match &config.files {
+        souk_store::files::FilesConfig::Local(local) => vec![
+            ("photos", local.photos.clone()),
+            ("message-photos", local.message_photos.clone()),
+        ],
+        souk_store::files::FilesConfig::Bucket(_) => Vec::new(),
+    }
 }
 
 /// The secret file souk generated, when the environment does not set one.

@@ -12,6 +12,12 @@ pub struct Config {
     pub redis_prefix: String,
     pub data_dir: PathBuf,
     pub photos_dir: PathBuf,
+    /// Where photos, message photos and export archives live: local folders (under the data
+    /// folder, photos in `photos_dir`) or an S3-compatible bucket (`SOUK_S3_BUCKET`).
+    pub files: souk_store::files::FilesConfig,
+    /// Public photos are linked at this base (a CDN, or the bucket's public address for the
+    /// `photos/` prefix) instead of through the API (`SOUK_PHOTOS_PUBLIC_URL`).
+    pub photos_public_url: Option<String>,
     /// This process's search index (one per API process).
     pub index_dir: PathBuf,
     /// Shared folder of index snapshots (`SOUK_INDEX_SNAPSHOTS`): a new process opens the
@@ -235,15 +241,33 @@ impl Config {
                     .into(),
             });
         }
+        let photos_dir = parsed("SOUK_PHOTOS_DIR", data_dir.join("photos"))?;
+        let files = souk_store::files::FilesConfig::from_env(&data_dir, photos_dir.clone())
+            .map_err(|e| ConfigError {
+                name: "SOUK_S3_BUCKET",
+                problem: e.to_string(),
+            })?;
+        let photos_public_url =
+            var("SOUK_PHOTOS_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string());
+        if let Some(u) = &photos_public_url {
+            if !(u.starts_with("https://") || u.starts_with("http://")) {
+                return Err(ConfigError {
+                    name: "SOUK_PHOTOS_PUBLIC_URL",
+                    problem: format!("must be an http:// or https:// URL, not {u:?}"),
+                });
+            }
+        }
         Ok(Config {
             bind,
+            files,
+            photos_public_url,
             public_url: var("SOUK_PUBLIC_URL")
                 .map(|u| u.trim_end_matches('/').to_string())
                 .unwrap_or_else(|| format!("http://{bind}")),
             database_url,
             redis_url: var("REDIS_URL"),
             redis_prefix: var("SOUK_REDIS_PREFIX").unwrap_or_else(|| "souk".into()),
-            photos_dir: parsed("SOUK_PHOTOS_DIR", data_dir.join("photos"))?,
+            photos_dir,
             index_dir: parsed("SOUK_INDEX_DIR", data_dir.join("index"))?,
             index_snapshots,
             index_snapshot_every_secs,
@@ -353,7 +377,6 @@ impl Config {
             tick: std::time::Duration::from_secs(w.tick_secs.max(1)),
             backoff_base: std::time::Duration::from_millis(w.backoff_ms),
             public_url: self.public_url.trim_end_matches('/').to_string(),
-            photos_dir: self.photos_dir.clone(),
             warn_before: chrono::Duration::days(w.expiry_warn_days),
             deleted_retention: chrono::Duration::days(w.retention_deleted_days),
             expired_retention: chrono::Duration::days(w.retention_expired_days),
@@ -364,12 +387,6 @@ impl Config {
             push: self.push.clone(),
             ..Default::default()
         }
-    }
-
-    /// Photos sent in messages: never under the public photos folder, served only to the two
-    /// people of their thread.
-    pub fn message_photos_dir(&self) -> PathBuf {
-        self.data_dir.join("message-photos")
     }
 
     pub fn mail_config(&self) -> souk_worker::MailConfig {

@@ -229,6 +229,11 @@ impl From<StoreError> for ApiError {
                 code,
                 detail: conflict_detail(code).into(),
             },
+            // The bucket (or folder) is down: a moment's outage, not a fault of the request.
+            StoreError::Files(e) => {
+                tracing::warn!(error = %e, "file storage unavailable");
+                ApiError::Unavailable("file storage is unavailable, try again shortly".into())
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -4,6 +4,7 @@ pub mod app;
 pub mod auth;
 pub mod backup;
 pub mod bounded;
+pub mod bucket_copy;
 pub mod client_ip;
 pub mod config;
 pub mod content_rules;

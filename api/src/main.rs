@@ -69,6 +69,10 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Copy the local photo, message-photo and export folders into the bucket SOUK_S3_BUCKET
+    /// names. Resumable and idempotent: files already there are skipped, so run it before the
+    /// switch, then once more after it. Exits 1 when a file could not be copied.
+    FilesToBucket,
     /// Ask the running service's /healthz (or /readyz with --ready); exit 0 when it answers
     /// 200. For container health checks without curl.
     Healthcheck {
@@ -184,6 +188,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Command::Restore { src, force } => {
             souk_api::backup::restore(&config, &src, force, &mut |line| eprintln!("{line}"))?;
             println!("restored from {}; start the service", src.display());
+            Ok(())
+        }
+        Command::FilesToBucket => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            let done = runtime.block_on(souk_api::bucket_copy::files_to_bucket(
+                &config,
+                &mut |line| eprintln!("{line}"),
+            ))?;
+            println!(
+                "{} copied, {} already in the bucket, {} failed",
+                done.copied, done.already_there, done.failed
+            );
+            if done.failed > 0 {
+                eprintln!("run it again to retry the files that failed");
+                std::process::exit(1);
+            }
             Ok(())
         }
         Command::Healthcheck { .. } => unreachable!("handled above"),

@@ -51,6 +51,8 @@ pub struct AppState {
     pub draining: Arc<std::sync::atomic::AtomicBool>,
     /// A streaming replica for anonymous public reads, when configured.
     pub replica: Option<Arc<crate::replica::Replica>>,
+    /// Photos, message photos and export archives (local folders or a bucket).
+    pub files: souk_store::files::Files,
 }
 
 impl AppState {
@@ -80,14 +82,12 @@ impl AppState {
         }
     }
 
-    /// Removes the files of photos whose rows are gone (after the commit); see
-    /// `souk_store::photos::remove_photo_files`.
+    /// Removes the files of public images (ad photos, store images) whose rows are gone
+    /// (after the commit); a failure leaves an orphan file and is logged.
     pub async fn remove_photo_files(&self, keys: Vec<String>) {
-        let dir = self.config.photos_dir.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            souk_store::photos::remove_photo_files(&dir, &keys)
-        })
-        .await;
+        self.files
+            .remove_images(souk_store::files::Area::Photos, &keys)
+            .await
     }
 
     /// Runs blocking diesel reads on the blocking thread pool with a pooled read connection.

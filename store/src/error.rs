@@ -15,6 +15,9 @@ pub enum StoreError {
     Migration(String),
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The file storage (local folder or bucket) failed or is unreachable.
+    #[error("file storage: {0}")]
+    Files(String),
 }
 
 impl StoreError {

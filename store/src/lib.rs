@@ -16,6 +16,7 @@ pub mod error;
 pub mod events;
 pub mod favorites;
 pub mod feed;
+pub mod files;
 pub mod jobs;
 pub mod lifecycle;
 pub mod listings;

@@ -173,26 +173,3 @@ pub fn delete_all_photos(conn: &mut DbConn, listing_id: i64) -> StoreResult<Vec<
     diesel::delete(photos::table.filter(photos::listing_id.eq(listing_id))).execute(conn)?;
     Ok(all)
 }
-
-/// Where the two sizes of a photo live under the photos folder.
-pub fn photo_files(dir: &std::path::Path, key: &str) -> [std::path::PathBuf; 2] {
-    let shard = dir.join(key.get(..2).unwrap_or("__"));
-    [
-        shard.join(format!("{key}_large.jpg")),
-        shard.join(format!("{key}_thumb.jpg")),
-    ]
-}
-
-/// Removes the files of deleted photo rows. A failure leaves an orphan file, never a
-/// dangling row, so it is logged and not returned.
-pub fn remove_photo_files(dir: &std::path::Path, keys: &[String]) {
-    for key in keys {
-        for f in photo_files(dir, key) {
-            if let Err(e) = std::fs::remove_file(&f) {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    tracing::warn!(file = %f.display(), error = %e, "could not remove photo file");
-                }
-            }
-        }
-    }
-}

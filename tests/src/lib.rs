@@ -10,6 +10,7 @@ pub mod live;
 pub mod loopback;
 pub mod plans;
 pub mod replica;
+pub mod s3;
 pub mod smtp;
 
 use std::future::Future;
@@ -196,6 +197,10 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
         redis_prefix: format!("souk-test-{:016x}", rand::thread_rng().gen::<u64>()),
         data_dir: data_dir.to_path_buf(),
         photos_dir: data_dir.join("photos"),
+        files: souk_store::files::FilesConfig::Local(
+            souk_store::files::config::LocalFolders::under(data_dir, data_dir.join("photos")),
+        ),
+        photos_public_url: None,
         index_dir: data_dir.join("index"),
         index_snapshots: None,
         index_snapshot_every_secs: 0,
@@ -620,6 +625,7 @@ impl TestApp {
             mailer,
             cfg,
             self.running.state.redis.clone(),
+            self.running.state.files.clone(),
         )
     }
 

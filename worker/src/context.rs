@@ -29,7 +29,6 @@ pub struct RunnerConfig {
     pub message_id_host: String,
     /// Base of the links in emails (renewal, conversations, unsubscribe).
     pub public_url: String,
-    pub photos_dir: PathBuf,
     /// The expiry warning goes out this long before an ad expires.
     pub warn_before: chrono::Duration,
     /// Deleted ads are purged (photos and all) after this long.
@@ -48,7 +47,8 @@ pub struct RunnerConfig {
     /// Summed weight of open trust flags at which an ad is hidden pending review
     /// (`SOUK_FLAG_SCORE_TO_HIDE`; 0 never hides).
     pub flag_score_to_hide: u32,
-    /// Where account archives are written (`<data dir>/exports`).
+    /// Scratch space where account archives are written before they are stored
+    /// (`<data dir>/exports`, which is also their area when files are local).
     pub exports_dir: PathBuf,
     /// Push notifications: FCM or the file outbox.
     pub push: crate::push::PushConfig,
@@ -63,7 +63,6 @@ impl Default for RunnerConfig {
             backoff_base: Duration::from_secs(5),
             message_id_host: "souk.local".into(),
             public_url: "http://127.0.0.1:8080".into(),
-            photos_dir: PathBuf::from("./data/photos"),
             warn_before: chrono::Duration::days(3),
             deleted_retention: chrono::Duration::days(30),
             expired_retention: chrono::Duration::days(90),
@@ -109,10 +108,18 @@ pub struct Worker {
     pub(crate) statistics_refreshed: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
     /// The FCM transport (with its cached access token) when FCM is configured.
     pub(crate) push: Option<Arc<crate::push::FcmTransport>>,
+    /// Photos (read by exports, removed by the purge) and export archives.
+    pub files: souk_store::files::Files,
 }
 
 impl Worker {
-    pub fn new(pool: Pool, mailer: Mailer, cfg: RunnerConfig, redis: Option<RedisLink>) -> Worker {
+    pub fn new(
+        pool: Pool,
+        mailer: Mailer,
+        cfg: RunnerConfig,
+        redis: Option<RedisLink>,
+        files: souk_store::files::Files,
+    ) -> Worker {
         let push = cfg.push.fcm.clone().and_then(|fcm| {
             crate::push::FcmTransport::new(fcm)
                 .map_err(|e| tracing::error!(error = %e, "FCM transport unavailable"))
@@ -128,6 +135,7 @@ impl Worker {
             wake: Arc::new(Notify::new()),
             stopping: Arc::new(AtomicBool::new(false)),
             statistics_refreshed: Default::default(),
+            files,
         }
     }
 

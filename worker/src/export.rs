@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use souk_store::account_data::{self, AccountData};
+use souk_store::files::{export_object, image_object, Area, Files};
 use souk_store::jobs::Job;
 use souk_store::{users, DbConn, StoreResult};
 
@@ -23,9 +24,9 @@ pub struct ExportJob {
     pub token: String,
 }
 
-/// Where an export's archive lives.
-pub fn archive_path(dir: &Path, export_id: i64) -> PathBuf {
-    dir.join(format!("{export_id}.zip"))
+/// Where an export's archive is written before it is stored (`Files::put_file`).
+fn scratch_path(dir: &Path, export_id: i64) -> PathBuf {
+    dir.join(format!("{export_id}.zip.part"))
 }
 
 pub fn queue_export(conn: &mut DbConn, export_id: i64, token: &str) -> StoreResult<()> {
@@ -50,9 +51,15 @@ photos/        the photos of your ads, by ad id.\n\
 \n\
 Times are UTC. Prices are in Algerian dinars (DZD).\n";
 
-fn write_archive(path: &Path, data: &AccountData, photos_dir: &Path) -> std::io::Result<()> {
-    let tmp = path.with_extension("part");
-    let file = std::fs::File::create(&tmp)?;
+/// Writes the archive at `path` (on the blocking pool: photos are read through `files`, one
+/// at a time, so an archive of thousands of photos never sits in memory).
+fn write_archive(
+    path: &Path,
+    data: &AccountData,
+    files: &Files,
+    runtime: &tokio::runtime::Handle,
+) -> std::io::Result<()> {
+    let file = std::fs::File::create(path)?;
     let mut zip = zip::ZipWriter::new(file);
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
@@ -63,9 +70,11 @@ fn write_archive(path: &Path, data: &AccountData, photos_dir: &Path) -> std::io:
     zip.start_file("account.json", options)?;
     serde_json::to_writer_pretty(&mut zip, data)?;
     for p in &data.photos {
-        let [large, _] = souk_store::photos::photo_files(photos_dir, &p.storage_key);
-        // A photo whose file is gone (an orphan row) is listed in account.json only.
-        if let Ok(bytes) = std::fs::read(&large) {
+        let large = image_object(&p.storage_key, "large");
+        let read = runtime.block_on(files.get(Area::Photos, &large));
+        // A photo whose file is gone (an orphan row) is listed in account.json only; storage
+        // that is down fails the job, which is retried.
+        if let Some(bytes) = read.map_err(std::io::Error::other)? {
             // JPEGs are compressed already.
             zip.start_file(
                 format!("photos/{}/{}.jpg", p.listing_id, p.storage_key),
@@ -75,7 +84,7 @@ fn write_archive(path: &Path, data: &AccountData, photos_dir: &Path) -> std::io:
         }
     }
     zip.finish()?;
-    std::fs::rename(&tmp, path)
+    Ok(())
 }
 
 pub async fn run_export(w: &Worker, job: &Job) -> Result<(), String> {
@@ -92,15 +101,27 @@ pub async fn run_export(w: &Worker, job: &Job) -> Result<(), String> {
         .db(move |c| account_data::collect(c, user_id))
         .await
         .map_err(|e| e.to_string())?;
-    let (dir, photos) = (w.cfg.exports_dir.clone(), w.cfg.photos_dir.clone());
-    let path = archive_path(&dir, export_id);
-    tokio::task::spawn_blocking(move || {
+    let dir = w.cfg.exports_dir.clone();
+    let scratch = scratch_path(&dir, export_id);
+    let (files, runtime, written) = (
+        w.files.clone(),
+        tokio::runtime::Handle::current(),
+        scratch.clone(),
+    );
+    let archived = tokio::task::spawn_blocking(move || {
         std::fs::create_dir_all(&dir)?;
-        write_archive(&path, &data, &photos)
+        write_archive(&written, &data, &files, &runtime)
     })
     .await
-    .map_err(|e| e.to_string())?
-    .map_err(|e| format!("writing the archive: {e}"))?;
+    .map_err(|e| e.to_string())?;
+    if let Err(e) = archived {
+        let _ = tokio::fs::remove_file(&scratch).await;
+        return Err(format!("writing the archive: {e}"));
+    }
+    w.files
+        .put_file(Area::Exports, &export_object(export_id), scratch)
+        .await
+        .map_err(|e| format!("storing the archive: {e}"))?;
     let link = format!("{}/v1/exports/{token}", w.cfg.public_url);
     let still_wanted = w
         .tx(move |conn| {
@@ -114,7 +135,9 @@ pub async fn run_export(w: &Worker, job: &Job) -> Result<(), String> {
         .await
         .map_err(|e: RunnerError| e.to_string())?;
     if !still_wanted {
-        let _ = tokio::fs::remove_file(archive_path(&w.cfg.exports_dir, export_id)).await;
+        w.files
+            .remove(Area::Exports, vec![export_object(export_id)])
+            .await;
         return Ok(());
     }
     w.wake.notify_one();
@@ -126,9 +149,8 @@ pub async fn purge_expired(w: &Worker) -> Result<usize, RunnerError> {
     let ids = w
         .tx(|c| account_data::take_expired_exports(c, 1000))
         .await?;
-    for id in &ids {
-        let _ = tokio::fs::remove_file(archive_path(&w.cfg.exports_dir, *id)).await;
-    }
+    let archives = ids.iter().map(|id| export_object(*id)).collect();
+    w.files.remove(Area::Exports, archives).await;
     Ok(ids.len())
 }
 

@@ -88,10 +88,9 @@ pub async fn purge(w: &Worker) -> Result<usize, RunnerError> {
         let (n, keys) = w
             .tx(move |conn| lifecycle::purge_listings(conn, deleted_before, expired_before, batch))
             .await?;
-        let dir = w.cfg.photos_dir.clone();
-        tokio::task::spawn_blocking(move || souk_store::photos::remove_photo_files(&dir, &keys))
-            .await
-            .map_err(|e| RunnerError::Join(e.to_string()))?;
+        w.files
+            .remove_images(souk_store::files::Area::Photos, &keys)
+            .await;
         Ok(n)
     })
     .await

@@ -87,9 +87,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         backoff_base: Duration::from_millis(args.backoff_ms),
         lease: chrono::Duration::seconds(args.lease_secs.max(1)),
         public_url: args.public_url.trim_end_matches('/').to_string(),
-        photos_dir: args
-            .photos_dir
-            .unwrap_or_else(|| args.data_dir.join("photos")),
         warn_before: chrono::Duration::days(args.warn_days),
         deleted_retention: chrono::Duration::days(args.deleted_retention_days),
         expired_retention: chrono::Duration::days(args.expired_retention_days),
@@ -100,7 +97,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         push: souk_worker::push::PushConfig::from_env(&args.data_dir)?,
         ..Default::default()
     };
-    let worker = Worker::new(pool, mailer, cfg, redis);
+    let photos_dir = args
+        .photos_dir
+        .unwrap_or_else(|| args.data_dir.join("photos"));
+    let files = souk_store::files::Files::open(&souk_store::files::FilesConfig::from_env(
+        &args.data_dir,
+        photos_dir,
+    )?)?;
+    // A missing bucket or refused keys stop the start here, not the first purge or export.
+    files.check().await?;
+    let worker = Worker::new(pool, mailer, cfg, redis, files);
     if args.once {
         let ran = worker.run_once().await?;
         tracing::info!(ran, "ran periodic tasks and due jobs once");

@@ -6,7 +6,7 @@ use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::HttpRequest;
 use futures_util::StreamExt;
-use souk_store::photos;
+use souk_store::files::{image_object, Area, Path};
 
 use crate::auth::secret::random_hex;
 use crate::error::{ApiError, ApiResult};
@@ -97,11 +97,9 @@ pub fn require_multipart(req: &HttpRequest) -> ApiResult<()> {
     Ok(())
 }
 
-/// An uploaded image, cleaned and written to disk under a new random key.
+/// An uploaded image, cleaned and written (both sizes) under a new random key.
 pub struct StoredImage {
     pub key: String,
-    pub large: std::path::PathBuf,
-    pub thumb: std::path::PathBuf,
     pub width: i32,
     pub height: i32,
     pub phash: Option<u64>,
@@ -115,15 +113,15 @@ pub async fn receive_image(
     form: Multipart,
     permit: &UploadPermit,
 ) -> ApiResult<StoredImage> {
-    receive_image_into(state, form, permit, &state.config.photos_dir).await
+    receive_image_into(state, form, permit, Area::Photos).await
 }
 
-/// `receive_image`, writing the files under `dir` (the private folder of message photos).
+/// `receive_image`, writing the files into `area` (message photos are private).
 pub async fn receive_image_into(
     state: &AppState,
     form: Multipart,
     permit: &UploadPermit,
-    dir: &std::path::Path,
+    area: Area,
 ) -> ApiResult<StoredImage> {
     let bytes = read_upload(form, permit.max_bytes).await?;
     // Decodes wait for a slot: each may allocate ~200 MB, so their number bounds the memory.
@@ -138,29 +136,30 @@ pub async fn receive_image_into(
             ImageError::Encode(_) => ApiError::Internal(e.to_string()),
         })?;
     let key = random_hex(16);
-    let [large, thumb] = photos::photo_files(dir, &key);
-    let write = async {
-        tokio::fs::create_dir_all(large.parent().expect("sharded path")).await?;
-        tokio::fs::write(&large, &processed.large).await?;
-        tokio::fs::write(&thumb, &processed.thumb).await
-    };
-    write
+    let files = &state.files;
+    files
+        .put(area, &image_object(&key, "large"), processed.large.into())
+        .await?;
+    if let Err(e) = files
+        .put(area, &image_object(&key, "thumb"), processed.thumb.into())
         .await
-        .map_err(|e| ApiError::Internal(format!("writing photo: {e}")))?;
+    {
+        // No row will name this key: the large size is an orphan unless removed now.
+        files.remove_images(area, std::slice::from_ref(&key)).await;
+        return Err(e.into());
+    }
     Ok(StoredImage {
         key,
-        large,
-        thumb,
         width: processed.width as i32,
         height: processed.height as i32,
         phash: processed.phash,
     })
 }
 
-/// The file a photo URL names under `dir` (`{key}/{size}.jpg`): only our own key format
-/// (32 lowercase hex digits) and sizes reach the filesystem, so no traversal and no probing;
-/// anything else is 404, as if absent. Ad photos and message photos alike.
-pub fn photo_file(dir: &std::path::Path, key: &str, size: &str) -> ApiResult<std::path::PathBuf> {
+/// The file a photo URL names (`{key}/{size}.jpg`): only our own key format (32 lowercase
+/// hex digits) and sizes reach the file storage, so no traversal and no probing; anything
+/// else is 404, as if absent. Ad photos and message photos alike.
+pub fn photo_file(key: &str, size: &str) -> ApiResult<Path> {
     let ours = key.len() == 32
         && key
             .bytes()
@@ -168,10 +167,17 @@ pub fn photo_file(dir: &std::path::Path, key: &str, size: &str) -> ApiResult<std
     if !ours {
         return Err(ApiError::NotFound);
     }
-    let [large, thumb] = photos::photo_files(dir, key);
     match size {
-        "large" => Ok(large),
-        "thumb" => Ok(thumb),
+        "large" | "thumb" => Ok(image_object(key, size)),
         _ => Err(ApiError::NotFound),
     }
+}
+
+/// A stored image's bytes, or 404.
+pub async fn read_image(
+    state: &AppState,
+    area: Area,
+    file: &Path,
+) -> ApiResult<actix_web::web::Bytes> {
+    state.files.get(area, file).await?.ok_or(ApiError::NotFound)
 }

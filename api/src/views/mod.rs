@@ -94,8 +94,23 @@ impl From<&Photo> for PhotoView {
     }
 }
 
+/// The public base of photo links (`SOUK_PHOTOS_PUBLIC_URL`), set once at start; unset,
+/// photos are linked through the API.
+static PHOTOS_PUBLIC_URL: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+/// Sets where photo links point, once per process (a second call changes nothing: the
+/// links of one process never disagree).
+pub fn link_photos_at(base: Option<&str>) {
+    let _ = PHOTOS_PUBLIC_URL.set(base.map(str::to_string));
+}
+
+/// The link of a public image: through the API, or at the public base, where the file's
+/// path in the bucket's `photos/` prefix follows the base.
 pub fn photo_url(key: &str, size: &str) -> String {
-    format!("/v1/photos/{key}/{size}.jpg")
+    match PHOTOS_PUBLIC_URL.get() {
+        Some(Some(base)) => format!("{base}/{}", souk_store::files::image_object(key, size)),
+        _ => format!("/v1/photos/{key}/{size}.jpg"),
+    }
 }
 
 /// What a buyer may know about a seller. No email, ever, and no phone number: a confirmed

@@ -32,7 +32,7 @@ pub struct ExportStatus {
     pub requested_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// The archive, streamed from disk (a large store's archive is not read into memory); each
+/// The archive, streamed from its storage (a large store's archive is not read into memory); each
 /// export may be downloaded `DOWNLOADS_PER_DAY` times.
 async fn archive_response(state: &AppState, export_id: i64) -> ApiResult<HttpResponse> {
     state
@@ -43,22 +43,12 @@ async fn archive_response(state: &AppState, export_id: i64) -> ApiResult<HttpRes
             std::time::Duration::from_secs(86_400),
         )
         .await?;
-    let path = souk_worker::export::archive_path(&state.config.data_dir.join("exports"), export_id);
-    let file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|_| ApiError::NotFound)?;
-    let chunks = futures_util::stream::unfold(file, |mut file| async move {
-        use tokio::io::AsyncReadExt;
-        let mut buf = vec![0u8; 64 * 1024];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<_, std::io::Error>(web::Bytes::from(buf)), file))
-            }
-            Err(e) => Some((Err(e), file)),
-        }
-    });
+    let archive = souk_store::files::export_object(export_id);
+    let chunks = state
+        .files
+        .get_stream(souk_store::files::Area::Exports, &archive)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok()
         .content_type("application/zip")
         .insert_header((
@@ -193,10 +183,15 @@ pub async fn delete_me(
         .await?;
     state.sessions_ended(user.id).await;
     state.remove_photo_files(deleted.image_keys).await;
-    let exports = state.config.data_dir.join("exports");
-    for id in deleted.export_ids {
-        let _ = tokio::fs::remove_file(souk_worker::export::archive_path(&exports, id)).await;
-    }
+    let archives = deleted
+        .export_ids
+        .into_iter()
+        .map(souk_store::files::export_object)
+        .collect();
+    state
+        .files
+        .remove(souk_store::files::Area::Exports, archives)
+        .await;
     tracing::info!(user = user.id, "account deleted");
     Ok(HttpResponse::NoContent().finish())
 }

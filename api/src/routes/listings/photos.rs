@@ -1,11 +1,13 @@
-//! Photo upload, deletion and serving. Files live under the photos folder, named by a
-//! random key; the database row is the source of truth and files follow it.
+//! Photo upload, deletion and serving. Files live in the photos area (a folder or a bucket,
+//! `souk_store::files`), named by a random key; the database row is the source of truth and
+//! files follow it.
 
 use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use souk_domain::signals::PHOTO_MAX_DISTANCE;
+use souk_store::files::Area;
 use souk_store::photos;
 use souk_store::signals::{near_copies, Among, KIND_PHOTO};
 use utoipa::IntoParams;
@@ -17,7 +19,7 @@ use crate::params::PhotoUpload;
 use crate::state::AppState;
 use crate::upload_gate::UploadPermit;
 use crate::usecases::image_upload::admit_upload;
-use crate::usecases::image_upload::{photo_file, receive_image};
+use crate::usecases::image_upload::{photo_file, read_image, receive_image};
 use crate::usecases::ownership::owned_ad;
 use crate::views::PhotoView;
 
@@ -80,9 +82,8 @@ async fn store_photo(
     permit: &UploadPermit,
 ) -> ApiResult<photos::Photo> {
     let image = receive_image(state, form, permit).await?;
-    let (large, thumb) = (image.large.clone(), image.thumb.clone());
     let (w, h, phash) = (image.width, image.height, image.phash);
-    let row_key = image.key;
+    let row_key = image.key.clone();
     let inserted = state
         .tx(move |conn| {
             // Re-checked in the transaction: the listing may have been deleted meanwhile, or
@@ -114,8 +115,7 @@ async fn store_photo(
         })
         .await;
     if inserted.is_err() {
-        let _ = tokio::fs::remove_file(&large).await;
-        let _ = tokio::fs::remove_file(&thumb).await;
+        state.files.remove_images(Area::Photos, &[image.key]).await;
     }
     inserted
 }
@@ -165,10 +165,8 @@ pub async fn serve_photo(
     path: web::Path<PhotoFile>,
 ) -> ApiResult<HttpResponse> {
     let PhotoFile { key, size } = path.into_inner();
-    let file = photo_file(&state.config.photos_dir, &key, &size)?;
-    let bytes = tokio::fs::read(&file)
-        .await
-        .map_err(|_| ApiError::NotFound)?;
+    let file = photo_file(&key, &size)?;
+    let bytes = read_image(&state, Area::Photos, &file).await?;
     Ok(HttpResponse::Ok()
         .content_type("image/jpeg")
         .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))

@@ -1,6 +1,6 @@
 //! Photos in messages: through the same pipeline as ad photos (admitted before the body is
-//! read, bounded decodes, EXIF and GPS stripped, re-encoded), written under a private folder,
-//! and served only to the two people of the thread (and to moderators once it is reported),
+//! read, bounded decodes, EXIF and GPS stripped, re-encoded), written to a private area
+//! (folder or bucket prefix, never public), and served only to the two people of the thread (and to moderators once it is reported),
 //! never from a public URL.
 
 use actix_multipart::Multipart;
@@ -9,6 +9,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use souk_store::conversation_reports;
 use souk_store::conversations::{self, Reader};
+use souk_store::files::Area;
 use utoipa::IntoParams;
 
 use crate::auth::AuthUser;
@@ -16,7 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::params::{ConversationId, PhotoUpload};
 use crate::state::AppState;
 use crate::usecases::conversations::{ensure_not_blocked, my_conversation, send_message};
-use crate::usecases::image_upload::{admit_upload, photo_file, receive_image_into};
+use crate::usecases::image_upload::{admit_upload, photo_file, read_image, receive_image_into};
 use crate::views::message::{message_view, MessageView};
 
 /// Send a photo in a thread (multipart, one part named `photo`: JPEG, PNG or WebP, ≤ 10 MB).
@@ -48,10 +49,8 @@ pub async fn send_photo(
         .await?;
     super::threads::contact_limit(&state, user).await?;
     let permit = admit_upload(&state, user.id, &req).await?;
-    let dir = state.config.message_photos_dir();
-    let image = receive_image_into(&state, form, &permit, &dir).await?;
-    let (large, thumb) = (image.large.clone(), image.thumb.clone());
-    let key = image.key;
+    let image = receive_image_into(&state, form, &permit, Area::MessagePhotos).await?;
+    let key = image.key.clone();
     let delay = chrono::Duration::seconds(state.config.message_email_delay_secs);
     let sent = state
         .tx(move |conn| {
@@ -64,8 +63,10 @@ pub async fn send_photo(
     let (view, wake) = match sent {
         Ok(v) => v,
         Err(e) => {
-            let _ = tokio::fs::remove_file(&large).await;
-            let _ = tokio::fs::remove_file(&thumb).await;
+            state
+                .files
+                .remove_images(Area::MessagePhotos, &[image.key])
+                .await;
             return Err(e);
         }
     };
@@ -96,7 +97,7 @@ pub async fn serve_message_photo(
     path: web::Path<MessagePhotoFile>,
 ) -> ApiResult<HttpResponse> {
     let MessagePhotoFile { id, key, size } = path.into_inner();
-    let file = photo_file(&state.config.message_photos_dir(), &key, &size)?;
+    let file = photo_file(&key, &size)?;
     state
         .db(move |conn| {
             let c = conversations::find(conn, id)?;
@@ -114,9 +115,7 @@ pub async fn serve_message_photo(
                 .map(|_| ())
         })
         .await?;
-    let bytes = tokio::fs::read(&file)
-        .await
-        .map_err(|_| ApiError::NotFound)?;
+    let bytes = read_image(&state, Area::MessagePhotos, &file).await?;
     Ok(HttpResponse::Ok()
         .content_type("image/jpeg")
         // Private: no shared cache may keep it; the key names one file forever.
