@@ -58,6 +58,10 @@ pub struct Args {
     /// does not wait for its index is still building it).
     #[arg(long, default_value_t = 0)]
     pub settle_secs: u64,
+    /// API processes on the one database, each with its own index, the clients spread over
+    /// them (PostgreSQL only: SQLite has one writer per file).
+    #[arg(long, default_value_t = 1)]
+    pub api_processes: usize,
     /// Name of this configuration in the report, e.g. "PostgreSQL, 1 M ads".
     #[arg(long)]
     pub label: Option<String>,
@@ -88,6 +92,9 @@ pub fn run_configuration(args: &Args) -> Result<String, Box<dyn std::error::Erro
         .worker_threads(cores)
         .enable_all()
         .build()?;
+    if args.api_processes > 1 && !args.database_url.starts_with("postgres") {
+        return Err("several API processes need PostgreSQL (SQLite has one writer)".into());
+    }
     let data = setup::prepare_database(args)?;
     let api = setup::start_services(args)?;
     // The label names the configuration, not this run's figures, so a rerun replaces its
@@ -96,7 +103,7 @@ pub fn run_configuration(args: &Args) -> Result<String, Box<dyn std::error::Erro
     let world = runtime.block_on(async {
         api.wait_ready(Duration::from_secs(900)).await?;
         let most = args.clients.iter().copied().max().unwrap_or(1);
-        let world = setup::World::build(&api.base, &data, most).await;
+        let world = setup::World::build(&api.bases, &data, most).await;
         tokio::time::sleep(Duration::from_secs(args.settle_secs)).await;
         world
     })?;
@@ -116,7 +123,7 @@ pub fn run_configuration(args: &Args) -> Result<String, Box<dyn std::error::Erro
     let locked = api.log_lines_containing("database is locked");
     let mut table = report::markdown(&label, args, &points, locked, data.active);
     let metrics = runtime.block_on(async {
-        let res = reqwest::get(format!("{}/metrics", api.base)).await.ok()?;
+        let res = reqwest::get(format!("{}/metrics", api.bases[0])).await.ok()?;
         res.text().await.ok()
     });
     if let Some(m) = metrics {
@@ -131,13 +138,17 @@ pub fn run_configuration(args: &Args) -> Result<String, Box<dyn std::error::Erro
 pub fn label_of(args: &Args, cores: usize) -> String {
     args.label.clone().unwrap_or_else(|| {
         format!(
-            "{}, {} ads seeded, {cores} cores",
+            "{}, {} ads seeded, {cores} cores{}",
             if args.database_url.starts_with("postgres") {
                 "PostgreSQL"
             } else {
                 "SQLite"
             },
-            args.count
+            args.count,
+            match args.api_processes {
+                1 => String::new(),
+                n => format!(", {n} API processes"),
+            }
         )
     })
 }

@@ -143,7 +143,11 @@ pub fn markdown(label: &str, args: &Args, points: &[Point], locked: usize, activ
         args.count,
         args.clients.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(","),
         args.seconds,
-        args.only.as_deref().map(|o| format!(" --only {o}")).unwrap_or_default(),
+        args.only.as_deref().map(|o| format!(" --only {o}")).unwrap_or_default()
+            + &match args.api_processes {
+                1 => String::new(),
+                n => format!(" --api-processes {n}"),
+            },
         args.seconds,
     );
     let _ = writeln!(t, "| {} |", COLUMNS.join(" | "));

@@ -73,17 +73,18 @@ pub fn prepare_database(args: &Args) -> Result<Data, Error> {
     Ok(Data { active, sample })
 }
 
-/// The API (and on PostgreSQL one `souk-worker`) as processes of their own.
+/// The API processes (and on PostgreSQL one `souk-worker`) as processes of their own.
 pub struct Services {
-    pub base: String,
-    api: Child,
+    /// One per API process.
+    pub bases: Vec<String>,
+    apis: Vec<Child>,
     worker: Option<Child>,
     log: PathBuf,
 }
 
 impl Drop for Services {
     fn drop(&mut self) {
-        for c in std::iter::once(&mut self.api).chain(self.worker.as_mut()) {
+        for c in self.apis.iter_mut().chain(self.worker.as_mut()) {
             let _ = c.kill();
             let _ = c.wait();
         }
@@ -98,10 +99,15 @@ pub struct Usage {
 }
 
 pub fn start_services(args: &Args) -> Result<Services, Error> {
-    let port = 18_199;
     let dir = args.work_dir.join("api");
+    let index_of = |i: usize| match i {
+        0 => dir.join("index"),
+        i => dir.join(format!("index-{i}")),
+    };
     if !args.keep_index {
-        let _ = std::fs::remove_dir_all(dir.join("index"));
+        for i in 0..args.api_processes.max(1) {
+            let _ = std::fs::remove_dir_all(index_of(i));
+        }
     }
     std::fs::create_dir_all(&dir)?;
     let log = args.work_dir.join("api.log");
@@ -124,16 +130,26 @@ pub fn start_services(args: &Args) -> Result<Services, Error> {
     // The API logs (tracing) on stdout; both go to the log file that is searched afterwards.
     let log_file = std::fs::File::create(&log)?;
     let log_filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into());
-    let api = Command::new(&args.api_bin)
-        .arg("serve")
-        .env("DATABASE_URL", &args.database_url)
-        .env("SOUK_DATA_DIR", &dir)
-        .env("SOUK_BIND", format!("127.0.0.1:{port}"))
-        .envs(generous)
-        .env("RUST_LOG", &log_filter)
-        .stdout(log_file.try_clone()?)
-        .stderr(log_file)
-        .spawn()?;
+    let mut apis = Vec::new();
+    let mut bases = Vec::new();
+    for i in 0..args.api_processes.max(1) {
+        // One folder of data (photos, secret) for all; an index each.
+        let port = 18_199 + i;
+        apis.push(
+            Command::new(&args.api_bin)
+                .arg("serve")
+                .env("DATABASE_URL", &args.database_url)
+                .env("SOUK_DATA_DIR", &dir)
+                .env("SOUK_INDEX_DIR", index_of(i))
+                .env("SOUK_BIND", format!("127.0.0.1:{port}"))
+                .envs(generous)
+                .env("RUST_LOG", &log_filter)
+                .stdout(log_file.try_clone()?)
+                .stderr(log_file.try_clone()?)
+                .spawn()?,
+        );
+        bases.push(format!("http://127.0.0.1:{port}"));
+    }
     let worker = if args.database_url.starts_with("postgres") {
         let bin = args.api_bin.with_file_name("souk-worker");
         Some(
@@ -149,8 +165,8 @@ pub fn start_services(args: &Args) -> Result<Services, Error> {
         None
     };
     Ok(Services {
-        base: format!("http://127.0.0.1:{port}"),
-        api,
+        bases,
+        apis,
         worker,
         log,
     })
@@ -161,11 +177,15 @@ impl Services {
         let client = Client::new();
         let start = Instant::now();
         loop {
-            if let Ok(r) = client.get(format!("{}/readyz", self.base)).send().await {
-                if r.status().is_success() {
-                    eprintln!("API ready after {:.1} s", start.elapsed().as_secs_f64());
-                    return Ok(());
+            let mut ready = 0;
+            for base in &self.bases {
+                if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
+                    ready += usize::from(r.status().is_success());
                 }
+            }
+            if ready == self.bases.len() {
+                eprintln!("API ready after {:.1} s", start.elapsed().as_secs_f64());
+                return Ok(());
             }
             if start.elapsed() > within {
                 return Err("the API never became ready".into());
@@ -174,8 +194,18 @@ impl Services {
         }
     }
 
+    /// Summed over the API processes.
     pub fn usage(&self) -> Usage {
-        usage_of(self.api.id())
+        self.apis.iter().map(|a| usage_of(a.id())).fold(
+            Usage {
+                cpu_secs: 0.0,
+                rss_mb: 0.0,
+            },
+            |sum, u| Usage {
+                cpu_secs: sum.cpu_secs + u.cpu_secs,
+                rss_mb: sum.rss_mb + u.rss_mb,
+            },
+        )
     }
 
     pub fn log_lines_containing(&self, needle: &str) -> usize {
@@ -193,7 +223,8 @@ pub struct Seat {
 }
 
 pub struct World {
-    pub base: String,
+    /// The API processes' addresses: client `n` calls `bases[n % len]`.
+    pub bases: Vec<String>,
     /// This run's mark (seconds since 1970), in what the run writes, so runs never collide.
     pub run: i64,
     pub sample: Vec<(i64, i64)>,
@@ -245,7 +276,8 @@ pub fn demo_photo(seed: u64, width: u32, height: u32) -> Vec<u8> {
 }
 
 impl World {
-    pub async fn build(base: &str, data: &Data, clients: usize) -> Result<World, Error> {
+    pub async fn build(bases: &[String], data: &Data, clients: usize) -> Result<World, Error> {
+        let base = &bases[0];
         let client = Client::new();
         let mut seats = Vec::new();
         let mut photos = Vec::new();
@@ -305,7 +337,7 @@ impl World {
             .map(|q| q.http_query())
             .collect();
         Ok(World {
-            base: base.to_string(),
+            bases: bases.to_vec(),
             run,
             sample: data.sample.clone(),
             photos,

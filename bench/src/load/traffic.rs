@@ -115,7 +115,7 @@ async fn one(
     pending: &Pending,
     state: &mut ClientState,
 ) -> Result<StatusCode, reqwest::Error> {
-    let base = &world.base;
+    let base = &world.bases[seat % world.bases.len()];
     let s = &world.seats[seat % world.seats.len()];
     let (id, seller) = world.sample[rng.gen_range(0..world.sample.len())];
     let sent = SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -216,7 +216,7 @@ async fn watch(
             return;
         }
         if let Ok(res) = client
-            .get(format!("{}/v1/listings?per_page=100", world.base))
+            .get(format!("{}/v1/listings?per_page=100", world.bases[0]))
             .send()
             .await
         {
