@@ -7,6 +7,7 @@ pub mod billing;
 pub mod blocks;
 pub mod bump_schedules;
 pub mod changes;
+pub mod console;
 pub mod conversation_reports;
 pub mod conversations;
 pub mod credits;

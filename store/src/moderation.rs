@@ -88,6 +88,17 @@ pub fn open_reporter_records(
     conn: &mut DbConn,
     listing_id: i64,
 ) -> StoreResult<Vec<ReporterRecord>> {
+    Ok(open_reporters(conn, listing_id)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect())
+}
+
+/// `open_reporter_records` with each reporter's id (the console shows who weighs what).
+pub fn open_reporters(
+    conn: &mut DbConn,
+    listing_id: i64,
+) -> StoreResult<Vec<(i64, ReporterRecord)>> {
     // Confirmed reporters only (the others weigh nothing): a hundred throwaway reports filed
     // first cannot crowd out the real ones.
     let rows: Vec<ReporterRow> = reports::table
@@ -131,7 +142,7 @@ pub fn open_reporter_records(
                 .filter(|(_, res, _)| res.as_deref() != Some(RESOLVED_UPHELD))
                 .map(|(_, _, n)| n)
                 .sum();
-            ReporterRecord {
+            let record = ReporterRecord {
                 // Accounts from before canonical addresses whose mailbox an older account
                 // holds have none stored: the rule gives the same mailbox.
                 mailbox: canonical.unwrap_or_else(|| canonical_email(&email)),
@@ -140,9 +151,43 @@ pub fn open_reporter_records(
                 account_age_days: (t - created).num_days(),
                 upheld,
                 dismissed,
-            }
+            };
+            (id, record)
         })
         .collect())
+}
+
+/// The open reports of one ad, oldest first.
+pub fn open_reports_of(conn: &mut DbConn, listing_id: i64) -> StoreResult<Vec<Report>> {
+    Ok(reports::table
+        .filter(reports::listing_id.eq(listing_id))
+        .filter(reports::resolved_at.is_null())
+        .order(reports::id.asc())
+        .limit(200)
+        .select(Report::as_select())
+        .load(conn)?)
+}
+
+/// The log's entries about an account or any of `listing_ids` (its ads), newest first.
+pub fn log_about(
+    conn: &mut DbConn,
+    user_id: i64,
+    listing_ids: &[i64],
+    limit: i64,
+) -> StoreResult<Vec<LogEntry>> {
+    Ok(moderation_log::table
+        .filter(
+            moderation_log::target_kind
+                .eq("user")
+                .and(moderation_log::target_id.eq(user_id))
+                .or(moderation_log::target_kind
+                    .eq("listing")
+                    .and(moderation_log::target_id.eq_any(listing_ids))),
+        )
+        .order(moderation_log::id.desc())
+        .limit(limit)
+        .select(LogEntry::as_select())
+        .load(conn)?)
 }
 
 /// Open reports, oldest first, optionally of one reason (the caller groups them by ad).

@@ -173,3 +173,11 @@ pub fn delete_all_photos(conn: &mut DbConn, listing_id: i64) -> StoreResult<Vec<
     diesel::delete(photos::table.filter(photos::listing_id.eq(listing_id))).execute(conn)?;
     Ok(all)
 }
+
+/// Photos by id (the evidence of a copied photo names them).
+pub fn find_photos(conn: &mut DbConn, ids: &[i64]) -> StoreResult<Vec<Photo>> {
+    Ok(photos::table
+        .filter(photos::id.eq_any(ids))
+        .select(Photo::as_select())
+        .load(conn)?)
+}

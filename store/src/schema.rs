@@ -378,6 +378,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    console_sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        user_id -> BigInt,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    moderation_claims (item) {
+        item -> Text,
+        moderator_id -> BigInt,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     moderation_log (id) {
         id -> BigInt,
         moderator_id -> Nullable<BigInt>,
@@ -510,5 +529,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     saved_searches,
     stores,
     reports,
-    moderation_log
+    moderation_log,
+    console_sessions,
+    moderation_claims
 );

@@ -2,6 +2,7 @@
 //! cannot leak (the seller's email is not even loaded into these types).
 
 pub mod message;
+pub mod moderation;
 pub mod price_hint;
 pub mod rating;
 pub mod search_page;

@@ -421,7 +421,7 @@ pub async fn confirm_reset(
         })
         .await?;
     state.sessions_ended(user.id).await;
-    crate::routes::accounts::sessions::end_address_wait(&state, &user.email).await;
+    crate::usecases::sign_in::end_address_wait(&state, &user.email).await;
     let device_token = state.jwt.issue_device(user.id, &user.password_hash)?;
     Ok(HttpResponse::Ok().json(PasswordReset { device_token }))
 }

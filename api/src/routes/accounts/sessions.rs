@@ -3,18 +3,16 @@
 use actix_web::{post, web, HttpResponse};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
-use souk_domain::account::{canonical_email, login_delay_secs, normalize_email};
 use souk_store::tokens;
-use souk_store::users;
 use souk_store::{now, DbConn};
 use utoipa::ToSchema;
 
-use crate::auth::password::{dummy_hash, verify_password};
 use crate::auth::secret::{random_hex, random_token, token_hash};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ClientIp;
 use crate::extract::Json;
 use crate::state::AppState;
+use crate::usecases::sign_in::check_password;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -69,45 +67,6 @@ fn issue_tokens(
     })
 }
 
-/// The limiter key of a mailbox's failed logins (whether or not it has an account, so the
-/// answer tells nothing about that; per mailbox, so aliases share it).
-pub fn login_failures_key(email: &str) -> String {
-    format!("login-fail:{}", canonical_email(email))
-}
-
-fn login_slot_key(email: &str) -> String {
-    format!("login-slot:{}", canonical_email(email))
-}
-
-/// Failures a device token may see before it stops skipping the wait.
-const DEVICE_FAILURES: u32 = 5;
-
-fn device_failures_key(token: &str) -> String {
-    format!("login-fail-dev:{}", token_hash(token))
-}
-
-/// Refuses a login attempt on `email` while the address must wait after its failures. Once
-/// the wait is over, one attempt at a time gets through until its outcome is known: a botnet
-/// firing together when the wait ends gets one guess, not one per bot.
-async fn check_address_delay(state: &AppState, email: &str) -> ApiResult<()> {
-    let (failures, last_ms) = state.limiter.failures(&login_failures_key(email)).await;
-    let wait = login_delay_secs(failures);
-    if wait == 0 {
-        return Ok(());
-    }
-    let ready_at_ms = last_ms + wait * 1000;
-    let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
-    if now_ms < ready_at_ms {
-        return Err(ApiError::TooManyRequests {
-            retry_after_secs: (ready_at_ms - now_ms).div_ceil(1000),
-        });
-    }
-    state
-        .limiter
-        .claim(&login_slot_key(email), std::time::Duration::from_secs(wait))
-        .await
-}
-
 /// Exchange email and password for tokens. Per client and per address limits apply; after a
 /// few failed attempts on one address, each next attempt waits longer (up to 15 minutes),
 /// except from a device that signed in to the account before under its current password
@@ -122,63 +81,14 @@ pub async fn login(
     body: Json<LoginRequest>,
 ) -> ApiResult<web::Json<TokenPair>> {
     let body = body.into_inner();
-    let email = normalize_email(&body.email).unwrap_or_default();
-    let client = client.key();
-    // Per address and client, and per client: one client can guess neither one password nor many.
-    let minute = std::time::Duration::from_secs(60);
-    let per_min = state.config.limits.login_per_minute;
-    let limiter = &state.limiter;
-    limiter
-        .hit(&format!("login:{email}:{client}"), per_min, minute)
-        .await?;
-    limiter
-        .hit(&format!("login-ip:{client}"), per_min * 5, minute)
-        .await?;
-    let lookup = email.clone();
-    let user = state
-        .db(move |c| Ok(users::find_user_by_mailbox(c, &lookup)?))
-        .await?;
-    // Per mailbox, whatever the client: many clients cannot guess one password either.
-    let device = match (&user, body.device_token.as_deref()) {
-        (Some(u), Some(t))
-            if t.len() <= 2048 && state.jwt.is_known_device(t, u.id, &u.password_hash) =>
-        {
-            let (n, _) = limiter.failures(&device_failures_key(t)).await;
-            (n < DEVICE_FAILURES).then(|| t.to_string())
-        }
-        _ => None,
-    };
-    if device.is_none() {
-        check_address_delay(&state, &email).await?;
-    }
-    let hash = user
-        .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| dummy_hash().to_string());
-    let password = body.password;
-    let ok = state
-        .passwords
-        .run(move || verify_password(&password, &hash))
-        .await?;
-    let user = match user {
-        Some(u) if ok => u,
-        _ => {
-            limiter.record_failure(&login_failures_key(&email)).await;
-            if let Some(t) = &device {
-                limiter.record_failure(&device_failures_key(t)).await;
-            }
-            limiter.release(&login_slot_key(&email)).await;
-            return Err(ApiError::Unauthorized {
-                code: "invalid_credentials",
-                detail: "wrong email or password",
-            });
-        }
-    };
-    end_address_wait(&state, &email).await;
-    // Told only to whoever knows the password.
-    if user.banned_at.is_some() {
-        return Err(ApiError::Banned(user.banned_reason.unwrap_or_default()));
-    }
+    let user = check_password(
+        &state,
+        &client.key(),
+        &body.email,
+        body.password,
+        body.device_token.as_deref(),
+    )
+    .await?;
     let device_token = state.jwt.issue_device(user.id, &user.password_hash)?;
     let st = state.clone();
     let mut pair = state
@@ -186,15 +96,6 @@ pub async fn login(
         .await?;
     pair.device_token = Some(device_token);
     Ok(web::Json(pair))
-}
-
-/// After a successful login or a password reset: the address's failures stop counting.
-pub async fn end_address_wait(state: &AppState, email: &str) {
-    state
-        .limiter
-        .clear_failures(&login_failures_key(email))
-        .await;
-    state.limiter.release(&login_slot_key(email)).await;
 }
 
 /// Rotate a refresh token. Presenting an already-used token revokes its whole family.

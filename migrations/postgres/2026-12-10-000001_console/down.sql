@@ -1,0 +1,2 @@
+DROP TABLE moderation_claims;
+DROP TABLE console_sessions;
