@@ -53,12 +53,15 @@ async fn problem_fallback(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let res = next.call(req).await?.map_into_boxed_body();
     let status = res.status();
-    let is_problem = res
+    let content_type = res
         .headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/problem+json"));
-    if status.as_u16() < 400 || is_problem {
+        .unwrap_or_default();
+    // Problems are ours already; so are the HTML pages for people (the console's refusals).
+    let ours = content_type.starts_with("application/problem+json")
+        || content_type.starts_with("text/html");
+    if status.as_u16() < 400 || ours {
         return Ok(res);
     }
     let (req, res) = res.into_parts();
@@ -298,6 +301,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<(Running, Se
             // gzip, brotli or zstd as the client accepts; images are left as they are.
             .wrap(actix_web::middleware::Compress::default())
             .configure(routes)
+            .configure(crate::console::configure)
             .route(
                 "/openapi.json",
                 web::get().to({

@@ -7,6 +7,7 @@ pub mod bounded;
 pub mod bucket_copy;
 pub mod client_ip;
 pub mod config;
+pub mod console;
 pub mod content_rules;
 pub mod error;
 pub mod expiring;

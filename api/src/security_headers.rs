@@ -36,7 +36,8 @@ pub async fn add(
         HeaderValue::from_static("no-referrer"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    if is_html {
+    // The console's pages carry their own policy (`console::content_policy`).
+    if is_html && !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         let csp = if docs { DOCS_CSP } else { PAGE_CSP };
         h.insert(
             header::CONTENT_SECURITY_POLICY,

@@ -2,6 +2,7 @@
 //! in a temp folder, or a new PostgreSQL database from `TEST_DATABASE_URL`) and talks to it
 //! over real HTTP. Every test runs on each backend that is available.
 
+pub mod browser;
 pub mod bulk;
 pub mod email;
 pub mod hostile;

@@ -123,7 +123,9 @@ pub fn run_configuration(args: &Args) -> Result<String, Box<dyn std::error::Erro
     let locked = api.log_lines_containing("database is locked");
     let mut table = report::markdown(&label, args, &points, locked, data.active);
     let metrics = runtime.block_on(async {
-        let res = reqwest::get(format!("{}/metrics", api.bases[0])).await.ok()?;
+        let res = reqwest::get(format!("{}/metrics", api.bases[0]))
+            .await
+            .ok()?;
         res.text().await.ok()
     });
     if let Some(m) = metrics {

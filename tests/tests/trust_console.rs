@@ -1,0 +1,262 @@
+//! The moderation console in a real browser (headless Chromium over WebDriver) against the
+//! real app: a moderator signs in, works a queue of three reported ads by keyboard (one
+//! dismissed, one hidden: gone from search, its owner emailed; one seller banned); a second
+//! moderator cannot decide an item the first holds; a form without its session's CSRF token
+//! is refused. Screenshots of the queue and of an item page go to target/test-artifacts.
+
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::json;
+use souk_tests::browser::{artifacts_dir, Browser};
+use souk_tests::{car_ad, Backend, TestApp, PASSWORD};
+
+/// A second moderator, signed in through the same form with plain HTTP: the cookie of the
+/// session, and the page a URL shows them.
+struct Console<'a> {
+    app: &'a TestApp,
+    client: reqwest::Client,
+    cookie: String,
+}
+
+fn cookie_of(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers().get_all(SET_COOKIE).iter().find_map(|v| {
+        let v = v.to_str().ok()?;
+        let pair = v.split(';').next()?;
+        pair.starts_with(&format!("{name}="))
+            .then(|| pair.to_string())
+    })
+}
+
+fn hidden_field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).expect("hidden field") + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+impl<'a> Console<'a> {
+    async fn sign_in(app: &'a TestApp, email: &str) -> Console<'a> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let page = client.get(app.url("/mod/login")).send().await.unwrap();
+        let login_cookie = cookie_of(&page, "souk_console_login").expect("login cookie");
+        let csrf = hidden_field(&page.text().await.unwrap(), "csrf");
+        let res = client
+            .post(app.url("/mod/login"))
+            .header(COOKIE, login_cookie)
+            .form(&[("email", email), ("password", PASSWORD), ("csrf", &csrf)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "signed in");
+        let cookie = cookie_of(&res, "souk_console").expect("session cookie");
+        Console {
+            app,
+            client,
+            cookie,
+        }
+    }
+
+    async fn get(&self, path: &str) -> (u16, String) {
+        let res = self
+            .client
+            .get(self.app.url(path))
+            .header(COOKIE, &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.text().await.unwrap())
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.app.url(path))
+            .header(COOKIE, &self.cookie)
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_moderator_works_the_queue_by_keyboard_in_a_real_browser() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.user("mod@example.dz").await;
+    app.make_admin("mod@example.dz");
+    app.user("mod2@example.dz").await;
+    app.make_admin("mod2@example.dz");
+    let reporter = app.user("reporter@example.dz").await;
+    // Three sellers, one reported ad each, reported in this order (the queue's order).
+    let mut ads = Vec::new();
+    for (i, seller) in ["dismissed", "hidden", "banned"].iter().enumerate() {
+        let token = app.user(&format!("{seller}@example.dz")).await;
+        let ad = app
+            .create_listing(
+                &token,
+                car_ad(json!({"title": format!("Clio {seller} {i} bon état")})),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        let res = app
+            .call(
+                reqwest::Method::POST,
+                &format!("/v1/listings/{ad}/report"),
+                Some(&reporter),
+                Some(json!({"reason": "scam"})),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        ads.push(ad);
+    }
+    app.settle().await;
+    assert_eq!(app.search_ids("q=clio").await.len(), 3);
+
+    // Sign in through the form; the queue shows the three ads, the first one selected.
+    browser.goto(&app.url("/mod/language/fr")).await;
+    browser.goto(&app.url("/mod/login")).await;
+    browser
+        .type_into("input[name=email]", "mod@example.dz")
+        .await;
+    browser.type_into("input[name=password]", PASSWORD).await;
+    browser.click("form.signin button").await;
+    browser.wait_for_url("/mod/").await;
+    let queue = browser.source().await;
+    for ad in &ads {
+        assert!(
+            queue.contains(&format!("/mod/listings/{ad}")),
+            "ad {ad} in the queue"
+        );
+    }
+    assert!(
+        queue.contains("class=\"item selected\""),
+        "the first row is selected"
+    );
+    let shots = artifacts_dir();
+    browser.screenshot(&shots.join("console-queue.png")).await;
+
+    // Enter opens the first ad; its page shows the report and the seller's file; d dismisses.
+    browser.press("\u{E007}").await;
+    browser
+        .wait_for_url(&format!("/mod/listings/{}", ads[0]))
+        .await;
+    let page = browser.source().await;
+    assert!(
+        page.contains("scam") && page.contains("Ancienneté du compte"),
+        "evidence shown"
+    );
+    browser.screenshot(&shots.join("console-item.png")).await;
+
+    // While the first moderator holds it, the second sees it taken and cannot decide.
+    let second = Console::sign_in(&app, "mod2@example.dz").await;
+    let (status, taken) = second.get(&format!("/mod/listings/{}", ads[0])).await;
+    assert_eq!(status, 200);
+    assert!(
+        taken.contains("id=\"taken\"") && !taken.contains("id=\"decide\""),
+        "shown taken"
+    );
+    let csrf = hidden_field(&second.get("/mod/").await.1, "csrf");
+    let res = second
+        .post(
+            &format!("/mod/listings/{}/decide", ads[0]),
+            &[("csrf", &csrf), ("decision", "hide"), ("template", "scam")],
+        )
+        .await;
+    let status = res.status();
+    assert_eq!(
+        status,
+        409,
+        "a claimed item is not the second moderator's: {}",
+        res.text().await.unwrap()
+    );
+    // And a form without the session's token is refused, whoever holds the item.
+    let res = second
+        .post(
+            &format!("/mod/listings/{}/decide", ads[1]),
+            &[("decision", "hide"), ("template", "scam")],
+        )
+        .await;
+    assert_eq!(res.status(), 403, "no CSRF token");
+    let res = second
+        .post(
+            &format!("/mod/listings/{}/decide", ads[1]),
+            &[
+                ("csrf", "forged"),
+                ("decision", "hide"),
+                ("template", "scam"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 403, "a forged CSRF token");
+
+    browser.press("d").await;
+    browser.wait_for_url("/mod/").await;
+    let queue = browser.source().await;
+    assert!(
+        !queue.contains(&format!("/mod/listings/{}\"", ads[0])),
+        "dismissed: off the queue"
+    );
+
+    // The next ad: Enter, then h hides it with the reason picked (scam): gone from search,
+    // its owner emailed the reason in their language.
+    browser.press("\u{E007}").await;
+    browser
+        .wait_for_url(&format!("/mod/listings/{}", ads[1]))
+        .await;
+    browser.press("h").await;
+    browser.wait_for_url("/mod/").await;
+    app.wait_for_email("hidden@example.dz", "Annonce frauduleuse")
+        .await;
+    app.settle().await;
+    let found = app.search_ids("q=clio").await;
+    assert!(
+        !found.contains(&ads[1]),
+        "a hidden ad leaves search: {found:?}"
+    );
+    assert!(found.contains(&ads[0]), "a dismissed one stays");
+
+    // The last: b bans its seller: every ad of theirs hidden, their login refused.
+    browser.press("\u{E007}").await;
+    browser
+        .wait_for_url(&format!("/mod/listings/{}", ads[2]))
+        .await;
+    browser.press("b").await;
+    browser.wait_for_url("/mod/").await;
+    let res = app
+        .call(
+            reqwest::Method::POST,
+            "/v1/auth/login",
+            None,
+            Some(json!({"email": "banned@example.dz", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(res.status(), 403, "the banned seller cannot sign in");
+    app.settle().await;
+    assert!(!app.search_ids("q=clio").await.contains(&ads[2]));
+
+    // Every decision is in the log, with its moderator.
+    let (_, log) = second.get("/mod/log").await;
+    for action in ["dismiss", "hide", "ban"] {
+        assert!(
+            log.contains(&format!("<td>{action}</td>")),
+            "{action} logged"
+        );
+    }
+    // Signed out, the session is gone.
+    let csrf = hidden_field(&second.get("/mod/").await.1, "csrf");
+    let res = second.post("/mod/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(res.status(), 303);
+    let res = second
+        .client
+        .get(app.url("/mod/"))
+        .header(COOKIE, &second.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()[LOCATION], "/mod/login");
+}
