@@ -22,22 +22,22 @@ pub async fn files_to_bucket(
     let bucket = Files::open(&config.files).map_err(|e| e.to_string())?;
     bucket.check().await.map_err(|e| e.to_string())?;
     let folders = LocalFolders::under(&config.data_dir, config.photos_dir.clone());
-    let files = local_files(&folders).map_err(|e| e.to_string())?;
-    let total = files.len();
     progress(&format!(
-        "{total} files under {}, {} and {}",
+        "copying the files under {}, {} and {}",
         folders.photos.display(),
         folders.message_photos.display(),
         folders.exports.display()
     ));
     let mut last = std::time::Instant::now();
-    let done = copy_into(&bucket, files, |so_far| {
-        let seen = so_far.copied + so_far.already_there + so_far.failed;
-        if last.elapsed().as_secs() >= 2 || seen as usize == total {
+    let done = copy_into(&bucket, local_files(&folders), |so_far| {
+        if last.elapsed().as_secs() >= 2 {
             last = std::time::Instant::now();
             progress(&format!(
-                "{seen}/{total}: {} copied, {} already there, {} failed",
-                so_far.copied, so_far.already_there, so_far.failed
+                "{} seen: {} copied, {} already there, {} failed",
+                so_far.copied + so_far.already_there + so_far.failed,
+                so_far.copied,
+                so_far.already_there,
+                so_far.failed
             ));
         }
     })

@@ -77,27 +77,58 @@ pub fn claim_holder(conn: &mut DbConn, item: &str) -> StoreResult<Option<i64>> {
 }
 
 /// Claims `item` for `moderator` until `until`, unless another moderator holds it: the
-/// holder either way. Call it in a transaction, so two claims cannot both win.
+/// holder either way. Safe against a concurrent claim: the row is inserted or taken over in
+/// one statement each, never deleted and re-made.
 pub fn claim(
     conn: &mut DbConn,
     item: &str,
     moderator: i64,
     until: NaiveDateTime,
 ) -> StoreResult<i64> {
-    if let Some(holder) = claim_holder(conn, item)? {
-        if holder != moderator {
-            return Ok(holder);
-        }
-    }
-    diesel::delete(moderation_claims::table.find(item)).execute(conn)?;
-    diesel::insert_into(moderation_claims::table)
-        .values((
-            moderation_claims::item.eq(item),
-            moderation_claims::moderator_id.eq(moderator),
-            moderation_claims::expires_at.eq(until),
-        ))
+    // `ON CONFLICT DO NOTHING`: a concurrent claim's violation would abort the transaction.
+    let sql = match conn {
+        DbConn::Pg(_) => "INSERT INTO moderation_claims (item, moderator_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        DbConn::Sqlite(_) => "INSERT INTO moderation_claims (item, moderator_id, expires_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+    };
+    let inserted = diesel::sql_query(sql)
+        .bind::<diesel::sql_types::Text, _>(item)
+        .bind::<diesel::sql_types::BigInt, _>(moderator)
+        .bind::<diesel::sql_types::Timestamp, _>(until)
         .execute(conn)?;
-    Ok(moderator)
+    if inserted == 1 {
+        return Ok(moderator);
+    }
+    // Ours already (extended), or run out (taken over); another's live claim stays.
+    let taken = diesel::update(
+        moderation_claims::table.find(item).filter(
+            moderation_claims::moderator_id
+                .eq(moderator)
+                .or(moderation_claims::expires_at.le(now())),
+        ),
+    )
+    .set((
+        moderation_claims::moderator_id.eq(moderator),
+        moderation_claims::expires_at.eq(until),
+    ))
+    .execute(conn)?;
+    if taken == 1 {
+        return Ok(moderator);
+    }
+    Ok(claim_holder(conn, item)?.unwrap_or(moderator))
+}
+
+/// Spends `moderator`'s live claim on `item` for a decision: `false` when they do not hold
+/// it (another does, it ran out, or a decision spent it already: a double submit decides
+/// once).
+pub fn spend_claim(conn: &mut DbConn, item: &str, moderator: i64) -> StoreResult<bool> {
+    let n = diesel::delete(
+        moderation_claims::table
+            .find(item)
+            .filter(moderation_claims::moderator_id.eq(moderator))
+            .filter(moderation_claims::expires_at.gt(now())),
+    )
+    .execute(conn)?;
+    Ok(n == 1)
 }
 
 /// Items claimed now, with their holders (for the queue page).
@@ -107,10 +138,4 @@ pub fn live_claims(conn: &mut DbConn, items: &[String]) -> StoreResult<Vec<(Stri
         .filter(moderation_claims::expires_at.gt(now()))
         .select((moderation_claims::item, moderation_claims::moderator_id))
         .load(conn)?)
-}
-
-/// Lets go of `item` (decided, or given back).
-pub fn release(conn: &mut DbConn, item: &str) -> StoreResult<()> {
-    diesel::delete(moderation_claims::table.find(item)).execute(conn)?;
-    Ok(())
 }

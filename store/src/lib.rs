@@ -2,6 +2,7 @@
 //! them into one transaction (a listing, its change-feed row and its email job commit together).
 
 pub mod account_data;
+pub mod appeals;
 pub mod backup;
 pub mod billing;
 pub mod blocks;

@@ -168,13 +168,12 @@ pub fn open_reports_of(conn: &mut DbConn, listing_id: i64) -> StoreResult<Vec<Re
         .load(conn)?)
 }
 
-/// The log's entries about an account or any of `listing_ids` (its ads), newest first.
-pub fn log_about(
-    conn: &mut DbConn,
-    user_id: i64,
-    listing_ids: &[i64],
-    limit: i64,
-) -> StoreResult<Vec<LogEntry>> {
+/// The log's entries about an account or any of its ads, newest first.
+pub fn log_about(conn: &mut DbConn, user_id: i64, limit: i64) -> StoreResult<Vec<LogEntry>> {
+    // A subquery, not the ids: a spammer's hundred thousand ads are no bind-parameter list.
+    let their_ads = listings::table
+        .filter(listings::user_id.eq(user_id))
+        .select(listings::id);
     Ok(moderation_log::table
         .filter(
             moderation_log::target_kind
@@ -182,7 +181,7 @@ pub fn log_about(
                 .and(moderation_log::target_id.eq(user_id))
                 .or(moderation_log::target_kind
                     .eq("listing")
-                    .and(moderation_log::target_id.eq_any(listing_ids))),
+                    .and(moderation_log::target_id.eq_any(their_ads))),
         )
         .order(moderation_log::id.desc())
         .limit(limit)

@@ -378,6 +378,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    appeals (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        target_kind -> Text,
+        target_id -> BigInt,
+        decision_id -> BigInt,
+        message -> Text,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        outcome -> Nullable<Text>,
+        decided_by -> Nullable<BigInt>,
+        answer -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     console_sessions (id) {
         id -> BigInt,
         token_hash -> Text,
@@ -531,5 +547,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     reports,
     moderation_log,
     console_sessions,
-    moderation_claims
+    moderation_claims,
+    appeals
 );

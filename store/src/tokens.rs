@@ -84,6 +84,8 @@ pub fn revoke_all_for_user(conn: &mut DbConn, user_id: i64) -> StoreResult<i64> 
     )
     .set(refresh_tokens::revoked_at.eq(t))
     .execute(conn)?;
+    // The moderation console's sessions end with the others (ban, password reset, deletion).
+    crate::console::close_sessions_of(conn, user_id)?;
     diesel::update(users::table.find(user_id))
         .set((
             users::token_generation.eq(users::token_generation + 1),

@@ -260,3 +260,212 @@ async fn a_moderator_works_the_queue_by_keyboard_in_a_real_browser() {
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()[LOCATION], "/mod/login");
 }
+
+fn make_moderator(app: &TestApp, email: &str) {
+    let mut conn = app.store();
+    souk_api::usecases::roles::set_role_by_email(
+        &mut conn,
+        email,
+        souk_domain::trust::Role::Moderator,
+    )
+    .expect("set role");
+}
+
+#[tokio::test]
+async fn an_appeal_reaches_another_moderator_who_grants_or_denies_it_and_the_appellant_hears() {
+    souk_tests::each_backend(|app| async move { appeals_on(&app).await }).await;
+}
+
+async fn appeals_on(app: &TestApp) {
+    let first = app.user("first@example.dz").await;
+    make_moderator(app, "first@example.dz");
+    app.user("second@example.dz").await;
+    make_moderator(app, "second@example.dz");
+    let owner = app.user("owner@example.dz").await;
+    app.user("banned@example.dz").await;
+    let banned_id = app
+        .user_id(
+            app.login("banned@example.dz").await["access_token"]
+                .as_str()
+                .unwrap(),
+        )
+        .await;
+    let ad = app
+        .create_listing(&owner, car_ad(json!({"title": "Clio appel bon état"})))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let reason = json!({"reason": "Annonce frauduleuse signalée"});
+    let res = app
+        .call(
+            reqwest::Method::POST,
+            &format!("/v1/mod/listings/{ad}/hide"),
+            Some(&first),
+            Some(reason.clone()),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .call(
+            reqwest::Method::POST,
+            &format!("/v1/mod/users/{banned_id}/ban"),
+            Some(&first),
+            Some(reason),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+
+    // The owner appeals once; a second appeal of the same decision is refused.
+    let appeal = json!({"message": "La voiture est à moi, carte grise à mon nom."});
+    let res = app
+        .call(
+            reqwest::Method::POST,
+            &format!("/v1/listings/{ad}/appeal"),
+            Some(&owner),
+            Some(appeal.clone()),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let listing_appeal = res.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let res = app
+        .call(
+            reqwest::Method::POST,
+            &format!("/v1/listings/{ad}/appeal"),
+            Some(&owner),
+            Some(appeal),
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    // The banned account appeals with its password, which it must know.
+    let ban = |password: &str| {
+        json!({"email": "banned@example.dz", "password": password,
+        "message": "Je n'ai jamais arnaqué personne, vérifiez mes ventes."})
+    };
+    let res = app
+        .call(
+            reqwest::Method::POST,
+            "/v1/auth/appeal",
+            None,
+            Some(ban("wrong password!")),
+        )
+        .await;
+    assert_eq!(res.status(), 401);
+    let res = app
+        .call(
+            reqwest::Method::POST,
+            "/v1/auth/appeal",
+            None,
+            Some(ban(PASSWORD)),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let ban_appeal = res.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+
+    // The moderator who decided cannot review their own decision.
+    let decider = Console::sign_in(app, "first@example.dz").await;
+    let (_, queue) = decider.get("/mod/").await;
+    assert!(
+        queue.contains(&format!("/mod/appeals/{listing_appeal}")),
+        "the appeal is in the queue"
+    );
+    let (status, page) = decider.get(&format!("/mod/appeals/{listing_appeal}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Annonce frauduleuse signalée"),
+        "the decision appealed is shown"
+    );
+    let csrf = hidden_field(&page, "csrf");
+    let res = decider
+        .post(
+            &format!("/mod/appeals/{listing_appeal}/decide"),
+            &[
+                ("csrf", &csrf),
+                ("decision", "grant"),
+                ("answer", "Je me suis trompé"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 403, "no review of one's own decision");
+    let tokenless = decider
+        .post(
+            &format!("/mod/appeals/{listing_appeal}/decide"),
+            &[("decision", "grant"), ("answer", "Je me suis trompé")],
+        )
+        .await;
+    assert_eq!(tokenless.status(), 403, "nor without the form's token");
+    drop(decider);
+    // Let the claim go as time would.
+    app.sql("DELETE FROM moderation_claims");
+
+    // Another moderator grants the ad's appeal: the ad is back in search, the owner emailed.
+    let reviewer = Console::sign_in(app, "second@example.dz").await;
+    let (_, page) = reviewer
+        .get(&format!("/mod/appeals/{listing_appeal}"))
+        .await;
+    let csrf = hidden_field(&page, "csrf");
+    let res = reviewer
+        .post(
+            &format!("/mod/appeals/{listing_appeal}/decide"),
+            &[
+                ("csrf", &csrf),
+                ("decision", "grant"),
+                ("answer", "Carte grise vérifiée, annonce rétablie"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let mail = app
+        .wait_for_email("owner@example.dz", "Carte grise vérifiée")
+        .await;
+    assert_eq!(mail.subject, "Votre recours est accepté");
+    app.settle().await;
+    assert!(
+        app.search_ids("q=clio").await.contains(&ad),
+        "the ad is back"
+    );
+    // Decided is decided: a second decision changes nothing.
+    let (_, page) = reviewer
+        .get(&format!("/mod/appeals/{listing_appeal}"))
+        .await;
+    assert!(
+        !page.contains("id=\"decide\""),
+        "no decision form on a decided appeal"
+    );
+
+    // The ban's appeal is denied: still banned, told so.
+    let (_, page) = reviewer.get(&format!("/mod/appeals/{ban_appeal}")).await;
+    let csrf = hidden_field(&page, "csrf");
+    let res = reviewer
+        .post(
+            &format!("/mod/appeals/{ban_appeal}/decide"),
+            &[
+                ("csrf", &csrf),
+                ("decision", "deny"),
+                ("answer", "Plusieurs arnaques avérées"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let mail = app
+        .wait_for_email("banned@example.dz", "Plusieurs arnaques avérées")
+        .await;
+    assert_eq!(mail.subject, "Votre recours est rejeté");
+    let res = app
+        .call(
+            reqwest::Method::POST,
+            "/v1/auth/login",
+            None,
+            Some(json!({"email": "banned@example.dz", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(res.status(), 403, "still banned");
+    let (_, log) = reviewer.get("/mod/log").await;
+    assert!(
+        log.contains("appeal_denied") && log.contains("restore"),
+        "both in the log"
+    );
+}

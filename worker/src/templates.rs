@@ -435,6 +435,56 @@ pub fn listing_hidden(to: &Recipient<'_>, listing_title: &str, reason: &str) -> 
     )
 }
 
+/// To whoever appealed a moderation decision: its outcome, with the moderator's answer.
+pub fn appeal_decided(to: &Recipient<'_>, granted: bool, answer: &str) -> Email {
+    let l = to.language;
+    render(
+        to,
+        Body {
+            subject: pick(
+                l,
+                if granted {
+                    "قُبل طعنك"
+                } else {
+                    "رُفض طعنك"
+                },
+                if granted {
+                    "Votre recours est accepté"
+                } else {
+                    "Votre recours est rejeté"
+                },
+                if granted {
+                    "Your appeal was granted"
+                } else {
+                    "Your appeal was denied"
+                },
+            )
+            .into(),
+            paragraphs: vec![pick(
+                l,
+                if granted {
+                    "راجع مشرف آخر القرار وألغاه. رده:"
+                } else {
+                    "راجع مشرف آخر القرار وأبقاه. رده:"
+                },
+                if granted {
+                    "Un autre modérateur a revu la décision et l'a annulée. Sa réponse :"
+                } else {
+                    "Un autre modérateur a revu la décision et l'a maintenue. Sa réponse :"
+                },
+                if granted {
+                    "Another moderator reviewed the decision and reversed it. Their answer:"
+                } else {
+                    "Another moderator reviewed the decision and kept it. Their answer:"
+                },
+            )
+            .into()],
+            quote: Some(answer.into()),
+            ..Body::default()
+        },
+    )
+}
+
 /// The text of a phone confirmation code, in the account's language.
 pub fn sms_code(lang: Language, code: &str, minutes: i64) -> String {
     match lang {

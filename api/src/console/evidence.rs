@@ -70,8 +70,7 @@ pub fn gather(conn: &mut DbConn, id: i64) -> ApiResult<Evidence> {
     } else {
         0.0
     };
-    let seller_ads = listings::ids_of_user(conn, seller.id)?;
-    let past_decisions = moderation::log_about(conn, seller.id, &seller_ads, 20)?;
+    let past_decisions = moderation::log_about(conn, seller.id, 20)?;
     Ok(Evidence {
         listing,
         photos,

@@ -100,7 +100,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("ban", "حظر البائع", "Bannir le vendeur"),
     ("unban", "رفع الحظر", "Lever le bannissement"),
     ("custom_reason", "سبب آخر (يُرسل للبائع)", "Autre motif (envoyé au vendeur)"),
-    ("keys", "اختصارات: j/k تنقل، Enter فتح، d رفض، h إخفاء، r إرجاع، b حظر، ? مساعدة", "Raccourcis : j/k se déplacer, Entrée ouvrir, d classer, h masquer, r rétablir, b bannir, ? aide"),
+    ("keys", "اختصارات: j/k تنقل، Enter فتح، d رفض، h إخفاء، r إرجاع، b حظر، a قبول طعن، x رفض طعن، ? مساعدة", "Raccourcis : j/k se déplacer, Entrée ouvrir, d classer, h masquer, r rétablir, b bannir, a accepter un recours, x le rejeter, ? aide"),
     ("back", "العودة إلى القائمة", "Retour à la file"),
     ("refused", "مرفوض", "Refusé"),
     ("action", "الإجراء", "Action"),
@@ -109,6 +109,13 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("target", "الهدف", "Cible"),
     ("description", "الوصف", "Description"),
     ("hidden_by", "أُخفي بسبب", "Masquée par"),
+    ("appeals", "الطعون", "Recours"),
+    ("appeal", "طعن", "Recours"),
+    ("decision_appealed", "القرار المطعون فيه", "Décision contestée"),
+    ("appeal_message", "رسالة الطاعن", "Message du demandeur"),
+    ("answer", "الرد (يُرسل إليه)", "Réponse (envoyée au demandeur)"),
+    ("grant", "قبول الطعن", "Accepter le recours"),
+    ("deny", "رفض الطعن", "Rejeter le recours"),
 ];
 
 /// Reasons a moderator picks from to hide an ad: (key, ar, fr, en). The owner reads the one

@@ -258,16 +258,15 @@ pub async fn decide_on_listing(
     let form = form.into_inner();
     let decided = state
         .tx(move |conn| {
-            let item = listing_item(id);
-            // Opened by another moderator meanwhile, or never opened: not ours to decide.
-            if console::claim_holder(conn, &item)? != Some(user.id) {
+            // Opened by another moderator meanwhile, never opened, or decided already (a
+            // double submit): not ours to decide.
+            if !console::spend_claim(conn, &listing_item(id), user.id)? {
                 return Ok(None);
             }
             let l = souk_store::listings::get_listing(conn, id)?;
             let owner = souk_store::users::find_user(conn, l.user_id)?;
             let reason = form.reason_in(&owner.language)?;
             let result = decide_listing(conn, user, id, decision, &reason)?;
-            console::release(conn, &item)?;
             Ok(Some(result))
         })
         .await
@@ -294,19 +293,26 @@ pub async fn decide_on_user(
     let form = form.into_inner();
     let decided = state
         .tx(move |conn| {
-            // Taken from an ad's page: only while that ad is ours.
-            let item = form.from_listing.map(listing_item);
-            if let Some(item) = &item {
-                if console::claim_holder(conn, item)? != Some(user.id) {
-                    return Ok(None);
-                }
+            // Taken from the page of one of the seller's ads, while that ad is ours: two
+            // moderators on two ads of one seller cannot ban and unban in turn.
+            let from = form.from_listing.ok_or(ApiError::field(
+                "from_listing",
+                "required",
+                "decide from an ad's page",
+            ))?;
+            if souk_store::listings::get_listing(conn, from)?.user_id != id {
+                return Err(ApiError::field(
+                    "from_listing",
+                    "not_theirs",
+                    "an ad of this seller",
+                ));
+            }
+            if !console::spend_claim(conn, &listing_item(from), user.id)? {
+                return Ok(None);
             }
             let target = souk_store::users::find_user(conn, id)?;
             let reason = form.reason_in(&target.language)?;
             let result = decide_user(conn, user, id, decision, &reason)?;
-            if let Some(item) = &item {
-                console::release(conn, item)?;
-            }
             Ok(Some(result))
         })
         .await

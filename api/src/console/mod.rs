@@ -3,6 +3,7 @@
 //! (`usecases::moderation`), in Arabic and French. Not part of the OpenAPI document: pages
 //! for people, not an API for apps.
 
+mod appeal;
 pub mod error;
 mod evidence;
 pub mod i18n;
@@ -19,6 +20,9 @@ use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, HttpResponse};
 
 use crate::state::AppState;
+
+/// Items on one page of the queue.
+pub const QUEUE_PAGE: usize = queue::PAGE;
 
 /// The Content-Security-Policy of every console page: our own script and stylesheet, images
 /// from here (and from the public photo base when photos are served from one), forms posting
@@ -89,6 +93,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/logout", web::post().to(session::sign_out))
             .route("/language/{lang}", web::get().to(session::switch_language))
             .route("/log", web::get().to(log::log_page))
+            .route("/appeals/{id}", web::get().to(appeal::appeal_page))
+            .route("/appeals/{id}/decide", web::post().to(appeal::decide))
             .route("/listings/{id}", web::get().to(item::listing_page))
             .route(
                 "/listings/{id}/decide",

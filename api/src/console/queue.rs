@@ -22,8 +22,14 @@ pub struct QueueFilter {
     pub kind: Option<String>,
     pub reason: Option<String>,
     pub category: Option<String>,
-    pub wilaya: Option<i32>,
+    /// A number, or empty (the form's blank field) for any.
+    pub wilaya: Option<String>,
+    /// Items skipped: the page shows `PAGE` from there.
+    pub offset: Option<usize>,
 }
+
+/// Items on one page of the queue: a screen's work, and a page that stays quick to build.
+pub const PAGE: usize = 100;
 
 /// The claim key of an ad in the queue.
 pub fn listing_item(id: i64) -> String {
@@ -38,13 +44,15 @@ pub async fn queue_page(
     let filter = filter.into_inner();
     let lang = me.lang;
     let reason = filter.reason.as_deref().and_then(ReportReason::parse);
+    let wilaya: Option<i32> = filter.wilaya.as_deref().and_then(|w| w.trim().parse().ok());
     let user = me.user;
-    let (items, claims) = state
+    let (items, claims, open_appeals) = state
         .db(move |conn| {
             let items = review_queue(conn, user, reason)?;
             let keys: Vec<String> = items.iter().map(|i| listing_item(i.listing_id)).collect();
             let claims = console::live_claims(conn, &keys)?;
-            Ok((items, claims))
+            let open_appeals = super::appeal::open_appeals(conn, 200)?;
+            Ok((items, claims, open_appeals))
         })
         .await
         .map_err(|e| ConsoleError::Api(e, lang))?;
@@ -61,14 +69,18 @@ pub async fn queue_page(
                 .as_deref()
                 .is_none_or(|c| c.is_empty() || i.category == c)
         })
-        .filter(|i| filter.wilaya.is_none_or(|w| i.wilaya == w))
+        .filter(|i| wilaya.is_none_or(|w| i.wilaya == w))
         .collect();
+    let total = items.len();
+    let offset = filter.offset.unwrap_or(0).min(total);
+    let items = &items[offset..(offset + PAGE).min(total)];
     let holder = |id: i64| {
         let key = listing_item(id);
         claims.iter().find(|(k, _)| *k == key).map(|(_, m)| *m)
     };
     let body = html! {
-        h1 { (lang.t("queue")) " (" (items.len()) ")" }
+        h1 { (lang.t("queue")) " (" (total + open_appeals.len()) ")" }
+        (super::appeal::section(lang, &open_appeals))
         (filters(lang, &filter))
         @if items.is_empty() {
             p.empty { (lang.t("empty")) }
@@ -79,7 +91,7 @@ pub async fn queue_page(
                     th { (lang.t("reports")) } th { (lang.t("flags")) } th { (lang.t("since")) } th {}
                 } }
                 tbody {
-                    @for i in &items {
+                    @for i in items {
                         tr.item data-href={ "/mod/listings/" (i.listing_id) } .hidden[i.hidden] {
                             td { a href={ "/mod/listings/" (i.listing_id) } { "#" (i.listing_id) " " (i.title) } }
                             td { (i.category) }
@@ -99,12 +111,34 @@ pub async fn queue_page(
                     }
                 }
             }
+            @if offset + PAGE < total {
+                p { a.next href={ "/mod/?offset=" (offset + PAGE) (filter_query(&filter)) } { "→ " (offset + PAGE + 1) "–" ((offset + 2 * PAGE).min(total)) } }
+            }
         }
     };
     Ok(html_response(
         StatusCode::OK,
         layout(lang, lang.t("queue"), Some(&me.csrf), body),
     ))
+}
+
+/// The filters as the rest of a query string (`&kind=…`), for the next page's link.
+fn filter_query(f: &QueueFilter) -> String {
+    let mut q = String::new();
+    let mut add = |k: &str, v: Option<String>| {
+        if let Some(v) = v.filter(|v| !v.is_empty()) {
+            let v: String = v
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                .collect();
+            q.push_str(&format!("&{k}={v}"));
+        }
+    };
+    add("kind", f.kind.clone());
+    add("reason", f.reason.clone());
+    add("category", f.category.clone());
+    add("wilaya", f.wilaya.clone());
+    q
 }
 
 fn filters(lang: Lang, f: &QueueFilter) -> maud::Markup {
@@ -135,7 +169,7 @@ fn filters(lang: Lang, f: &QueueFilter) -> maud::Markup {
                 }
             }
             label { (lang.t("category")) " " input name="category" size="12" value=(f.category.clone().unwrap_or_default()); }
-            label { (lang.t("wilaya")) " " input name="wilaya" type="number" min="1" max="58" value=[f.wilaya]; }
+            label { (lang.t("wilaya")) " " input name="wilaya" type="number" min="1" max="58" value=(f.wilaya.clone().unwrap_or_default()); }
             button type="submit" { (lang.t("filter")) }
         }
     }

@@ -3,6 +3,7 @@
 //! (e.g. `visibility::paid_bump`). Callers parse, authorise and shape their answer, and call
 //! these for the rules. A route module never reaches into another context's route module.
 
+pub mod appeals;
 pub mod billing;
 pub mod conversations;
 pub mod credits;

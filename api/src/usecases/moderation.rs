@@ -232,7 +232,6 @@ pub fn decide_user(
     }
     if decision == UserDecision::Ban {
         moderation::ban_user(conn, id, reason)?;
-        souk_store::console::close_sessions_of(conn, id)?;
         tokens::revoke_all_for_user(conn, id)?;
     } else {
         moderation::unban_user(conn, id)?;

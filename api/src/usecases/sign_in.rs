@@ -69,6 +69,23 @@ pub async fn check_password(
     password: String,
     device_token: Option<&str>,
 ) -> ApiResult<User> {
+    let user = check_credentials(state, client, email, password, device_token).await?;
+    // Told only to whoever knows the password.
+    if user.banned_at.is_some() {
+        return Err(ApiError::Banned(user.banned_reason.unwrap_or_default()));
+    }
+    Ok(user)
+}
+
+/// `check_password` that lets a banned account through: for its appeal, which needs proof
+/// that the appellant holds the account, and nothing more.
+pub async fn check_credentials(
+    state: &AppState,
+    client: &str,
+    email: &str,
+    password: String,
+    device_token: Option<&str>,
+) -> ApiResult<User> {
     let email = normalize_email(email).unwrap_or_default();
     // Per address and client, and per client: one client can guess neither one password nor many.
     let minute = std::time::Duration::from_secs(60);
@@ -120,9 +137,5 @@ pub async fn check_password(
         }
     };
     end_address_wait(state, &email).await;
-    // Told only to whoever knows the password.
-    if user.banned_at.is_some() {
-        return Err(ApiError::Banned(user.banned_reason.unwrap_or_default()));
-    }
     Ok(user)
 }

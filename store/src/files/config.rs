@@ -57,9 +57,17 @@ impl std::fmt::Debug for BucketConfig {
 }
 
 impl BucketConfig {
-    pub(super) fn build(&self) -> StoreResult<object_store::aws::AmazonS3> {
-        let client = object_store::ClientOptions::new()
-            .with_timeout(self.timeout)
+    /// The client of the bucket; `whole_body` bounds a request with its body (photos: small,
+    /// so a dead server is noticed within it), or only its start (export archives: a phone on
+    /// a slow link may take many minutes to download one).
+    pub(super) fn build(&self, whole_body: bool) -> StoreResult<object_store::aws::AmazonS3> {
+        let client = object_store::ClientOptions::new();
+        let client = if whole_body {
+            client.with_timeout(self.timeout)
+        } else {
+            client.with_timeout_disabled()
+        };
+        let client = client
             .with_connect_timeout(Duration::from_secs(2))
             .with_allow_http(
                 self.endpoint

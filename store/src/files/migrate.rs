@@ -24,59 +24,92 @@ pub struct Copied {
 /// Files copied at once: enough to hide a bucket's latency, few enough to be polite.
 const IN_FLIGHT: usize = 8;
 
-/// Every file under the areas' folders, with its path inside its area. Temporary files of
-/// writes under way (`object_store`'s `name#n`, our `.part`) are left out.
-pub fn local_files(folders: &LocalFolders) -> StoreResult<Vec<(Area, PathBuf, Path)>> {
-    let mut found = Vec::new();
-    for area in Area::ALL {
-        let root = folders.of(area);
-        if !root.exists() {
-            continue;
-        }
-        walk(root, root, &mut |file, relative| {
-            let name = relative.rsplit('/').next().unwrap_or_default();
-            if !name.contains('#') && !name.ends_with(".part") {
-                found.push((area, file, Path::from(relative)));
-            }
-        })
-        .map_err(|e| StoreError::Files(format!("reading {}: {e}", root.display())))?;
+/// Every file under the areas' folders, with its path inside its area, found as the copy
+/// goes (millions of photos are never listed in memory at once). Temporary files of writes
+/// under way (`object_store`'s `name#n`, our `.part`) are left out; a folder that cannot be
+/// read is logged and counted as a failure by the copy.
+pub fn local_files(folders: &LocalFolders) -> LocalFiles {
+    LocalFiles {
+        pending: Area::ALL
+            .iter()
+            .map(|a| (*a, folders.of(*a).to_path_buf()))
+            .filter(|(_, dir)| dir.exists())
+            .map(|(a, dir)| (a, dir.clone(), dir))
+            .collect(),
+        current: None,
     }
-    Ok(found)
 }
 
-fn walk(
-    root: &FsPath,
-    dir: &FsPath,
-    found: &mut dyn FnMut(PathBuf, String),
-) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let kind = entry.file_type()?;
-        let path = entry.path();
-        if kind.is_dir() {
-            walk(root, &path, found)?;
-        } else if kind.is_file() {
-            let relative = path
-                .strip_prefix(root)
-                .expect("walked from root")
-                .to_string_lossy()
-                .replace(std::path::MAIN_SEPARATOR, "/");
-            found(path, relative);
+/// The walk of `local_files`: folders still to read, and the one being read.
+pub struct LocalFiles {
+    /// (area, its root, a folder under it).
+    pending: Vec<(Area, PathBuf, PathBuf)>,
+    current: Option<(Area, PathBuf, std::fs::ReadDir)>,
+}
+
+impl Iterator for LocalFiles {
+    type Item = StoreResult<(Area, PathBuf, Path)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some((area, root, entries)) = &mut self.current {
+                match entries.next() {
+                    None => self.current = None,
+                    Some(Err(e)) => return Some(Err(StoreError::Files(e.to_string()))),
+                    Some(Ok(entry)) => {
+                        let path = entry.path();
+                        let kind = match entry.file_type() {
+                            Ok(k) => k,
+                            Err(e) => return Some(Err(StoreError::Files(e.to_string()))),
+                        };
+                        if kind.is_dir() {
+                            self.pending.push((*area, root.clone(), path));
+                        } else if kind.is_file() {
+                            let relative = path
+                                .strip_prefix(&*root)
+                                .expect("walked from root")
+                                .to_string_lossy()
+                                .replace(std::path::MAIN_SEPARATOR, "/");
+                            let name = relative.rsplit('/').next().unwrap_or_default();
+                            if !name.contains('#') && !name.ends_with(".part") {
+                                return Some(Ok((*area, path, Path::from(relative))));
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
+            let (area, root, dir) = self.pending.pop()?;
+            match std::fs::read_dir(&dir) {
+                Ok(entries) => self.current = Some((area, root, entries)),
+                Err(e) => {
+                    return Some(Err(StoreError::Files(format!(
+                        "reading {}: {e}",
+                        dir.display()
+                    ))))
+                }
+            }
         }
     }
-    Ok(())
 }
 
 /// Copies `files` into `into` (a bucket), calling `progress` after each with the running
 /// totals. Failures are counted and logged; run again to retry them.
 pub async fn copy_into(
     into: &Files,
-    files: Vec<(Area, PathBuf, Path)>,
+    files: impl Iterator<Item = StoreResult<(Area, PathBuf, Path)>>,
     mut progress: impl FnMut(Copied),
 ) -> Copied {
     let mut totals = Copied::default();
     let mut copies = futures_util::stream::iter(files)
-        .map(|(area, file, path)| async move {
+        .map(|found| async move {
+            let (area, file, path) = match found {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::warn!(error = %e, "a folder could not be read");
+                    return Err(e);
+                }
+            };
             let outcome = copy_one(into, area, &file, &path).await;
             if let Err(e) = &outcome {
                 tracing::warn!(file = %file.display(), error = %e, "not copied");

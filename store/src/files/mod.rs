@@ -109,17 +109,18 @@ impl Files {
                 })
             }
             FilesConfig::Bucket(b) => {
-                let root: Arc<dyn ObjectStore> = Arc::new(b.build()?);
-                let under = |area: Area| -> Arc<dyn ObjectStore> {
+                let root: Arc<dyn ObjectStore> = Arc::new(b.build(true)?);
+                let streaming: Arc<dyn ObjectStore> = Arc::new(b.build(false)?);
+                let under = |store: &Arc<dyn ObjectStore>, area: Area| -> Arc<dyn ObjectStore> {
                     Arc::new(object_store::prefix::PrefixStore::new(
-                        root.clone(),
+                        store.clone(),
                         area.prefix(),
                     ))
                 };
                 Ok(Files {
-                    photos: under(Area::Photos),
-                    message_photos: under(Area::MessagePhotos),
-                    exports: under(Area::Exports),
+                    photos: under(&root, Area::Photos),
+                    message_photos: under(&root, Area::MessagePhotos),
+                    exports: under(&streaming, Area::Exports),
                     bucket: Some((b.bucket.clone(), root)),
                     local: None,
                 })
@@ -162,10 +163,26 @@ impl Files {
             })
     }
 
-    /// Writes one file whole (a reader sees all of it or nothing).
+    /// Writes one file whole (a reader sees all of it or nothing). In a bucket, images carry
+    /// their type, and public ones the caching a CDN or browser reading the bucket should use.
     pub async fn put(&self, area: Area, path: &Path, bytes: Bytes) -> StoreResult<()> {
+        let mut options = object_store::PutOptions::default();
+        if self.in_bucket() && area != Area::Exports {
+            use object_store::{Attribute, Attributes};
+            let mut attributes = Attributes::new();
+            attributes.insert(Attribute::ContentType, "image/jpeg".into());
+            attributes.insert(
+                Attribute::CacheControl,
+                match area {
+                    Area::Photos => "public, max-age=31536000, immutable",
+                    _ => "private, max-age=86400, immutable",
+                }
+                .into(),
+            );
+            options.attributes = attributes;
+        }
         self.area(area)
-            .put(path, PutPayload::from(bytes))
+            .put_opts(path, PutPayload::from(bytes), options)
             .await
             .map(|_| ())
             .map_err(files_error)
@@ -271,9 +288,18 @@ async fn upload_file(store: &dyn ObjectStore, path: &Path, file: &FsPath) -> Sto
         }
         // At most two parts in flight: the memory of an upload stays ~16 MiB.
         if let Err(e) = writer.wait_for_capacity(2).await {
+            // A part failed: the parts stored so far are dropped, not left to bill.
+            let _ = writer.abort().await;
             return Err(files_error(e));
         }
         writer.write(&buf[..n]);
+    }
+    // The parts in flight, where a failure can still abort; `finish` then sends the last one
+    // and aborts itself when completing fails (a failure of that last part leaves the
+    // others to the bucket's rule for incomplete uploads, docs/deploy.md).
+    if let Err(e) = writer.wait_for_capacity(0).await {
+        let _ = writer.abort().await;
+        return Err(files_error(e));
     }
     writer.finish().await.map(|_| ()).map_err(files_error)
 }

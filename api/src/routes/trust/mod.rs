@@ -1,6 +1,7 @@
 //! Trust and moderation: reports, the moderation queue and its actions, ratings between buyers and sellers.
 //! `routes` registers each handler and documents it in the OpenAPI document in one call.
 
+pub mod appeals;
 pub mod moderation;
 pub mod ratings;
 pub mod reported_threads;
@@ -17,6 +18,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(moderation::act_on_listing)
         .service(moderation::act_on_user)
         .service(moderation::moderation_log)
+        .service(appeals::appeal_hidden_listing)
+        .service(appeals::appeal_account_ban)
         .service(reported_threads::reported_threads)
         .service(reported_threads::resolve_thread);
 }
