@@ -28,6 +28,10 @@ struct Args {
     requests: usize,
     #[arg(long, default_value = "./data/console-bench")]
     work_dir: std::path::PathBuf,
+    /// The API's index folder (default: in the work folder, built at start; the pages are
+    /// timed once the API is ready either way).
+    #[arg(long)]
+    index_dir: Option<std::path::PathBuf>,
     #[arg(long, default_value = "bench/RESULTS.md")]
     out: std::path::PathBuf,
     #[arg(long, default_value = "")]
@@ -131,7 +135,10 @@ fn main() -> Result<(), Error> {
         let mut config = souk_api::config::Config::from_env()?;
         config.database_url = args.database_url.clone();
         config.data_dir = args.work_dir.clone();
-        config.index_dir = args.work_dir.join("index");
+        config.index_dir = args
+            .index_dir
+            .clone()
+            .unwrap_or_else(|| args.work_dir.join("index"));
         config.jwt_secret = Some("console-bench-secret-console-bench-secret".into());
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let (running, server) = souk_api::start(config, listener).await?;
@@ -140,6 +147,15 @@ fn main() -> Result<(), Error> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
+        // Not while the index builds: it would take the cores the pages are timed on.
+        let started = Instant::now();
+        while client.get(format!("{base}/readyz")).send().await?.status() != 200 {
+            if started.elapsed().as_secs() > 600 {
+                return Err("the API never became ready".into());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        eprintln!("ready after {:.1} s", started.elapsed().as_secs_f64());
         let cookie = sign_in(&client, &base).await?;
         // Warm up, then time.
         for _ in 0..5 {
