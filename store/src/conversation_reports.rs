@@ -121,6 +121,19 @@ pub fn open_threads(
     Ok((out, total))
 }
 
+/// The open reports of one thread, oldest first.
+pub fn open_reports_of(
+    conn: &mut DbConn,
+    conversation_id: i64,
+) -> StoreResult<Vec<ConversationReport>> {
+    Ok(conversation_reports::table
+        .filter(conversation_reports::resolved_at.is_null())
+        .filter(conversation_reports::conversation_id.eq(conversation_id))
+        .order(conversation_reports::id.asc())
+        .select(ConversationReport::as_select())
+        .load(conn)?)
+}
+
 /// Whether the thread has a report, open or resolved (moderators may read only those).
 pub fn is_reported(conn: &mut DbConn, conversation_id: i64) -> StoreResult<bool> {
     Ok(conversation_reports::table

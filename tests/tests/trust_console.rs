@@ -469,3 +469,80 @@ async fn appeals_on(app: &TestApp) {
         "both in the log"
     );
 }
+
+#[tokio::test]
+async fn a_reported_thread_is_worked_in_the_console_and_its_scammer_banned() {
+    souk_tests::each_backend(|app| async move {
+        app.user("mod@example.dz").await;
+        make_moderator(&app, "mod@example.dz");
+        let seller = app.user("seller@example.dz").await;
+        let scammer = app.user("scammer@example.dz").await;
+        let ad = app.create_listing(&seller, car_ad(json!({}))).await["id"]
+            .as_i64()
+            .unwrap();
+        let thread = app
+            .contact(
+                &scammer,
+                ad,
+                json!({"message": "Salam, je paie par mandat d'avance.", "name": "Karim"}),
+            )
+            .await
+            .json::<serde_json::Value>()
+            .await
+            .unwrap();
+        let (id, message) = (
+            thread["id"].as_i64().unwrap(),
+            thread["messages"][0]["id"].as_i64().unwrap(),
+        );
+        let res = app
+            .call(
+                reqwest::Method::POST,
+                &format!("/v1/conversations/{id}/reports"),
+                Some(&seller),
+                Some(json!({"reason": "scam", "message_id": message})),
+            )
+            .await;
+        assert!(res.status().is_success(), "{}", res.status());
+
+        let console = Console::sign_in(&app, "mod@example.dz").await;
+        let (_, queue) = console.get("/mod/").await;
+        assert!(
+            queue.contains(&format!("/mod/threads/{id}")),
+            "the thread is in the queue"
+        );
+        let (status, page) = console.get(&format!("/mod/threads/{id}")).await;
+        assert_eq!(status, 200);
+        assert!(
+            page.contains("mandat d&#39;avance") || page.contains("mandat d'avance"),
+            "the messages are shown"
+        );
+        assert!(
+            page.contains("class=\"message reported\""),
+            "the reported message is marked"
+        );
+        let csrf = hidden_field(&page, "csrf");
+        let res = console
+            .post(
+                &format!("/mod/threads/{id}/decide"),
+                &[("csrf", &csrf), ("decision", "ban"), ("template", "scam")],
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+        // The scammer is banned (not the seller who reported), the thread leaves the queue.
+        let login = |email: &'static str| {
+            app.call(
+                reqwest::Method::POST,
+                "/v1/auth/login",
+                None,
+                Some(json!({"email": email, "password": PASSWORD})),
+            )
+        };
+        assert_eq!(login("scammer@example.dz").await.status(), 403);
+        assert_eq!(login("seller@example.dz").await.status(), 200);
+        let (_, queue) = console.get("/mod/").await;
+        assert!(!queue.contains(&format!("/mod/threads/{id}\"")), "resolved");
+        let (_, log) = console.get("/mod/log").await;
+        assert!(log.contains("resolve_thread") && log.contains("<td>ban</td>"));
+    })
+    .await;
+}

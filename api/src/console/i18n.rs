@@ -110,6 +110,8 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("description", "الوصف", "Description"),
     ("hidden_by", "أُخفي بسبب", "Masquée par"),
     ("appeals", "الطعون", "Recours"),
+    ("reported_threads", "محادثات مُبلّغ عنها", "Conversations signalées"),
+    ("thread", "محادثة", "Conversation"),
     ("appeal", "طعن", "Recours"),
     ("decision_appealed", "القرار المطعون فيه", "Décision contestée"),
     ("appeal_message", "رسالة الطاعن", "Message du demandeur"),

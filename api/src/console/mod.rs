@@ -12,6 +12,7 @@ mod log;
 mod pages;
 mod queue;
 pub mod session;
+mod thread;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -93,6 +94,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/logout", web::post().to(session::sign_out))
             .route("/language/{lang}", web::get().to(session::switch_language))
             .route("/log", web::get().to(log::log_page))
+            .route("/threads/{id}", web::get().to(thread::thread_page))
+            .route("/threads/{id}/decide", web::post().to(thread::decide))
             .route("/appeals/{id}", web::get().to(appeal::appeal_page))
             .route("/appeals/{id}/decide", web::post().to(appeal::decide))
             .route("/listings/{id}", web::get().to(item::listing_page))

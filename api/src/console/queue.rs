@@ -46,13 +46,14 @@ pub async fn queue_page(
     let reason = filter.reason.as_deref().and_then(ReportReason::parse);
     let wilaya: Option<i32> = filter.wilaya.as_deref().and_then(|w| w.trim().parse().ok());
     let user = me.user;
-    let (items, claims, open_appeals) = state
+    let (items, claims, open_appeals, threads) = state
         .db(move |conn| {
             let items = review_queue(conn, user, reason)?;
             let keys: Vec<String> = items.iter().map(|i| listing_item(i.listing_id)).collect();
             let claims = console::live_claims(conn, &keys)?;
             let open_appeals = super::appeal::open_appeals(conn, 200)?;
-            Ok((items, claims, open_appeals))
+            let threads = super::thread::open_threads(conn, 50)?;
+            Ok((items, claims, open_appeals, threads))
         })
         .await
         .map_err(|e| ConsoleError::Api(e, lang))?;
@@ -79,8 +80,9 @@ pub async fn queue_page(
         claims.iter().find(|(k, _)| *k == key).map(|(_, m)| *m)
     };
     let body = html! {
-        h1 { (lang.t("queue")) " (" (total + open_appeals.len()) ")" }
+        h1 { (lang.t("queue")) " (" (total + open_appeals.len() + threads.len()) ")" }
         (super::appeal::section(lang, &open_appeals))
+        (super::thread::section(lang, &threads))
         (filters(lang, &filter))
         @if items.is_empty() {
             p.empty { (lang.t("empty")) }

@@ -16,6 +16,7 @@ pub mod posting;
 pub mod promotions;
 pub mod ratings;
 pub mod renewal;
+pub mod reported_threads;
 pub mod reveals;
 pub mod roles;
 pub mod search;

@@ -82,3 +82,53 @@ pub struct ModerationResult {
     /// Whether the ad is hidden now (listing actions), or the user banned (user actions).
     pub in_effect: bool,
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EvidenceMessage {
+    pub id: i64,
+    /// `buyer` or `seller`.
+    pub from: String,
+    pub sender_id: i64,
+    pub body: String,
+    pub warning: Option<String>,
+    /// A photo sent in the thread (moderators may load it while the thread is reported).
+    pub photo_url: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OpenThreadReport {
+    pub id: i64,
+    pub reporter_id: i64,
+    pub message_id: Option<i64>,
+    pub reason: String,
+    pub detail: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportedThread {
+    pub conversation_id: i64,
+    pub listing_id: Option<i64>,
+    pub listing_title: String,
+    pub buyer_id: i64,
+    pub seller_id: i64,
+    pub reports: Vec<OpenThreadReport>,
+    /// The latest 200 messages, and every reported one, oldest first.
+    pub messages: Vec<EvidenceMessage>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportedThreadPage {
+    pub items: Vec<ReportedThread>,
+    pub page: i64,
+    pub per_page: i64,
+    pub total: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResolvedThread {
+    pub conversation_id: i64,
+    /// Open reports closed by this decision.
+    pub closed_reports: usize,
+}
