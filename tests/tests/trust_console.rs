@@ -546,3 +546,67 @@ async fn a_reported_thread_is_worked_in_the_console_and_its_scammer_banned() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_admin_gives_roles_and_credits_from_the_console_and_a_moderator_cannot() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.user("admin@example.dz").await;
+    app.make_admin("admin@example.dz");
+    app.user("helper@example.dz").await;
+    make_moderator(&app, "helper@example.dz");
+    let seller = app.user("seller@example.dz").await;
+    let seller_id = app.user_id(&seller).await;
+
+    // A moderator is refused the admin page and its forms.
+    let helper = Console::sign_in(&app, "helper@example.dz").await;
+    assert_eq!(helper.get("/mod/admin").await.0, 403);
+    let csrf = hidden_field(&helper.get("/mod/").await.1, "csrf");
+    let res = helper
+        .post(
+            &format!("/mod/admin/users/{seller_id}/role"),
+            &[("csrf", &csrf), ("role", "admin")],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+
+    // The admin finds the seller, makes them a moderator, grants credits once per form.
+    let admin = Console::sign_in(&app, "admin@example.dz").await;
+    let (status, page) = admin.get("/mod/admin?email=seller%40example.dz").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(&format!("/mod/admin/users/{seller_id}/role")),
+        "found"
+    );
+    let csrf = hidden_field(&page, "csrf");
+    let key = hidden_field(&page, "key");
+    let res = admin
+        .post(
+            &format!("/mod/admin/users/{seller_id}/role"),
+            &[("csrf", &csrf), ("role", "moderator")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    Console::sign_in(&app, "seller@example.dz").await;
+    let before = app.balance(&seller).await;
+    for _ in 0..2 {
+        let res = admin
+            .post(
+                &format!("/mod/admin/users/{seller_id}/credits"),
+                &[
+                    ("csrf", &csrf),
+                    ("key", &key),
+                    ("amount", "500"),
+                    ("reason", "offre de lancement"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+    }
+    assert_eq!(
+        app.balance(&seller).await,
+        before + 500,
+        "a double submit grants once"
+    );
+    let (_, log) = admin.get("/mod/log").await;
+    assert!(log.contains("set_role:moderator"));
+}

@@ -3,6 +3,7 @@
 //! (`usecases::moderation`), in Arabic and French. Not part of the OpenAPI document: pages
 //! for people, not an API for apps.
 
+mod admin;
 mod appeal;
 pub mod error;
 mod evidence;
@@ -94,6 +95,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/logout", web::post().to(session::sign_out))
             .route("/language/{lang}", web::get().to(session::switch_language))
             .route("/log", web::get().to(log::log_page))
+            .route("/admin", web::get().to(admin::admin_page))
+            .route("/admin/users/{id}/role", web::post().to(admin::set_role))
+            .route(
+                "/admin/users/{id}/credits",
+                web::post().to(admin::grant_credits),
+            )
             .route("/threads/{id}", web::get().to(thread::thread_page))
             .route("/threads/{id}/decide", web::post().to(thread::decide))
             .route("/appeals/{id}", web::get().to(appeal::appeal_page))

@@ -30,3 +30,30 @@ pub fn moderator(conn: &mut DbConn, user: AuthUser) -> ApiResult<Role> {
         _ => Err(ApiError::Forbidden("moderators only")),
     }
 }
+
+/// An admin gives account `target` a role (the console's admin page); logged with the admin.
+/// Nobody changes their own role: the last admin cannot lock everyone out by mistake.
+pub fn set_role_by_admin(
+    conn: &mut DbConn,
+    admin: AuthUser,
+    target: i64,
+    role: Role,
+) -> ApiResult<()> {
+    if moderator(conn, admin)? != Role::Admin {
+        return Err(ApiError::Forbidden("admins only"));
+    }
+    if target == admin.id {
+        return Err(ApiError::Forbidden("nobody changes their own role"));
+    }
+    users::find_user(conn, target)?;
+    moderation::set_role(conn, target, role.as_str())?;
+    moderation::log(
+        conn,
+        Some(admin.id),
+        &format!("set_role:{}", role.as_str()),
+        "user",
+        target,
+        "admin page",
+    )?;
+    Ok(())
+}
