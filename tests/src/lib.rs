@@ -679,6 +679,18 @@ impl TestApp {
     }
 
     /// Uploads `bytes` as a photo of `listing`.
+    /// `POST /v1/conversations/{thread}/photos`: a photo sent in a thread.
+    pub async fn send_photo(&self, token: &str, thread: i64, bytes: Vec<u8>) -> Response {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name("p.jpg");
+        self.client
+            .post(self.url(&format!("/v1/conversations/{thread}/photos")))
+            .bearer_auth(token)
+            .multipart(reqwest::multipart::Form::new().part("photo", part))
+            .send()
+            .await
+            .expect("upload")
+    }
+
     pub async fn upload_photo(&self, token: &str, listing: i64, bytes: Vec<u8>) -> Response {
         let part = reqwest::multipart::Part::bytes(bytes).file_name("p.jpg");
         self.client
@@ -816,4 +828,21 @@ pub fn problem_fields(body: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Files under `dir`, at any depth (0 when it does not exist): what a photo folder holds.
+pub fn files_under(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| {
+                    if e.path().is_dir() {
+                        files_under(&e.path())
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
 }

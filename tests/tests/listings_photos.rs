@@ -26,23 +26,7 @@ async fn upload(
 
 fn photo_files(app: &TestApp) -> usize {
     let dir = app.data_dir.join("photos");
-    walk(&dir)
-}
-
-fn walk(dir: &std::path::Path) -> usize {
-    std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(Result::ok)
-                .map(|e| {
-                    if e.path().is_dir() {
-                        walk(&e.path())
-                    } else {
-                        1
-                    }
-                })
-                .sum()
-        })
-        .unwrap_or(0)
+    souk_tests::files_under(&dir)
 }
 
 #[tokio::test]

@@ -530,17 +530,6 @@ async fn a_message_is_emailed_only_if_still_unread_after_the_delay_and_unread_on
     }
 }
 
-async fn send_photo(app: &TestApp, token: &str, thread: i64, bytes: Vec<u8>) -> reqwest::Response {
-    let part = reqwest::multipart::Part::bytes(bytes).file_name("p.jpg");
-    app.client
-        .post(app.url(&format!("/v1/conversations/{thread}/photos")))
-        .bearer_auth(token)
-        .multipart(reqwest::multipart::Form::new().part("photo", part))
-        .send()
-        .await
-        .expect("upload")
-}
-
 #[tokio::test]
 async fn a_photo_in_a_thread_is_cleaned_and_only_its_two_people_can_load_it() {
     use souk_tests::images::{contains, jpeg_with_exif, GPS_MARKER};
@@ -548,7 +537,7 @@ async fn a_photo_in_a_thread_is_cleaned_and_only_its_two_people_can_load_it() {
         let (seller, buyer, id, _) = thread(&app, "photo").await;
         let mut seller_events = Events::open(&app, &seller, None).await;
         let sent = ok(
-            send_photo(&app, &buyer, id, jpeg_with_exif(64, 32, 6)).await,
+            app.send_photo(&buyer, id, jpeg_with_exif(64, 32, 6)).await,
             201,
         )
         .await;
@@ -625,13 +614,15 @@ async fn a_photo_in_a_thread_is_cleaned_and_only_its_two_people_can_load_it() {
         assert!(std::fs::read_dir(app.data_dir.join("message-photos")).is_ok());
 
         // Not an image: refused, and no message was written.
-        let res = send_photo(&app, &buyer, id, b"not an image at all".to_vec()).await;
+        let res = app
+            .send_photo(&buyer, id, b"not an image at all".to_vec())
+            .await;
         assert!(res.status().is_client_error(), "{}", res.status());
         let thread_view = get(&app, &seller, &format!("/v1/conversations/{id}")).await;
         assert_eq!(thread_view["messages"].as_array().unwrap().len(), 2);
         // A stranger cannot send into the thread; a block stops photos too.
         assert_problem(
-            send_photo(&app, &eve, id, jpeg_with_exif(8, 8, 1)).await,
+            app.send_photo(&eve, id, jpeg_with_exif(8, 8, 1)).await,
             404,
             "not_found",
         )
@@ -648,7 +639,7 @@ async fn a_photo_in_a_thread_is_cleaned_and_only_its_two_people_can_load_it() {
         )
         .await;
         assert_problem(
-            send_photo(&app, &buyer, id, jpeg_with_exif(8, 8, 1)).await,
+            app.send_photo(&buyer, id, jpeg_with_exif(8, 8, 1)).await,
             403,
             "blocked",
         )

@@ -24,33 +24,6 @@ fn photo_key(url: &str) -> String {
     format!("photos/{}/{key}_{size}.jpg", &key[..2])
 }
 
-fn local_files(dir: &std::path::Path) -> usize {
-    std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(Result::ok)
-                .map(|e| {
-                    if e.path().is_dir() {
-                        local_files(&e.path())
-                    } else {
-                        1
-                    }
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
-async fn send_photo(app: &TestApp, token: &str, thread: i64) -> reqwest::Response {
-    let part = reqwest::multipart::Part::bytes(jpeg(40, 30)).file_name("p.jpg");
-    app.client
-        .post(app.url(&format!("/v1/conversations/{thread}/photos")))
-        .bearer_auth(token)
-        .multipart(reqwest::multipart::Form::new().part("photo", part))
-        .send()
-        .await
-        .expect("upload")
-}
-
 #[tokio::test]
 async fn photos_message_photos_and_archives_live_in_the_bucket_and_follow_their_rows() {
     let Some(s3) = S3Server::start("souk-photos").await else {
@@ -81,7 +54,7 @@ async fn photos_message_photos_and_archives_live_in_the_bucket_and_follow_their_
         "thumbnail in the bucket"
     );
     assert_eq!(
-        local_files(&app.data_dir.join("photos")),
+        souk_tests::files_under(&app.data_dir.join("photos")),
         0,
         "no local copy"
     );
@@ -110,7 +83,7 @@ async fn photos_message_photos_and_archives_live_in_the_bucket_and_follow_their_
     .await["id"]
         .as_i64()
         .unwrap();
-    let res = send_photo(&app, &buyer, thread).await;
+    let res = app.send_photo(&buyer, thread, jpeg(40, 30)).await;
     assert_eq!(res.status(), 201);
     let sent = json_of(res).await;
     let private_url = sent["photo"]["large_url"].as_str().unwrap().to_string();
@@ -330,7 +303,10 @@ async fn a_local_site_moves_into_a_bucket_and_a_second_run_copies_nothing_again(
     .await["id"]
         .as_i64()
         .unwrap();
-    assert_eq!(send_photo(&app, &buyer, thread).await.status(), 201);
+    assert_eq!(
+        app.send_photo(&buyer, thread, jpeg(40, 30)).await.status(),
+        201
+    );
     let before = app.get(&urls[0]).await.bytes().await.unwrap().to_vec();
 
     let mut config = (*app.running.state.config).clone();

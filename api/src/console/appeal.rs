@@ -71,8 +71,7 @@ pub async fn appeal_page(
             crate::usecases::roles::moderator(conn, user)?;
             let appeal = appeals::find(conn, id)?;
             let decision = appeals::find_decision(conn, appeal.decision_id)?;
-            let until = souk_store::now() + chrono::Duration::minutes(super::item::CLAIM_MINUTES);
-            let holder = console::claim(conn, &appeal_item(id), user.id, until)?;
+            let holder = super::item::claim_on_opening(conn, &appeal_item(id), user)?;
             Ok((appeal, decision, holder))
         })
         .await

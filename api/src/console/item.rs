@@ -25,6 +25,17 @@ use crate::views::{photo_url, time};
 /// How long opening an item keeps it ours.
 pub const CLAIM_MINUTES: i64 = 10;
 
+/// Claims `item` for `user` as opening its page does (`CLAIM_MINUTES`): the holder, who may
+/// be another moderator.
+pub fn claim_on_opening(
+    conn: &mut souk_store::DbConn,
+    item: &str,
+    user: crate::auth::AuthUser,
+) -> Result<i64, ApiError> {
+    let until = souk_store::now() + chrono::Duration::minutes(CLAIM_MINUTES);
+    Ok(console::claim(conn, item, user.id, until)?)
+}
+
 pub async fn listing_page(
     state: web::Data<AppState>,
     me: Moderator,
@@ -37,8 +48,7 @@ pub async fn listing_page(
         .tx(move |conn| {
             crate::usecases::roles::moderator(conn, user)?;
             let evidence = gather(conn, id)?;
-            let until = souk_store::now() + chrono::Duration::minutes(CLAIM_MINUTES);
-            let holder = console::claim(conn, &listing_item(id), user.id, until)?;
+            let holder = claim_on_opening(conn, &listing_item(id), user)?;
             Ok((evidence, holder))
         })
         .await
@@ -224,7 +234,7 @@ pub struct DecisionForm {
 
 impl DecisionForm {
     /// The reason in `language`: the moderator's words, or the template's.
-    fn reason_in(&self, language: &str) -> Result<String, ApiError> {
+    pub fn reason_in(&self, language: &str) -> Result<String, ApiError> {
         let own = self
             .reason
             .as_deref()

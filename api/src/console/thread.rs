@@ -5,16 +5,16 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use maud::{html, Markup};
-use serde::Deserialize;
 use souk_store::{console, conversation_reports};
 
 use super::error::ConsoleError;
 use super::i18n::{hide_reason, Lang, HIDE_REASONS};
+use super::item::DecisionForm;
 use super::pages::{html_response, layout, see_other};
 use super::session::Moderator;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::usecases::moderation::{decide_user, reason_text, UserDecision};
+use crate::usecases::moderation::{decide_user, UserDecision};
 use crate::usecases::reported_threads::{reported_thread, resolve_reported_thread};
 use crate::views::moderation::ReportedThread;
 
@@ -83,8 +83,7 @@ pub async fn thread_page(
                 return Err(ApiError::NotFound);
             }
             let thread = reported_thread(conn, id, reports)?;
-            let until = souk_store::now() + chrono::Duration::minutes(super::item::CLAIM_MINUTES);
-            let holder = console::claim(conn, &thread_item(id), user.id, until)?;
+            let holder = super::item::claim_on_opening(conn, &thread_item(id), user)?;
             Ok((thread, holder))
         })
         .await
@@ -137,20 +136,11 @@ pub async fn thread_page(
     ))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ThreadDecision {
-    #[serde(default)]
-    pub csrf: String,
-    pub decision: String,
-    pub template: Option<String>,
-    pub reason: Option<String>,
-}
-
 pub async fn decide(
     state: web::Data<AppState>,
     me: Moderator,
     path: web::Path<i64>,
-    form: web::Form<ThreadDecision>,
+    form: web::Form<DecisionForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     me.check_csrf(&form.csrf)?;
     let id = path.into_inner();
@@ -169,36 +159,16 @@ pub async fn decide(
             }
             let reports = conversation_reports::open_reports_of(conn, id)?;
             let thread = reported_thread(conn, id, reports)?;
-            let own = form
-                .reason
-                .as_deref()
-                .map(str::trim)
-                .filter(|r| !r.is_empty());
             let banned = match (ban, reported_person(&thread)) {
                 (true, Some(person)) => {
                     let target = souk_store::users::find_user(conn, person)?;
-                    let text = match own {
-                        Some(r) => r.to_string(),
-                        None => form
-                            .template
-                            .as_deref()
-                            .and_then(|t| hide_reason(t, &target.language))
-                            .unwrap_or("scam")
-                            .to_string(),
-                    };
-                    decide_user(conn, user, person, UserDecision::Ban, &reason_text(&text)?)?;
+                    let reason = form.reason_in(&target.language)?;
+                    decide_user(conn, user, person, UserDecision::Ban, &reason)?;
                     Some(person)
                 }
                 _ => None,
             };
-            let text = own.map(str::to_string).unwrap_or_else(|| {
-                form.template
-                    .as_deref()
-                    .and_then(|t| hide_reason(t, "fr"))
-                    .unwrap_or("resolved")
-                    .to_string()
-            });
-            resolve_reported_thread(conn, user, id, &reason_text(&text)?)?;
+            resolve_reported_thread(conn, user, id, &form.reason_in("fr")?)?;
             Ok(Some(banned))
         })
         .await
