@@ -33,6 +33,7 @@ pub mod preferences;
 pub mod promotions;
 pub mod ratings;
 pub mod replication;
+pub mod review_queue;
 pub mod saved_searches;
 pub mod schema;
 pub mod secret;

@@ -189,22 +189,35 @@ pub fn log_about(conn: &mut DbConn, user_id: i64, limit: i64) -> StoreResult<Vec
         .load(conn)?)
 }
 
-/// Open reports, oldest first, optionally of one reason (the caller groups them by ad).
-pub fn open_reports(
-    conn: &mut DbConn,
-    reason: Option<&str>,
-    limit: i64,
-) -> StoreResult<Vec<Report>> {
-    let mut q = reports::table
+/// The open reports of some ads (a queue page), oldest first.
+pub fn open_reports_of_ads(conn: &mut DbConn, listing_ids: &[i64]) -> StoreResult<Vec<Report>> {
+    Ok(reports::table
+        .filter(reports::listing_id.eq_any(listing_ids))
         .filter(reports::resolved_at.is_null())
-        .into_boxed();
-    if let Some(r) = reason {
-        q = q.filter(reports::reason.eq(r.to_string()));
-    }
-    Ok(q.order((reports::created_at.asc(), reports::id.asc()))
-        .limit(limit)
+        .order((reports::created_at.asc(), reports::id.asc()))
         .select(Report::as_select())
         .load(conn)?)
+}
+
+/// Whether an ad is still in the queue: an open report or an open finding.
+pub fn awaits_review(conn: &mut DbConn, listing_id: i64) -> StoreResult<bool> {
+    use crate::schema::listing_flags;
+    let report: Option<i64> = reports::table
+        .filter(reports::listing_id.eq(listing_id))
+        .filter(reports::resolved_at.is_null())
+        .select(reports::id)
+        .first(conn)
+        .optional()?;
+    if report.is_some() {
+        return Ok(true);
+    }
+    let flag: Option<i64> = listing_flags::table
+        .filter(listing_flags::listing_id.eq(listing_id))
+        .filter(listing_flags::resolved_at.is_null())
+        .select(listing_flags::id)
+        .first(conn)
+        .optional()?;
+    Ok(flag.is_some())
 }
 
 /// Closes every open report of an ad with the moderator's decision.
@@ -255,11 +268,21 @@ pub fn unhide_listing(conn: &mut DbConn, id: i64) -> StoreResult<bool> {
     Ok(n > 0)
 }
 
-/// Bans a user: the ban is stamped and every visible ad of theirs hidden (as `ban`, so an
-/// unban brings exactly those back). Token revocation is the caller's, in the same transaction.
-pub fn ban_user(conn: &mut DbConn, user_id: i64, reason: &str) -> StoreResult<usize> {
+/// Bans a user, until a time or for good (`None`): the ban is stamped and every visible ad of
+/// theirs hidden (as `ban`, so an unban brings exactly those back). Token revocation is the
+/// caller's, in the same transaction.
+pub fn ban_user(
+    conn: &mut DbConn,
+    user_id: i64,
+    reason: &str,
+    until: Option<NaiveDateTime>,
+) -> StoreResult<usize> {
     let n = diesel::update(users::table.find(user_id))
-        .set((users::banned_at.eq(now()), users::banned_reason.eq(reason)))
+        .set((
+            users::banned_at.eq(now()),
+            users::banned_reason.eq(reason),
+            users::banned_until.eq(until),
+        ))
         .execute(conn)?;
     if n == 0 {
         return Err(StoreError::NotFound);
@@ -281,6 +304,7 @@ pub fn unban_user(conn: &mut DbConn, user_id: i64) -> StoreResult<usize> {
         .set((
             users::banned_at.eq(None::<NaiveDateTime>),
             users::banned_reason.eq(None::<String>),
+            users::banned_until.eq(None::<NaiveDateTime>),
         ))
         .execute(conn)?;
     if n == 0 {
@@ -295,6 +319,16 @@ pub fn unban_user(conn: &mut DbConn, user_id: i64) -> StoreResult<usize> {
         unhide_listing(conn, *id)?;
     }
     Ok(ids.len())
+}
+
+/// Accounts whose ban for a period has ended, a batch at a time (through `users_ban_ends`).
+pub fn bans_ended(conn: &mut DbConn, batch: i64) -> StoreResult<Vec<i64>> {
+    Ok(users::table
+        .filter(users::banned_until.le(now()))
+        .order(users::banned_until.asc())
+        .limit(batch)
+        .select(users::id)
+        .load(conn)?)
 }
 
 pub fn log(
@@ -318,9 +352,20 @@ pub fn log(
     Ok(())
 }
 
-/// The audit log, newest first.
+/// What the log is read by; every field narrows it.
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    pub action: Option<String>,
+    pub moderator_id: Option<i64>,
+    pub target_kind: Option<String>,
+    pub target_id: Option<i64>,
+}
+
+/// The audit log, newest first, filtered by the database (each filter has its index), a page
+/// of `limit` entries older than `before_id`.
 pub fn log_entries(
     conn: &mut DbConn,
+    filter: &LogFilter,
     before_id: Option<i64>,
     limit: i64,
 ) -> StoreResult<Vec<LogEntry>> {
@@ -328,9 +373,57 @@ pub fn log_entries(
     if let Some(b) = before_id {
         q = q.filter(moderation_log::id.lt(b));
     }
+    if let Some(a) = &filter.action {
+        q = q.filter(moderation_log::action.eq(a.clone()));
+    }
+    if let Some(m) = filter.moderator_id {
+        q = q.filter(moderation_log::moderator_id.eq(m));
+    }
+    if let Some(k) = &filter.target_kind {
+        q = q.filter(moderation_log::target_kind.eq(k.clone()));
+    }
+    if let Some(t) = filter.target_id {
+        q = q.filter(moderation_log::target_id.eq(t));
+    }
     Ok(q.order(moderation_log::id.desc())
         .limit(limit)
         .select(LogEntry::as_select())
+        .load(conn)?)
+}
+
+/// Which of a seller's ads a decision on all of them takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SellerAds {
+    /// Not deleted, and not hidden by a moderator already (a hiding of every ad).
+    NotHiddenByModerator,
+    /// Hidden by anything but a ban (a restoring of every ad).
+    Hidden,
+}
+
+/// The seller's ads `which` keeps, newest first (through `listings_user_created`).
+pub fn seller_ads_for_decision(
+    conn: &mut DbConn,
+    seller_id: i64,
+    which: SellerAds,
+    limit: i64,
+) -> StoreResult<Vec<i64>> {
+    let mut q = listings::table
+        .filter(listings::user_id.eq(seller_id))
+        .filter(listings::status.ne(ListingStatus::Deleted.as_str()))
+        .into_boxed();
+    q = match which {
+        SellerAds::NotHiddenByModerator => q.filter(
+            listings::hidden_by
+                .is_null()
+                .or(listings::hidden_by.ne(HIDDEN_BY_MODERATOR)),
+        ),
+        SellerAds::Hidden => q
+            .filter(listings::hidden_at.is_not_null())
+            .filter(listings::hidden_by.ne(HIDDEN_BY_BAN)),
+    };
+    Ok(q.order((listings::created_at.desc(), listings::id.desc()))
+        .limit(limit)
+        .select(listings::id)
         .load(conn)?)
 }
 

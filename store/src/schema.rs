@@ -25,6 +25,7 @@ diesel::table! {
         tokens_revoked_at -> Nullable<Timestamp>,
         mailbox_hash -> Nullable<Text>,
         previous_account_id -> Nullable<BigInt>,
+        banned_until -> Nullable<Timestamp>,
     }
 }
 

@@ -41,6 +41,8 @@ pub struct User {
     pub tokens_revoked_at: Option<NaiveDateTime>,
     /// The deleted account of the same mailbox this one took over (ratings, ban), if any.
     pub previous_account_id: Option<i64>,
+    /// When a ban for a period ends (the worker lifts it); none for a ban for good.
+    pub banned_until: Option<NaiveDateTime>,
 }
 
 pub struct NewUser<'a> {
@@ -88,14 +90,25 @@ fn inherit_deleted_mailbox(
     canonical: &str,
     since: NaiveDateTime,
 ) -> StoreResult<()> {
-    let previous: Option<(i64, Option<NaiveDateTime>, Option<String>)> = users::table
+    type Kept = (
+        i64,
+        Option<NaiveDateTime>,
+        Option<String>,
+        Option<NaiveDateTime>,
+    );
+    let previous: Option<Kept> = users::table
         .filter(users::mailbox_hash.eq(mailbox_hash(canonical)))
         .filter(users::deleted_at.gt(since))
         .order(users::deleted_at.desc())
-        .select((users::id, users::banned_at, users::banned_reason))
+        .select((
+            users::id,
+            users::banned_at,
+            users::banned_reason,
+            users::banned_until,
+        ))
         .first(conn)
         .optional()?;
-    let Some((old, banned_at, banned_reason)) = previous else {
+    let Some((old, banned_at, banned_reason, banned_until)) = previous else {
         return Ok(());
     };
     diesel::update(crate::schema::ratings::table.filter(crate::schema::ratings::ratee_id.eq(old)))
@@ -106,6 +119,7 @@ fn inherit_deleted_mailbox(
             users::previous_account_id.eq(Some(old)),
             users::banned_at.eq(banned_at),
             users::banned_reason.eq(banned_reason),
+            users::banned_until.eq(banned_until),
         ))
         .execute(conn)?;
     // Carried once: the new account is what a next deletion remembers.

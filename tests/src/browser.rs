@@ -61,8 +61,10 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let profile = std::env::temp_dir().join(format!("souk-chromium-{port}"));
+        // A dialog (a ban's confirmation) waits for the test to read and answer it.
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
+            "unhandledPromptBehavior": "ignore",
             "goog:chromeOptions": {
                 "binary": chromium,
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -176,6 +178,37 @@ impl Browser {
             ),
         )
         .await;
+    }
+
+    /// The text of the dialog the page opened (`window.confirm`), waiting for it a little.
+    pub async fn dialog_text(&self) -> String {
+        for _ in 0..50 {
+            let v: Value = self
+                .http
+                .get(format!("{}/session/{}/alert/text", self.base, self.session))
+                .send()
+                .await
+                .expect("webdriver call")
+                .json()
+                .await
+                .expect("webdriver json");
+            if let Some(text) = v["value"].as_str() {
+                return text.to_string();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no dialog opened");
+    }
+
+    /// Answers the open dialog: OK (`accept`) or Cancel.
+    pub async fn answer_dialog(&self, accept: bool) {
+        let path = if accept {
+            "/alert/accept"
+        } else {
+            "/alert/dismiss"
+        };
+        self.call(reqwest::Method::POST, path, Some(json!({})))
+            .await;
     }
 
     /// Waits until the page's address ends with `end` (after a navigation a key began).

@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod bulk;
+pub mod console;
 pub mod email;
 pub mod hostile;
 pub mod images;

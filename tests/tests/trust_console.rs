@@ -4,80 +4,11 @@
 //! moderator cannot decide an item the first holds; a form without its session's CSRF token
 //! is refused. Screenshots of the queue and of an item page go to target/test-artifacts.
 
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{COOKIE, LOCATION};
 use serde_json::json;
 use souk_tests::browser::{artifacts_dir, Browser};
+use souk_tests::console::{hidden_field, make_moderator, Console};
 use souk_tests::{car_ad, Backend, TestApp, PASSWORD};
-
-/// A second moderator, signed in through the same form with plain HTTP: the cookie of the
-/// session, and the page a URL shows them.
-struct Console<'a> {
-    app: &'a TestApp,
-    client: reqwest::Client,
-    cookie: String,
-}
-
-fn cookie_of(res: &reqwest::Response, name: &str) -> Option<String> {
-    res.headers().get_all(SET_COOKIE).iter().find_map(|v| {
-        let v = v.to_str().ok()?;
-        let pair = v.split(';').next()?;
-        pair.starts_with(&format!("{name}="))
-            .then(|| pair.to_string())
-    })
-}
-
-fn hidden_field(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).expect("hidden field") + marker.len();
-    html[start..].split('"').next().unwrap().to_string()
-}
-
-impl<'a> Console<'a> {
-    async fn sign_in(app: &'a TestApp, email: &str) -> Console<'a> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let page = client.get(app.url("/mod/login")).send().await.unwrap();
-        let login_cookie = cookie_of(&page, "souk_console_login").expect("login cookie");
-        let csrf = hidden_field(&page.text().await.unwrap(), "csrf");
-        let res = client
-            .post(app.url("/mod/login"))
-            .header(COOKIE, login_cookie)
-            .form(&[("email", email), ("password", PASSWORD), ("csrf", &csrf)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 303, "signed in");
-        let cookie = cookie_of(&res, "souk_console").expect("session cookie");
-        Console {
-            app,
-            client,
-            cookie,
-        }
-    }
-
-    async fn get(&self, path: &str) -> (u16, String) {
-        let res = self
-            .client
-            .get(self.app.url(path))
-            .header(COOKIE, &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        (res.status().as_u16(), res.text().await.unwrap())
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.client
-            .post(self.app.url(path))
-            .header(COOKIE, &self.cookie)
-            .form(form)
-            .send()
-            .await
-            .unwrap()
-    }
-}
 
 #[tokio::test]
 async fn a_moderator_works_the_queue_by_keyboard_in_a_real_browser() {
@@ -219,12 +150,35 @@ async fn a_moderator_works_the_queue_by_keyboard_in_a_real_browser() {
     );
     assert!(found.contains(&ads[0]), "a dismissed one stays");
 
-    // The last: b bans its seller: every ad of theirs hidden, their login refused.
+    // The last: b bans its seller, for the 7 days picked: every ad of theirs hidden, their
+    // login refused. A ban asks first; answered Cancel, nothing happens.
     browser.press("\u{E007}").await;
     browser
         .wait_for_url(&format!("/mod/listings/{}", ads[2]))
         .await;
+    browser.click("select[name=days] option[value='7']").await;
     browser.press("b").await;
+    assert!(
+        browser.dialog_text().await.contains("Bannir ce compte"),
+        "the ban asks first"
+    );
+    browser.answer_dialog(false).await;
+    let res = app
+        .call(
+            reqwest::Method::POST,
+            "/v1/auth/login",
+            None,
+            Some(json!({"email": "banned@example.dz", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "a ban answered Cancel bans nobody");
+    assert!(browser
+        .url()
+        .await
+        .ends_with(&format!("/mod/listings/{}", ads[2])));
+    browser.press("b").await;
+    browser.dialog_text().await;
+    browser.answer_dialog(true).await;
     browser.wait_for_url("/mod/").await;
     let res = app
         .call(
@@ -235,6 +189,11 @@ async fn a_moderator_works_the_queue_by_keyboard_in_a_real_browser() {
         )
         .await;
     assert_eq!(res.status(), 403, "the banned seller cannot sign in");
+    let told = res.text().await.unwrap();
+    let week = (chrono::Utc::now() + chrono::Duration::days(7))
+        .format("until %Y-%m-%d")
+        .to_string();
+    assert!(told.contains(&week), "banned for the 7 days picked: {told}");
     app.settle().await;
     assert!(!app.search_ids("q=clio").await.contains(&ads[2]));
 
@@ -259,16 +218,6 @@ async fn a_moderator_works_the_queue_by_keyboard_in_a_real_browser() {
         .unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()[LOCATION], "/mod/login");
-}
-
-fn make_moderator(app: &TestApp, email: &str) {
-    let mut conn = app.store();
-    souk_api::usecases::roles::set_role_by_email(
-        &mut conn,
-        email,
-        souk_domain::trust::Role::Moderator,
-    )
-    .expect("set role");
 }
 
 #[tokio::test]

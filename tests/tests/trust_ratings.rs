@@ -169,7 +169,7 @@ async fn a_rating_shows_after_two_weeks_and_banned_raters_do_not_count() {
         assert_eq!(page["summary"]["count"], 1, "visible after 14 days: {page}");
         {
             let mut conn = app.store();
-            souk_store::moderation::ban_user(&mut conn, buyer_id, "fraude").unwrap();
+            souk_store::moderation::ban_user(&mut conn, buyer_id, "fraude", None).unwrap();
         }
         let page = json_of(app.get(&format!("/v1/users/{seller_id}/ratings")).await).await;
         assert_eq!(

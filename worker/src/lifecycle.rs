@@ -4,7 +4,7 @@
 use chrono::Duration;
 use souk_store::listings::Listing;
 use souk_store::tokens::{self, TokenPurpose};
-use souk_store::{lifecycle, users, DbConn, StoreResult};
+use souk_store::{lifecycle, moderation, users, DbConn, StoreResult};
 
 use crate::context::{RunnerError, Worker};
 use crate::email::enqueue_email;
@@ -136,6 +136,23 @@ pub async fn forget_fingerprints(w: &Worker) -> Result<usize, RunnerError> {
 
 /// Runs `batch` (one bounded transaction each) until one comes back short of a full batch,
 /// then logs the total as `what`.
+/// Lifts the bans for a period that have ended: the account signs in again and the ads the
+/// ban hid come back (search follows the change feed), logged as the system's unban.
+pub async fn lift_ended_bans(w: &Worker) -> Result<usize, RunnerError> {
+    in_batches(w, "bans ended", || {
+        let batch = w.cfg.batch;
+        w.tx(move |conn| {
+            let ended = moderation::bans_ended(conn, batch)?;
+            for id in &ended {
+                moderation::unban_user(conn, *id)?;
+                moderation::log(conn, None, "unban", "user", *id, "the ban's period ended")?;
+            }
+            Ok(ended.len())
+        })
+    })
+    .await
+}
+
 async fn in_batches<F, Fut>(w: &Worker, what: &str, mut batch: F) -> Result<usize, RunnerError>
 where
     F: FnMut() -> Fut,

@@ -106,6 +106,9 @@ impl Worker {
         if let Err(e) = crate::lifecycle::purge(self).await {
             tracing::error!(error = %e, "purge failed");
         }
+        if let Err(e) = crate::lifecycle::lift_ended_bans(self).await {
+            tracing::error!(error = %e, "lifting ended bans failed");
+        }
         if let Err(e) = crate::lifecycle::forget_mailboxes(self).await {
             tracing::error!(error = %e, "forgetting deleted mailboxes failed");
         }

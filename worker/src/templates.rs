@@ -5,6 +5,9 @@ use souk_domain::Language;
 
 use crate::email::{html_escape, Email};
 
+mod moderation;
+pub use moderation::{appeal_decided, listing_hidden, listings_hidden};
+
 /// Who an email goes to; the address never appears in the body.
 #[derive(Debug, Clone, Copy)]
 pub struct Recipient<'a> {
@@ -406,80 +409,6 @@ pub fn price_drop(to: &Recipient<'_>, ad: AdLine, old_price: i64, unsubscribe_ur
             }],
             ads: vec![ad],
             unsubscribe: Some(unsubscribe_url.into()),
-            ..Body::default()
-        },
-    )
-}
-
-/// To a seller: moderation took their ad down, and why.
-pub fn listing_hidden(to: &Recipient<'_>, listing_title: &str, reason: &str) -> Email {
-    let l = to.language;
-    render(
-        to,
-        Body {
-            subject: match l {
-                Language::Ar => format!("تم إخفاء إعلانك «{listing_title}»"),
-                Language::Fr => format!("Votre annonce « {listing_title} » a été masquée"),
-                Language::En => format!("Your ad “{listing_title}” was hidden"),
-            },
-            paragraphs: vec![pick(
-                l,
-                "أخفى فريق الإشراف إعلانك، فلم يعد يظهر في البحث. السبب:",
-                "L'équipe de modération a masqué votre annonce : elle n'apparaît plus dans les recherches. Motif :",
-                "Our moderators hid your ad: it no longer shows in search. Reason:",
-            )
-            .into()],
-            quote: Some(reason.into()),
-            ..Body::default()
-        },
-    )
-}
-
-/// To whoever appealed a moderation decision: its outcome, with the moderator's answer.
-pub fn appeal_decided(to: &Recipient<'_>, granted: bool, answer: &str) -> Email {
-    let l = to.language;
-    render(
-        to,
-        Body {
-            subject: pick(
-                l,
-                if granted {
-                    "قُبل طعنك"
-                } else {
-                    "رُفض طعنك"
-                },
-                if granted {
-                    "Votre recours est accepté"
-                } else {
-                    "Votre recours est rejeté"
-                },
-                if granted {
-                    "Your appeal was granted"
-                } else {
-                    "Your appeal was denied"
-                },
-            )
-            .into(),
-            paragraphs: vec![pick(
-                l,
-                if granted {
-                    "راجع مشرف آخر القرار وألغاه. رده:"
-                } else {
-                    "راجع مشرف آخر القرار وأبقاه. رده:"
-                },
-                if granted {
-                    "Un autre modérateur a revu la décision et l'a annulée. Sa réponse :"
-                } else {
-                    "Un autre modérateur a revu la décision et l'a maintenue. Sa réponse :"
-                },
-                if granted {
-                    "Another moderator reviewed the decision and reversed it. Their answer:"
-                } else {
-                    "Another moderator reviewed the decision and kept it. Their answer:"
-                },
-            )
-            .into()],
-            quote: Some(answer.into()),
             ..Body::default()
         },
     )

@@ -1,13 +1,16 @@
 //! The admin page (admins only): find an account by email, give it a role, grant it credits
-//! (the same ledger and log as `POST /v1/admin/credits` and the command line).
+//! (the same ledger and log as `POST /v1/admin/credits` and the command line), read its
+//! payment orders and its credit ledger.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use maud::html;
+use maud::{html, Markup};
 use serde::Deserialize;
 use souk_domain::trust::Role;
+use souk_store::{credits, payments};
 
 use super::error::ConsoleError;
+use super::i18n::Lang;
 use super::pages::{html_response, layout, see_other};
 use super::session::Moderator;
 use crate::auth::secret::random_hex;
@@ -15,6 +18,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::usecases::credits::{grant_in, MAX_GRANT};
 use crate::usecases::roles::set_role_by_admin;
+use crate::views::time;
 
 fn admins_only(me: &Moderator) -> Result<(), ConsoleError> {
     if me.role == Role::Admin {
@@ -47,7 +51,17 @@ pub async fn admin_page(
     let found = match lookup {
         None => None,
         Some(e) => state
-            .db(move |conn| Ok(souk_store::users::find_user_by_mailbox(conn, &e)?))
+            .db(move |conn| {
+                let Some(u) = souk_store::users::find_user_by_mailbox(conn, &e)? else {
+                    return Ok(None);
+                };
+                let account = Account {
+                    balance: credits::balance(conn, u.id)?,
+                    orders: payments::of_user(conn, u.id, 50)?,
+                    movements: credits::movements(conn, u.id, 50)?,
+                };
+                Ok(Some((u, account)))
+            })
             .await
             .map_err(|e| ConsoleError::Api(e, lang))?,
     };
@@ -57,7 +71,7 @@ pub async fn admin_page(
             label { (lang.t("email")) " " input type="email" name="email" value=(email.clone().unwrap_or_default()); }
             button type="submit" { (lang.t("filter")) }
         }
-        @if let Some(u) = &found {
+        @if let Some((u, account)) = &found {
             section.account {
                 h2 { "#" (u.id) " " (u.display_name) }
                 ul {
@@ -78,6 +92,7 @@ pub async fn admin_page(
                     input name="reason" minlength="3" maxlength="200" required;
                     button type="submit" { "credits" }
                 }
+                (money_section(lang, account))
             }
         } @else if email.is_some() {
             p.empty { "—" }
@@ -87,6 +102,47 @@ pub async fn admin_page(
         StatusCode::OK,
         layout(lang, "Admin", Some(&me.csrf), body),
     ))
+}
+
+/// What an account paid and spent: its payment orders and its credit ledger, newest first.
+struct Account {
+    balance: i64,
+    orders: Vec<payments::Order>,
+    movements: Vec<credits::Movement>,
+}
+
+fn money_section(lang: Lang, a: &Account) -> Markup {
+    html! {
+        section.orders {
+            h3 { (lang.t("orders")) " (" (a.orders.len()) ")" }
+            table.orders {
+                thead { tr { th { "#" } th { (lang.t("when")) } th { (lang.t("provider")) } th { (lang.t("amount")) } th { (lang.t("status")) } } }
+                tbody { @for o in &a.orders { tr.order {
+                    td { (o.id) }
+                    td { (time(o.created_at).format("%Y-%m-%d %H:%M")) }
+                    td { (o.provider) @if let Some(r) = &o.provider_ref { " · " (r) } }
+                    td { (o.amount) }
+                    td.status { (o.status) }
+                } } }
+            }
+        }
+        section.ledger {
+            h3 { (lang.t("credits")) ": " strong.balance { (a.balance) } }
+            table.ledger {
+                thead { tr { th { (lang.t("when")) } th { (lang.t("amount")) } th { (lang.t("balance")) } th { (lang.t("reason")) } } }
+                tbody { @for m in &a.movements { tr.movement {
+                    td { (time(m.created_at).format("%Y-%m-%d %H:%M")) }
+                    td { (m.amount) }
+                    td { (m.balance_after) }
+                    td {
+                        (m.reason)
+                        @if let Some(l) = m.listing_id { " · #" (l) }
+                        @if let Some(a) = m.granted_by { " · " (lang.t("granted_by")) " #" (a) }
+                    }
+                } } }
+            }
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -17,6 +17,7 @@ use super::queue::listing_item;
 use super::session::Moderator;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::usecases::bulk_moderation::{ads_of_seller_for, decide_listings, MAX_ADS_PER_DECISION};
 use crate::usecases::moderation::{
     decide_listing, decide_user, reason_text, ListingDecision, UserDecision,
 };
@@ -206,19 +207,38 @@ fn decisions(lang: Lang, csrf: &str, e: &Evidence) -> Markup {
                     }
                 }
                 label { (lang.t("custom_reason")) " " input name="reason" maxlength="500"; }
+                label.all-of-seller { input type="checkbox" name="all_of_seller" value="1"; " " (lang.t("all_of_seller")) " (" (e.seller_active_ads) ")" }
                 (button("dismiss", "d")) (button("hide", "h")) (button("restore", "r"))
             }
             form id="ban" method="post" action={ "/mod/users/" (e.seller.id) "/decide" } {
                 input type="hidden" name="csrf" value=(csrf);
                 input type="hidden" name="from_listing" value=(id);
                 input type="hidden" name="template" value="scam";
-                @if e.seller.banned_at.is_some() { (button("unban", "u")) } @else { (button("ban", "b")) }
+                @if e.seller.banned_at.is_some() {
+                    @if let Some(until) = e.seller.banned_until { p.state { (lang.t("banned_until")) " " (time(until).format("%Y-%m-%d %H:%M")) } }
+                    (button("unban", "u"))
+                } @else {
+                    (ban_length(lang))
+                    button type="submit" name="decision" value="ban" data-key="b" data-confirm=(lang.t("confirm_ban")) { (lang.t("ban")) " [b]" }
+                }
             }
         }
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// The ban's length: a few days for a first offence, for good for a scammer.
+pub fn ban_length(lang: Lang) -> Markup {
+    html! {
+        label { (lang.t("ban_length")) " "
+            select name="days" {
+                @for d in ["1", "7", "30", "365"] { option value=(d) { (lang.t(&format!("days_{d}"))) } }
+                option value="" selected { (lang.t("for_good")) }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
 pub struct DecisionForm {
     /// Missing is refused like a wrong one (403), not as a malformed form.
     #[serde(default)]
@@ -230,6 +250,10 @@ pub struct DecisionForm {
     pub reason: Option<String>,
     /// On a user decision: the ad page it was taken from (its claim is let go).
     pub from_listing: Option<i64>,
+    /// On a ban: its length in days; empty for good.
+    pub days: Option<String>,
+    /// On an ad: hide or restore every ad of its seller with it.
+    pub all_of_seller: Option<String>,
 }
 
 impl DecisionForm {
@@ -250,6 +274,22 @@ impl DecisionForm {
                 .to_string(),
         };
         reason_text(&text)
+    }
+
+    /// The ban's length in days (`days`); none for good.
+    pub fn ban_days(&self) -> Result<Option<u32>, ApiError> {
+        match self
+            .days
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+        {
+            None => Ok(None),
+            Some(d) => d
+                .parse()
+                .map(Some)
+                .map_err(|_| ApiError::field("days", "invalid", "a number of days")),
+        }
     }
 }
 
@@ -274,10 +314,20 @@ pub async fn decide_on_listing(
                 return Ok(None);
             }
             let l = souk_store::listings::get_listing(conn, id)?;
+            if form.all_of_seller.is_some() {
+                let mut ids = ads_of_seller_for(conn, l.user_id, decision)?;
+                if !ids.contains(&id) {
+                    ids.insert(0, id);
+                    ids.truncate(MAX_ADS_PER_DECISION);
+                }
+                let reason_for = |owner: &souk_store::users::User| form.reason_in(&owner.language);
+                decide_listings(conn, user, &ids, decision, &reason_for)?;
+                return Ok(Some(()));
+            }
             let owner = souk_store::users::find_user(conn, l.user_id)?;
             let reason = form.reason_in(&owner.language)?;
-            let result = decide_listing(conn, user, id, decision, &reason)?;
-            Ok(Some(result))
+            decide_listing(conn, user, id, decision, &reason)?;
+            Ok(Some(()))
         })
         .await
         .map_err(|e| ConsoleError::Api(e, lang))?;
@@ -297,8 +347,10 @@ pub async fn decide_on_user(
     me.check_csrf(&form.csrf)?;
     let id = path.into_inner();
     let lang = me.lang;
-    let decision =
-        UserDecision::parse(&form.decision).ok_or(ConsoleError::Api(ApiError::NotFound, lang))?;
+    let decision = UserDecision::parse(&form.decision)
+        .ok_or(ApiError::NotFound)
+        .and_then(|d| d.with_days(form.ban_days()?))
+        .map_err(|e| ConsoleError::Api(e, lang))?;
     let user = me.user;
     let form = form.into_inner();
     let decided = state
@@ -330,7 +382,7 @@ pub async fn decide_on_user(
     let Some(result) = decided else {
         return Err(ConsoleError::Claimed(lang));
     };
-    if decision == UserDecision::Ban {
+    if matches!(decision, UserDecision::Ban { .. }) {
         state.sessions_ended(result.target_id).await;
     }
     state.wake_worker().await;

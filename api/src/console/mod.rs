@@ -5,6 +5,7 @@
 
 mod admin;
 mod appeal;
+mod bulk;
 pub mod error;
 mod evidence;
 pub mod i18n;
@@ -111,6 +112,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(item::decide_on_listing),
             )
             .route("/users/{id}/decide", web::post().to(item::decide_on_user))
+            .route("/selection", web::post().to(bulk::decide_selection))
             .route("/assets/console.js", web::get().to(script))
             .route("/assets/console.css", web::get().to(style)),
     );

@@ -124,7 +124,8 @@ pub async fn thread_page(
                     label { (lang.t("custom_reason")) " " input name="reason" maxlength="500"; }
                     button type="submit" name="decision" value="dismiss" data-key="d" { (lang.t("dismiss")) " [d]" }
                     @if let Some(p) = reported_person(&thread) {
-                        button type="submit" name="decision" value="ban" data-key="b" { (lang.t("ban")) " #" (p) " [b]" }
+                        (super::item::ban_length(lang))
+                        button type="submit" name="decision" value="ban" data-key="b" data-confirm=(lang.t("confirm_ban")) { (lang.t("ban")) " #" (p) " [b]" }
                     }
                 }
             }
@@ -163,7 +164,8 @@ pub async fn decide(
                 (true, Some(person)) => {
                     let target = souk_store::users::find_user(conn, person)?;
                     let reason = form.reason_in(&target.language)?;
-                    decide_user(conn, user, person, UserDecision::Ban, &reason)?;
+                    let ban = UserDecision::Ban { days: None }.with_days(form.ban_days()?)?;
+                    decide_user(conn, user, person, ban, &reason)?;
                     Some(person)
                 }
                 _ => None,

@@ -5,6 +5,7 @@
 
 pub mod appeals;
 pub mod billing;
+pub mod bulk_moderation;
 pub mod conversations;
 pub mod credits;
 pub mod events;

@@ -72,7 +72,11 @@ pub async fn check_password(
     let user = check_credentials(state, client, email, password, device_token).await?;
     // Told only to whoever knows the password.
     if user.banned_at.is_some() {
-        return Err(ApiError::Banned(user.banned_reason.unwrap_or_default()));
+        let reason = user.banned_reason.unwrap_or_default();
+        return Err(ApiError::Banned(match user.banned_until {
+            Some(until) => format!("{reason} (until {} UTC)", until.format("%Y-%m-%d %H:%M")),
+            None => reason,
+        }));
     }
     Ok(user)
 }

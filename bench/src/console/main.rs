@@ -130,7 +130,7 @@ fn main() -> Result<(), Error> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let (queue, item) = runtime.block_on(async {
+    let (queue, filtered, last_page, item) = runtime.block_on(async {
         std::fs::create_dir_all(&args.work_dir)?;
         let mut config = souk_api::config::Config::from_env()?;
         config.database_url = args.database_url.clone();
@@ -165,13 +165,27 @@ fn main() -> Result<(), Error> {
         for _ in 0..args.requests {
             queue.push(timed(&client, &format!("{base}/mod/"), &cookie).await?);
         }
+        // Filtered by the database and paged deep: the same statement with a wilaya, and the
+        // last page of the queue.
+        let mut filtered = Vec::new();
+        for i in 0..args.requests {
+            let wilaya = 1 + (i % 58);
+            let url = format!("{base}/mod/?wilaya={wilaya}");
+            filtered.push(timed(&client, &url, &cookie).await?);
+        }
+        let deep = (ads.len() / souk_api::console::QUEUE_PAGE) * souk_api::console::QUEUE_PAGE;
+        let mut last_page = Vec::new();
+        for _ in 0..args.requests {
+            let url = format!("{base}/mod/?offset={}", deep.saturating_sub(1));
+            last_page.push(timed(&client, &url, &cookie).await?);
+        }
         let mut item = Vec::new();
         for i in 0..args.requests {
             let id = ads[(i * 7919) % ads.len()];
             item.push(timed(&client, &format!("{base}/mod/listings/{id}"), &cookie).await?);
         }
         running.stop().await;
-        Ok::<_, Error>((queue, item))
+        Ok::<_, Error>((queue, filtered, last_page, item))
     })?;
     let mut md = String::new();
     let label = if args.label.is_empty() {
@@ -187,6 +201,8 @@ fn main() -> Result<(), Error> {
     md.push_str("| page | p50 ms | p99 ms | max ms |\n|---|---:|---:|---:|\n");
     for (name, mut v) in [
         ("queue (`/mod/`)", queue),
+        ("queue by wilaya (`/mod/?wilaya=N`)", filtered),
+        ("queue, last page (`/mod/?offset=…`)", last_page),
         ("item (`/mod/listings/{id}`)", item),
     ] {
         v.sort_by(|a, b| a.total_cmp(b));

@@ -1,6 +1,7 @@
-// The moderation console's keyboard: j/k move through the queue, Enter (or o) opens the
-// item; on an item, d dismisses, h hides, r restores, b bans (u unbans) with the reason
-// chosen in the form; ? shows the keys. Served from /mod/assets (no inline script: the page's
+// The moderation console's keyboard: j/k move through the queue, x marks a row, D/H/R decide
+// on the marked rows, Enter (or o) opens the item; on an item, d dismisses, h hides,
+// r restores, b bans (u unbans; a ban asks first) with the reason and the length chosen in
+// the form; ? shows the keys. Served from /mod/assets (no inline script: the page's
 // Content-Security-Policy allows this file alone).
 (function () {
   "use strict";
@@ -18,6 +19,17 @@
     if (button) { button.click(); return true; }
     return false;
   }
+  // A decision that cannot be taken back at a keystroke (a ban) asks first; whether it came
+  // from its key or a click, the form's submission passes here.
+  document.addEventListener("submit", function (e) {
+    var b = e.submitter;
+    var question = b && b.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) e.preventDefault();
+  });
+  // A reason or a ban's length picked, the keys decide again (a focused list would take them).
+  document.addEventListener("change", function (e) {
+    if (e.target && e.target.tagName === "SELECT") e.target.blur();
+  });
   document.addEventListener("keydown", function (e) {
     var t = e.target;
     if (e.ctrlKey || e.metaKey || e.altKey) return;
@@ -30,6 +42,9 @@
       select(at + 1);
     } else if (k === "k") {
       select(at - 1);
+    } else if (k === "x" && at >= 0) {
+      var box = rows[at].querySelector('input[type="checkbox"]');
+      if (box && !box.disabled) box.checked = !box.checked;
     } else if ((k === "Enter" || k === "o") && at >= 0) {
       window.location.href = rows[at].getAttribute("data-href");
     } else if (!decide(k)) {

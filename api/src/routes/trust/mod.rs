@@ -2,6 +2,7 @@
 //! `routes` registers each handler and documents it in the OpenAPI document in one call.
 
 pub mod appeals;
+pub mod bulk_moderation;
 pub mod moderation;
 pub mod ratings;
 pub mod reported_threads;
@@ -17,6 +18,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(moderation::report_queue)
         .service(moderation::act_on_listing)
         .service(moderation::act_on_user)
+        .service(bulk_moderation::decide_selection)
+        .service(bulk_moderation::decide_all_of_seller)
         .service(moderation::moderation_log)
         .service(appeals::appeal_hidden_listing)
         .service(appeals::appeal_account_ban)

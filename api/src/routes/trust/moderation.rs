@@ -17,11 +17,13 @@ use crate::extract::Json;
 use crate::params::ListingId;
 use crate::state::AppState;
 use crate::usecases::moderation::{
-    decide_listing, decide_user, reason_text, review_queue, ListingDecision, UserDecision,
+    decide_listing, decide_user, reason_text, review_queue, ListingDecision, QueueFilter,
+    UserDecision,
 };
 use crate::usecases::roles::moderator;
 use crate::views::moderation::{report_view, ModerationResult, ReportView, ReportedListing};
 use crate::views::time;
+use souk_store::review_queue::QueueKind;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -40,6 +42,10 @@ pub struct ModerationReason {
     /// 3–500 characters.
     #[schema(example = "Arnaque signalée par plusieurs acheteurs")]
     pub reason: String,
+    /// For `ban` only: the ban's length in days (1–3,650), after which it is lifted by
+    /// itself; absent, the ban is for good.
+    #[schema(example = 7)]
+    pub days: Option<u32>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -137,32 +143,91 @@ pub async fn report_listing(
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ReportQueueQuery {
-    /// Only reports with this reason.
+    /// Only ads with an open report of this reason.
     pub reason: Option<String>,
+    /// `reports` (ads with an open report) or `flags` (ads with an open finding); both when
+    /// absent.
+    pub kind: Option<String>,
+    /// Only ads of this category key.
+    pub category: Option<String>,
+    /// Only ads of this wilaya code (1–58).
+    pub wilaya: Option<i32>,
+    /// Ads skipped (0–100,000).
+    pub offset: Option<i64>,
+    /// Ads on the page (1–200, 100 when absent).
+    pub limit: Option<i64>,
 }
 
-/// The queue: open reports and open findings of the automatic checks, grouped by ad, the ad
-/// reported or flagged first on top. `reason` keeps the ads with a report of that reason.
+impl ReportQueueQuery {
+    fn filter(self) -> ApiResult<QueueFilter> {
+        let mut e = ValidationErrors::default();
+        let reason = self.reason.as_deref().and_then(|r| {
+            let parsed = ReportReason::parse(r);
+            if parsed.is_none() {
+                e.push("reason", "invalid_option", "a report reason");
+            }
+            parsed
+        });
+        let kind = match self.kind.as_deref() {
+            None => QueueKind::All,
+            Some("reports") => QueueKind::Reports,
+            Some("flags") => QueueKind::Findings,
+            Some(_) => {
+                e.push("kind", "invalid_option", "reports or flags");
+                QueueKind::All
+            }
+        };
+        if self
+            .category
+            .as_ref()
+            .is_some_and(|c| c.is_empty() || c.len() > 64)
+        {
+            e.push("category", "invalid", "a category key");
+        }
+        if self.wilaya.is_some_and(|w| !(1..=58).contains(&w)) {
+            e.push("wilaya", "out_of_range", "a wilaya code, 1 to 58");
+        }
+        let offset = self.offset.unwrap_or(0);
+        if !(0..=100_000).contains(&offset) {
+            e.push("offset", "out_of_range", "0 to 100,000");
+        }
+        let limit = self.limit.unwrap_or(100);
+        if !(1..=200).contains(&limit) {
+            e.push("limit", "out_of_range", "1 to 200");
+        }
+        e.into_result(QueueFilter {
+            kind,
+            reason,
+            category: self.category,
+            wilaya: self.wilaya,
+            offset,
+            limit,
+        })
+        .map_err(Into::into)
+    }
+}
+
+/// The queue: open reports and open findings of the automatic checks, grouped by ad; ads
+/// hidden pending review first, then the one reported or flagged first. A page at a time
+/// (`offset`, `limit`); `X-Total-Count` says how many ads the filters keep.
 #[utoipa::path(tag = "moderation", params(ReportQueueQuery), security(("bearer" = [])),
-    responses((status = 200, body = Vec<ReportedListing>), (status = 401, body = crate::error::Problem),
+    responses((status = 200, body = Vec<ReportedListing>,
+                headers(("x-total-count" = i64, description = "Ads the filters keep, on every page"))),
+              (status = 401, body = crate::error::Problem),
               (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 #[get("/v1/mod/reports")]
 pub async fn report_queue(
     state: web::Data<AppState>,
     user: AuthUser,
     q: web::Query<ReportQueueQuery>,
-) -> ApiResult<web::Json<Vec<ReportedListing>>> {
-    let reason = match q.into_inner().reason {
-        None => None,
-        Some(r) => Some(
-            ReportReason::parse(&r)
-                .ok_or_else(|| ApiError::field("reason", "invalid_option", "a report reason"))?,
-        ),
-    };
-    let groups = state
-        .db(move |conn| review_queue(conn, user, reason))
+) -> ApiResult<HttpResponse> {
+    let filter = q.into_inner().filter()?;
+    let (groups, total) = state
+        .db(move |conn| review_queue(conn, user, &filter))
         .await?;
-    Ok(web::Json(groups))
+    Ok(HttpResponse::Ok()
+        .insert_header(("x-total-count", total.to_string()))
+        .json(groups))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -188,6 +253,13 @@ pub async fn act_on_listing(
 ) -> ApiResult<web::Json<ModerationResult>> {
     let ListingAction { id, action } = path.into_inner();
     let decision = ListingDecision::parse(&action).ok_or(ApiError::NotFound)?;
+    if body.days.is_some() {
+        return Err(ApiError::field(
+            "days",
+            "not_allowed",
+            "a period is for a ban",
+        ));
+    }
     let reason = reason_text(&body.reason)?;
     let result = state
         .tx(move |conn| decide_listing(conn, user, id, decision, &reason))
@@ -205,7 +277,8 @@ pub struct UserAction {
 }
 
 /// `ban` a user (every ad of theirs hidden, every session revoked, login refused with
-/// `/problems/account_banned`) or `unban` them (the ads the ban hid come back).
+/// `/problems/account_banned`), for `days` or for good, or `unban` them (the ads the ban hid
+/// come back). A ban for a period is lifted by itself within a minute of its end.
 #[utoipa::path(tag = "moderation", params(UserAction), request_body = ModerationReason, security(("bearer" = [])),
     responses((status = 200, body = ModerationResult), (status = 401, body = crate::error::Problem),
               (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
@@ -218,7 +291,9 @@ pub async fn act_on_user(
     body: Json<ModerationReason>,
 ) -> ApiResult<web::Json<ModerationResult>> {
     let UserAction { id, action } = path.into_inner();
-    let decision = UserDecision::parse(&action).ok_or(ApiError::NotFound)?;
+    let decision = UserDecision::parse(&action)
+        .ok_or(ApiError::NotFound)?
+        .with_days(body.days)?;
     let reason = reason_text(&body.reason)?;
     let result = state
         .tx(move |conn| decide_user(conn, user, id, decision, &reason))
@@ -236,9 +311,18 @@ pub struct LogQuery {
     pub before: Option<i64>,
     /// 1–200, default 50.
     pub limit: Option<i64>,
+    /// Only entries of this action (ban, hide, dismiss, restore, unban, role, …).
+    pub action: Option<String>,
+    /// Only entries by this moderator.
+    pub moderator_id: Option<i64>,
+    /// Only entries about this kind of target (listing, user, conversation, rating, …).
+    pub target_kind: Option<String>,
+    /// Only entries about this target id.
+    pub target_id: Option<i64>,
 }
 
-/// The moderation log, newest first: who did what, to what, when and why.
+/// The moderation log, newest first: who did what, to what, when and why; filtered by
+/// action, moderator and target.
 #[utoipa::path(tag = "moderation", params(LogQuery), security(("bearer" = [])),
     responses((status = 200, body = Vec<LogEntryView>), (status = 401, body = crate::error::Problem),
               (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
@@ -250,10 +334,23 @@ pub async fn moderation_log(
 ) -> ApiResult<web::Json<Vec<LogEntryView>>> {
     let q = q.into_inner();
     let limit = crate::extract::bounded_param("limit", q.limit, 50, 200)?;
+    let mut e = ValidationErrors::default();
+    for (field, value) in [("action", &q.action), ("target_kind", &q.target_kind)] {
+        if value.as_ref().is_some_and(|v| v.is_empty() || v.len() > 32) {
+            e.push(field, "invalid", "1 to 32 characters");
+        }
+    }
+    e.into_result(())?;
+    let filter = moderation::LogFilter {
+        action: q.action,
+        moderator_id: q.moderator_id,
+        target_kind: q.target_kind,
+        target_id: q.target_id,
+    };
     let entries = state
         .db(move |conn| {
             moderator(conn, user)?;
-            Ok(moderation::log_entries(conn, q.before, limit)?)
+            Ok(moderation::log_entries(conn, &filter, q.before, limit)?)
         })
         .await?;
     Ok(web::Json(

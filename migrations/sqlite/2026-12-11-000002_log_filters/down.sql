@@ -1,0 +1,2 @@
+DROP INDEX moderation_log_moderator;
+DROP INDEX moderation_log_action;
