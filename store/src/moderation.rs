@@ -310,6 +310,31 @@ pub fn unban_user(conn: &mut DbConn, user_id: i64) -> StoreResult<usize> {
     if n == 0 {
         return Err(StoreError::NotFound);
     }
+    bring_back_banned_ads(conn, user_id)
+}
+
+/// Lifts `user_id`'s ban if its period has ended, in one statement: a ban renewed (or made
+/// for good) since the sweep read it is left alone. Whether it lifted it.
+pub fn lift_ban_if_ended(conn: &mut DbConn, user_id: i64) -> StoreResult<bool> {
+    let n = diesel::update(
+        users::table
+            .find(user_id)
+            .filter(users::banned_until.le(now())),
+    )
+    .set((
+        users::banned_at.eq(None::<NaiveDateTime>),
+        users::banned_reason.eq(None::<String>),
+        users::banned_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)?;
+    if n == 1 {
+        bring_back_banned_ads(conn, user_id)?;
+    }
+    Ok(n == 1)
+}
+
+/// The ads a ban hid come back (an unban, or a ban's end).
+fn bring_back_banned_ads(conn: &mut DbConn, user_id: i64) -> StoreResult<usize> {
     let ids: Vec<i64> = listings::table
         .filter(listings::user_id.eq(user_id))
         .filter(listings::hidden_by.eq(HIDDEN_BY_BAN))
@@ -394,7 +419,8 @@ pub fn log_entries(
 /// Which of a seller's ads a decision on all of them takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SellerAds {
-    /// Not deleted, and not hidden by a moderator already (a hiding of every ad).
+    /// Not deleted, and visible or hidden pending review (a hiding of every ad; those a ban
+    /// hid stay the ban's, to come back with its end).
     NotHiddenByModerator,
     /// Hidden by anything but a ban (a restoring of every ad).
     Hidden,
@@ -413,9 +439,9 @@ pub fn seller_ads_for_decision(
         .into_boxed();
     q = match which {
         SellerAds::NotHiddenByModerator => q.filter(
-            listings::hidden_by
+            listings::hidden_at
                 .is_null()
-                .or(listings::hidden_by.ne(HIDDEN_BY_MODERATOR)),
+                .or(listings::hidden_by.eq_any([HIDDEN_BY_REPORTS, HIDDEN_BY_FLAGS])),
         ),
         SellerAds::Hidden => q
             .filter(listings::hidden_at.is_not_null())

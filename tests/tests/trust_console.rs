@@ -443,6 +443,25 @@ async fn a_reported_thread_is_worked_in_the_console_and_its_scammer_banned() {
             thread["id"].as_i64().unwrap(),
             thread["messages"][0]["id"].as_i64().unwrap(),
         );
+        // A photo in the thread: a moderator sees it only once the thread is reported.
+        let res = app
+            .send_photo(&scammer, id, souk_tests::images::jpeg(400, 300))
+            .await;
+        assert_eq!(res.status(), 201);
+        let photo_api_url = res.json::<serde_json::Value>().await.unwrap()["photo"]["large_url"]
+            .as_str()
+            .expect("photo url")
+            .to_string();
+        let photo_console_url = photo_api_url.replace(
+            &format!("/v1/conversations/{id}/"),
+            &format!("/mod/threads/{id}/"),
+        );
+        let console = Console::sign_in(&app, "mod@example.dz").await;
+        assert_eq!(
+            console.get(&photo_console_url).await.0,
+            404,
+            "not before the thread is reported"
+        );
         let res = app
             .call(
                 reqwest::Method::POST,
@@ -453,7 +472,6 @@ async fn a_reported_thread_is_worked_in_the_console_and_its_scammer_banned() {
             .await;
         assert!(res.status().is_success(), "{}", res.status());
 
-        let console = Console::sign_in(&app, "mod@example.dz").await;
         let (_, queue) = console.get("/mod/").await;
         assert!(
             queue.contains(&format!("/mod/threads/{id}")),
@@ -468,6 +486,23 @@ async fn a_reported_thread_is_worked_in_the_console_and_its_scammer_banned() {
         assert!(
             page.contains("class=\"message reported\""),
             "the reported message is marked"
+        );
+        assert!(
+            page.contains(&photo_console_url.replace("/large.jpg", "/thumb.jpg")),
+            "the photo is shown"
+        );
+        let res = console
+            .client
+            .get(app.url(&photo_console_url))
+            .header(reqwest::header::COOKIE, &console.cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-type"], "image/jpeg");
+        assert!(
+            res.bytes().await.unwrap().starts_with(&[0xFF, 0xD8]),
+            "a JPEG"
         );
         let csrf = hidden_field(&page, "csrf");
         let res = console

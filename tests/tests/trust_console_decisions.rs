@@ -282,6 +282,55 @@ async fn selections(app: &TestApp) {
         .await;
     assert_eq!(res.status(), 403);
 
+    // Nobody decides a moderator's ads wholesale but an admin, and nobody their own.
+    let mod2_id = app
+        .user_id(
+            app.login("mod2@example.dz").await["access_token"]
+                .as_str()
+                .unwrap(),
+        )
+        .await;
+    let my_id = app.user_id(&moderator).await;
+    for target in [mod2_id, my_id] {
+        let res = app
+            .call(
+                Method::POST,
+                &format!("/v1/mod/users/{target}/listings/hide"),
+                Some(&moderator),
+                Some(json!({"reason": "vendeur frauduleux"})),
+            )
+            .await;
+        assert_eq!(res.status(), 403, "user {target}");
+    }
+
+    // From an ad's page, every ad of its seller: the ones another moderator has open stay
+    // theirs (b2), the one hidden already is not hidden again.
+    let b3 = ad(app, &two, "Clio six", 16).await;
+    let (_, page) = first.get(&format!("/mod/listings/{b1}")).await;
+    assert!(page.contains("name=\"all_of_seller\""));
+    let res = first
+        .post(
+            &format!("/mod/listings/{b1}/decide"),
+            &[
+                ("csrf", &csrf),
+                ("decision", "hide"),
+                ("template", "scam"),
+                ("all_of_seller", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    app.settle().await;
+    let found = app.search_ids("q=clio").await;
+    assert!(!found.contains(&b3), "b3 hidden");
+    assert_eq!(found, vec![b2], "b2 left to its moderator");
+    let hidden_b3 = app
+        .outbox()
+        .into_iter()
+        .filter(|m| m.to.contains("two@example.dz") && m.subject.contains("Clio six"))
+        .count();
+    assert_eq!(hidden_b3, 1, "told once, about b3 alone");
+
     // The log, filtered by action and by target, in the API and the console.
     let log = ok(
         app.call(
@@ -298,8 +347,52 @@ async fn selections(app: &TestApp) {
     assert_eq!(entries.len(), 1, "{log}");
     assert_eq!(entries[0]["reason"], "erreur de modération");
     let (_, page) = first.get("/mod/log?action=hide").await;
-    assert_eq!(page.matches("<td>hide</td>").count(), 6, "3 + 3 hidden");
+    assert_eq!(page.matches("<td>hide</td>").count(), 7, "3 + 3 + 1 hidden");
     assert!(!page.contains("<td>restore</td>"));
+    let res = app
+        .call(
+            Method::GET,
+            &format!("/v1/mod/log?target_id={a1}"),
+            Some(&moderator),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 422, "an id is read with its kind");
+
+    // The API's selection sent twice hides and tells once.
+    let body = json!({"ids": [b2], "action": "hide", "reason": "arnaque au mandat"});
+    let first_time = ok(
+        app.call(
+            Method::POST,
+            "/v1/mod/listings/decisions",
+            Some(&moderator),
+            Some(body.clone()),
+        )
+        .await,
+        "selection",
+    )
+    .await;
+    assert_eq!(first_time.as_array().unwrap().len(), 1);
+    let again = ok(
+        app.call(
+            Method::POST,
+            "/v1/mod/listings/decisions",
+            Some(&moderator),
+            Some(body),
+        )
+        .await,
+        "selection again",
+    )
+    .await;
+    assert_eq!(again, json!([]), "nothing decided twice");
+    app.wait_for_email("two@example.dz", "arnaque au mandat")
+        .await;
+    let told = app
+        .outbox()
+        .into_iter()
+        .filter(|m| m.to.contains("two@example.dz") && m.text.contains("arnaque au mandat"))
+        .count();
+    assert_eq!(told, 1);
 }
 
 #[tokio::test]

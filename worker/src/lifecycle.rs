@@ -134,8 +134,6 @@ pub async fn forget_fingerprints(w: &Worker) -> Result<usize, RunnerError> {
     .await
 }
 
-/// Runs `batch` (one bounded transaction each) until one comes back short of a full batch,
-/// then logs the total as `what`.
 /// Lifts the bans for a period that have ended: the account signs in again and the ads the
 /// ban hid come back (search follows the change feed), logged as the system's unban.
 pub async fn lift_ended_bans(w: &Worker) -> Result<usize, RunnerError> {
@@ -144,8 +142,10 @@ pub async fn lift_ended_bans(w: &Worker) -> Result<usize, RunnerError> {
         w.tx(move |conn| {
             let ended = moderation::bans_ended(conn, batch)?;
             for id in &ended {
-                moderation::unban_user(conn, *id)?;
-                moderation::log(conn, None, "unban", "user", *id, "the ban's period ended")?;
+                // Renewed by a moderator meanwhile, or lifted by another worker: not ours.
+                if moderation::lift_ban_if_ended(conn, *id)? {
+                    moderation::log(conn, None, "unban", "user", *id, "the ban's period ended")?;
+                }
             }
             Ok(ended.len())
         })
@@ -153,6 +153,8 @@ pub async fn lift_ended_bans(w: &Worker) -> Result<usize, RunnerError> {
     .await
 }
 
+/// Runs `batch` (one bounded transaction each) until one comes back short of a full batch,
+/// then logs the total as `what`.
 async fn in_batches<F, Fut>(w: &Worker, what: &str, mut batch: F) -> Result<usize, RunnerError>
 where
     F: FnMut() -> Fut,

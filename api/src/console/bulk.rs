@@ -62,8 +62,9 @@ pub async fn decide_selection(
             let mut mine = Vec::new();
             for &id in &ids {
                 let item = listing_item(id);
-                if claim_on_opening(conn, &item, user)? == user.id
-                    && moderation::awaits_review(conn, id)?
+                // Decided meanwhile (a second submission) first: no claim is left behind.
+                if moderation::awaits_review(conn, id)?
+                    && claim_on_opening(conn, &item, user)? == user.id
                     && console::spend_claim(conn, &item, user.id)?
                 {
                     mine.push(id);

@@ -207,7 +207,7 @@ fn decisions(lang: Lang, csrf: &str, e: &Evidence) -> Markup {
                     }
                 }
                 label { (lang.t("custom_reason")) " " input name="reason" maxlength="500"; }
-                label.all-of-seller { input type="checkbox" name="all_of_seller" value="1"; " " (lang.t("all_of_seller")) " (" (e.seller_active_ads) ")" }
+                label.all-of-seller { input type="checkbox" name="all_of_seller" value="1"; " " (lang.t("all_of_seller")) }
                 (button("dismiss", "d")) (button("hide", "h")) (button("restore", "r"))
             }
             form id="ban" method="post" action={ "/mod/users/" (e.seller.id) "/decide" } {
@@ -315,11 +315,19 @@ pub async fn decide_on_listing(
             }
             let l = souk_store::listings::get_listing(conn, id)?;
             if form.all_of_seller.is_some() {
-                let mut ids = ads_of_seller_for(conn, l.user_id, decision)?;
+                let mut ids = ads_of_seller_for(conn, user, l.user_id, decision)?;
                 if !ids.contains(&id) {
                     ids.insert(0, id);
                     ids.truncate(MAX_ADS_PER_DECISION);
                 }
+                // Ads another moderator has open are theirs to decide.
+                let keys: Vec<String> = ids.iter().map(|i| listing_item(*i)).collect();
+                let held: Vec<String> = console::live_claims(conn, &keys)?
+                    .into_iter()
+                    .filter(|(_, m)| *m != user.id)
+                    .map(|(k, _)| k)
+                    .collect();
+                ids.retain(|i| !held.contains(&listing_item(*i)));
                 let reason_for = |owner: &souk_store::users::User| form.reason_in(&owner.language);
                 decide_listings(conn, user, &ids, decision, &reason_for)?;
                 return Ok(Some(()));

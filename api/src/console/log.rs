@@ -37,7 +37,8 @@ impl LogQuery {
             action: text(&self.action),
             moderator_id: number(&self.moderator),
             target_kind: text(&self.target_kind),
-            target_id: number(&self.target),
+            // An id alone would walk the whole log: it is read with its kind.
+            target_id: text(&self.target_kind).and(number(&self.target)),
         }
     }
 

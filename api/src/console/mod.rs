@@ -104,6 +104,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .route("/threads/{id}", web::get().to(thread::thread_page))
             .route("/threads/{id}/decide", web::post().to(thread::decide))
+            .route(
+                "/threads/{id}/photos/{key}/{size}",
+                web::get().to(thread::thread_photo),
+            )
             .route("/appeals/{id}", web::get().to(appeal::appeal_page))
             .route("/appeals/{id}/decide", web::post().to(appeal::decide))
             .route("/listings/{id}", web::get().to(item::listing_page))

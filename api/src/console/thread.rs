@@ -14,13 +14,52 @@ use super::pages::{html_response, layout, see_other};
 use super::session::Moderator;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::usecases::conversations::may_see_message_photo;
+use crate::usecases::image_upload::{photo_file, read_image};
 use crate::usecases::moderation::{decide_user, UserDecision};
 use crate::usecases::reported_threads::{reported_thread, resolve_reported_thread};
 use crate::views::moderation::ReportedThread;
+use souk_store::files::Area;
 
 /// The claim key of a thread.
 pub fn thread_item(id: i64) -> String {
     format!("thread:{id}")
+}
+
+/// A photo of the thread as the console serves it to a moderator (the API's address wants a
+/// bearer token; the console has its session cookie).
+fn console_photo_url(api_url: &str) -> Option<String> {
+    api_url
+        .strip_prefix("/v1/conversations/")
+        .map(|rest| format!("/mod/threads/{rest}"))
+}
+
+/// A photo of a reported thread, for moderators (the same check as the API's route).
+pub async fn thread_photo(
+    state: web::Data<AppState>,
+    me: Moderator,
+    path: web::Path<(i64, String, String)>,
+) -> Result<HttpResponse, ConsoleError> {
+    let (id, key, size) = path.into_inner();
+    let lang = me.lang;
+    let size = size.strip_suffix(".jpg").unwrap_or_default().to_string();
+    let file = photo_file(&key, &size).map_err(|e| ConsoleError::Api(e, lang))?;
+    let user = me.user;
+    state
+        .db(move |conn| may_see_message_photo(conn, user, id, &key))
+        .await
+        .map_err(|e| ConsoleError::Api(e, lang))?;
+    let bytes = read_image(&state, Area::MessagePhotos, &file)
+        .await
+        .map_err(|e| ConsoleError::Api(e, lang))?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/jpeg")
+        .insert_header((
+            actix_web::http::header::CACHE_CONTROL,
+            "private, max-age=3600",
+        ))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .body(bytes))
 }
 
 /// The queue's section of reported threads: (thread, reports, first report time).
@@ -108,7 +147,10 @@ pub async fn thread_page(
                 article.message .reported[reported.contains(&m.id)] {
                     p { strong { (m.from) " #" (m.sender_id) } " · " (m.created_at.format("%Y-%m-%d %H:%M"))
                         @if let Some(w) = &m.warning { " · " span.state { (w) } } }
-                    p { (m.body) @if m.photo_url.is_some() { " [photo]" } }
+                    p { (m.body) }
+                    @if let Some(url) = m.photo_url.as_deref().and_then(console_photo_url) {
+                        a href=(url) { img.message-photo src=(url.replace("/large.jpg", "/thumb.jpg")) alt="photo" width="240"; }
+                    }
                 }
             }
         }

@@ -8,6 +8,8 @@ use souk_store::{listings, moderation, users, DbConn};
 use souk_worker::email::enqueue_email;
 use souk_worker::templates;
 
+use souk_domain::trust::Role;
+
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::usecases::moderation::{apply_listing_decision, ListingDecision};
@@ -20,7 +22,8 @@ pub const MAX_ADS_PER_DECISION: usize = 500;
 
 /// Applies `decision` to every ad of `ids` (at most `MAX_ADS_PER_DECISION`), the reason in
 /// each owner's words (`reason_for` gets the owner), then emails each owner once for the ads
-/// hidden. Call it in a transaction.
+/// hidden; an ad a moderator hid already is left as it is by a hiding (not in the results).
+/// Call it in a transaction.
 pub fn decide_listings(
     conn: &mut DbConn,
     user: AuthUser,
@@ -36,12 +39,24 @@ pub fn decide_listings(
             "at most 500 ads in one decision",
         ));
     }
+    // One lock order for every decision on many ads: two at once cannot deadlock.
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
     let mut results = Vec::with_capacity(ids.len());
     // Owner id → (owner, reason, titles hidden).
     let mut hidden: BTreeMap<i64, (users::User, String, Vec<String>)> = BTreeMap::new();
     let mut reasons: BTreeMap<i64, String> = BTreeMap::new();
-    for &id in ids {
-        let owner_id = listings::get_listing(conn, id)?.user_id;
+    for id in ids {
+        let ad = listings::get_listing(conn, id)?;
+        // Hidden by a moderator already (a second submission): hidden again, its owner
+        // would be told twice.
+        if decision == ListingDecision::Hide
+            && ad.hidden_by.as_deref() == Some(moderation::HIDDEN_BY_MODERATOR)
+        {
+            continue;
+        }
+        let owner_id = ad.user_id;
         let reason = match reasons.get(&owner_id) {
             Some(r) => r.clone(),
             None => {
@@ -76,9 +91,20 @@ pub fn decide_listings(
 /// is refused.
 pub fn ads_of_seller_for(
     conn: &mut DbConn,
+    user: AuthUser,
     seller_id: i64,
     decision: ListingDecision,
 ) -> ApiResult<Vec<i64>> {
+    // As for a ban: a moderator's or an admin's ads are an admin's decision, and nobody's
+    // own.
+    let my_role = moderator(conn, user)?;
+    let seller = users::find_user(conn, seller_id)?;
+    let seller_role = Role::parse(&seller.role).unwrap_or(Role::User);
+    if seller_id == user.id || (seller_role != Role::User && my_role != Role::Admin) {
+        return Err(ApiError::Forbidden(
+            "a moderator's ads are decided by an admin only, and never by themselves",
+        ));
+    }
     let which = match decision {
         ListingDecision::Hide => moderation::SellerAds::NotHiddenByModerator,
         ListingDecision::Restore => moderation::SellerAds::Hidden,

@@ -26,6 +26,30 @@ pub fn my_conversation(conn: &mut DbConn, id: i64, user: AuthUser) -> ApiResult<
 }
 
 /// Refuses a message between two people when either blocked the other.
+/// Whether `user` may see the photo `key` of thread `id`: one of its two people, or a
+/// moderator once the thread is reported (the evidence). Anyone else: not found, as if it did
+/// not exist. The API's photo route and the console's thread page both ask here.
+pub fn may_see_message_photo(
+    conn: &mut DbConn,
+    user: AuthUser,
+    id: i64,
+    key: &str,
+) -> ApiResult<()> {
+    let c = conversations::find(conn, id)?;
+    let reader = if c.is_participant(user.id) {
+        conversations::Reader::Party(user.id)
+    } else if crate::usecases::roles::moderator(conn, user).is_ok()
+        && souk_store::conversation_reports::is_reported(conn, id)?
+    {
+        conversations::Reader::Moderator
+    } else {
+        return Err(ApiError::NotFound);
+    };
+    conversations::message_with_photo(conn, id, key, reader)?
+        .ok_or(ApiError::NotFound)
+        .map(|_| ())
+}
+
 pub fn ensure_not_blocked(conn: &mut DbConn, c: &Conversation) -> ApiResult<()> {
     if blocks::between(conn, c.buyer_id, c.seller_id)? {
         return Err(ApiError::NotAllowed {

@@ -83,7 +83,12 @@ impl UserDecision {
                 ApiError::field("days", "out_of_range", "1 to 3,650 days, or none for good"),
             ),
             (UserDecision::Ban { .. }, days) => Ok(UserDecision::Ban { days }),
-            (UserDecision::Unban, _) => Ok(UserDecision::Unban),
+            (UserDecision::Unban, None) => Ok(UserDecision::Unban),
+            (UserDecision::Unban, Some(_)) => Err(ApiError::field(
+                "days",
+                "not_allowed",
+                "a period is for a ban",
+            )),
         }
     }
 

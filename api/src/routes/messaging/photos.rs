@@ -7,16 +7,16 @@ use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use souk_store::conversation_reports;
-use souk_store::conversations::{self, Reader};
 use souk_store::files::Area;
 use utoipa::IntoParams;
 
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::params::{ConversationId, PhotoUpload};
 use crate::state::AppState;
-use crate::usecases::conversations::{ensure_not_blocked, my_conversation, send_message};
+use crate::usecases::conversations::{
+    ensure_not_blocked, may_see_message_photo, my_conversation, send_message,
+};
 use crate::usecases::image_upload::{admit_upload, photo_file, read_image, receive_image_into};
 use crate::views::message::{message_view, MessageView};
 
@@ -99,21 +99,7 @@ pub async fn serve_message_photo(
     let MessagePhotoFile { id, key, size } = path.into_inner();
     let file = photo_file(&key, &size)?;
     state
-        .db(move |conn| {
-            let c = conversations::find(conn, id)?;
-            let reader = if c.is_participant(user.id) {
-                Reader::Party(user.id)
-            } else if crate::usecases::roles::moderator(conn, user).is_ok()
-                && conversation_reports::is_reported(conn, id)?
-            {
-                Reader::Moderator
-            } else {
-                return Err(ApiError::NotFound);
-            };
-            conversations::message_with_photo(conn, id, &key, reader)?
-                .ok_or(ApiError::NotFound)
-                .map(|_| ())
-        })
+        .db(move |conn| may_see_message_photo(conn, user, id, &key))
         .await?;
     let bytes = read_image(&state, Area::MessagePhotos, &file).await?;
     Ok(HttpResponse::Ok()

@@ -36,7 +36,8 @@ fn listing_decision(action: &str) -> ApiResult<ListingDecision> {
 
 /// Decide the same about several ads (a selection of the queue): each as its own decision
 /// would, each in the log; the owners get one email each for their ads hidden. All or none:
-/// an unknown ad refuses the whole selection.
+/// an unknown ad refuses the whole selection. A hiding leaves out the ads a moderator hid
+/// already (sent twice, it decides nothing twice); the answer lists the ads decided.
 #[utoipa::path(tag = "moderation", request_body = SelectionDecision, security(("bearer" = [])),
     responses((status = 200, body = Vec<ModerationResult>), (status = 401, body = crate::error::Problem),
               (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
@@ -71,8 +72,9 @@ pub struct SellerAction {
     pub action: String,
 }
 
-/// `hide` every ad of a seller not hidden by a moderator yet, or `restore` every ad of theirs
-/// hidden (a ban's stay with the ban): the newest 500 in one call; call again for more.
+/// `hide` every ad of a seller visible or hidden pending review, or `restore` every ad of
+/// theirs hidden (a ban's stay with the ban): the newest 500 in one call; call again for more.
+/// A moderator's or an admin's ads: admins only, and never one's own (403).
 #[utoipa::path(tag = "moderation", params(SellerAction), request_body = crate::routes::trust::moderation::ModerationReason,
     security(("bearer" = [])),
     responses((status = 200, body = Vec<ModerationResult>), (status = 401, body = crate::error::Problem),
@@ -97,9 +99,7 @@ pub async fn decide_all_of_seller(
     let reason = reason_text(&body.reason)?;
     let results = state
         .tx(move |conn| {
-            crate::usecases::roles::moderator(conn, user)?;
-            souk_store::users::find_user(conn, id)?;
-            let ids = ads_of_seller_for(conn, id, decision)?;
+            let ids = ads_of_seller_for(conn, user, id, decision)?;
             decide_listings(conn, user, &ids, decision, &|_| Ok(reason.clone()))
         })
         .await?;

@@ -317,7 +317,7 @@ pub struct LogQuery {
     pub moderator_id: Option<i64>,
     /// Only entries about this kind of target (listing, user, conversation, rating, …).
     pub target_kind: Option<String>,
-    /// Only entries about this target id.
+    /// Only entries about this target id (with `target_kind`).
     pub target_id: Option<i64>,
 }
 
@@ -339,6 +339,13 @@ pub async fn moderation_log(
         if value.as_ref().is_some_and(|v| v.is_empty() || v.len() > 32) {
             e.push(field, "invalid", "1 to 32 characters");
         }
+    }
+    if q.target_id.is_some() && q.target_kind.is_none() {
+        e.push(
+            "target_kind",
+            "required",
+            "a target id is read with its kind",
+        );
     }
     e.into_result(())?;
     let filter = moderation::LogFilter {
