@@ -12,7 +12,9 @@ pub fn write_section(path: &std::path::Path, heading: &str, md: &str) -> std::io
             skipping = true;
             continue;
         }
-        if skipping && line.starts_with("## ") {
+        // The next section: a heading, or the marker that opens a load run's section (whose
+        // own heading is a level lower; a 3 M-ad table was once eaten by a console run).
+        if skipping && (line.starts_with("## ") || line.starts_with("<!-- load:")) {
             skipping = false;
         }
         if !skipping {

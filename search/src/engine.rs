@@ -98,14 +98,18 @@ impl SearchIndex {
     }
 
     /// Runs a request that passed `SearchRequest::validate`: the page, then the featured ads
-    /// for its slots, taken among those not already in it (the page itself is never changed
-    /// by them, so numbered pages and cursors neither skip nor repeat an ad).
+    /// for its slots, taken among every featured ad matching it, the page's own hits
+    /// included: those leave the page's organic list for their slot above it (never twice on
+    /// a page; on a narrow search, where the featured ad is among the few hits, the seller who
+    /// paid sees it on top). The cursor and the page numbers were set by the organic list as
+    /// it was, so the next page neither skips nor repeats an ad.
     pub fn search(&self, req: &SearchRequest, now_us: i64) -> Result<SearchResults, SearchError> {
         // One exact plan for the featured slots and (without a cursor's other matching) the page.
         let exact = self.plan_at(req, Matching::Exact, now_us);
         let mut results = self.page(req, now_us, &exact)?;
-        let shown: Vec<u64> = results.hits.iter().map(|h| h.summary.id as u64).collect();
-        results.promoted = self.promoted_for(req, &exact, now_us, &shown)?;
+        results.promoted = self.promoted_for(req, &exact, now_us)?;
+        let lifted: Vec<i64> = results.promoted.iter().map(|h| h.summary.id).collect();
+        results.hits.retain(|h| !lifted.contains(&h.summary.id));
         Ok(results)
     }
 

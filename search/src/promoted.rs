@@ -35,16 +35,11 @@ impl SearchIndex {
     /// The featured ads for a page of `req`: every word of the query exact (a paid slot is
     /// never shown for a query it only nearly matches), every filter, featured at `now_us`.
     pub fn pick_promoted(&self, req: &SearchRequest, now_us: i64) -> Result<Vec<Hit>, SearchError> {
-        self.promoted_for(
-            req,
-            &self.plan_at(req, Matching::Exact, now_us),
-            now_us,
-            &[],
-        )
+        self.promoted_for(req, &self.plan_at(req, Matching::Exact, now_us), now_us)
     }
 
-    /// `pick_promoted` with the page's exact plan (`SearchIndex::plan_at`), built once for both,
-    /// among the featured ads not in `shown` (the page's own hits: never twice on a page).
+    /// `pick_promoted` with the page's exact plan (`SearchIndex::plan_at`), built once for both
+    /// (the page's own hits among them: the caller takes those out of the page).
     /// Its words were weighed by the whole index, as for the page itself: the shelf alone would
     /// call most words rare and let sound-alike spellings in.
     pub(crate) fn promoted_for(
@@ -52,7 +47,6 @@ impl SearchIndex {
         req: &SearchRequest,
         p: &Plan,
         now_us: i64,
-        shown: &[u64],
     ) -> Result<Vec<Hit>, SearchError> {
         let Some(shelf) = self.shelf.as_deref() else {
             return Ok(Vec::new());
@@ -63,7 +57,7 @@ impl SearchIndex {
         }
         if p.ranges.is_empty() && req.near.is_none() {
             // Nothing to check per document but the mark's end: walk to this turn's places.
-            return self.walk_picks(shelf, &searcher, &*p.query(None), now_us, shown);
+            return self.walk_picks(shelf, &searcher, &*p.query(None), now_us);
         }
         let mut ranges = p.ranges.clone();
         ranges.push((
@@ -85,10 +79,6 @@ impl SearchIndex {
             n_categories: shelf.dict.categories.len(),
         };
         let mut eligible = searcher.search(&*p.query(None), &collector)?.hits;
-        if eligible.is_empty() {
-            return Ok(Vec::new());
-        }
-        eligible.retain(|h| !shown.contains(&h.id));
         if eligible.is_empty() {
             return Ok(Vec::new());
         }
@@ -119,7 +109,6 @@ impl SearchIndex {
         searcher: &tantivy::Searcher,
         query: &dyn Query,
         now_us: i64,
-        shown: &[u64],
     ) -> Result<Vec<Hit>, SearchError> {
         let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
         let readers = searcher.segment_readers();
@@ -169,8 +158,7 @@ impl SearchIndex {
                 .and_then(|c| c.first(doc))
                 .is_some_and(|until| until > now_us);
             let live = cols.expires.first(doc).is_none_or(|e| e > now_us);
-            let on_page = cols.id.first(doc).is_some_and(|id| shown.contains(&id));
-            if !running || !live || on_page {
+            if !running || !live {
                 continue;
             }
             let summary = shelf.summary_at(searcher, DocAddress::new(segment as u32, doc))?;

@@ -42,6 +42,7 @@ pub struct SearchResults {
     pub fuzzy: bool,
     /// True when one word of several matched nothing and the results hold the others.
     pub partial: bool,
-    /// Featured ads matching the request, shown above the hits (never among them).
+    /// Featured ads matching the request, shown above the hits; one that was among this
+    /// page's hits left them for its slot (never twice on a page).
     pub promoted: Vec<Hit>,
 }

@@ -417,12 +417,30 @@ pub fn ids_of_user(conn: &mut DbConn, user_id: i64) -> StoreResult<Vec<i64>> {
         .load(conn)?)
 }
 
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// A seller's live ads (posting's limit, profiles, the console's seller file). Through the
+/// seller's own ads, named for SQLite: with statistics sampled under `analysis_limit` it once
+/// took `listings_status_expires` and walked every active ad (350 ms at 200 k ads, measured
+/// by the console benchmark).
 pub fn count_active_of_user(conn: &mut DbConn, user_id: i64) -> StoreResult<i64> {
-    Ok(listings::table
-        .filter(listings::user_id.eq(user_id))
-        .filter(listings::status.eq(ListingStatus::Active.as_str()))
-        .filter(listings::expires_at.gt(now()))
-        .filter(listings::hidden_at.is_null())
-        .count()
-        .get_result(conn)?)
+    let sql = match conn {
+        DbConn::Pg(_) => {
+            "SELECT COUNT(*) AS n FROM listings WHERE user_id = $1 AND status = 'active' \
+             AND expires_at > $2 AND hidden_at IS NULL"
+        }
+        DbConn::Sqlite(_) => {
+            "SELECT COUNT(*) AS n FROM listings INDEXED BY listings_user_created \
+             WHERE user_id = ?1 AND status = 'active' AND expires_at > ?2 AND hidden_at IS NULL"
+        }
+    };
+    Ok(diesel::sql_query(sql)
+        .bind::<diesel::sql_types::BigInt, _>(user_id)
+        .bind::<diesel::sql_types::Timestamp, _>(now())
+        .get_result::<Count>(conn)?
+        .n)
 }

@@ -154,8 +154,8 @@ async fn featured_ads_show_above_matching_pages_only_in_turn_and_never_twice() {
             "rotation is not fair: {shown:?}"
         );
 
-        // Browse pages carry them too, on the first page: numbered pages further on show none
-        // (a pair left out of one page and not the next would shift the offsets).
+        // Browse pages carry them too. A featured ad among a page's own hits takes its slot
+        // and leaves the page's items: never twice on a page.
         let mut pages = Vec::new();
         for query in [
             "per_page=20",
@@ -168,26 +168,37 @@ async fn featured_ads_show_above_matching_pages_only_in_turn_and_never_twice() {
                     .await,
             );
         }
-        // The featured ads already on a page keep their place there; the slots go to others.
         for page in &pages {
             let promoted = ids(page, "promoted");
+            assert_eq!(promoted.len(), 2, "{page}");
             assert!(
                 promoted.iter().all(|p| !ids(page, "items").contains(p)),
                 "{page}"
             );
         }
-        assert!(
-            ids(&pages[0], "promoted").is_empty(),
-            "all three are on the page"
-        );
-        assert_eq!(ids(&pages[1], "promoted").len(), 2, "{}", pages[1]);
-        // Numbered pages neither skip nor repeat an ad.
+        // The whole list: its four ads, the two on top and the rest below.
+        let mut whole: Vec<i64> = ids(&pages[0], "items");
+        whole.extend(ids(&pages[0], "promoted"));
+        whole.sort();
+        let mut expected = vec![p208, p308, clio, organic];
+        expected.sort();
+        assert_eq!(whole, expected);
+        assert_eq!(pages[0]["total"], 4, "the total is the organic list's");
+        // Numbered pages neither skip nor repeat an ad: every ad is on some page, as an item
+        // or on top, and no item is on two pages.
         let paged: Vec<i64> = pages[1..].iter().flat_map(|p| ids(p, "items")).collect();
-        assert_eq!(
-            paged,
-            ids(&pages[0], "items"),
-            "numbered pages differ from the whole list"
-        );
+        let mut once = paged.clone();
+        once.sort();
+        once.dedup();
+        assert_eq!(once.len(), paged.len(), "an item on two pages: {paged:?}");
+        for id in &expected {
+            assert!(
+                pages[1..]
+                    .iter()
+                    .any(|p| ids(p, "items").contains(id) || ids(p, "promoted").contains(id)),
+                "ad {id} skipped by the numbered pages"
+            );
+        }
         for page in &pages {
             for p in ids(page, "promoted") {
                 *shown.entry(p).or_default() += 1;

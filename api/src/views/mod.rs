@@ -219,7 +219,8 @@ pub struct ListingPage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// Public browse: up to 2 featured ads of this category and place, to show above `items`
-    /// marked as promoted (never ads already in `items`); empty elsewhere.
+    /// marked as promoted (one among this page's hits leaves `items` for its slot: never twice
+    /// on a page); empty elsewhere.
     pub promoted: Vec<ListingSummary>,
 }
 

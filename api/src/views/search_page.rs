@@ -54,8 +54,9 @@ pub struct SearchPage {
     /// True when no ad held every word together and the results hold all words but one.
     pub partial: bool,
     /// Up to 2 featured ads that match this page's query and filters, to show above `items`
-    /// and marked as promoted; they take turns from page to page and are never ads already in
-    /// `items`. Open one with `GET /v1/listings/{id}?from=promoted`.
+    /// and marked as promoted; they take turns from page to page. One that is among this page's
+    /// hits leaves `items` for its slot (never twice on a page; `total` and `next_cursor` are
+    /// the organic list's). Open one with `GET /v1/listings/{id}?from=promoted`.
     pub promoted: Vec<SearchHit>,
 }
 
