@@ -117,6 +117,18 @@ async fn featured_ads_show_above_matching_pages_only_in_turn_and_never_twice() {
             .iter()
             .all(|h| h["promoted"] == false));
 
+        // A narrow search, fewer hits than a page, its one featured ad among them: the ad
+        // takes its slot on top (before, the slot passed it over and the seller who paid saw
+        // no difference) and is not repeated below.
+        let (narrow, _) = app
+            .search_until("q=peugeot%20308%20gt%20line&wilaya=16", SOON, |v| {
+                !ids(v, "promoted").is_empty()
+            })
+            .await;
+        assert_eq!(ids(&narrow, "promoted"), vec![p308], "{narrow}");
+        assert!(!ids(&narrow, "items").contains(&p308), "{narrow}");
+        assert_eq!(narrow["promoted"][0]["promoted"], true);
+
         // A page nothing featured matches shows no slot.
         let none: Value = app
             .get("/v1/search?q=clio&wilaya=31")
