@@ -21,14 +21,19 @@ async fn a_moderator_works_the_queue_by_keyboard_in_a_real_browser() {
     app.user("mod2@example.dz").await;
     app.make_admin("mod2@example.dz");
     let reporter = app.user("reporter@example.dz").await;
-    // Three sellers, one reported ad each, reported in this order (the queue's order).
+    // Three sellers, one reported ad each, reported in this order (the queue's order); then
+    // two more, decided together at the end.
     let mut ads = Vec::new();
-    for (i, seller) in ["dismissed", "hidden", "banned"].iter().enumerate() {
+    for (i, seller) in ["dismissed", "hidden", "banned", "marked", "marked2"]
+        .iter()
+        .enumerate()
+    {
         let token = app.user(&format!("{seller}@example.dz")).await;
+        let model = if i < 3 { "Clio" } else { "Golf" };
         let ad = app
             .create_listing(
                 &token,
-                car_ad(json!({"title": format!("Clio {seller} {i} bon état")})),
+                car_ad(json!({"title": format!("{model} {seller} {i} bon état")})),
             )
             .await["id"]
             .as_i64()
@@ -196,6 +201,24 @@ async fn a_moderator_works_the_queue_by_keyboard_in_a_real_browser() {
     assert!(told.contains(&week), "banned for the 7 days picked: {told}");
     app.settle().await;
     assert!(!app.search_ids("q=clio").await.contains(&ads[2]));
+
+    // The two left: x marks each row, H hides the marked ones at once.
+    let queue = browser.source().await;
+    let rows: Vec<usize> = [ads[3], ads[4]]
+        .iter()
+        .map(|id| queue.find(&format!("value=\"{id}\"")).expect("row"))
+        .collect();
+    assert!(rows[0] < rows[1], "oldest first");
+    // The banned seller's ad, hidden by the ban and still reported, comes first.
+    browser.press("j").await;
+    browser.press("x").await;
+    browser.press("j").await;
+    browser.press("x").await;
+    browser.press("H").await;
+    browser.wait_for_url("/mod/?done=2&skipped=0").await;
+    app.settle().await;
+    assert!(app.search_ids("q=golf").await.is_empty(), "both hidden");
+    app.wait_for_email("marked2@example.dz", "masqué").await;
 
     // Every decision is in the log, with its moderator.
     let (_, log) = second.get("/mod/log").await;
