@@ -195,6 +195,8 @@ async fn selections(app: &TestApp) {
         .wait_for_email("two@example.dz", "masqué votre annonce")
         .await;
     assert!(mail.subject.contains("Clio trois"));
+    // Every queued email out before counting: a second one would be there.
+    app.run_worker_once().await;
     let to_one = app
         .outbox()
         .into_iter()
@@ -324,12 +326,21 @@ async fn selections(app: &TestApp) {
     let found = app.search_ids("q=clio").await;
     assert!(!found.contains(&b3), "b3 hidden");
     assert_eq!(found, vec![b2], "b2 left to its moderator");
-    let hidden_b3 = app
-        .outbox()
-        .into_iter()
-        .filter(|m| m.to.contains("two@example.dz") && m.subject.contains("Clio six"))
-        .count();
-    assert_eq!(hidden_b3, 1, "told once, about b3 alone");
+    // The worker sends it: wait for it, then count.
+    let about_b3 = || {
+        app.outbox()
+            .into_iter()
+            .filter(|m| m.to.contains("two@example.dz") && m.subject.contains("Clio six"))
+            .count()
+    };
+    for _ in 0..100 {
+        if about_b3() > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    app.run_worker_once().await;
+    assert_eq!(about_b3(), 1, "told once, about b3 alone");
 
     // The log, filtered by action and by target, in the API and the console.
     let log = ok(
@@ -387,6 +398,7 @@ async fn selections(app: &TestApp) {
     assert_eq!(again, json!([]), "nothing decided twice");
     app.wait_for_email("two@example.dz", "arnaque au mandat")
         .await;
+    app.run_worker_once().await;
     let told = app
         .outbox()
         .into_iter()
