@@ -92,19 +92,23 @@ impl Browser {
         })
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    /// The driver's whole answer to a command of this session, an error included.
+    async fn answer(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let url = format!("{}/session/{}{path}", self.base, self.session);
         let mut req = self.http.request(method, url);
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let v: Value = req
-            .send()
+        req.send()
             .await
             .expect("webdriver call")
             .json()
             .await
-            .expect("webdriver json");
+            .expect("webdriver json")
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let v = self.answer(method, path, body).await;
         if let Some(e) = v["value"]["error"].as_str() {
             panic!("webdriver {path}: {e}: {}", v["value"]["message"]);
         }
@@ -183,15 +187,8 @@ impl Browser {
     /// The text of the dialog the page opened (`window.confirm`), waiting for it a little.
     pub async fn dialog_text(&self) -> String {
         for _ in 0..50 {
-            let v: Value = self
-                .http
-                .get(format!("{}/session/{}/alert/text", self.base, self.session))
-                .send()
-                .await
-                .expect("webdriver call")
-                .json()
-                .await
-                .expect("webdriver json");
+            // Before the dialog opens the driver answers "no such alert": ask again.
+            let v = self.answer(reqwest::Method::GET, "/alert/text", None).await;
             if let Some(text) = v["value"].as_str() {
                 return text.to_string();
             }

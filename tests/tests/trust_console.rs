@@ -168,14 +168,15 @@ async fn a_moderator_works_the_queue_by_keyboard_in_a_real_browser() {
         "the ban asks first"
     );
     browser.answer_dialog(false).await;
-    let res = app
-        .call(
+    let banned_signs_in = || {
+        app.call(
             reqwest::Method::POST,
             "/v1/auth/login",
             None,
             Some(json!({"email": "banned@example.dz", "password": PASSWORD})),
         )
-        .await;
+    };
+    let res = banned_signs_in().await;
     assert_eq!(res.status(), 200, "a ban answered Cancel bans nobody");
     assert!(browser
         .url()
@@ -185,14 +186,7 @@ async fn a_moderator_works_the_queue_by_keyboard_in_a_real_browser() {
     browser.dialog_text().await;
     browser.answer_dialog(true).await;
     browser.wait_for_url("/mod/").await;
-    let res = app
-        .call(
-            reqwest::Method::POST,
-            "/v1/auth/login",
-            None,
-            Some(json!({"email": "banned@example.dz", "password": PASSWORD})),
-        )
-        .await;
+    let res = banned_signs_in().await;
     assert_eq!(res.status(), 403, "the banned seller cannot sign in");
     let told = res.text().await.unwrap();
     let week = (chrono::Utc::now() + chrono::Duration::days(7))

@@ -89,14 +89,7 @@ pub async fn decide_all_of_seller(
 ) -> ApiResult<web::Json<Vec<ModerationResult>>> {
     let SellerAction { id, action } = path.into_inner();
     let decision = listing_decision(&action)?;
-    if body.days.is_some() {
-        return Err(ApiError::field(
-            "days",
-            "not_allowed",
-            "a period is for a ban",
-        ));
-    }
-    let reason = reason_text(&body.reason)?;
+    let reason = body.reason_for_ads()?;
     let results = state
         .tx(move |conn| {
             let ids = ads_of_seller_for(conn, user, id, decision)?;

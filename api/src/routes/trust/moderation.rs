@@ -48,6 +48,20 @@ pub struct ModerationReason {
     pub days: Option<u32>,
 }
 
+impl ModerationReason {
+    /// The reason of a decision about ads, where a period means nothing (422 with one).
+    pub fn reason_for_ads(&self) -> ApiResult<String> {
+        if self.days.is_some() {
+            return Err(ApiError::field(
+                "days",
+                "not_allowed",
+                "a period is for a ban",
+            ));
+        }
+        reason_text(&self.reason)
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LogEntryView {
     pub id: i64,
@@ -253,14 +267,7 @@ pub async fn act_on_listing(
 ) -> ApiResult<web::Json<ModerationResult>> {
     let ListingAction { id, action } = path.into_inner();
     let decision = ListingDecision::parse(&action).ok_or(ApiError::NotFound)?;
-    if body.days.is_some() {
-        return Err(ApiError::field(
-            "days",
-            "not_allowed",
-            "a period is for a ban",
-        ));
-    }
-    let reason = reason_text(&body.reason)?;
+    let reason = body.reason_for_ads()?;
     let result = state
         .tx(move |conn| decide_listing(conn, user, id, decision, &reason))
         .await?;
