@@ -12,7 +12,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 CATEGORIES = HERE.parent.parent / "domain" / "reference" / "categories.json"
 
-KINDS = {"arabic", "french", "darija_latin", "english", "cross_script", "spelling", "typo", "model", "category", "place"}
+KINDS = {
+    "arabic", "french", "darija_latin", "english", "cross_script", "spelling", "typo", "model", "category", "place",
+    # the blind set's traps: the product against its accessories and parts, the named model against
+    # its neighbours, rent against sale, one word with two meanings
+    "product", "neighbour", "rent_sale", "meaning",
+}
+FIELDS = {"q", "relevant", "kind"}
+OPTIONAL = {"acceptable", "distractors", "blind"}
+MIN_BLIND = 100
 MIN_QUERIES = 230
 MIN_PER_KIND = 20
 MIN_ARABIC_SCRIPT = 60
@@ -121,11 +129,12 @@ def check_queries(queries, ad_ids):
     kinds = Counter()
     arabic = 0
     seen = Counter()
+    blind = 0
     for i, q in enumerate(queries):
         text = q.get("q")
         where = f"query #{i} {text!r}"
-        if set(q) != {"q", "relevant", "kind"}:
-            err(f"{where}: fields must be q, relevant, kind (got {sorted(q)})")
+        if not FIELDS <= set(q) or set(q) - FIELDS - OPTIONAL:
+            err(f"{where}: fields are q, relevant, kind and optionally {sorted(OPTIONAL)} (got {sorted(q)})")
         if not isinstance(text, str) or not text.strip():
             err(f"{where}: empty text")
             continue
@@ -142,9 +151,25 @@ def check_queries(queries, ad_ids):
             continue
         if len(set(rel)) != len(rel):
             err(f"{where}: relevant ids repeated")
-        for r in rel:
-            if not is_int(r) or r not in ad_ids:
-                err(f"{where}: relevant id {r!r} is not an ad of the corpus")
+        graded = {}
+        for field, grade in (("relevant", 2), ("acceptable", 1), ("distractors", 0)):
+            ids = q.get(field, [])
+            if not isinstance(ids, list) or len(set(ids)) != len(ids):
+                err(f"{where}: {field} is not a list of distinct ids")
+                continue
+            for r in ids:
+                if not is_int(r) or r not in ad_ids:
+                    err(f"{where}: {field} id {r!r} is not an ad of the corpus")
+                elif r in graded:
+                    err(f"{where}: ad {r} graded twice ({graded[r]} and {grade})")
+                else:
+                    graded[r] = grade
+        if q.get("blind"):
+            if q["blind"] is not True:
+                err(f"{where}: blind must be true or absent")
+            blind += 1
+            if not q.get("distractors"):
+                err(f"{where}: a blind query names its hard distractors")
     for text, n in seen.items():
         if n > 1:
             err(f"query {text!r} appears {n} times")
@@ -153,6 +178,8 @@ def check_queries(queries, ad_ids):
     for k in sorted(KINDS):
         if kinds[k] < MIN_PER_KIND:
             err(f"kind {k}: {kinds[k]} queries, want at least {MIN_PER_KIND}")
+    if blind and blind < MIN_BLIND:
+        err(f"{blind} blind queries, want at least {MIN_BLIND}")
     if arabic < MIN_ARABIC_SCRIPT:
         err(f"{arabic} queries in Arabic script, want at least {MIN_ARABIC_SCRIPT}")
     return kinds, arabic

@@ -30,6 +30,21 @@ const MAX_TOKEN_CHARS: usize = 40;
 struct LexiconFile {
     brands: Vec<Vec<String>>,
     words: Vec<Vec<String>>,
+    /// Words whose accent carries the meaning (`meublé`, furnished, is not `meuble`,
+    /// furniture): the written form (lowercase) → the token it stands for, before folding.
+    #[serde(default)]
+    accented: HashMap<String, String>,
+    /// A query word that also looks for these (a buyer who types `meuble` may mean
+    /// `meublé` without its accent).
+    #[serde(default)]
+    query_also: HashMap<String, Vec<String>>,
+    /// Words after which a single letter is a model name (`classe c`, `série e`).
+    #[serde(default)]
+    model_prefixes: Vec<String>,
+    /// Words that, first in a title, say the ad sells an accessory or a part of the thing it
+    /// names (`coque iphone 13`), and in a query that the buyer wants one.
+    #[serde(default)]
+    accessories: Vec<String>,
 }
 
 pub struct Analyzer {
@@ -37,7 +52,15 @@ pub struct Analyzer {
     canonical: HashMap<String, String>,
     /// The canonical tokens themselves.
     heads: std::collections::HashSet<String>,
+    accented: Vec<(String, String)>,
+    query_also: HashMap<String, Vec<String>>,
+    model_prefixes: std::collections::HashSet<String>,
+    accessories: std::collections::HashSet<String>,
 }
+
+/// Two neighbouring words are tried as one when both are at most this long: a name split
+/// in two (`ماك بوك`, `تي ماكس`, `play station`) is short halves.
+const MAX_HALF_CHARS: usize = 7;
 
 /// One analysed token. `alternatives` holds the pieces of a letters-and-digits token
 /// (`clio4` → `clio`, `4`), which must match together when the whole does not.
@@ -74,15 +97,95 @@ impl Analyzer {
             }
         }
         let heads = canonical.values().cloned().collect();
-        Ok(Analyzer { canonical, heads })
+        let mut a = Analyzer {
+            canonical,
+            heads,
+            accented: file.accented.into_iter().collect(),
+            query_also: HashMap::new(),
+            model_prefixes: file.model_prefixes.iter().map(|w| normalize(w)).collect(),
+            accessories: Default::default(),
+        };
+        a.accessories = file.accessories.iter().flat_map(|w| a.tokens(w)).collect();
+        a.query_also = file
+            .query_also
+            .iter()
+            .map(|(k, v)| (a.tokens(k).concat(), v.clone()))
+            .collect();
+        Ok(a)
+    }
+
+    /// Is `term` (analysed) a word naming an accessory or a part (`coque`, `phare`, `شاحن`)?
+    pub fn is_accessory(&self, term: &str) -> bool {
+        self.accessories.contains(term)
+    }
+
+    /// Terms a query word also looks for (`query_also` in the lexicon).
+    pub fn also(&self, term: &str) -> &[String] {
+        self.query_also.get(term).map_or(&[], Vec::as_slice)
+    }
+
+    /// `text` lowercased, with the accent-bearing words of the lexicon replaced by their
+    /// tokens (whole words only), so folding does not merge them with their unaccented twin.
+    fn unfold_accented(&self, text: &str) -> String {
+        let mut lowered = text.to_lowercase();
+        for (written, token) in &self.accented {
+            if !lowered.contains(written.as_str()) {
+                continue;
+            }
+            let mut out = String::with_capacity(lowered.len());
+            let mut rest = lowered.as_str();
+            while let Some(at) = rest.find(written.as_str()) {
+                let end = at + written.len();
+                let before = rest[..at].chars().next_back();
+                let after = rest[end..].chars().next();
+                let whole = !before.is_some_and(char::is_alphanumeric)
+                    && !after.is_some_and(char::is_alphanumeric);
+                out.push_str(&rest[..at]);
+                out.push_str(if whole { token } else { written });
+                rest = &rest[end..];
+            }
+            out.push_str(rest);
+            lowered = out;
+        }
+        lowered
     }
 
     /// The searchable words of `text`, in order.
     pub fn words(&self, text: &str) -> Vec<Word> {
-        let normalized = normalize(text);
+        let normalized = normalize(&self.unfold_accented(text));
+        let raws: Vec<&str> = normalized
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|r| !r.is_empty() && r.chars().count() <= MAX_TOKEN_CHARS)
+            .collect();
         let mut out = Vec::new();
-        for raw in normalized.split(|c: char| !c.is_alphanumeric()) {
-            if raw.is_empty() || raw.chars().count() > MAX_TOKEN_CHARS {
+        let mut i = 0;
+        while i < raws.len() {
+            let raw = raws[i];
+            i += 1;
+            // A name split in two, whole in the lexicon (`ماك بوك` is `ماكبوك`).
+            if let Some(next) = raws.get(i) {
+                if raw.chars().count() <= MAX_HALF_CHARS && next.chars().count() <= MAX_HALF_CHARS {
+                    let glued = format!("{raw}{next}");
+                    if let Some(term) = self.canonical.get(&glued) {
+                        out.push(Word {
+                            term: term.clone(),
+                            parts: Vec::new(),
+                            raw: glued,
+                        });
+                        i += 1;
+                        continue;
+                    }
+                }
+            }
+            // One letter after `classe` or `série` is the model (`classe c`), not noise.
+            let model_letter =
+                raw.chars().count() == 1 && i >= 2 && self.model_prefixes.contains(raws[i - 2]);
+            if model_letter {
+                out.push(Word {
+                    term: raw.to_string(),
+                    parts: Vec::new(),
+                    raw: raw.to_string(),
+                });
                 continue;
             }
             if let Some(term) = self.resolve(raw) {

@@ -11,6 +11,7 @@ use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::cells::distance_km;
 use crate::columns::ColumnCache;
+use crate::intent::Demotions;
 use crate::request::{Near, Sort};
 use crate::schema::Fields;
 
@@ -120,6 +121,26 @@ pub struct SearchCollector<'a> {
     pub now_us: i64,
     pub facets: FacetSpec,
     pub n_categories: usize,
+    /// Score factors for ads that disagree with the query's intent (relevance sort only).
+    pub demotions: Option<&'a Demotions>,
+}
+
+/// The columns a segment's demotions read, with the demotions.
+struct Demoting {
+    demotions: Demotions,
+    leaf: Column<u64>,
+    wilaya: Column<u64>,
+    traits: Column<u64>,
+}
+
+impl Demoting {
+    fn factor(&self, doc: DocId) -> f32 {
+        self.demotions.factor(
+            self.leaf.first(doc),
+            self.wilaya.first(doc),
+            self.traits.first(doc).unwrap_or(0),
+        )
+    }
 }
 
 pub struct Fruit {
@@ -147,6 +168,7 @@ pub struct SegmentSearch {
     now_us: i64,
     heap: BinaryHeap<Worst>,
     counts: Counts,
+    demoting: Option<Demoting>,
 }
 
 impl Collector for SearchCollector<'_> {
@@ -195,6 +217,15 @@ impl Collector for SearchCollector<'_> {
             now_us: self.now_us,
             heap: BinaryHeap::with_capacity(self.top + 1),
             counts: Counts::new(&self.facets, self.n_categories),
+            demoting: self
+                .demotions
+                .filter(|d| !d.is_empty() && self.sort == Sort::Relevance && self.top > 0)
+                .map(|d| Demoting {
+                    demotions: d.clone(),
+                    leaf: cols.leaf.clone(),
+                    wilaya: cols.wilaya.clone(),
+                    traits: cols.traits.clone(),
+                }),
         })
     }
 
@@ -215,8 +246,11 @@ impl Collector for SearchCollector<'_> {
             // Nothing to check or count per document: the total is the query's own count and
             // the best hits come from block-max pruning, which skips what cannot enter them.
             child.counts.total = u64::from(weight.count(reader)?);
+            // A demotion only lowers a score, so a document whose own score cannot beat the
+            // threshold cannot beat it demoted either: pruning stays exact.
             weight.for_each_pruning(f32::NEG_INFINITY, reader, &mut |doc, score| {
                 if alive.is_none_or(|a| a.is_alive(doc)) {
+                    let score = child.demoted(doc, score);
                     child.offer(f64::from(score), doc, None);
                 }
                 child.score_threshold()
@@ -253,6 +287,12 @@ impl Collector for SearchCollector<'_> {
 }
 
 impl SegmentSearch {
+    fn demoted(&self, doc: DocId, score: Score) -> Score {
+        self.demoting
+            .as_ref()
+            .map_or(score, |d| score * d.factor(doc))
+    }
+
     /// Relevance order with no cursor, filter, expiry or facet to apply per document.
     fn needs_only_best_scores(&self) -> bool {
         self.prune
@@ -362,7 +402,7 @@ impl SegmentCollector for SegmentSearch {
             return;
         }
         let rank = match self.sort {
-            Sort::Relevance => f64::from(score),
+            Sort::Relevance => f64::from(self.demoted(doc, score)),
             Sort::Newest => self
                 .sort_col
                 .as_ref()

@@ -21,6 +21,7 @@ pub struct SegmentColumns {
     pub leaf: Column<u64>,
     pub wilaya: Column<u64>,
     pub seller: Column<u64>,
+    pub traits: Column<u64>,
     /// Enum attribute key → value ordinals.
     pub enums: BTreeMap<String, Column<u64>>,
     /// The price, every integer attribute and the promotions' ends, by field.
@@ -52,6 +53,7 @@ impl SegmentColumns {
             leaf: ff.u64(&name(fields.leaf))?,
             wilaya: ff.u64(&name(fields.wilaya))?,
             seller: ff.u64(&name(fields.seller))?,
+            traits: ff.u64(&name(fields.traits))?,
             enums,
             ints,
         })

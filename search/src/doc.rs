@@ -13,7 +13,7 @@ use crate::analysis::{analyzer, Word};
 use crate::cells::cells_of;
 use crate::schema::{
     cat_in_cell, cat_in_wilaya, in_category, Dictionary, Fields, FLAG_DELIVERS, FLAG_EXCHANGE,
-    FLAG_NEGOTIABLE, FLAG_PHOTOS, FLAG_URGENT,
+    FLAG_NEGOTIABLE, FLAG_PHOTOS, FLAG_URGENT, TRAIT_ACCESSORY,
 };
 use crate::sound::sound_keys;
 
@@ -241,15 +241,12 @@ impl HeadTerms {
     }
 }
 
-/// The head fields' terms of `words` (see `HeadTerms`).
-pub fn head_terms(words: &[Word]) -> HeadTerms {
-    let mut out = Vec::new();
+/// The meaningful pieces of `words` in order: each word, or the pieces of a glued one
+/// (`note12` is `note`, `12`), without the little words queries drop
+/// (`analysis::Analyzer::query_words`), so `pomme de terre` is `pomme`, `terre` on both sides.
+pub fn units(words: &[Word]) -> Vec<&str> {
     let mut units: Vec<&str> = Vec::new();
     for w in words {
-        out.push(w.term.clone());
-        out.extend(w.parts.iter().cloned());
-        // Queries drop little words (`analysis::Analyzer::query_words`): pairs skip them too,
-        // so `pomme de terre` pairs `pomme_terre` on both sides.
         if crate::analysis::is_stop_word(&w.raw) {
             continue;
         }
@@ -259,13 +256,49 @@ pub fn head_terms(words: &[Word]) -> HeadTerms {
             units.extend(w.parts.iter().map(String::as_str));
         }
     }
+    units
+}
+
+/// The head fields' terms of `words` (see `HeadTerms`).
+pub fn head_terms(words: &[Word]) -> HeadTerms {
+    let mut out = Vec::new();
+    for w in words {
+        out.push(w.term.clone());
+        out.extend(w.parts.iter().cloned());
+    }
     HeadTerms {
         words: out,
-        pairs: units
+        pairs: units(words)
             .windows(2)
             .map(|p| format!("{}_{}", p[0], p[1]))
             .collect(),
     }
+}
+
+/// A model name as terms of the `named` field: the whole name and each of its endings
+/// (`iPhone 13 Pro` gives `=iphone_13_pro`, `=13_pro`, `=pro`). A query names the model
+/// exactly when one of its runs of words is one of these (`query::model_clauses`): `iphone 13`
+/// is the iPhone 13's whole name and no ending of the 13 Pro's.
+pub fn model_phrases(model: &str) -> Vec<String> {
+    let words = analyzer().words(model);
+    let units = units(&words);
+    (0..units.len())
+        .map(|i| model_phrase(&units[i..]))
+        .collect()
+}
+
+/// The `named` term of a run of model words (`model_phrases`).
+pub fn model_phrase(units: &[&str]) -> String {
+    format!("={}", units.join("_"))
+}
+
+/// Is the ad an accessory or a part (`schema::TRAIT_ACCESSORY`)?
+pub fn is_accessory(category: &str, title: &[Word]) -> bool {
+    crate::intent::ACCESSORY_CATEGORIES.contains(&category)
+        || title
+            .iter()
+            .find(|w| !crate::analysis::is_stop_word(&w.raw))
+            .is_some_and(|w| analyzer().is_accessory(&w.term))
 }
 
 /// The sound keys of the ad's own words (title twice, description, free-text attributes):
@@ -365,7 +398,14 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
         d.add_text(fields.cat_head, in_leaf.join(" "));
     }
     d.add_text(fields.head, head.joined());
-    d.add_text(fields.named, named.joined());
+    let mut named_terms = named.joined();
+    if let Some(AttributeValue::Text(model)) = doc.attributes.get("model") {
+        for phrase in model_phrases(model) {
+            named_terms.push(' ');
+            named_terms.push_str(&phrase);
+        }
+    }
+    d.add_text(fields.named, named_terms);
     if let (Some(AttributeValue::Text(brand)), Some(AttributeValue::Text(model))) =
         (doc.attributes.get("brand"), doc.attributes.get("model"))
     {
@@ -425,6 +465,8 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
     if let Some(until) = doc.featured_until_us {
         d.add_i64(fields.featured_until, until);
     }
+    let accessory = is_accessory(&doc.category, &title_words);
+    d.add_u64(fields.traits, if accessory { TRAIT_ACCESSORY } else { 0 });
     d.add_f64(fields.lat, doc.lat);
     d.add_f64(fields.lon, doc.lon);
     for c in cells {

@@ -228,6 +228,7 @@ impl SearchIndex {
             now_us,
             facets,
             n_categories,
+            demotions: Some(&p.demotions),
         };
 
         // Facets with an active filter are counted without it, in passes of their own, so

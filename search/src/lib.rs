@@ -10,6 +10,7 @@ pub mod content;
 pub mod doc;
 pub mod engine;
 pub mod index;
+pub mod intent;
 pub mod params;
 pub mod peers;
 pub mod promoted;

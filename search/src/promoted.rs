@@ -77,6 +77,7 @@ impl SearchIndex {
             now_us,
             facets: FacetSpec::default(),
             n_categories: shelf.dict.categories.len(),
+            demotions: None,
         };
         let mut eligible = searcher.search(&*p.query(None), &collector)?.hits;
         if eligible.is_empty() {

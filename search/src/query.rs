@@ -12,6 +12,7 @@ use tantivy::Term;
 
 use crate::analysis::{analyzer, Word};
 use crate::cells::covering;
+use crate::intent::{intent_of, Demotions};
 use crate::request::{IntRange, SearchRequest};
 use crate::schema::{
     cat_in_cell, cat_in_wilaya, Dictionary, Fields, FLAG_DELIVERS, FLAG_EXCHANGE, FLAG_NEGOTIABLE,
@@ -46,6 +47,17 @@ pub struct Plan {
     pub ranges: Vec<(Field, i64, i64)>,
     /// The text is one plain term (see `text_query`).
     single_term: bool,
+    /// Score factors for ads that disagree with what the query names (`intent`).
+    pub demotions: Demotions,
+    /// The text query's scoring clauses, each with what it stands for (`explain`).
+    pub clauses: Vec<Labelled>,
+}
+
+/// A clause of the text query and what it stands for, so that an explanation can say which
+/// ones an ad met and what each added.
+pub struct Labelled {
+    pub what: String,
+    pub query: Box<dyn Query>,
 }
 
 impl Plan {
@@ -136,6 +148,15 @@ const PAIR_WEIGHT: f32 = 2.0;
 /// The same in the brand and model attributes: the ad is the thing named.
 const NAMED_WEIGHT: f32 = 1.5;
 const NAMED_PAIR_WEIGHT: f32 = 2.0;
+/// A word the query's word also stands for (`meuble` for `meublé`), under the word itself.
+const ALSO_WEIGHT: f32 = 0.6;
+/// A run of query words that is an ad's whole model name or an ending of it
+/// (`doc::model_phrases`), per word of the run: `iphone 13` names the iPhone 13 exactly,
+/// and neither the 13 Pro nor the 12.
+const MODEL_WEIGHT: f32 = 1.5;
+/// Runs of query words tried as model names: the longest model names are four words
+/// (`redmi note 12 pro`).
+const MAX_MODEL_WORDS: usize = 4;
 
 /// How strictly the words of a query must match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,6 +201,12 @@ fn word_q(
     let long_enough = term.chars().count() >= 5;
     let is_number = term.chars().all(|c| c.is_ascii_digit());
     let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for also in analyzer().also(term) {
+        alternatives.push((
+            Occur::Should,
+            boosted(term_q(fields.text, also), ALSO_WEIGHT),
+        ));
+    }
     if fuzzy && long_enough && !is_number && !analyzer().is_canonical(term) {
         let near = FuzzyTermQuery::new(Term::from_field_text(fields.text, term), 1, true);
         alternatives.push((Occur::Should, Box::new(near)));
@@ -205,23 +232,50 @@ fn word_q(
 }
 
 /// Optional clauses that rank first the ads the words name: each term and each pair of
-/// neighbouring words in the title (`head`) and in the brand and model (`named`).
-fn naming_clauses(fields: &Fields, words: &[Word]) -> Vec<(Occur, Box<dyn Query>)> {
+/// neighbouring words in the title (`head`) and in the brand and model (`named`), and each
+/// run of words that is a model's name (`model_clauses`).
+fn naming_clauses(fields: &Fields, words: &[Word]) -> Vec<Labelled> {
     let terms = crate::doc::head_terms(words);
     let weighted = terms
         .words
         .iter()
-        .map(|t| (t, HEAD_WEIGHT, NAMED_WEIGHT))
+        .map(|t| (t, HEAD_WEIGHT, NAMED_WEIGHT, "word"))
         .chain(
             terms
                 .pairs
                 .iter()
-                .map(|t| (t, PAIR_WEIGHT, NAMED_PAIR_WEIGHT)),
+                .map(|t| (t, PAIR_WEIGHT, NAMED_PAIR_WEIGHT, "pair")),
         );
-    let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    for (t, head, named) in weighted {
-        out.push((Occur::Should, boosted(term_q(fields.head, t), head)));
-        out.push((Occur::Should, boosted(term_q(fields.named, t), named)));
+    let mut out = Vec::new();
+    for (t, head, named, kind) in weighted {
+        out.push(Labelled {
+            what: format!("title {kind} «{t}»"),
+            query: boosted(term_q(fields.head, t), head),
+        });
+        out.push(Labelled {
+            what: format!("brand, model or product {kind} «{t}»"),
+            query: boosted(term_q(fields.named, t), named),
+        });
+    }
+    out.extend(model_clauses(fields, words));
+    out
+}
+
+/// A constant score per run of query words that is an ad's model name or its ending.
+fn model_clauses(fields: &Fields, words: &[Word]) -> Vec<Labelled> {
+    let units = crate::doc::units(words);
+    let mut out = Vec::new();
+    for len in 1..=MAX_MODEL_WORDS.min(units.len()) {
+        for run in units.windows(len) {
+            let phrase = crate::doc::model_phrase(run);
+            out.push(Labelled {
+                what: format!("model name «{}»", run.join(" ")),
+                query: Box::new(ConstScoreQuery::new(
+                    term_q(fields.named, &phrase),
+                    MODEL_WEIGHT * len as f32,
+                )),
+            });
+        }
     }
     out
 }
@@ -230,21 +284,21 @@ fn naming_clauses(fields: &Fields, words: &[Word]) -> Vec<(Occur, Box<dyn Query>
 /// as all its pieces. Optional clauses rank the ads the query names first (`naming_clauses`).
 /// The flag says the query is one plain term, whose count is known without walking its
 /// postings.
-pub fn text_query(
-    fields: &Fields,
-    q: &str,
-    matching: Matching,
-    df: DocFreq,
-) -> Option<(Box<dyn Query>, bool)> {
+pub fn text_query(fields: &Fields, q: &str, matching: Matching, df: DocFreq) -> Option<TextQuery> {
     let words = analyzer().query_words(q);
     if words.is_empty() {
         return None;
     }
+    let mut labelled: Vec<Labelled> = Vec::new();
     let fuzzy = matching != Matching::Exact;
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut one_plain_word = false;
     for w in &words {
         let (whole, plain) = word_q(fields, &w.term, &w.raw, fuzzy, df);
+        labelled.push(Labelled {
+            what: format!("word «{}»", w.raw),
+            query: whole.box_clone(),
+        });
         if w.parts.is_empty() {
             one_plain_word = plain && words.len() == 1;
             clauses.push((Occur::Must, whole));
@@ -266,7 +320,12 @@ pub fn text_query(
         // pruning and the count from its document frequency (0.1 ms at 900 k ads where naming
         // clauses made it 0.35 ms). The title and the names still count: they are indexed
         // more than once in `text` (`doc::to_document`).
-        return clauses.pop().map(|(_, q)| (q, true));
+        return clauses.pop().map(|(_, query)| TextQuery {
+            query,
+            single_term: true,
+            clauses: labelled,
+            words,
+        });
     }
     if matching == Matching::AllButOne && clauses.len() >= 2 {
         let need = clauses.len() - 1;
@@ -279,8 +338,25 @@ pub fn text_query(
             Box::new(BooleanQuery::with_minimum_required_clauses(any, need)),
         )];
     }
-    clauses.extend(naming_clauses(fields, &words));
-    Some((Box::new(BooleanQuery::new(clauses)), false))
+    let naming = naming_clauses(fields, &words);
+    clauses.extend(naming.iter().map(|l| (Occur::Should, l.query.box_clone())));
+    labelled.extend(naming);
+    Some(TextQuery {
+        query: Box::new(BooleanQuery::new(clauses)),
+        single_term: false,
+        clauses: labelled,
+        words,
+    })
+}
+
+/// The text part of a plan (`text_query`).
+pub struct TextQuery {
+    pub query: Box<dyn Query>,
+    /// One plain term, whose count is known without walking its postings.
+    pub single_term: bool,
+    pub clauses: Vec<Labelled>,
+    /// The query's analysed words.
+    pub words: Vec<Word>,
 }
 
 fn i64_range(field: Field, r: IntRange) -> Option<Box<dyn Query>> {
@@ -346,9 +422,12 @@ pub fn plan(
         .q
         .as_deref()
         .and_then(|q| text_query(fields, q, matching, df));
-    let (text, single_term) = match text {
-        Some((t, single)) => (Some(t), single),
-        None => (None, false),
+    let (text, single_term, clauses, demotions) = match text {
+        Some(t) => {
+            let demotions = Demotions::new(&intent_of(&t.words), dict);
+            (Some(t.query), t.single_term, t.clauses, demotions)
+        }
+        None => (None, false, Vec::new(), Demotions::default()),
     };
     let mut hard: Vec<Box<dyn Query>> = Vec::new();
     if let Some(c) = req.commune {
@@ -426,5 +505,7 @@ pub fn plan(
         near_in_category,
         ranges,
         single_term,
+        demotions,
+        clauses,
     }
 }

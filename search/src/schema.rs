@@ -60,6 +60,9 @@ pub struct Fields {
     /// even before the worker's sweep re-projects the ad.
     pub featured_until: Field,
     pub urgent_until: Field,
+    /// Fast column of what an ad is beside its words (`TRAIT_ACCESSORY`): read per hit to
+    /// rank the thing itself over its accessories (`intent::Demotions`).
+    pub traits: Field,
     pub flags: Field,
     pub lat: Field,
     pub lon: Field,
@@ -81,6 +84,10 @@ pub const FLAG_PHOTOS: u64 = 3;
 pub const FLAG_DELIVERS: u64 = 4;
 /// Bought the urgent badge (still to be checked against `urgent_until`).
 pub const FLAG_URGENT: u64 = 5;
+
+/// `traits` bit: the ad sells an accessory or a part (its category is one of those, or its
+/// title starts with a word that names one: `coque`, `phare`, `jeu`).
+pub const TRAIT_ACCESSORY: u64 = 1;
 
 /// Stable numbering of categories and enum values, from the catalog's order.
 #[derive(Debug, Clone)]
@@ -176,7 +183,7 @@ pub fn register_tokenizer(index: &tantivy::Index) {
 }
 
 /// Bump when the code's idea of a document changes.
-const SCHEMA_VERSION: u32 = 9;
+const SCHEMA_VERSION: u32 = 10;
 
 /// The `cat_cell` term of a category ordinal in a cell (cells use the low 50 bits).
 pub fn cat_in_cell(category_ord: u64, cell: u64) -> u64 {
@@ -241,6 +248,7 @@ pub fn build(dict: &Dictionary) -> (Schema, Fields) {
         expires: b.add_i64_field("expires", FAST),
         featured_until: b.add_i64_field("featured_until", FAST),
         urgent_until: b.add_i64_field("urgent_until", FAST),
+        traits: b.add_u64_field("traits", FAST),
         flags: b.add_u64_field("flags", INDEXED),
         lat: b.add_f64_field("lat", FAST),
         lon: b.add_f64_field("lon", FAST),

@@ -7,7 +7,7 @@
 //! `SOUK_RELEVANCE_MISSES=1 cargo test -p souk-search --test relevance -- --nocapture` lists
 //! every query whose first hit is not a relevant ad or whose first ten miss some.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use souk_domain::{geography, AttributeValue, Attributes};
@@ -17,6 +17,7 @@ use souk_search::{ListingDoc, SearchIndex, SearchRequest};
 /// search/relevance/README.md), with room for harmless reorderings among equally good ads.
 const RECALL_FLOOR: f64 = 0.87;
 const MRR_FLOOR: f64 = 0.90;
+const NDCG_FLOOR: f64 = 0.0;
 
 const NOW: i64 = 1_800_000_000_000_000;
 const DAY: i64 = 86_400_000_000;
@@ -33,11 +34,30 @@ struct Ad {
     wilaya: i32,
 }
 
+/// One judged query: grade 2 for `relevant` (what the buyer wants), 1 for `acceptable`,
+/// 0 for every other ad (`distractors` names the hard ones; they count as any other 0).
 #[derive(Deserialize)]
 struct Judged {
     q: String,
     relevant: Vec<i64>,
+    #[serde(default)]
+    acceptable: Vec<i64>,
     kind: String,
+    /// Written blind to the ranking (after it was built), with hard distractors.
+    #[serde(default)]
+    blind: bool,
+}
+
+impl Judged {
+    fn grade(&self, id: i64) -> u32 {
+        if self.relevant.contains(&id) {
+            2
+        } else if self.acceptable.contains(&id) {
+            1
+        } else {
+            0
+        }
+    }
 }
 
 fn corpus() -> Vec<ListingDoc> {
@@ -91,24 +111,81 @@ fn corpus() -> Vec<ListingDoc> {
         .collect()
 }
 
+/// The measures of one query's first ten hits.
+struct Measured {
+    /// Grade-2 ads among the first ten, of at most ten.
+    recall: f64,
+    /// 1 / rank of the first grade-2 ad.
+    reciprocal_rank: f64,
+    /// DCG@10 with gains 2^grade - 1, over the DCG of the best order of the judged ads.
+    ndcg: f64,
+    /// The first hit is graded 0.
+    wrong_first: bool,
+}
+
+fn measure(j: &Judged, hits: &[i64]) -> Measured {
+    let dcg = |grades: &mut dyn Iterator<Item = u32>| -> f64 {
+        grades
+            .take(10)
+            .enumerate()
+            .map(|(i, g)| ((1u32 << g) - 1) as f64 / ((i + 2) as f64).log2())
+            .sum()
+    };
+    let mut ideal: Vec<u32> = j
+        .relevant
+        .iter()
+        .map(|_| 2)
+        .chain(j.acceptable.iter().map(|_| 1))
+        .collect();
+    ideal.sort_unstable_by(|a, b| b.cmp(a));
+    let found = hits.iter().filter(|id| j.grade(**id) == 2).count();
+    let first = hits.iter().position(|id| j.grade(*id) == 2);
+    Measured {
+        recall: found as f64 / j.relevant.len().min(10) as f64,
+        reciprocal_rank: first.map_or(0.0, |p| 1.0 / (p + 1) as f64),
+        ndcg: dcg(&mut hits.iter().map(|id| j.grade(*id))) / dcg(&mut ideal.into_iter()),
+        wrong_first: hits.first().is_some_and(|id| j.grade(*id) == 0),
+    }
+}
+
 #[derive(Default)]
 struct Score {
     queries: usize,
     recall: f64,
     reciprocal_rank: f64,
+    ndcg: f64,
+    wrong_first: usize,
 }
 
 impl Score {
-    fn add(&mut self, recall: f64, rr: f64) {
+    fn add(&mut self, m: &Measured) {
         self.queries += 1;
-        self.recall += recall;
-        self.reciprocal_rank += rr;
+        self.recall += m.recall;
+        self.reciprocal_rank += m.reciprocal_rank;
+        self.ndcg += m.ndcg;
+        self.wrong_first += usize::from(m.wrong_first);
+    }
+    fn mean(&self, sum: f64) -> f64 {
+        sum / self.queries.max(1) as f64
     }
     fn recall(&self) -> f64 {
-        self.recall / self.queries.max(1) as f64
+        self.mean(self.recall)
     }
     fn mrr(&self) -> f64 {
-        self.reciprocal_rank / self.queries.max(1) as f64
+        self.mean(self.reciprocal_rank)
+    }
+    fn ndcg(&self) -> f64 {
+        self.mean(self.ndcg)
+    }
+    fn row(&self, name: &str) -> String {
+        format!(
+            "{name:<16} {:>7}  {:>9.3}  {:>6.3}  {:>7.3}  {:>11.3}",
+            self.queries,
+            self.recall(),
+            self.mrr(),
+            self.ndcg(),
+            self.mean(self.wrong_first as f64)
+        )
     }
 }
 
@@ -126,6 +203,7 @@ fn the_judged_queries_find_their_ads_first() {
 
     let mut all = Score::default();
     let mut by_kind: BTreeMap<String, Score> = BTreeMap::new();
+    let mut by_set: BTreeMap<&str, Score> = BTreeMap::new();
     for j in &judged {
         let req = SearchRequest {
             q: Some(j.q.clone()),
@@ -140,49 +218,36 @@ fn the_judged_queries_find_their_ads_first() {
             .iter()
             .map(|h| h.summary.id)
             .collect();
-        let relevant: HashSet<i64> = j.relevant.iter().copied().collect();
-        let found = hits.iter().filter(|id| relevant.contains(id)).count();
-        let recall = found as f64 / relevant.len().min(10) as f64;
-        let first = hits.iter().position(|id| relevant.contains(id));
-        let rr = first.map_or(0.0, |p| 1.0 / (p + 1) as f64);
-        all.add(recall, rr);
-        by_kind.entry(j.kind.clone()).or_default().add(recall, rr);
-        if show_misses && (first != Some(0) || recall < 1.0) {
+        let m = measure(j, &hits);
+        all.add(&m);
+        by_kind.entry(j.kind.clone()).or_default().add(&m);
+        let set = if j.blind { "blind set" } else { "first set" };
+        by_set.entry(set).or_default().add(&m);
+        if show_misses && (m.ndcg < 0.999 || m.recall < 1.0) {
             let top: Vec<String> = hits
                 .iter()
                 .take(3)
-                .map(|id| format!("{id} {}", titles[id]))
+                .map(|id| format!("{id}:{} {}", j.grade(*id), titles[id]))
                 .collect();
             println!(
-                "MISS [{}] {:?}: first relevant at {:?}, recall {recall:.2}, want {:?}, got {top:?}",
-                j.kind, j.q, first.map(|p| p + 1), j.relevant
+                "MISS [{}] {:?}: nDCG {:.2}, recall {:.2}, want {:?}, got {top:?}",
+                j.kind, j.q, m.ndcg, m.recall, j.relevant
             );
         }
     }
-    println!("kind            queries  recall@10  MRR@10");
+    println!("kind             queries  recall@10  MRR@10  nDCG@10  wrong first");
     for (kind, s) in &by_kind {
-        println!(
-            "{kind:<15} {:>7}  {:>9.3}  {:>6.3}",
-            s.queries,
-            s.recall(),
-            s.mrr()
-        );
+        println!("{}", s.row(kind));
     }
-    println!(
-        "{:<15} {:>7}  {:>9.3}  {:>6.3}",
-        "all",
-        all.queries,
-        all.recall(),
-        all.mrr()
-    );
-    assert!(
-        all.recall() >= RECALL_FLOOR,
-        "recall@10 {:.3} under the floor {RECALL_FLOOR}",
-        all.recall()
-    );
-    assert!(
-        all.mrr() >= MRR_FLOOR,
-        "MRR@10 {:.3} under the floor {MRR_FLOOR}",
-        all.mrr()
-    );
+    for (set, s) in &by_set {
+        println!("{}", s.row(set));
+    }
+    println!("{}", all.row("all"));
+    for (name, value, floor) in [
+        ("recall@10", all.recall(), RECALL_FLOOR),
+        ("MRR@10", all.mrr(), MRR_FLOOR),
+        ("nDCG@10", all.ndcg(), NDCG_FLOOR),
+    ] {
+        assert!(value >= floor, "{name} {value:.3} under the floor {floor}");
+    }
 }

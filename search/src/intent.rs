@@ -1,0 +1,298 @@
+//! What a query says beyond its words: the kind of thing it names (a category word such as
+//! `voiture`, `klim`, `شقة`, `location`), a place (`oran`, `bab ezzouar`), and whether it
+//! asks for an accessory or a part. Matching ads that disagree are not dropped, they rank
+//! lower: the collector multiplies their score by a factor under one (`Demotions`), which
+//! keeps block-max pruning exact (a score only ever goes down).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+use souk_domain::attributes::AttributeKind;
+use souk_domain::{catalog, geography};
+
+use crate::analysis::{analyzer, is_stop_word, Word};
+use crate::schema::{Dictionary, TRAIT_ACCESSORY};
+
+/// Leaf categories whose ads are accessories or parts of the things other leaves sell.
+pub const ACCESSORY_CATEGORIES: &[&str] = &["phone-accessories", "vehicle-parts", "computer-parts"];
+
+/// An ad outside the categories the query's words name.
+const OTHER_CATEGORY: f32 = 0.55;
+/// An ad outside the wilayas the query names.
+const OTHER_PLACE: f32 = 0.6;
+/// An accessory or a part, when the query asks for neither.
+const ACCESSORY: f32 = 0.45;
+/// Enum options (`property_type=maison`) name their categories like a category's own name,
+/// for attributes few leaves declare (an option of every leaf, such as `condition`, names none).
+const MAX_LEAVES_OF_OPTION: usize = 3;
+/// Place names shorter than this are not read alone (`ain`, `el`, `bou`).
+const MIN_PLACE_CHARS: usize = 4;
+
+/// Words and phrases that name categories and places, analysed once from reference data.
+struct Names {
+    /// Analysed word → leaf slugs it names.
+    category: HashMap<String, Vec<String>>,
+    /// Analysed words of a place's name, in order → its wilaya codes.
+    places: Vec<(Vec<String>, Vec<u64>)>,
+}
+
+fn leaves_under(slug: &str) -> Vec<String> {
+    catalog()
+        .all()
+        .filter(|c| c.is_leaf() && catalog().path(&c.slug).iter().any(|p| p.slug == slug))
+        .map(|c| c.slug.clone())
+        .collect()
+}
+
+fn meaningful(text: &str) -> Vec<String> {
+    analyzer()
+        .words(text)
+        .into_iter()
+        .filter(|w| !is_stop_word(&w.raw))
+        .map(|w| w.term)
+        .collect()
+}
+
+fn names() -> &'static Names {
+    static N: OnceLock<Names> = OnceLock::new();
+    N.get_or_init(|| {
+        let mut places: Vec<(Vec<String>, Vec<u64>)> = Vec::new();
+        let mut add_place = |words: Vec<String>, wilaya: u64| {
+            if words.is_empty() || (words.len() == 1 && words[0].chars().count() < MIN_PLACE_CHARS)
+            {
+                return;
+            }
+            match places.iter_mut().find(|(w, _)| *w == words) {
+                Some((_, codes)) if !codes.contains(&wilaya) => codes.push(wilaya),
+                Some(_) => {}
+                None => places.push((words, vec![wilaya])),
+            }
+        };
+        let geo = geography();
+        for w in geo.wilayas() {
+            for name in [&w.name_latin, &w.name_ar] {
+                add_place(meaningful(name), w.code as u64);
+            }
+        }
+        for c in geo.communes() {
+            for name in [&c.name_latin, &c.name_ar] {
+                add_place(meaningful(name), c.wilaya_code as u64);
+            }
+        }
+        // A word of a place name is never read as a category word.
+        let place_words: HashSet<String> = places.iter().flat_map(|(w, _)| w.clone()).collect();
+
+        let mut category: HashMap<String, Vec<String>> = HashMap::new();
+        let mut name = |text: &str, leaves: &[String]| {
+            for t in meaningful(text) {
+                if place_words.contains(&t) {
+                    continue;
+                }
+                let e = category.entry(t).or_default();
+                for l in leaves {
+                    if !e.contains(l) {
+                        e.push(l.clone());
+                    }
+                }
+            }
+        };
+        let cat = catalog();
+        for c in cat.all() {
+            let leaves = leaves_under(&c.slug);
+            for text in [&c.name.ar, &c.name.fr, &c.name.en] {
+                name(text, &leaves);
+            }
+        }
+        let mut option_leaves: HashMap<&str, Vec<String>> = HashMap::new();
+        for leaf in cat.leaves() {
+            for spec in &leaf.attributes {
+                option_leaves
+                    .entry(spec.key.as_str())
+                    .or_default()
+                    .push(leaf.slug.clone());
+            }
+        }
+        for leaf in cat.leaves() {
+            for spec in &leaf.attributes {
+                let leaves = &option_leaves[spec.key.as_str()];
+                if leaves.len() > MAX_LEAVES_OF_OPTION || spec.key == "brand" {
+                    continue;
+                }
+                if let AttributeKind::Enum { options } = &spec.kind {
+                    for o in options.iter().filter(|o| o.value != "other") {
+                        for text in [&o.label.ar, &o.label.fr, &o.label.en] {
+                            name(text, leaves);
+                        }
+                    }
+                }
+            }
+        }
+        Names { category, places }
+    })
+}
+
+/// What a query names besides its words (see the module's comment).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Intent {
+    /// Leaf slugs the query's category words name; empty when it has none.
+    pub categories: Vec<String>,
+    /// Wilaya codes of the places it names.
+    pub wilayas: Vec<u64>,
+    /// It names an accessory or a part (or a category of them): those are not demoted.
+    pub accessory: bool,
+}
+
+/// The intent of a query's analysed words.
+pub fn intent_of(words: &[Word]) -> Intent {
+    let n = names();
+    let terms: Vec<&str> = words
+        .iter()
+        .filter(|w| !is_stop_word(&w.raw))
+        .map(|w| w.term.as_str())
+        .collect();
+    let mut out = Intent::default();
+    let mut in_place = vec![false; terms.len()];
+    for (place, codes) in &n.places {
+        for start in 0..terms.len().saturating_sub(place.len() - 1) {
+            if terms[start..start + place.len()]
+                .iter()
+                .zip(place)
+                .all(|(a, b)| *a == b)
+            {
+                in_place[start..start + place.len()].fill(true);
+                for c in codes {
+                    if !out.wilayas.contains(c) {
+                        out.wilayas.push(*c);
+                    }
+                }
+            }
+        }
+    }
+    for (t, placed) in terms.iter().zip(&in_place) {
+        if *placed {
+            continue;
+        }
+        if analyzer().is_accessory(t) {
+            out.accessory = true;
+        }
+        for leaf in n.category.get(*t).into_iter().flatten() {
+            if !out.categories.contains(leaf) {
+                out.categories.push(leaf.clone());
+            }
+        }
+    }
+    if out
+        .categories
+        .iter()
+        .any(|c| ACCESSORY_CATEGORIES.contains(&c.as_str()))
+    {
+        out.accessory = true;
+    }
+    out
+}
+
+/// Score factors per hit, from an `Intent` in the index's own ordinals.
+#[derive(Debug, Clone, Default)]
+pub struct Demotions {
+    /// By leaf ordinal: named by the query. Empty when the query names no category.
+    leaves: Vec<bool>,
+    wilayas: Vec<u64>,
+    accessories: bool,
+}
+
+impl Demotions {
+    pub fn new(intent: &Intent, dict: &Dictionary) -> Demotions {
+        let mut leaves = Vec::new();
+        if !intent.categories.is_empty() {
+            leaves = vec![false; dict.categories.len()];
+            for c in &intent.categories {
+                if let Some(slot) = dict
+                    .category_ord(c)
+                    .and_then(|o| leaves.get_mut(o as usize))
+                {
+                    *slot = true;
+                }
+            }
+        }
+        Demotions {
+            leaves,
+            wilayas: intent.wilayas.clone(),
+            accessories: !intent.accessory,
+        }
+    }
+
+    /// Nothing to demote: the collector skips the columns.
+    pub fn is_empty(&self) -> bool {
+        self.leaves.is_empty() && self.wilayas.is_empty() && !self.accessories
+    }
+
+    /// Each demotion that applies to an ad, with its factor.
+    pub fn reasons(
+        &self,
+        leaf: Option<u64>,
+        wilaya: Option<u64>,
+        traits: u64,
+    ) -> Vec<(&'static str, f32)> {
+        let mut out = Vec::new();
+        if !self.leaves.is_empty()
+            && !leaf
+                .and_then(|l| self.leaves.get(l as usize))
+                .copied()
+                .unwrap_or(false)
+        {
+            out.push(("outside the categories the query names", OTHER_CATEGORY));
+        }
+        if !self.wilayas.is_empty() && !wilaya.is_some_and(|w| self.wilayas.contains(&w)) {
+            out.push(("outside the places the query names", OTHER_PLACE));
+        }
+        if self.accessories && traits & TRAIT_ACCESSORY != 0 {
+            out.push((
+                "an accessory or a part, which the query does not ask for",
+                ACCESSORY,
+            ));
+        }
+        out
+    }
+
+    /// The product of the factors that apply (1 when none does).
+    pub fn factor(&self, leaf: Option<u64>, wilaya: Option<u64>, traits: u64) -> f32 {
+        self.reasons(leaf, wilaya, traits)
+            .iter()
+            .map(|(_, f)| f)
+            .product()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn of(q: &str) -> Intent {
+        intent_of(&analyzer().query_words(q))
+    }
+
+    #[test]
+    fn category_words_name_their_categories() {
+        assert_eq!(of("klim").categories, vec!["air-conditioners"]);
+        assert!(of("voiture").categories.contains(&"cars".to_string()));
+        assert!(of("شقة")
+            .categories
+            .contains(&"real-estate-rent".to_string()));
+        assert!(of("iphone 13").categories.is_empty());
+    }
+
+    #[test]
+    fn places_are_read_whole_and_not_as_categories() {
+        assert_eq!(of("clio alger").wilayas, vec![16]);
+        assert!(of("f3 bab ezzouar").wilayas.contains(&16));
+        assert!(of("villa tizi ouzou").wilayas.contains(&15));
+        assert!(of("iphone 13").wilayas.is_empty());
+    }
+
+    #[test]
+    fn accessory_words_ask_for_accessories() {
+        assert!(of("coque iphone 13").accessory);
+        assert!(of("pare choc golf 7").accessory);
+        assert!(!of("iphone 13").accessory);
+    }
+}
