@@ -9,6 +9,7 @@ pub mod columns;
 pub mod content;
 pub mod doc;
 pub mod engine;
+pub mod explain;
 pub mod index;
 pub mod intent;
 pub mod params;

@@ -55,13 +55,42 @@ pub fn run_as(state: &AppState, req: SearchRequest, freshness: Freshness) -> Api
     } else {
         index.search(&req, now_us)
     };
-    let results = results.map_err(|e| match e {
+    Ok(page_of(state, results.map_err(search_error)?, now_us))
+}
+
+/// `run` with the reasons of each hit's rank (`explain=true`, moderators only: the caller
+/// checks the role). Never from the cache.
+pub async fn run_explained(state: &AppState, req: SearchRequest) -> ApiResult<SearchPage> {
+    let st = state.clone();
+    state
+        .searches
+        .run_within(Some(SEARCH_QUEUE_WAIT), move || {
+            req.validate()?;
+            let index = ready_index(&st)?;
+            let now_us = chrono::Utc::now().timestamp_micros();
+            let results = index.search(&req, now_us).map_err(search_error)?;
+            let explained = index
+                .explain(&req, &results, now_us)
+                .map_err(search_error)?;
+            let mut page = page_of(&st, results, now_us);
+            page.explain = Some(explained.into_iter().map(Into::into).collect());
+            Ok(page)
+        })
+        .await?
+}
+
+fn search_error(e: SearchError) -> ApiError {
+    match e {
         SearchError::BadCursor => ApiError::bad_request(
             "invalid_cursor",
             "this cursor is malformed or belongs to another sort",
         ),
         other => ApiError::Internal(other.to_string()),
-    })?;
+    }
+}
+
+/// The page clients get of `results`; counts the promoted slots' impressions.
+fn page_of(state: &AppState, results: souk_search::SearchResults, now_us: i64) -> SearchPage {
     let items = results
         .hits
         .into_iter()
@@ -79,7 +108,7 @@ pub fn run_as(state: &AppState, req: SearchRequest, freshness: Freshness) -> Api
             ..hit_view(state, h, now_us)
         })
         .collect();
-    Ok(SearchPage {
+    SearchPage {
         promoted,
         total: results.total,
         items,
@@ -87,7 +116,8 @@ pub fn run_as(state: &AppState, req: SearchRequest, freshness: Freshness) -> Api
         next_cursor: results.next_cursor,
         fuzzy: results.fuzzy,
         partial: results.partial,
-    })
+        explain: None,
+    }
 }
 
 /// This process's index, or 503 while it is being built.

@@ -58,6 +58,65 @@ pub struct SearchPage {
     /// hits leaves `items` for its slot (never twice on a page; `total` and `next_cursor` are
     /// the organic list's). Open one with `GET /v1/listings/{id}?from=promoted`.
     pub promoted: Vec<SearchHit>,
+    /// With `explain=true` (moderators and admins): why each ad of `promoted` and `items`
+    /// is where it is, in that order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Vec<HitExplanation>>,
+}
+
+/// Why a hit ranks where it does (`GET /v1/search?explain=true`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HitExplanation {
+    pub id: i64,
+    /// The relevance score, demotions applied (0 without words: the sort's order then).
+    pub score: f32,
+    /// exact, fuzzy (one typo per long word) or partial (all words but one).
+    pub matching: String,
+    /// The query's clauses the ad met and what each added, best first: `word «…»` (every
+    /// word must match; title words count twice), `title word/pair`, `brand, model or product
+    /// word/pair`, `model name «…»` (the words are the ad's model name or its ending).
+    pub clauses: Vec<ClauseScore>,
+    /// Factors under one for an ad outside the categories or places the query names, or an
+    /// accessory when the query asks for none.
+    pub demotions: Vec<DemotionFactor>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClauseScore {
+    pub what: String,
+    pub score: f32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DemotionFactor {
+    pub what: String,
+    pub factor: f32,
+}
+
+impl From<souk_search::explain::Explanation> for HitExplanation {
+    fn from(e: souk_search::explain::Explanation) -> Self {
+        HitExplanation {
+            id: e.id,
+            score: e.score,
+            matching: e.matching.into(),
+            clauses: e
+                .clauses
+                .into_iter()
+                .map(|c| ClauseScore {
+                    what: c.what,
+                    score: c.score,
+                })
+                .collect(),
+            demotions: e
+                .demotions
+                .into_iter()
+                .map(|d| DemotionFactor {
+                    what: d.what,
+                    factor: d.factor,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// A hit as lists show it (`now_us`: whether its urgent badge still runs).

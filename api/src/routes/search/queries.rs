@@ -1,12 +1,14 @@
 //! `GET /v1/search`: full text, filters, facets, sorts and cursor pagination over the index.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web, FromRequest, HttpRequest, HttpResponse};
 use souk_search::SearchRequest;
 use utoipa::IntoParams;
 
-use crate::error::ApiResult;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::usecases::search::run_bounded;
+use crate::usecases::roles::moderator;
+use crate::usecases::search::{run_bounded, run_explained};
 use crate::views::search_page::SearchPage;
 
 /// The fixed parameters. Attribute filters come on top, named after the leaf category's
@@ -49,19 +51,54 @@ pub struct SearchParams {
     cursor: Option<String>,
     /// Include facet counts (default true).
     facets: Option<bool>,
+    /// Moderators and admins (bearer token): add `explain`, why each hit ranks where it
+    /// does (the clauses it met and what each added, and its demotions). 401 without a
+    /// token, 403 for other accounts.
+    explain: Option<bool>,
 }
 
 /// Search active ads.
 #[utoipa::path(tag = "search", params(SearchParams),
     responses((status = 200, body = SearchPage), (status = 400, description = "malformed cursor", body = crate::error::Problem),
+              (status = 401, description = "explain=true without a token", body = crate::error::Problem),
+              (status = 403, description = "explain=true by an account that does not moderate", body = crate::error::Problem),
               (status = 422, body = crate::error::Problem), (status = 503, description = "index still building", body = crate::error::Problem)))]
 #[get("/v1/search")]
 pub async fn search(
     state: web::Data<AppState>,
+    http: HttpRequest,
     query: web::Query<Vec<(String, String)>>,
 ) -> ApiResult<HttpResponse> {
-    let req = SearchRequest::from_pairs(&query)?;
+    let (pairs, explain) = take_explain(query.into_inner())?;
+    let req = SearchRequest::from_pairs(&pairs)?;
+    if explain {
+        let user = AuthUser::extract(&http).await?;
+        state.db(move |conn| moderator(conn, user)).await?;
+        return Ok(HttpResponse::Ok().json(run_explained(&state, req).await?));
+    }
     // Off the event loop, a bounded number at once: a costly query (many words under typo
     // tolerance over a large index) then delays other searches, never /healthz or reads.
     Ok(HttpResponse::Ok().json(run_bounded(&state, req).await?))
+}
+
+/// `explain` out of the parameters (the search itself does not know it), as a boolean.
+fn take_explain(pairs: Vec<(String, String)>) -> ApiResult<(Vec<(String, String)>, bool)> {
+    let mut explain = false;
+    let mut rest = Vec::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        if k != "explain" {
+            rest.push((k, v));
+            continue;
+        }
+        explain = match v.as_str() {
+            "true" => true,
+            "false" => false,
+            _ => {
+                let mut e = souk_domain::ValidationErrors::default();
+                e.push("explain", "invalid_boolean", "true or false");
+                return Err(ApiError::from(e));
+            }
+        };
+    }
+    Ok((rest, explain))
 }
