@@ -13,7 +13,7 @@ use crate::analysis::{analyzer, Word};
 use crate::cells::cells_of;
 use crate::schema::{
     cat_in_cell, cat_in_wilaya, in_category, Dictionary, Fields, FLAG_DELIVERS, FLAG_EXCHANGE,
-    FLAG_NEGOTIABLE, FLAG_PHOTOS, FLAG_URGENT, TRAIT_ACCESSORY,
+    FLAG_NEGOTIABLE, FLAG_PHOTOS, FLAG_URGENT, TRAIT_ACCESSORY, TRAIT_RENTAL,
 };
 use crate::sound::sound_keys;
 
@@ -292,6 +292,12 @@ pub fn model_phrase(units: &[&str]) -> String {
     format!("={}", units.join("_"))
 }
 
+/// Does the ad offer for rent in a category of things for sale (`schema::TRAIT_RENTAL`)?
+pub fn is_rental(category: &str, title: &[Word]) -> bool {
+    !crate::intent::RENT_CATEGORIES.contains(&category)
+        && title.iter().any(|w| crate::intent::is_rent_word(&w.term))
+}
+
 /// Is the ad an accessory or a part (`schema::TRAIT_ACCESSORY`)?
 pub fn is_accessory(category: &str, title: &[Word]) -> bool {
     crate::intent::ACCESSORY_CATEGORIES.contains(&category)
@@ -465,8 +471,14 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
     if let Some(until) = doc.featured_until_us {
         d.add_i64(fields.featured_until, until);
     }
-    let accessory = is_accessory(&doc.category, &title_words);
-    d.add_u64(fields.traits, if accessory { TRAIT_ACCESSORY } else { 0 });
+    let mut traits = 0;
+    if is_accessory(&doc.category, &title_words) {
+        traits |= TRAIT_ACCESSORY;
+    }
+    if is_rental(&doc.category, &title_words) {
+        traits |= TRAIT_RENTAL;
+    }
+    d.add_u64(fields.traits, traits);
     d.add_f64(fields.lat, doc.lat);
     d.add_f64(fields.lon, doc.lon);
     for c in cells {

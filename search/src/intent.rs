@@ -11,13 +11,24 @@ use souk_domain::attributes::AttributeKind;
 use souk_domain::{catalog, geography};
 
 use crate::analysis::{analyzer, is_stop_word, Word};
-use crate::schema::{Dictionary, TRAIT_ACCESSORY};
+use crate::schema::{Dictionary, TRAIT_ACCESSORY, TRAIT_RENTAL};
 
 /// Leaf categories whose ads are accessories or parts of the things other leaves sell.
 pub const ACCESSORY_CATEGORIES: &[&str] = &["phone-accessories", "vehicle-parts", "computer-parts"];
 
+/// Leaf categories of things for rent.
+pub const RENT_CATEGORIES: &[&str] = &["real-estate-rent", "real-estate-holiday-rent"];
+
+/// Is `term` (analysed) a word for renting (`location`, `كراء`, `kra`, `louer`)?
+pub fn is_rent_word(term: &str) -> bool {
+    static RENT: OnceLock<String> = OnceLock::new();
+    term == RENT.get_or_init(|| analyzer().tokens("location").concat())
+}
+
 /// An ad outside the categories the query's words name.
-const OTHER_CATEGORY: f32 = 0.55;
+const OTHER_CATEGORY: f32 = 0.4;
+/// For rent when the query does not ask for it, or for sale when it does.
+const OTHER_DEAL: f32 = 0.5;
 /// An ad outside the wilayas the query names.
 const OTHER_PLACE: f32 = 0.6;
 /// An accessory or a part, when the query asks for neither.
@@ -140,6 +151,8 @@ pub struct Intent {
     pub wilayas: Vec<u64>,
     /// It names an accessory or a part (or a category of them): those are not demoted.
     pub accessory: bool,
+    /// It asks for a thing to rent (`location`, `كراء`, `kra`).
+    pub rent: bool,
 }
 
 /// The intent of a query's analysed words.
@@ -168,6 +181,11 @@ pub fn intent_of(words: &[Word]) -> Intent {
             }
         }
     }
+    // Each category word narrows what the others name (`villa` names sale, rent and holiday
+    // rent, `à vendre` sale alone: a villa for sale); words that name unrelated categories
+    // (`location voiture`) leave all of them.
+    let mut union: Vec<String> = Vec::new();
+    let mut common: Option<Vec<String>> = None;
     for (t, placed) in terms.iter().zip(&in_place) {
         if *placed {
             continue;
@@ -175,12 +193,23 @@ pub fn intent_of(words: &[Word]) -> Intent {
         if analyzer().is_accessory(t) {
             out.accessory = true;
         }
-        for leaf in n.category.get(*t).into_iter().flatten() {
-            if !out.categories.contains(leaf) {
-                out.categories.push(leaf.clone());
+        if is_rent_word(t) {
+            out.rent = true;
+        }
+        let Some(leaves) = n.category.get(*t) else {
+            continue;
+        };
+        for leaf in leaves {
+            if !union.contains(leaf) {
+                union.push(leaf.clone());
             }
         }
+        common = Some(match common {
+            None => leaves.clone(),
+            Some(c) => c.into_iter().filter(|l| leaves.contains(l)).collect(),
+        });
     }
+    out.categories = common.filter(|c| !c.is_empty()).unwrap_or(union);
     if out
         .categories
         .iter()
@@ -198,6 +227,10 @@ pub struct Demotions {
     leaves: Vec<bool>,
     wilayas: Vec<u64>,
     accessories: bool,
+    /// Whether the query asks for a rental; `None` when the ads' deal is left alone.
+    rent: Option<bool>,
+    /// By leaf ordinal: a rent category.
+    rent_leaves: Vec<bool>,
 }
 
 impl Demotions {
@@ -214,16 +247,30 @@ impl Demotions {
                 }
             }
         }
+        let mut rent_leaves = vec![false; dict.categories.len()];
+        for c in RENT_CATEGORIES {
+            if let Some(slot) = dict
+                .category_ord(c)
+                .and_then(|o| rent_leaves.get_mut(o as usize))
+            {
+                *slot = true;
+            }
+        }
         Demotions {
             leaves,
             wilayas: intent.wilayas.clone(),
             accessories: !intent.accessory,
+            rent: Some(intent.rent),
+            rent_leaves,
         }
     }
 
     /// Nothing to demote: the collector skips the columns.
     pub fn is_empty(&self) -> bool {
-        self.leaves.is_empty() && self.wilayas.is_empty() && !self.accessories
+        self.leaves.is_empty()
+            && self.wilayas.is_empty()
+            && !self.accessories
+            && self.rent.is_none()
     }
 
     /// Each demotion that applies to an ad, with its factor.
@@ -250,6 +297,18 @@ impl Demotions {
                 "an accessory or a part, which the query does not ask for",
                 ACCESSORY,
             ));
+        }
+        if let Some(rent) = self.rent {
+            let in_rent_leaf = leaf
+                .and_then(|l| self.rent_leaves.get(l as usize))
+                .copied()
+                .unwrap_or(false);
+            let for_rent = in_rent_leaf || traits & TRAIT_RENTAL != 0;
+            if rent && !for_rent {
+                out.push(("for sale, where the query asks for a rental", OTHER_DEAL));
+            } else if !rent && traits & TRAIT_RENTAL != 0 {
+                out.push(("for rent, which the query does not ask for", OTHER_DEAL));
+            }
         }
         out
     }

@@ -211,7 +211,12 @@ fn word_q(
         let near = FuzzyTermQuery::new(Term::from_field_text(fields.text, term), 1, true);
         alternatives.push((Occur::Should, Box::new(near)));
     }
-    let keys = sound_keys(raw);
+    // A single letter (`classe c`) sounds like half the index.
+    let keys = if raw.chars().count() > 1 {
+        sound_keys(raw)
+    } else {
+        Vec::new()
+    };
     if !keys.is_empty() && (df.df)(&Term::from_field_text(fields.text, term)) < SOUND_BELOW_DF {
         let most = (df.docs / SOUND_MAX_SHARE).max(SOUND_MAX_FLOOR);
         for k in keys {

@@ -88,6 +88,9 @@ pub const FLAG_URGENT: u64 = 5;
 /// `traits` bit: the ad sells an accessory or a part (its category is one of those, or its
 /// title starts with a word that names one: `coque`, `phare`, `jeu`).
 pub const TRAIT_ACCESSORY: u64 = 1;
+/// `traits` bit: the ad offers a thing for rent in a category of things for sale (a car-hire
+/// agency among cars): its title says `location`, `كراء`, `kra`.
+pub const TRAIT_RENTAL: u64 = 2;
 
 /// Stable numbering of categories and enum values, from the catalog's order.
 #[derive(Debug, Clone)]

@@ -5,7 +5,8 @@
 //! that loses relevance does not land.
 //!
 //! `SOUK_RELEVANCE_MISSES=1 cargo test -p souk-search --test relevance -- --nocapture` lists
-//! every query whose first hit is not a relevant ad or whose first ten miss some.
+//! every query whose first hit is not a relevant ad or whose first ten miss some;
+//! `SOUK_RELEVANCE_EXPLAIN='<query>'` explains that query's hits.
 
 use std::collections::BTreeMap;
 
@@ -13,11 +14,12 @@ use serde::Deserialize;
 use souk_domain::{geography, AttributeValue, Attributes};
 use souk_search::{ListingDoc, SearchIndex, SearchRequest};
 
-/// Floors a little under the measured figures (recall@10 0.894, MRR@10 0.919;
-/// search/relevance/README.md), with room for harmless reorderings among equally good ads.
-const RECALL_FLOOR: f64 = 0.87;
-const MRR_FLOOR: f64 = 0.90;
-const NDCG_FLOOR: f64 = 0.0;
+/// Floors a little under the measured figures on the graded set (all 432 queries: recall@10
+/// 0.898, MRR@10 0.931, nDCG@10 0.866; search/relevance/README.md), with room for harmless
+/// reorderings among equally good ads.
+const RECALL_FLOOR: f64 = 0.88;
+const MRR_FLOOR: f64 = 0.91;
+const NDCG_FLOOR: f64 = 0.85;
 
 const NOW: i64 = 1_800_000_000_000_000;
 const DAY: i64 = 86_400_000_000;
@@ -211,13 +213,13 @@ fn the_judged_queries_find_their_ads_first() {
             ..Default::default()
         };
         req.validate().unwrap_or_else(|e| panic!("{}: {e:?}", j.q));
-        let hits: Vec<i64> = index
-            .search(&req, NOW)
-            .unwrap()
-            .hits
-            .iter()
-            .map(|h| h.summary.id)
-            .collect();
+        let results = index.search(&req, NOW).unwrap();
+        if std::env::var("SOUK_RELEVANCE_EXPLAIN").is_ok_and(|q| q == j.q) {
+            for e in index.explain(&req, &results, NOW).unwrap() {
+                println!("EXPLAIN {} {} {e:?}", titles[&e.id], j.grade(e.id));
+            }
+        }
+        let hits: Vec<i64> = results.hits.iter().map(|h| h.summary.id).collect();
         let m = measure(j, &hits);
         all.add(&m);
         by_kind.entry(j.kind.clone()).or_default().add(&m);
