@@ -53,6 +53,8 @@ pub struct Analyzer {
     /// The canonical tokens themselves.
     heads: std::collections::HashSet<String>,
     accented: Vec<(String, String)>,
+    /// The non-ASCII letters of `accented`'s words, both cases.
+    accent_letters: std::collections::HashSet<char>,
     query_also: HashMap<String, Vec<String>>,
     model_prefixes: std::collections::HashSet<String>,
     accessories: std::collections::HashSet<String>,
@@ -100,6 +102,13 @@ impl Analyzer {
         let mut a = Analyzer {
             canonical,
             heads,
+            accent_letters: file
+                .accented
+                .keys()
+                .flat_map(|w| w.chars())
+                .filter(|c| !c.is_ascii())
+                .flat_map(|c| c.to_lowercase().chain(c.to_uppercase()))
+                .collect(),
             accented: file.accented.into_iter().collect(),
             query_also: HashMap::new(),
             model_prefixes: file.model_prefixes.iter().map(|w| normalize(w)).collect(),
@@ -126,7 +135,11 @@ impl Analyzer {
 
     /// `text` lowercased, with the accent-bearing words of the lexicon replaced by their
     /// tokens (whole words only), so folding does not merge them with their unaccented twin.
-    fn unfold_accented(&self, text: &str) -> String {
+    fn unfold_accented<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        // Most texts hold none of the letters that tell those words apart: no copy then.
+        if !text.chars().any(|c| self.accent_letters.contains(&c)) {
+            return std::borrow::Cow::Borrowed(text);
+        }
         let mut lowered = text.to_lowercase();
         for (written, token) in &self.accented {
             if !lowered.contains(written.as_str()) {
@@ -147,7 +160,7 @@ impl Analyzer {
             out.push_str(rest);
             lowered = out;
         }
-        lowered
+        std::borrow::Cow::Owned(lowered)
     }
 
     /// The searchable words of `text`, in order.
@@ -158,19 +171,23 @@ impl Analyzer {
             .filter(|r| !r.is_empty() && r.chars().count() <= MAX_TOKEN_CHARS)
             .collect();
         let mut out = Vec::new();
+        let mut glued = String::new();
         let mut i = 0;
         while i < raws.len() {
             let raw = raws[i];
             i += 1;
-            // A name split in two, whole in the lexicon (`ماك بوك` is `ماكبوك`).
+            // A name split in two, whole in the lexicon (`ماك بوك` is `ماكبوك`). One buffer
+            // for every pair tried: this runs on every word of every ad indexed.
             if let Some(next) = raws.get(i) {
                 if raw.chars().count() <= MAX_HALF_CHARS && next.chars().count() <= MAX_HALF_CHARS {
-                    let glued = format!("{raw}{next}");
-                    if let Some(term) = self.canonical.get(&glued) {
+                    glued.clear();
+                    glued.push_str(raw);
+                    glued.push_str(next);
+                    if let Some(term) = self.canonical.get(glued.as_str()) {
                         out.push(Word {
                             term: term.clone(),
                             parts: Vec::new(),
-                            raw: glued,
+                            raw: glued.clone(),
                         });
                         i += 1;
                         continue;

@@ -11,7 +11,7 @@ use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::cells::distance_km;
 use crate::columns::ColumnCache;
-use crate::intent::Demotions;
+use crate::intent::{Demoting, Demotions};
 use crate::request::{Near, Sort};
 use crate::schema::Fields;
 
@@ -125,24 +125,6 @@ pub struct SearchCollector<'a> {
     pub demotions: Option<&'a Demotions>,
 }
 
-/// The columns a segment's demotions read, with the demotions.
-struct Demoting {
-    demotions: Demotions,
-    leaf: Column<u64>,
-    wilaya: Column<u64>,
-    traits: Column<u64>,
-}
-
-impl Demoting {
-    fn factor(&self, doc: DocId) -> f32 {
-        self.demotions.factor(
-            self.leaf.first(doc),
-            self.wilaya.first(doc),
-            self.traits.first(doc).unwrap_or(0),
-        )
-    }
-}
-
 pub struct Fruit {
     pub hits: Vec<Ranked>,
     pub counts: Counts,
@@ -220,12 +202,7 @@ impl Collector for SearchCollector<'_> {
             demoting: self
                 .demotions
                 .filter(|d| !d.is_empty() && self.sort == Sort::Relevance && self.top > 0)
-                .map(|d| Demoting {
-                    demotions: d.clone(),
-                    leaf: cols.leaf.clone(),
-                    wilaya: cols.wilaya.clone(),
-                    traits: cols.traits.clone(),
-                }),
+                .map(|d| Demoting::new(d, &cols)),
         })
     }
 

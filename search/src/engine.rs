@@ -56,12 +56,7 @@ fn decode_cursor(s: &str, sort: Sort) -> Result<((f64, u64), Matching), SearchEr
     if rank.is_nan() {
         return Err(SearchError::BadCursor);
     }
-    let matching = match (c.f, c.p) {
-        (_, true) => Matching::AllButOne,
-        (true, false) => Matching::Fuzzy,
-        (false, false) => Matching::Exact,
-    };
-    Ok(((rank, c.i), matching))
+    Ok(((rank, c.i), Matching::from_flags(c.f, c.p)))
 }
 
 impl SearchIndex {

@@ -9,6 +9,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, Searcher, Term};
 
 use crate::index::SearchIndex;
+use crate::intent::Demoting;
 use crate::query::{Matching, Plan};
 use crate::request::SearchRequest;
 use crate::results::SearchResults;
@@ -50,11 +51,7 @@ impl SearchIndex {
         results: &SearchResults,
         now_us: i64,
     ) -> Result<Vec<Explanation>, SearchError> {
-        let matching = match (results.fuzzy, results.partial) {
-            (_, true) => Matching::AllButOne,
-            (true, false) => Matching::Fuzzy,
-            (false, false) => Matching::Exact,
-        };
+        let matching = Matching::from_flags(results.fuzzy, results.partial);
         let plan = self.plan_at(req, matching, now_us);
         let searcher = self.reader.searcher();
         let ids = results
@@ -103,15 +100,9 @@ impl SearchIndex {
         clauses.sort_by(|a, b| b.score.total_cmp(&a.score));
         let segment = searcher.segment_reader(address.segment_ord);
         let cols = self.columns.get(segment, &self.fields)?;
-        let doc = address.doc_id;
-        let (leaf, wilaya, traits) = (
-            cols.leaf.first(doc),
-            cols.wilaya.first(doc),
-            cols.traits.first(doc).unwrap_or(0),
-        );
-        let demotions: Vec<Demotion> = plan
-            .demotions
-            .reasons(leaf, wilaya, traits)
+        let demoting = Demoting::new(&plan.demotions, &cols);
+        let demotions: Vec<Demotion> = demoting
+            .reasons(address.doc_id)
             .into_iter()
             .map(|(what, factor)| Demotion {
                 what: what.into(),
@@ -121,12 +112,8 @@ impl SearchIndex {
         let text = plan.text.as_deref().and_then(score_of).unwrap_or(0.0);
         Ok(Explanation {
             id,
-            score: text * plan.demotions.factor(leaf, wilaya, traits),
-            matching: match matching {
-                Matching::Exact => "exact",
-                Matching::Fuzzy => "fuzzy",
-                Matching::AllButOne => "partial",
-            },
+            score: text * demoting.factor(address.doc_id),
+            matching: matching.as_str(),
             clauses,
             demotions,
         })

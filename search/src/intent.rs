@@ -10,7 +10,11 @@ use std::sync::OnceLock;
 use souk_domain::attributes::AttributeKind;
 use souk_domain::{catalog, geography};
 
+use tantivy::columnar::Column;
+use tantivy::DocId;
+
 use crate::analysis::{analyzer, is_stop_word, Word};
+use crate::columns::SegmentColumns;
 use crate::schema::{Dictionary, TRAIT_ACCESSORY, TRAIT_RENTAL};
 
 /// Leaf categories whose ads are accessories or parts of the things other leaves sell.
@@ -39,20 +43,17 @@ const MAX_LEAVES_OF_OPTION: usize = 3;
 /// Place names shorter than this are not read alone (`ain`, `el`, `bou`).
 const MIN_PLACE_CHARS: usize = 4;
 
+/// A place name's analysed words and the wilayas of the places so named.
+type Place = (Vec<String>, Vec<u64>);
+
 /// Words and phrases that name categories and places, analysed once from reference data.
 struct Names {
     /// Analysed word → leaf slugs it names.
     category: HashMap<String, Vec<String>>,
-    /// Analysed words of a place's name, in order → its wilaya codes.
-    places: Vec<(Vec<String>, Vec<u64>)>,
-}
-
-fn leaves_under(slug: &str) -> Vec<String> {
-    catalog()
-        .all()
-        .filter(|c| c.is_leaf() && catalog().path(&c.slug).iter().any(|p| p.slug == slug))
-        .map(|c| c.slug.clone())
-        .collect()
+    /// Places by the first analysed word of their name: the name's words, in order, and the
+    /// wilaya codes of the places so named. A query looks up each of its words, not every
+    /// one of the 3,000 names.
+    places: HashMap<String, Vec<Place>>,
 }
 
 fn meaningful(text: &str) -> Vec<String> {
@@ -67,16 +68,17 @@ fn meaningful(text: &str) -> Vec<String> {
 fn names() -> &'static Names {
     static N: OnceLock<Names> = OnceLock::new();
     N.get_or_init(|| {
-        let mut places: Vec<(Vec<String>, Vec<u64>)> = Vec::new();
+        let mut places: HashMap<String, Vec<Place>> = HashMap::new();
         let mut add_place = |words: Vec<String>, wilaya: u64| {
-            if words.is_empty() || (words.len() == 1 && words[0].chars().count() < MIN_PLACE_CHARS)
-            {
+            let Some(first) = words.first() else { return };
+            if words.len() == 1 && first.chars().count() < MIN_PLACE_CHARS {
                 return;
             }
-            match places.iter_mut().find(|(w, _)| *w == words) {
+            let same_first = places.entry(first.clone()).or_default();
+            match same_first.iter_mut().find(|(w, _)| *w == words) {
                 Some((_, codes)) if !codes.contains(&wilaya) => codes.push(wilaya),
                 Some(_) => {}
-                None => places.push((words, vec![wilaya])),
+                None => same_first.push((words, vec![wilaya])),
             }
         };
         let geo = geography();
@@ -91,7 +93,11 @@ fn names() -> &'static Names {
             }
         }
         // A word of a place name is never read as a category word.
-        let place_words: HashSet<String> = places.iter().flat_map(|(w, _)| w.clone()).collect();
+        let place_words: HashSet<String> = places
+            .values()
+            .flatten()
+            .flat_map(|(w, _)| w.clone())
+            .collect();
 
         let mut category: HashMap<String, Vec<String>> = HashMap::new();
         let mut name = |text: &str, leaves: &[String]| {
@@ -109,7 +115,11 @@ fn names() -> &'static Names {
         };
         let cat = catalog();
         for c in cat.all() {
-            let leaves = leaves_under(&c.slug);
+            let leaves: Vec<String> = cat
+                .leaves_under(&c.slug)
+                .into_iter()
+                .map(String::from)
+                .collect();
             for text in [&c.name.ar, &c.name.fr, &c.name.en] {
                 name(text, &leaves);
             }
@@ -165,18 +175,16 @@ pub fn intent_of(words: &[Word]) -> Intent {
         .collect();
     let mut out = Intent::default();
     let mut in_place = vec![false; terms.len()];
-    for (place, codes) in &n.places {
-        for start in 0..terms.len().saturating_sub(place.len() - 1) {
-            if terms[start..start + place.len()]
-                .iter()
-                .zip(place)
-                .all(|(a, b)| *a == b)
-            {
-                in_place[start..start + place.len()].fill(true);
-                for c in codes {
-                    if !out.wilayas.contains(c) {
-                        out.wilayas.push(*c);
-                    }
+    for start in 0..terms.len() {
+        for (place, codes) in n.places.get(terms[start]).into_iter().flatten() {
+            let end = start + place.len();
+            if end > terms.len() || terms[start..end].iter().zip(place).any(|(a, b)| *a != b) {
+                continue;
+            }
+            in_place[start..end].fill(true);
+            for c in codes {
+                if !out.wilayas.contains(c) {
+                    out.wilayas.push(*c);
                 }
             }
         }
@@ -220,6 +228,20 @@ pub fn intent_of(words: &[Word]) -> Intent {
     out
 }
 
+/// By leaf ordinal: whether the leaf is one of `slugs`.
+fn by_ordinal<'a>(dict: &Dictionary, slugs: impl Iterator<Item = &'a str>) -> Vec<bool> {
+    let mut out = vec![false; dict.categories.len()];
+    for slug in slugs {
+        if let Some(slot) = dict
+            .category_ord(slug)
+            .and_then(|o| out.get_mut(o as usize))
+        {
+            *slot = true;
+        }
+    }
+    out
+}
+
 /// Score factors per hit, from an `Intent` in the index's own ordinals.
 #[derive(Debug, Clone, Default)]
 pub struct Demotions {
@@ -235,33 +257,17 @@ pub struct Demotions {
 
 impl Demotions {
     pub fn new(intent: &Intent, dict: &Dictionary) -> Demotions {
-        let mut leaves = Vec::new();
-        if !intent.categories.is_empty() {
-            leaves = vec![false; dict.categories.len()];
-            for c in &intent.categories {
-                if let Some(slot) = dict
-                    .category_ord(c)
-                    .and_then(|o| leaves.get_mut(o as usize))
-                {
-                    *slot = true;
-                }
-            }
-        }
-        let mut rent_leaves = vec![false; dict.categories.len()];
-        for c in RENT_CATEGORIES {
-            if let Some(slot) = dict
-                .category_ord(c)
-                .and_then(|o| rent_leaves.get_mut(o as usize))
-            {
-                *slot = true;
-            }
-        }
+        let leaves = if intent.categories.is_empty() {
+            Vec::new()
+        } else {
+            by_ordinal(dict, intent.categories.iter().map(String::as_str))
+        };
         Demotions {
             leaves,
             wilayas: intent.wilayas.clone(),
             accessories: !intent.accessory,
             rent: Some(intent.rent),
-            rent_leaves,
+            rent_leaves: by_ordinal(dict, RENT_CATEGORIES.iter().copied()),
         }
     }
 
@@ -273,52 +279,82 @@ impl Demotions {
             && self.rent.is_none()
     }
 
-    /// Each demotion that applies to an ad, with its factor.
-    pub fn reasons(
+    /// Calls `apply` with each demotion that applies to an ad and its factor.
+    fn each(
         &self,
         leaf: Option<u64>,
         wilaya: Option<u64>,
         traits: u64,
-    ) -> Vec<(&'static str, f32)> {
-        let mut out = Vec::new();
-        if !self.leaves.is_empty()
-            && !leaf
-                .and_then(|l| self.leaves.get(l as usize))
+        mut apply: impl FnMut(&'static str, f32),
+    ) {
+        let named = |by_ordinal: &[bool]| {
+            leaf.and_then(|l| by_ordinal.get(l as usize))
                 .copied()
                 .unwrap_or(false)
-        {
-            out.push(("outside the categories the query names", OTHER_CATEGORY));
+        };
+        if !self.leaves.is_empty() && !named(&self.leaves) {
+            apply("outside the categories the query names", OTHER_CATEGORY);
         }
         if !self.wilayas.is_empty() && !wilaya.is_some_and(|w| self.wilayas.contains(&w)) {
-            out.push(("outside the places the query names", OTHER_PLACE));
+            apply("outside the places the query names", OTHER_PLACE);
         }
         if self.accessories && traits & TRAIT_ACCESSORY != 0 {
-            out.push((
+            apply(
                 "an accessory or a part, which the query does not ask for",
                 ACCESSORY,
-            ));
+            );
         }
         if let Some(rent) = self.rent {
-            let in_rent_leaf = leaf
-                .and_then(|l| self.rent_leaves.get(l as usize))
-                .copied()
-                .unwrap_or(false);
-            let for_rent = in_rent_leaf || traits & TRAIT_RENTAL != 0;
+            let for_rent = named(&self.rent_leaves) || traits & TRAIT_RENTAL != 0;
             if rent && !for_rent {
-                out.push(("for sale, where the query asks for a rental", OTHER_DEAL));
+                apply("for sale, where the query asks for a rental", OTHER_DEAL);
             } else if !rent && traits & TRAIT_RENTAL != 0 {
-                out.push(("for rent, which the query does not ask for", OTHER_DEAL));
+                apply("for rent, which the query does not ask for", OTHER_DEAL);
             }
         }
-        out
+    }
+}
+
+/// A query's demotions with the columns of one segment they read.
+pub struct Demoting {
+    demotions: Demotions,
+    leaf: Column<u64>,
+    wilaya: Column<u64>,
+    traits: Column<u64>,
+}
+
+impl Demoting {
+    pub fn new(demotions: &Demotions, cols: &SegmentColumns) -> Demoting {
+        Demoting {
+            demotions: demotions.clone(),
+            leaf: cols.leaf.clone(),
+            wilaya: cols.wilaya.clone(),
+            traits: cols.traits.clone(),
+        }
     }
 
-    /// The product of the factors that apply (1 when none does).
-    pub fn factor(&self, leaf: Option<u64>, wilaya: Option<u64>, traits: u64) -> f32 {
-        self.reasons(leaf, wilaya, traits)
-            .iter()
-            .map(|(_, f)| f)
-            .product()
+    fn each(&self, doc: DocId, apply: impl FnMut(&'static str, f32)) {
+        self.demotions.each(
+            self.leaf.first(doc),
+            self.wilaya.first(doc),
+            self.traits.first(doc).unwrap_or(0),
+            apply,
+        )
+    }
+
+    /// The product of the factors that apply to `doc` (1 when none does); per hit, so
+    /// nothing is collected.
+    pub fn factor(&self, doc: DocId) -> f32 {
+        let mut factor = 1.0;
+        self.each(doc, |_, f| factor *= f);
+        factor
+    }
+
+    /// Each demotion that applies to `doc`, with its factor (explanations).
+    pub fn reasons(&self, doc: DocId) -> Vec<(&'static str, f32)> {
+        let mut out = Vec::new();
+        self.each(doc, |what, f| out.push((what, f)));
+        out
     }
 }
 

@@ -169,6 +169,25 @@ pub enum Matching {
     AllButOne,
 }
 
+impl Matching {
+    /// The matching a page says it used (`fuzzy`, `partial`), as cursors and results carry it.
+    pub fn from_flags(fuzzy: bool, partial: bool) -> Matching {
+        match (fuzzy, partial) {
+            (_, true) => Matching::AllButOne,
+            (true, false) => Matching::Fuzzy,
+            (false, false) => Matching::Exact,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Matching::Exact => "exact",
+            Matching::Fuzzy => "fuzzy",
+            Matching::AllButOne => "partial",
+        }
+    }
+}
+
 /// What a plan may ask the index: how many documents hold a term, and how many there are.
 pub struct Lookup<'a> {
     pub df: &'a dyn Fn(&Term) -> u64,
