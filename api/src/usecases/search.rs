@@ -23,10 +23,18 @@ pub async fn run_bounded_as(
     req: SearchRequest,
     freshness: Freshness,
 ) -> ApiResult<SearchPage> {
+    in_pool(state, move |st| run_as(st, req, freshness)).await
+}
+
+/// `search` in the bounded search pool (`AppState::searches`).
+async fn in_pool(
+    state: &AppState,
+    search: impl FnOnce(&AppState) -> ApiResult<SearchPage> + Send + 'static,
+) -> ApiResult<SearchPage> {
     let st = state.clone();
     state
         .searches
-        .run_within(Some(SEARCH_QUEUE_WAIT), move || run_as(&st, req, freshness))
+        .run_within(Some(SEARCH_QUEUE_WAIT), move || search(&st))
         .await?
 }
 
@@ -45,38 +53,47 @@ pub enum Freshness {
 
 /// `run`, possibly from the index's short-lived result cache.
 pub fn run_as(state: &AppState, req: SearchRequest, freshness: Freshness) -> ApiResult<SearchPage> {
+    let (_, results, now_us) = search_now(state, &req, freshness)?;
+    Ok(page_of(state, results, now_us))
+}
+
+/// `run` with the reasons of each hit's rank (`explain=true`, moderators only: the caller
+/// checks the role). Never from the cache.
+pub async fn run_explained(state: &AppState, req: SearchRequest) -> ApiResult<SearchPage> {
+    in_pool(state, move |st| {
+        let (index, results, now_us) = search_now(st, &req, Freshness::Exact)?;
+        let explained = index
+            .explain(&req, &results, now_us)
+            .map_err(search_error)?;
+        let mut page = page_of(st, results, now_us);
+        page.explain = Some(explained.into_iter().map(Into::into).collect());
+        Ok(page)
+    })
+    .await
+}
+
+/// Validates `req` and searches this process's index now: the index, its results and the
+/// time they were taken at.
+fn search_now(
+    state: &AppState,
+    req: &SearchRequest,
+    freshness: Freshness,
+) -> ApiResult<(
+    std::sync::Arc<souk_search::SearchIndex>,
+    souk_search::SearchResults,
+    i64,
+)> {
     req.validate()?;
     let index = ready_index(state)?;
     let now_us = chrono::Utc::now().timestamp_micros();
     // A search is about a millisecond of CPU: run it on the worker, a hop to the blocking
     // pool would cost a noticeable share of that.
     let results = if freshness == Freshness::Shared && state.config.browse_cache {
-        index.search_cached(&req, now_us)
+        index.search_cached(req, now_us)
     } else {
-        index.search(&req, now_us)
+        index.search(req, now_us)
     };
-    Ok(page_of(state, results.map_err(search_error)?, now_us))
-}
-
-/// `run` with the reasons of each hit's rank (`explain=true`, moderators only: the caller
-/// checks the role). Never from the cache.
-pub async fn run_explained(state: &AppState, req: SearchRequest) -> ApiResult<SearchPage> {
-    let st = state.clone();
-    state
-        .searches
-        .run_within(Some(SEARCH_QUEUE_WAIT), move || {
-            req.validate()?;
-            let index = ready_index(&st)?;
-            let now_us = chrono::Utc::now().timestamp_micros();
-            let results = index.search(&req, now_us).map_err(search_error)?;
-            let explained = index
-                .explain(&req, &results, now_us)
-                .map_err(search_error)?;
-            let mut page = page_of(&st, results, now_us);
-            page.explain = Some(explained.into_iter().map(Into::into).collect());
-            Ok(page)
-        })
-        .await?
+    Ok((index, results.map_err(search_error)?, now_us))
 }
 
 fn search_error(e: SearchError) -> ApiError {
