@@ -771,6 +771,14 @@ impl TestApp {
 pub const PASSWORD: &str = "correct horse battery";
 
 /// A valid car ad in Algiers; override fields with `patch`.
+/// The ids of a search page's `items`, in order (none when the body has no items).
+pub fn item_ids(v: &Value) -> Vec<i64> {
+    v["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|i| i["id"].as_i64()).collect())
+        .unwrap_or_default()
+}
+
 pub fn car_ad(patch: Value) -> Value {
     let mut base = json!({
         "title": "Peugeot 208 2019 diesel très propre",

@@ -6,16 +6,9 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 use souk_tests::console::make_moderator;
-use souk_tests::{assert_problem, car_ad, each_backend};
+use souk_tests::{assert_problem, car_ad, each_backend, item_ids};
 
 const SOON: Duration = Duration::from_secs(3);
-
-fn ids(v: &Value) -> Vec<i64> {
-    v["items"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|i| i["id"].as_i64()).collect())
-        .unwrap_or_default()
-}
 
 #[tokio::test]
 async fn moderators_see_why_each_hit_ranks_where_it_does() {
@@ -37,7 +30,7 @@ async fn moderators_see_why_each_hit_ranks_where_it_does() {
             .as_i64()
             .unwrap();
         let q = "/v1/search?q=clio%204&explain=true";
-        app.search_until("q=clio%204", SOON, |v| ids(v).len() == 2).await;
+        app.search_until("q=clio%204", SOON, |v| item_ids(v).len() == 2).await;
 
         let res = app.call(Method::GET, q, None, None).await;
         assert_problem(res, 401, "missing_token").await;
@@ -51,7 +44,7 @@ async fn moderators_see_why_each_hit_ranks_where_it_does() {
         let res = app.call(Method::GET, q, Some(&moderator), None).await;
         assert_eq!(res.status(), 200);
         let page: Value = res.json().await.unwrap();
-        assert_eq!(ids(&page), vec![car, part], "the car, then its part: {page}");
+        assert_eq!(item_ids(&page), vec![car, part], "the car, then its part: {page}");
         let explain = page["explain"].as_array().expect("explain");
         let of = |id: i64| explain.iter().find(|e| e["id"] == id).unwrap().clone();
         let (car_why, part_why) = (of(car), of(part));
@@ -67,7 +60,7 @@ async fn moderators_see_why_each_hit_ranks_where_it_does() {
         // Without explain, the same page carries none, for anyone.
         let plain: Value = app.call(Method::GET, "/v1/search?q=clio%204", Some(&moderator), None).await.json().await.unwrap();
         assert!(plain.get("explain").is_none(), "{plain}");
-        assert_eq!(ids(&plain), vec![car, part]);
+        assert_eq!(item_ids(&plain), vec![car, part]);
     })
     .await;
 }

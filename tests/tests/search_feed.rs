@@ -6,14 +6,7 @@ use std::time::Duration;
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use serde_json::{json, Value};
-use souk_tests::{car_ad, Backend, TestApp};
-
-fn ids(v: &Value) -> Vec<i64> {
-    v["items"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|i| i["id"].as_i64()).collect())
-        .unwrap_or_default()
-}
+use souk_tests::{car_ad, item_ids, Backend, TestApp};
 
 #[tokio::test]
 async fn a_change_committed_after_a_later_one_still_reaches_search() {
@@ -34,7 +27,7 @@ async fn a_change_committed_after_a_later_one_still_reaches_search() {
         .as_i64()
         .unwrap();
     app.search_until("q=seconde", Duration::from_secs(3), |v| {
-        ids(v).contains(&second)
+        item_ids(v).contains(&second)
     })
     .await;
 
@@ -53,14 +46,14 @@ async fn a_change_committed_after_a_later_one_still_reaches_search() {
     ))
     .unwrap();
     app.search_until("q=wombat", Duration::from_secs(3), |v| {
-        ids(v).contains(&second)
+        item_ids(v).contains(&second)
     })
     .await;
     // The index has followed past A's id without seeing it; A now commits.
     tokio::time::sleep(Duration::from_millis(300)).await;
     a.batch_execute("COMMIT").unwrap();
     app.search_until("q=kangouroo", Duration::from_secs(3), |v| {
-        ids(v) == vec![first]
+        item_ids(v) == vec![first]
     })
     .await;
 
@@ -68,7 +61,7 @@ async fn a_change_committed_after_a_later_one_still_reaches_search() {
     b.batch_execute(&format!("INSERT INTO listing_changes (listing_id, created_at) VALUES ({second}, now() AT TIME ZONE 'utc')")).unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let v: Value = app.get("/v1/search?q=wombat").await.json().await.unwrap();
-    assert_eq!(ids(&v), vec![second]);
+    assert_eq!(item_ids(&v), vec![second]);
     let all: Value = app
         .get("/v1/search?limit=10&facets=false")
         .await

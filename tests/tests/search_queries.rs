@@ -5,23 +5,18 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use souk_tests::{assert_problem, car_ad, each_backend, problem_fields, Backend, TestApp};
+use souk_tests::{
+    assert_problem, car_ad, each_backend, item_ids, problem_fields, Backend, TestApp,
+};
 
 const SOON: Duration = Duration::from_secs(3);
 
-fn ids(v: &Value) -> Vec<i64> {
-    v["items"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|i| i["id"].as_i64()).collect())
-        .unwrap_or_default()
-}
-
 fn has(id: i64) -> impl Fn(&Value) -> bool {
-    move |v| ids(v).contains(&id)
+    move |v| item_ids(v).contains(&id)
 }
 
 fn lacks(id: i64) -> impl Fn(&Value) -> bool {
-    move |v| v["items"].is_array() && !ids(v).contains(&id)
+    move |v| v["items"].is_array() && !item_ids(v).contains(&id)
 }
 
 #[tokio::test]
@@ -110,7 +105,7 @@ async fn arabic_french_darija_typos_and_the_other_script_meet() {
             let app = &app;
             async move {
                 let v: Value = app.get(&format!("/v1/search?q={q}&limit=50&facets=false")).await.json().await.unwrap();
-                (ids(&v), v["fuzzy"].as_bool().unwrap_or(false))
+                (item_ids(&v), v["fuzzy"].as_bool().unwrap_or(false))
             }
         };
         // Brands across scripts, both ways.
@@ -287,13 +282,13 @@ async fn facets_and_filters_agree_with_the_database() {
                 None => "/v1/search?category=phones&limit=7&facets=false".into(),
             };
             let page: Value = app.get(&q).await.json().await.unwrap();
-            walked.extend(ids(&page));
+            walked.extend(item_ids(&page));
             match page["next_cursor"].as_str() {
                 Some(c) => cursor = Some(c.to_string()),
                 None => break,
             }
         }
-        let expected = ids(&all);
+        let expected = item_ids(&all);
         assert_eq!(
             walked[..expected.len().min(walked.len())],
             expected[..],
