@@ -7,7 +7,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 use souk_tests::console::{hidden_field, make_moderator, Console};
-use souk_tests::{car_ad, TestApp, PASSWORD};
+use souk_tests::{car_ad, TestApp};
 
 async fn ok(res: reqwest::Response, what: &str) -> Value {
     let status = res.status();
@@ -456,10 +456,7 @@ async fn ban_for_a_while(app: &TestApp) {
         "ban for 3 days",
     )
     .await;
-    let login = json!({"email": "seller@example.dz", "password": PASSWORD});
-    let res = app
-        .call(Method::POST, "/v1/auth/login", None, Some(login.clone()))
-        .await;
+    let res = app.try_login("seller@example.dz").await;
     assert_eq!(res.status(), 403);
     let until = (chrono::Utc::now() + chrono::Duration::days(3))
         .format("until %Y-%m-%d")
@@ -469,9 +466,7 @@ async fn ban_for_a_while(app: &TestApp) {
         "told until when"
     );
     app.run_worker_once().await;
-    let res = app
-        .call(Method::POST, "/v1/auth/login", None, Some(login.clone()))
-        .await;
+    let res = app.try_login("seller@example.dz").await;
     assert_eq!(res.status(), 403, "not lifted before its end");
 
     // Three days later (moved into the past): the worker lifts it.
@@ -480,9 +475,7 @@ async fn ban_for_a_while(app: &TestApp) {
         app.sql_minutes_ago(1)
     ));
     app.run_worker_once().await;
-    let res = app
-        .call(Method::POST, "/v1/auth/login", None, Some(login))
-        .await;
+    let res = app.try_login("seller@example.dz").await;
     assert_eq!(res.status(), 200, "signs in again");
     app.settle().await;
     assert_eq!(app.search_ids("q=clio").await, vec![id], "the ad is back");
@@ -514,14 +507,7 @@ async fn ban_for_a_while(app: &TestApp) {
     )
     .await;
     app.run_worker_once().await;
-    let res = app
-        .call(
-            Method::POST,
-            "/v1/auth/login",
-            None,
-            Some(json!({"email": "seller@example.dz", "password": PASSWORD})),
-        )
-        .await;
+    let res = app.try_login("seller@example.dz").await;
     assert_eq!(res.status(), 403);
 }
 
