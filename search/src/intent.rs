@@ -318,26 +318,30 @@ impl Demotions {
 /// A query's demotions with the columns of one segment they read.
 pub struct Demoting {
     demotions: Demotions,
-    leaf: Column<u64>,
-    wilaya: Column<u64>,
-    traits: Column<u64>,
+    /// Only the columns the demotions read: each costs a lookup per hit.
+    leaf: Option<Column<u64>>,
+    wilaya: Option<Column<u64>>,
+    traits: Option<Column<u64>>,
 }
 
 impl Demoting {
     pub fn new(demotions: &Demotions, cols: &SegmentColumns) -> Demoting {
+        let d = demotions;
+        let needs_leaf = !d.leaves.is_empty() || d.rent == Some(true);
+        let needs_traits = d.accessories || d.rent.is_some();
         Demoting {
             demotions: demotions.clone(),
-            leaf: cols.leaf.clone(),
-            wilaya: cols.wilaya.clone(),
-            traits: cols.traits.clone(),
+            leaf: needs_leaf.then(|| cols.leaf.clone()),
+            wilaya: (!d.wilayas.is_empty()).then(|| cols.wilaya.clone()),
+            traits: needs_traits.then(|| cols.traits.clone()),
         }
     }
 
     fn each(&self, doc: DocId, apply: impl FnMut(&'static str, f32)) {
         self.demotions.each(
-            self.leaf.first(doc),
-            self.wilaya.first(doc),
-            self.traits.first(doc).unwrap_or(0),
+            self.leaf.as_ref().and_then(|c| c.first(doc)),
+            self.wilaya.as_ref().and_then(|c| c.first(doc)),
+            self.traits.as_ref().and_then(|c| c.first(doc)).unwrap_or(0),
             apply,
         )
     }
