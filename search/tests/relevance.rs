@@ -133,19 +133,18 @@ fn measure(j: &Judged, hits: &[i64]) -> Measured {
             .map(|(i, g)| ((1u32 << g) - 1) as f64 / ((i + 2) as f64).log2())
             .sum()
     };
-    let mut ideal: Vec<u32> = j
+    // The best order: every grade-2 ad, then every grade-1 ad.
+    let mut ideal = j
         .relevant
         .iter()
         .map(|_| 2)
-        .chain(j.acceptable.iter().map(|_| 1))
-        .collect();
-    ideal.sort_unstable_by(|a, b| b.cmp(a));
+        .chain(j.acceptable.iter().map(|_| 1));
     let found = hits.iter().filter(|id| j.grade(**id) == 2).count();
     let first = hits.iter().position(|id| j.grade(*id) == 2);
     Measured {
         recall: found as f64 / j.relevant.len().min(10) as f64,
         reciprocal_rank: first.map_or(0.0, |p| 1.0 / (p + 1) as f64),
-        ndcg: dcg(&mut hits.iter().map(|id| j.grade(*id))) / dcg(&mut ideal.into_iter()),
+        ndcg: dcg(&mut hits.iter().map(|id| j.grade(*id))) / dcg(&mut ideal),
         wrong_first: hits.first().is_some_and(|id| j.grade(*id) == 0),
     }
 }
