@@ -64,6 +64,10 @@ pub struct Analyzer {
 /// in two (`ماك بوك`, `تي ماكس`, `play station`) is short halves.
 const MAX_HALF_CHARS: usize = 7;
 
+/// A name and its number written apart (`playstation 5`) are tried as one word whatever
+/// the name's length, when the number is this short.
+const MAX_NUMBER_CHARS: usize = 2;
+
 /// One analysed token. `alternatives` holds the pieces of a letters-and-digits token
 /// (`clio4` → `clio`, `4`), which must match together when the whole does not.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,17 +180,23 @@ impl Analyzer {
         while i < raws.len() {
             let raw = raws[i];
             i += 1;
-            // A name split in two, whole in the lexicon (`ماك بوك` is `ماكبوك`). One buffer
-            // for every pair tried: this runs on every word of every ad indexed.
+            // A name split in two, whole in the lexicon (`ماك بوك` is `ماكبوك`, `playstation 5`
+            // is `ps5`). One buffer for every pair tried: this runs on every word of every ad
+            // indexed. The halves are its parts, as a glued word's are.
             if let Some(next) = raws.get(i) {
-                if raw.chars().count() <= MAX_HALF_CHARS && next.chars().count() <= MAX_HALF_CHARS {
+                let halves =
+                    raw.chars().count() <= MAX_HALF_CHARS && next.chars().count() <= MAX_HALF_CHARS;
+                let numbered = next.len() <= MAX_NUMBER_CHARS
+                    && next.bytes().all(|b| b.is_ascii_digit())
+                    && !raw.bytes().any(|b| b.is_ascii_digit());
+                if halves || numbered {
                     glued.clear();
                     glued.push_str(raw);
                     glued.push_str(next);
                     if let Some(term) = self.canonical.get(glued.as_str()) {
                         out.push(Word {
                             term: term.clone(),
-                            parts: Vec::new(),
+                            parts: [raw, next].iter().filter_map(|h| self.resolve(h)).collect(),
                             raw: glued.clone(),
                         });
                         i += 1;
@@ -262,6 +272,16 @@ impl Analyzer {
         }
         let stemmed = stem(token);
         Some(self.canonical.get(&stemmed).cloned().unwrap_or(stemmed))
+    }
+
+    /// Each word of the lexicon (normalised) with the token its group is indexed as.
+    pub fn variants(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.canonical.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Is `raw` (a normalised word as written) a lexicon word, as written or stemmed?
+    pub fn is_variant(&self, raw: &str) -> bool {
+        self.canonical.contains_key(raw) || self.canonical.contains_key(&stem(raw))
     }
 
     /// Is `token` (already analysed) a canonical lexicon entry? Fuzzy matching skips those:
@@ -418,5 +438,17 @@ mod tests {
         assert_eq!(toks("سيارة"), toks("voiture"));
         assert_eq!(toks("كراء"), toks("location"));
         assert_eq!(toks("جديد"), toks("neuf"));
+    }
+
+    #[test]
+    fn a_name_and_its_number_written_apart_are_the_model() {
+        let ps5 = toks("PS5");
+        for written in ["playstation 5", "بلايستيشن 5", "play 5"] {
+            let t = toks(written);
+            assert_eq!(t[0], ps5[0], "{written}: {t:?}");
+            // The halves are indexed too: `playstation` still finds it.
+            assert!(t.contains(&"5".to_string()), "{written}: {t:?}");
+        }
+        assert_eq!(toks("iphone 13"), vec!["iphone", "13"]);
     }
 }

@@ -23,6 +23,7 @@ pub mod signals;
 pub mod similar;
 pub mod snapshot;
 pub mod sound;
+pub mod spelling;
 pub mod suggest;
 pub mod terms;
 

@@ -304,6 +304,21 @@ fn model_clauses(fields: &Fields, words: &[Word]) -> Vec<Labelled> {
     out
 }
 
+/// A typed word is taken for a lexicon word one slip away (`spelling`) when the index holds
+/// that word this many times more often.
+const SLIP_RATIO: u64 = 20;
+
+/// The token of the lexicon word `w` is a slip of (`frigidair` for `frigidaire`), when the
+/// index knows that one far better than the word as typed.
+fn slip_of_lexicon_word(fields: &Fields, w: &Word, df: DocFreq) -> Option<&'static str> {
+    if !w.parts.is_empty() {
+        return None;
+    }
+    let meant = crate::spelling::lexicon_word_near(&w.raw)?;
+    let count = |t: &str| (df.df)(&Term::from_field_text(fields.text, t));
+    (meant != w.term && count(&w.term).saturating_mul(SLIP_RATIO) < count(meant)).then_some(meant)
+}
+
 /// Every word must match (in title or body). A glued word (`clio4`) matches as a whole or
 /// as all its pieces. Optional clauses rank the ads the query names first (`naming_clauses`).
 /// The flag says the query is one plain term, whose count is known without walking its
@@ -317,14 +332,26 @@ pub fn text_query(fields: &Fields, q: &str, matching: Matching, df: DocFreq) -> 
     let fuzzy = matching != Matching::Exact;
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut one_plain_word = false;
-    for w in &words {
-        let (whole, plain) = word_q(fields, &w.term, &w.raw, fuzzy, df);
+    let mut words = words;
+    let one_word = words.len() == 1;
+    for w in &mut words {
+        let (mut whole, mut plain) = word_q(fields, &w.term, &w.raw, fuzzy, df);
+        if let Some(meant) = slip_of_lexicon_word(fields, w, df) {
+            // The word as typed still counts, for the ads with the same slip.
+            let (fixed, _) = word_q(fields, meant, meant, fuzzy, df);
+            whole = Box::new(BooleanQuery::new(vec![
+                (Occur::Should, whole),
+                (Occur::Should, fixed),
+            ]));
+            plain = false;
+            w.term = meant.to_string();
+        }
         labelled.push(Labelled {
             what: format!("word «{}»", w.raw),
             query: whole.box_clone(),
         });
         if w.parts.is_empty() {
-            one_plain_word = plain && words.len() == 1;
+            one_plain_word = plain && one_word;
             clauses.push((Occur::Must, whole));
         } else {
             let pieces: Vec<(Occur, Box<dyn Query>)> = w

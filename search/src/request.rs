@@ -20,12 +20,19 @@ pub const MAX_QUERY_WORDS: usize = 10;
 /// Queries of more words than this are not retried with typo tolerance.
 pub const MAX_FUZZY_WORDS: usize = 5;
 
-/// Words and pieces of `q` as the index sees them.
+/// Words and pieces of `q` as the index sees them; a piece that is a number is no walk of
+/// the term dictionary (typo tolerance leaves numbers exact), so it does not count.
 pub fn query_words(q: &str) -> usize {
     crate::analysis::analyzer()
         .words(q)
         .iter()
-        .map(|w| 1 + w.parts.len())
+        .map(|w| {
+            let pieces = w
+                .parts
+                .iter()
+                .filter(|p| !p.bytes().all(|b| b.is_ascii_digit()));
+            1 + pieces.count()
+        })
         .sum()
 }
 

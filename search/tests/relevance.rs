@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use souk_domain::{geography, AttributeValue, Attributes};
+use souk_search::query::Matching;
 use souk_search::{ListingDoc, SearchIndex, SearchRequest};
 
 /// Floors a little under the measured figures on the graded set (all 432 queries: recall@10
@@ -231,9 +232,32 @@ fn the_judged_queries_find_their_ads_first() {
                 .map(|id| format!("{id}:{} {}", j.grade(*id), titles[id]))
                 .collect();
             println!(
-                "MISS [{}] {:?}: nDCG {:.2}, recall {:.2}, want {:?}, got {top:?}",
-                j.kind, j.q, m.ndcg, m.recall, j.relevant
+                "MISS [{}] {:?}: nDCG {:.2}, recall {:.2}, of {} ({}), want {:?}, got {top:?}",
+                j.kind,
+                j.q,
+                m.ndcg,
+                m.recall,
+                results.total,
+                Matching::from_flags(results.fuzzy, results.partial).as_str(),
+                j.relevant
             );
+            if m.recall < 1.0 {
+                // Where the grade-2 ads outside the first ten are: further down, or not found.
+                let deeper = index
+                    .search(
+                        &SearchRequest {
+                            limit: 50,
+                            ..req.clone()
+                        },
+                        NOW,
+                    )
+                    .unwrap();
+                let deeper: Vec<i64> = deeper.hits.iter().map(|h| h.summary.id).collect();
+                for id in j.relevant.iter().filter(|id| !hits.contains(id)) {
+                    let rank = deeper.iter().position(|d| d == id).map(|p| p + 1);
+                    println!("    missing {id} {:?} at {rank:?}", titles[id]);
+                }
+            }
         }
     }
     println!("kind             queries  recall@10  MRR@10  nDCG@10  wrong first");
