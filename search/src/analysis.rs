@@ -13,7 +13,7 @@ const STOP_WORDS: &[&str] = &[
     "le", "la", "les", "de", "des", "du", "un", "une", "et", "en", "au", "aux", "pour", "avec",
     "sur", "par", "dans", "the", "an", "of", "for", "and", "with", "in", "on", "to", "at", "fi",
     "m3a", "ta3", "dyal", "dial", "في", "من", "عن", "إلى", "الى", "مع", "و", "او", "ف", "متاع",
-    "تاع", "ديال", "lel", "fel", "bel", "3la", "للـ",
+    "تاع", "ديال", "lel", "fel", "bel", "3la", "للـ", "nhawes", "n7awes", "nhawas", "نحوس",
 ];
 
 /// Is `word` (normalised) one of `STOP_WORDS` (compared normalised too: `إلى` is `الي`)?

@@ -64,6 +64,7 @@ mod tests {
             next_cursor: None,
             fuzzy: false,
             partial: false,
+            related: false,
             promoted: vec![],
         }
     }

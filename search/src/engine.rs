@@ -31,6 +31,9 @@ struct Cursor {
     /// All words but one (`Matching::AllButOne`).
     #[serde(default)]
     p: bool,
+    /// Words or what they stand for (`Matching::Related`).
+    #[serde(default)]
+    w: bool,
 }
 
 fn encode_cursor(sort: Sort, rank: f64, id: u64, matching: Matching) -> String {
@@ -38,8 +41,9 @@ fn encode_cursor(sort: Sort, rank: f64, id: u64, matching: Matching) -> String {
         s: sort.as_str().into(),
         r: rank.to_bits(),
         i: id,
-        f: matching != Matching::Exact,
+        f: matching.is_fuzzy(),
         p: matching == Matching::AllButOne,
+        w: matching == Matching::Related,
     };
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&c).unwrap_or_default())
 }
@@ -56,7 +60,7 @@ fn decode_cursor(s: &str, sort: Sort) -> Result<((f64, u64), Matching), SearchEr
     if rank.is_nan() {
         return Err(SearchError::BadCursor);
     }
-    Ok(((rank, c.i), Matching::from_flags(c.f, c.p)))
+    Ok(((rank, c.i), Matching::from_flags(c.f, c.p, c.w)))
 }
 
 impl SearchIndex {
@@ -133,21 +137,21 @@ impl SearchIndex {
         let given = (cursor_matching == Matching::Exact).then_some(exact);
         let mut results = self.run(req, sort, after, now_us, cursor_matching, given)?;
         let first_page = cursor_matching == Matching::Exact && after.is_none();
-        if !first_page || results.total >= FUZZY_BELOW || words > crate::request::MAX_FUZZY_WORDS {
+        if !first_page || words == 0 || words > crate::request::MAX_FUZZY_WORDS {
             return Ok(results);
         }
         // Few exact matches: one typo per long word, then (for several words) all words but
         // one, so one unknown or misspelt word does not empty the page.
         let mut retries = Vec::new();
-        if words > 0 {
+        if results.total < FUZZY_BELOW {
             retries.push(Matching::Fuzzy);
-        }
-        let meaningful = req
-            .q
-            .as_deref()
-            .map_or(0, |q| crate::analysis::analyzer().query_words(q).len());
-        if meaningful >= 2 {
-            retries.push(Matching::AllButOne);
+            let meaningful = req
+                .q
+                .as_deref()
+                .map_or(0, |q| crate::analysis::analyzer().query_words(q).len());
+            if meaningful >= 2 {
+                retries.push(Matching::AllButOne);
+            }
         }
         for matching in retries {
             if results.total >= FUZZY_BELOW {
@@ -156,6 +160,17 @@ impl SearchIndex {
             let retry = self.run(req, sort, after, now_us, matching, None)?;
             if retry.total > results.total {
                 results = retry;
+            }
+        }
+        // A page the words do not fill: the other ads of the categories they name.
+        if results.total < req.limit as u64 {
+            let related = self.plan_at(req, Matching::Related, now_us);
+            if related.widens() {
+                let retry =
+                    self.run(req, sort, after, now_us, Matching::Related, Some(&related))?;
+                if retry.total > results.total {
+                    results = retry;
+                }
             }
         }
         Ok(results)
@@ -307,8 +322,9 @@ impl SearchIndex {
             hits,
             facets,
             next_cursor,
-            fuzzy: matching != Matching::Exact,
+            fuzzy: matching.is_fuzzy(),
             partial: matching == Matching::AllButOne,
+            related: matching == Matching::Related,
             promoted: Vec::new(),
         })
     }

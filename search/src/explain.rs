@@ -51,7 +51,7 @@ impl SearchIndex {
         results: &SearchResults,
         now_us: i64,
     ) -> Result<Vec<Explanation>, SearchError> {
-        let matching = Matching::from_flags(results.fuzzy, results.partial);
+        let matching = Matching::from_flags(results.fuzzy, results.partial, results.related);
         let plan = self.plan_at(req, matching, now_us);
         let searcher = self.reader.searcher();
         let ids = results

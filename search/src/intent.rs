@@ -50,6 +50,10 @@ type Place = (Vec<String>, Vec<u64>);
 struct Names {
     /// Analysed word → leaf slugs it names.
     category: HashMap<String, Vec<String>>,
+    /// Analysed word → the enum options whose label holds it (`villa` is
+    /// `property_type=villa`), as (attribute key, option value); a word of a category's own
+    /// name (`emploi`) names that category rather than an option.
+    options: HashMap<String, Vec<(String, String)>>,
     /// Places by the first analysed word of their name: the name's words, in order, and the
     /// wilaya codes of the places so named. A query looks up each of its words, not every
     /// one of the 3,000 names.
@@ -92,10 +96,13 @@ fn names() -> &'static Names {
                 add_place(meaningful(name), c.wilaya_code as u64);
             }
         }
-        // A word of a place name is never read as a category word.
+        // A place's one-word name is never read as a category word. A word of a longer name
+        // (`dar` of Dar El Beida, `maison` of Maison Carrée) is: the query reads the whole
+        // name as a place first.
         let place_words: HashSet<String> = places
             .values()
             .flatten()
+            .filter(|(w, _)| w.len() == 1)
             .flat_map(|(w, _)| w.clone())
             .collect();
 
@@ -114,6 +121,7 @@ fn names() -> &'static Names {
             }
         };
         let cat = catalog();
+        let mut catalog_words: HashSet<String> = HashSet::new();
         for c in cat.all() {
             let leaves: Vec<String> = cat
                 .leaves_under(&c.slug)
@@ -122,8 +130,10 @@ fn names() -> &'static Names {
                 .collect();
             for text in [&c.name.ar, &c.name.fr, &c.name.en] {
                 name(text, &leaves);
+                catalog_words.extend(meaningful(text));
             }
         }
+        let mut option_words: HashMap<String, Vec<(String, String)>> = HashMap::new();
         let mut option_leaves: HashMap<&str, Vec<String>> = HashMap::new();
         for leaf in cat.leaves() {
             for spec in &leaf.attributes {
@@ -143,12 +153,26 @@ fn names() -> &'static Names {
                     for o in options.iter().filter(|o| o.value != "other") {
                         for text in [&o.label.ar, &o.label.fr, &o.label.en] {
                             name(text, leaves);
+                            for t in meaningful(text) {
+                                if place_words.contains(&t) || catalog_words.contains(&t) {
+                                    continue;
+                                }
+                                let e = option_words.entry(t).or_default();
+                                let option = (spec.key.clone(), o.value.clone());
+                                if !e.contains(&option) {
+                                    e.push(option);
+                                }
+                            }
                         }
                     }
                 }
             }
         }
-        Names { category, places }
+        Names {
+            category,
+            options: option_words,
+            places,
+        }
     })
 }
 
@@ -165,15 +189,62 @@ pub struct Intent {
     pub rent: bool,
 }
 
+/// What one word of a query stands for, besides itself (`Matching::Related`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WordIntent {
+    /// Leaf slugs it names, narrowed by the query's other category words.
+    pub categories: Vec<String>,
+    /// The enum options it names (`villa`: `property_type=villa`), as (key, value).
+    pub options: Vec<(String, String)>,
+    /// It describes the ad's state or terms (`propre`, `neuf`, `urgent`) rather than the
+    /// thing sought.
+    pub descriptive: bool,
+}
+
+/// Lexicon groups (by their first word) that say how an ad is, not what it is.
+const DESCRIPTIVE: &[&str] = &[
+    "neuf",
+    "occasion",
+    "propre",
+    "prix",
+    "negociable",
+    "facilite",
+    "promotion",
+    "urgent",
+    "importe",
+];
+
+/// Is `term` (analysed) a word of `DESCRIPTIVE`?
+fn is_descriptive(term: &str) -> bool {
+    static SET: OnceLock<HashSet<String>> = OnceLock::new();
+    SET.get_or_init(|| {
+        DESCRIPTIVE
+            .iter()
+            .flat_map(|w| analyzer().tokens(w))
+            .collect()
+    })
+    .contains(term)
+}
+
 /// The intent of a query's analysed words.
 pub fn intent_of(words: &[Word]) -> Intent {
+    read(words).0
+}
+
+/// What each of `words` stands for, in order (`WordIntent`).
+pub fn word_intents(words: &[Word]) -> Vec<WordIntent> {
+    read(words).1
+}
+
+fn read(words: &[Word]) -> (Intent, Vec<WordIntent>) {
     let n = names();
-    let terms: Vec<&str> = words
-        .iter()
-        .filter(|w| !is_stop_word(&w.raw))
-        .map(|w| w.term.as_str())
+    // Indexes into `words` of the meaningful ones.
+    let kept: Vec<usize> = (0..words.len())
+        .filter(|&i| !is_stop_word(&words[i].raw))
         .collect();
+    let terms: Vec<&str> = kept.iter().map(|&i| words[i].term.as_str()).collect();
     let mut out = Intent::default();
+    let mut each = vec![WordIntent::default(); words.len()];
     let mut in_place = vec![false; terms.len()];
     for start in 0..terms.len() {
         for (place, codes) in n.places.get(terms[start]).into_iter().flatten() {
@@ -194,7 +265,7 @@ pub fn intent_of(words: &[Word]) -> Intent {
     // (`location voiture`) leave all of them.
     let mut union: Vec<String> = Vec::new();
     let mut common: Option<Vec<String>> = None;
-    for (t, placed) in terms.iter().zip(&in_place) {
+    for ((t, placed), &at) in terms.iter().zip(&in_place).zip(&kept) {
         if *placed {
             continue;
         }
@@ -204,9 +275,12 @@ pub fn intent_of(words: &[Word]) -> Intent {
         if is_rent_word(t) {
             out.rent = true;
         }
+        each[at].descriptive = is_descriptive(t);
+        each[at].options = n.options.get(*t).cloned().unwrap_or_default();
         let Some(leaves) = n.category.get(*t) else {
             continue;
         };
+        each[at].categories = leaves.clone();
         for leaf in leaves {
             if !union.contains(leaf) {
                 union.push(leaf.clone());
@@ -225,7 +299,10 @@ pub fn intent_of(words: &[Word]) -> Intent {
     {
         out.accessory = true;
     }
-    out
+    for w in &mut each {
+        w.categories.retain(|l| out.categories.contains(l));
+    }
+    (out, each)
 }
 
 /// By leaf ordinal: whether the leaf is one of `slugs`.

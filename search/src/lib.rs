@@ -26,6 +26,7 @@ pub mod sound;
 pub mod spelling;
 pub mod suggest;
 pub mod terms;
+pub mod text;
 
 pub use doc::{ListingDoc, StoreRef, Summary};
 pub use index::{Checkpoint, SearchIndex};

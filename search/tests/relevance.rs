@@ -238,7 +238,7 @@ fn the_judged_queries_find_their_ads_first() {
                 m.ndcg,
                 m.recall,
                 results.total,
-                Matching::from_flags(results.fuzzy, results.partial).as_str(),
+                Matching::from_flags(results.fuzzy, results.partial, results.related).as_str(),
                 j.relevant
             );
             if m.recall < 1.0 {

@@ -133,6 +133,7 @@ fn page_of(state: &AppState, results: souk_search::SearchResults, now_us: i64) -
         next_cursor: results.next_cursor,
         fuzzy: results.fuzzy,
         partial: results.partial,
+        related: results.related,
         explain: None,
     }
 }

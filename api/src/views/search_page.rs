@@ -53,6 +53,10 @@ pub struct SearchPage {
     pub fuzzy: bool,
     /// True when no ad held every word together and the results hold all words but one.
     pub partial: bool,
+    /// True when the words filled less than a page, so the results also hold, after the ads
+    /// that say them, the other ads of the category a word names (`laptop`, `ثلاجة`) or of
+    /// the kind it names (`villa`); words that describe an ad (`propre`, `nqi`) then only rank.
+    pub related: bool,
     /// Up to 2 featured ads that match this page's query and filters, to show above `items`
     /// and marked as promoted; they take turns from page to page. One that is among this page's
     /// hits leaves `items` for its slot (never twice on a page; `total` and `next_cursor` are
@@ -70,7 +74,8 @@ pub struct HitExplanation {
     pub id: i64,
     /// The relevance score, demotions applied (0 without words: the sort's order then).
     pub score: f32,
-    /// exact, fuzzy (one typo per long word) or partial (all words but one).
+    /// exact, fuzzy (one typo per long word), partial (all words but one) or related (words
+    /// or the category they name).
     pub matching: String,
     /// The query's clauses the ad met and what each added, best first: `word «…»` (every
     /// word must match; title words count twice), `title word/pair`, `brand, model or product

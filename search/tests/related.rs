@@ -1,0 +1,130 @@
+//! A page its words do not fill: the other ads of the category the words name come after the
+//! ads that say them (`Matching::Related`), through every page; a full page is left alone.
+
+use souk_domain::{geography, Attributes};
+use souk_search::{ListingDoc, SearchIndex, SearchRequest, SearchResults};
+
+const NOW: i64 = 1_800_000_000_000_000;
+const DAY: i64 = 86_400_000_000;
+
+fn ad(id: i64, title: &str, category: &str) -> ListingDoc {
+    let commune = geography().communes_of(16).next().unwrap();
+    ListingDoc {
+        id,
+        title: title.into(),
+        description: title.into(),
+        category: category.into(),
+        attributes: Attributes::new(),
+        price: Some(100_000),
+        negotiable: false,
+        exchange: false,
+        wilaya: 16,
+        commune: commune.id,
+        lat: commune.lat,
+        lon: commune.lon,
+        created_at_us: NOW - DAY + id,
+        bumped_at_us: None,
+        featured_until_us: None,
+        urgent_until_us: None,
+        expires_at_us: NOW + 30 * DAY,
+        thumbnail: None,
+        seller_id: id,
+        seller_since_us: None,
+        store: None,
+        delivery: "none".into(),
+    }
+}
+
+fn index() -> SearchIndex {
+    let index = SearchIndex::in_memory().unwrap();
+    index
+        .upsert(&[
+            ad(1, "حاسوب محمول أسوس", "laptops"),
+            ad(2, "Lenovo ThinkPad T480 i5", "laptops"),
+            ad(3, "MacBook Air M1 256Go", "laptops"),
+            ad(4, "حاسوب مكتبي HP", "desktops"),
+            ad(5, "Samsung Galaxy A52", "smartphones"),
+            ad(6, "iPhone 13 128Go bleu", "smartphones"),
+            ad(7, "iphone 13 nqi", "smartphones"),
+            ad(8, "حاسوب محمول ديل", "laptops"),
+            ad(9, "حاسوب محمول لينوفو", "laptops"),
+            ad(10, "iphone 13 nqi 128", "smartphones"),
+            ad(11, "iphone 13 nqi bleu", "smartphones"),
+        ])
+        .unwrap();
+    index.commit(&Default::default()).unwrap();
+    index
+}
+
+fn search(index: &SearchIndex, q: &str, limit: usize, cursor: Option<String>) -> SearchResults {
+    let req = SearchRequest {
+        q: Some(q.into()),
+        limit,
+        cursor,
+        ..Default::default()
+    };
+    req.validate().unwrap();
+    index.search(&req, NOW).unwrap()
+}
+
+fn ids(r: &SearchResults) -> Vec<i64> {
+    r.hits.iter().map(|h| h.summary.id).collect()
+}
+
+fn sorted(mut ids: Vec<i64>) -> Vec<i64> {
+    ids.sort();
+    ids
+}
+
+#[test]
+fn a_category_word_also_finds_the_ads_of_its_category_after_those_that_say_it() {
+    let index = index();
+    let r = search(&index, "حاسوب محمول", 10, None);
+    assert!(r.related, "the words alone fill three slots of ten");
+    let found = ids(&r);
+    assert_eq!(
+        sorted(found[..3].to_vec()),
+        vec![1, 8, 9],
+        "the ads that say the words come first: {found:?}"
+    );
+    // Then every other laptop; not the desktop that says `حاسوب` only, nor a phone.
+    assert_eq!(sorted(found[3..].to_vec()), vec![2, 3], "{found:?}");
+    assert_eq!(r.total, 5);
+}
+
+#[test]
+fn a_page_the_words_fill_is_not_widened() {
+    let index = index();
+    let r = search(&index, "حاسوب محمول", 3, None);
+    assert!(!r.related);
+    assert_eq!(sorted(ids(&r)), vec![1, 8, 9]);
+    assert_eq!(r.total, 3);
+}
+
+#[test]
+fn the_cursor_walks_the_widened_list_without_skipping_or_repeating() {
+    let index = index();
+    let first = search(&index, "حاسوب محمول", 4, None);
+    assert!(first.related);
+    assert_eq!(first.hits.len(), 4);
+    let second = search(&index, "حاسوب محمول", 4, first.next_cursor.clone());
+    assert!(
+        second.related,
+        "the cursor keeps the matching of the first page"
+    );
+    let mut all = ids(&first);
+    all.extend(ids(&second));
+    assert_eq!(sorted(all), vec![1, 2, 3, 8, 9]);
+    assert!(second.next_cursor.is_none());
+}
+
+#[test]
+fn a_word_that_describes_the_ad_only_ranks_when_widened() {
+    let index = index();
+    let r = search(&index, "iphone 13 nqi", 10, None);
+    assert!(r.related);
+    let found = ids(&r);
+    // The ones that say `nqi` first, then the other iPhone 13; never the Samsung.
+    assert_eq!(sorted(found[..3].to_vec()), vec![7, 10, 11], "{found:?}");
+    assert_eq!(found[3..], [6], "{found:?}");
+}
