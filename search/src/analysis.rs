@@ -52,6 +52,8 @@ pub struct Analyzer {
     canonical: HashMap<String, String>,
     /// The canonical tokens themselves.
     heads: std::collections::HashSet<String>,
+    /// The canonical tokens of brand and model names (the lexicon's `brands`).
+    brands: std::collections::HashSet<String>,
     accented: Vec<(String, String)>,
     /// The non-ASCII letters of `accented`'s words, both cases.
     accent_letters: std::collections::HashSet<char>,
@@ -103,9 +105,16 @@ impl Analyzer {
             }
         }
         let heads = canonical.values().cloned().collect();
+        let brands = file
+            .brands
+            .iter()
+            .filter_map(|g| g.first())
+            .map(|w| normalize(w))
+            .collect();
         let mut a = Analyzer {
             canonical,
             heads,
+            brands,
             accent_letters: file
                 .accented
                 .keys()
@@ -282,6 +291,11 @@ impl Analyzer {
     /// Is `raw` (a normalised word as written) a lexicon word, as written or stemmed?
     pub fn is_variant(&self, raw: &str) -> bool {
         self.canonical.contains_key(raw) || self.canonical.contains_key(&stem(raw))
+    }
+
+    /// Is `term` (analysed) a brand or model name the lexicon knows (`samsung`, `clio`)?
+    pub fn is_brand(&self, term: &str) -> bool {
+        self.brands.contains(term)
     }
 
     /// Is `token` (already analysed) a canonical lexicon entry? Fuzzy matching skips those:

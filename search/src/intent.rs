@@ -265,6 +265,16 @@ fn read(words: &[Word]) -> (Intent, Vec<WordIntent>) {
     // (`location voiture`) leave all of them.
     let mut union: Vec<String> = Vec::new();
     let mut common: Option<Vec<String>> = None;
+    let part_named = terms.iter().zip(&in_place).any(|(t, placed)| {
+        !placed
+            && (analyzer().is_accessory(t)
+                || !(n.category.contains_key(*t)
+                    || n.options.contains_key(*t)
+                    || is_descriptive(t)
+                    || is_rent_word(t)
+                    || analyzer().is_brand(t)
+                    || t.chars().any(|c| c.is_ascii_digit())))
+    });
     for ((t, placed), &at) in terms.iter().zip(&in_place).zip(&kept) {
         if *placed {
             continue;
@@ -280,22 +290,37 @@ fn read(words: &[Word]) -> (Intent, Vec<WordIntent>) {
         let Some(leaves) = n.category.get(*t) else {
             continue;
         };
+        // A word that names a thing and the parts of it (`voiture`, through `pièces auto`;
+        // `telephone`, through its accessories) names the thing, the parts' category only
+        // mentions it; unless another word may name the part (`clé voiture`, `écran pc`).
+        let is_accessory = |l: &String| ACCESSORY_CATEGORIES.contains(&l.as_str());
+        let leaves: Vec<String> = if part_named || leaves.iter().all(is_accessory) {
+            leaves.clone()
+        } else {
+            leaves
+                .iter()
+                .filter(|l| !is_accessory(l))
+                .cloned()
+                .collect()
+        };
         each[at].categories = leaves.clone();
-        for leaf in leaves {
+        for leaf in &leaves {
             if !union.contains(leaf) {
                 union.push(leaf.clone());
             }
         }
         common = Some(match common {
-            None => leaves.clone(),
+            None => leaves,
             Some(c) => c.into_iter().filter(|l| leaves.contains(l)).collect(),
         });
     }
     out.categories = common.filter(|c| !c.is_empty()).unwrap_or(union);
-    if out
-        .categories
-        .iter()
-        .any(|c| ACCESSORY_CATEGORIES.contains(&c.as_str()))
+    // Words that name only accessory or parts categories (`pièces`) ask for those, and so may
+    // a word beside them that names a part (`clé voiture`).
+    let accessory_leaf = |c: &String| ACCESSORY_CATEGORIES.contains(&c.as_str());
+    if !out.categories.is_empty()
+        && (out.categories.iter().all(accessory_leaf)
+            || part_named && out.categories.iter().any(accessory_leaf))
     {
         out.accessory = true;
     }
@@ -463,6 +488,22 @@ mod tests {
         assert!(of("f3 bab ezzouar").wilayas.contains(&16));
         assert!(of("villa tizi ouzou").wilayas.contains(&15));
         assert!(of("iphone 13").wilayas.is_empty());
+    }
+
+    #[test]
+    fn a_category_word_names_the_thing_not_its_parts() {
+        // `voiture` is in the name of the parts category (`pièces auto`) too: a car query
+        // must still rank a car over a headlamp.
+        assert!(!of("voiture").accessory);
+        assert!(!of("voiture setif").accessory);
+        assert!(!of("voiture")
+            .categories
+            .contains(&"vehicle-parts".to_string()));
+        assert!(!of("telephone").accessory);
+        // A word beside it may name the part.
+        assert!(of("clé voiture").accessory);
+        assert!(of("pièces voiture").accessory);
+        assert!(of("phone case").accessory);
     }
 
     #[test]
