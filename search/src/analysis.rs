@@ -455,6 +455,13 @@ mod tests {
     }
 
     #[test]
+    fn model_words_meet_across_scripts() {
+        assert_eq!(toks("ايفون 13 برو ماكس"), toks("iPhone 13 Pro Max"));
+        assert_eq!(toks("ريدمي نوت 12"), toks("Redmi Note 12"));
+        assert_eq!(toks("سامسونج S24 الترا"), toks("Samsung S24 Ultra"));
+    }
+
+    #[test]
     fn a_name_and_its_number_written_apart_are_the_model() {
         let ps5 = toks("PS5");
         for written in ["playstation 5", "بلايستيشن 5", "play 5"] {

@@ -197,19 +197,21 @@ fn model_clauses(fields: &Fields, words: &[Word]) -> Vec<Labelled> {
     out
 }
 
-/// A typed word is taken for a lexicon word one slip away (`spelling`) when the index holds
-/// that word this many times more often.
+/// A typed word is taken for a lexicon word one slip away (`spelling`) when the index barely
+/// knows it, or holds that word this many times more often.
 const SLIP_RATIO: u64 = 20;
 
 /// The token of the lexicon word `w` is a slip of (`frigidair` for `frigidaire`), when the
-/// index knows that one far better than the word as typed.
+/// index barely knows the word as typed or knows that one far better.
 fn slip_of_lexicon_word(fields: &Fields, w: &Word, df: DocFreq) -> Option<&'static str> {
     if !w.parts.is_empty() {
         return None;
     }
     let meant = crate::spelling::lexicon_word_near(&w.raw)?;
     let count = |t: &str| (df.df)(&Term::from_field_text(fields.text, t));
-    (meant != w.term && count(&w.term).saturating_mul(SLIP_RATIO) < count(meant)).then_some(meant)
+    let typed = count(&w.term);
+    let rare = typed < SOUND_BELOW_DF;
+    (meant != w.term && (rare || typed.saturating_mul(SLIP_RATIO) < count(meant))).then_some(meant)
 }
 
 /// Every word must match (in title or body). A glued word (`clio4`) matches as a whole or
