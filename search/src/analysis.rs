@@ -45,6 +45,10 @@ struct LexiconFile {
     /// names (`coque iphone 13`), and in a query that the buyer wants one.
     #[serde(default)]
     accessories: Vec<String>,
+    /// Words that say what an ad is without its name: an ad whose text holds one is indexed
+    /// with these words too (`F3` is an apartment of three rooms).
+    #[serde(default)]
+    implies: HashMap<String, Vec<String>>,
 }
 
 pub struct Analyzer {
@@ -60,6 +64,7 @@ pub struct Analyzer {
     query_also: HashMap<String, Vec<String>>,
     model_prefixes: std::collections::HashSet<String>,
     accessories: std::collections::HashSet<String>,
+    implies: HashMap<String, Vec<String>>,
 }
 
 /// Two neighbouring words are tried as one when both are at most this long: a name split
@@ -126,8 +131,17 @@ impl Analyzer {
             query_also: HashMap::new(),
             model_prefixes: file.model_prefixes.iter().map(|w| normalize(w)).collect(),
             accessories: Default::default(),
+            implies: HashMap::new(),
         };
         a.accessories = file.accessories.iter().flat_map(|w| a.tokens(w)).collect();
+        a.implies = file
+            .implies
+            .iter()
+            .filter_map(|(k, v)| {
+                let word = a.words(k).into_iter().next()?;
+                Some((word.term, v.iter().flat_map(|w| a.tokens(w)).collect()))
+            })
+            .collect();
         a.query_also = file
             .query_also
             .iter()
@@ -139,6 +153,11 @@ impl Analyzer {
     /// Is `term` (analysed) a word naming an accessory or a part (`coque`, `phare`, `شاحن`)?
     pub fn is_accessory(&self, term: &str) -> bool {
         self.accessories.contains(term)
+    }
+
+    /// Terms an ad holding `term` is also indexed under (`implies` in the lexicon).
+    pub fn implied(&self, term: &str) -> &[String] {
+        self.implies.get(term).map_or(&[], Vec::as_slice)
     }
 
     /// Terms a query word also looks for (`query_also` in the lexicon).
@@ -452,6 +471,19 @@ mod tests {
         assert_eq!(toks("سيارة"), toks("voiture"));
         assert_eq!(toks("كراء"), toks("location"));
         assert_eq!(toks("جديد"), toks("neuf"));
+    }
+
+    #[test]
+    fn roman_model_numbers_are_numbers() {
+        assert_eq!(toks("Clio IV"), toks("clio 4"));
+        assert_eq!(toks("Golf VII"), toks("golf 7"));
+    }
+
+    #[test]
+    fn an_f_number_is_an_apartment() {
+        let f3 = &analyzer().words("F3")[0].term;
+        assert_eq!(analyzer().implied(f3), toks("appartement").as_slice());
+        assert!(analyzer().implied("appartement").is_empty());
     }
 
     #[test]

@@ -152,11 +152,19 @@ fn implied_words() -> &'static ImpliedWords {
     })
 }
 
-/// The body's words: the description, free-text attributes, and the implied words.
-fn body_tokens(doc: &ListingDoc, description: &[Word]) -> Vec<String> {
+/// The body's words: the description, free-text attributes, the implied words, and the words
+/// the title's and description's words imply (`Analyzer::implied`).
+fn body_tokens(doc: &ListingDoc, title: &[String], description: &[Word]) -> Vec<String> {
     let a = analyzer();
     let w = implied_words();
     let mut out: Vec<String> = terms_of(description).collect();
+    let written: Vec<String> = out
+        .iter()
+        .chain(title)
+        .flat_map(|t| a.implied(t))
+        .cloned()
+        .collect();
+    out.extend(written);
     out.extend(w.category.get(&doc.category).into_iter().flatten().cloned());
     if let Some(leaf) = catalog().get(&doc.category) {
         for spec in &leaf.attributes {
@@ -373,6 +381,7 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
     let title_words = a.words(&doc.title);
     let description = a.words(&doc.description);
     let title: Vec<String> = terms_of(&title_words).collect();
+    let body = body_tokens(doc, &title, &description);
     d.add_text(
         fields.sound,
         sound_terms(doc, &title_words, &description).join(" "),
@@ -388,7 +397,7 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
     // The words naming the thing sold once more: a one-word query, answered from this field
     // alone (`query::text_query`), ranks the product above an accessory that names it.
     words.extend(named.words.iter().cloned());
-    words.extend(body_tokens(doc, &description));
+    words.extend(body);
     // Already analysed: the index only splits them apart again (see `schema::TERMS_TOKENIZER`).
     d.add_text(fields.text, words.join(" "));
 

@@ -268,6 +268,12 @@ fn the_judged_queries_find_their_ads_first() {
         println!("{}", s.row(set));
     }
     println!("{}", all.row("all"));
+    println!(
+        "all, unrounded: recall@10 {:.4}, MRR@10 {:.4}, nDCG@10 {:.4}",
+        all.recall(),
+        all.mrr(),
+        all.ndcg()
+    );
     for (name, value, floor) in [
         ("recall@10", all.recall(), RECALL_FLOOR),
         ("MRR@10", all.mrr(), MRR_FLOOR),
