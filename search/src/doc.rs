@@ -154,17 +154,17 @@ fn implied_words() -> &'static ImpliedWords {
 
 /// The body's words: the description, free-text attributes, the implied words, and the words
 /// the title's and description's words imply (`Analyzer::implied`).
-fn body_tokens(doc: &ListingDoc, title: &[String], description: &[Word]) -> Vec<String> {
+fn body_tokens(doc: &ListingDoc, title: &[Word], description: &[Word]) -> Vec<String> {
     let a = analyzer();
     let w = implied_words();
     let mut out: Vec<String> = terms_of(description).collect();
-    let written: Vec<String> = out
+    let written_words: Vec<&Word> = title.iter().chain(description).collect();
+    let implied: Vec<String> = written_words
         .iter()
-        .chain(title)
-        .flat_map(|t| a.implied(t))
+        .flat_map(|w| a.implied(&w.term))
         .cloned()
         .collect();
-    out.extend(written);
+    out.extend(implied);
     out.extend(w.category.get(&doc.category).into_iter().flatten().cloned());
     if let Some(leaf) = catalog().get(&doc.category) {
         for spec in &leaf.attributes {
@@ -187,6 +187,14 @@ fn body_tokens(doc: &ListingDoc, title: &[String], description: &[Word]) -> Vec<
     }
     out.extend(w.wilaya.get(&doc.wilaya).into_iter().flatten().cloned());
     out.extend(w.commune.get(&doc.commune).into_iter().flatten().cloned());
+    // Places the text names, in their other spellings (`العلمة` is El Eulma).
+    let (wilayas, communes) = crate::intent::places_named(&written_words);
+    for code in wilayas.iter().filter(|c| **c != doc.wilaya) {
+        out.extend(w.wilaya.get(code).into_iter().flatten().cloned());
+    }
+    for id in communes.iter().filter(|c| **c != doc.commune) {
+        out.extend(w.commune.get(id).into_iter().flatten().cloned());
+    }
     out
 }
 
@@ -381,7 +389,7 @@ pub fn to_document(doc: &ListingDoc, fields: &Fields, dict: &Dictionary) -> Tant
     let title_words = a.words(&doc.title);
     let description = a.words(&doc.description);
     let title: Vec<String> = terms_of(&title_words).collect();
-    let body = body_tokens(doc, &title, &description);
+    let body = body_tokens(doc, &title_words, &description);
     d.add_text(
         fields.sound,
         sound_terms(doc, &title_words, &description).join(" "),

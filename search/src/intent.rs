@@ -43,8 +43,15 @@ const MAX_LEAVES_OF_OPTION: usize = 3;
 /// Place names shorter than this are not read alone (`ain`, `el`, `bou`).
 const MIN_PLACE_CHARS: usize = 4;
 
-/// A place name's analysed words and the wilayas of the places so named.
-type Place = (Vec<String>, Vec<u64>);
+/// A place name's analysed words, the wilayas of the places so named, and the communes so
+/// named.
+struct Place {
+    words: Vec<String>,
+    wilayas: Vec<u64>,
+    communes: Vec<i32>,
+    /// It is a wilaya's own name (`Oran`, a commune's name too).
+    names_wilaya: bool,
+}
 
 /// Words and phrases that name categories and places, analysed once from reference data.
 struct Names {
@@ -73,27 +80,40 @@ fn names() -> &'static Names {
     static N: OnceLock<Names> = OnceLock::new();
     N.get_or_init(|| {
         let mut places: HashMap<String, Vec<Place>> = HashMap::new();
-        let mut add_place = |words: Vec<String>, wilaya: u64| {
+        let mut add_place = |words: Vec<String>, wilaya: u64, commune: Option<i32>| {
             let Some(first) = words.first() else { return };
             if words.len() == 1 && first.chars().count() < MIN_PLACE_CHARS {
                 return;
             }
             let same_first = places.entry(first.clone()).or_default();
-            match same_first.iter_mut().find(|(w, _)| *w == words) {
-                Some((_, codes)) if !codes.contains(&wilaya) => codes.push(wilaya),
-                Some(_) => {}
-                None => same_first.push((words, vec![wilaya])),
+            let at = match same_first.iter().position(|p| p.words == words) {
+                Some(at) => at,
+                None => {
+                    same_first.push(Place {
+                        words,
+                        wilayas: Vec::new(),
+                        communes: Vec::new(),
+                        names_wilaya: false,
+                    });
+                    same_first.len() - 1
+                }
+            };
+            let place = &mut same_first[at];
+            if !place.wilayas.contains(&wilaya) {
+                place.wilayas.push(wilaya);
             }
+            place.communes.extend(commune);
+            place.names_wilaya |= commune.is_none();
         };
         let geo = geography();
         for w in geo.wilayas() {
             for name in [&w.name_latin, &w.name_ar] {
-                add_place(meaningful(name), w.code as u64);
+                add_place(meaningful(name), w.code as u64, None);
             }
         }
         for c in geo.communes() {
             for name in [&c.name_latin, &c.name_ar] {
-                add_place(meaningful(name), c.wilaya_code as u64);
+                add_place(meaningful(name), c.wilaya_code as u64, Some(c.id));
             }
         }
         // A place's one-word name is never read as a category word. A word of a longer name
@@ -102,8 +122,8 @@ fn names() -> &'static Names {
         let place_words: HashSet<String> = places
             .values()
             .flatten()
-            .filter(|(w, _)| w.len() == 1)
-            .flat_map(|(w, _)| w.clone())
+            .filter(|p| p.words.len() == 1)
+            .flat_map(|p| p.words.clone())
             .collect();
 
         let mut category: HashMap<String, Vec<String>> = HashMap::new();
@@ -189,6 +209,48 @@ pub struct Intent {
     pub rent: bool,
 }
 
+/// Calls `found` with the range of `terms` and the place, for each place name `terms` hold.
+fn each_place(terms: &[&str], mut found: impl FnMut(std::ops::Range<usize>, &Place)) {
+    let n = names();
+    for start in 0..terms.len() {
+        for place in n.places.get(terms[start]).into_iter().flatten() {
+            let end = start + place.words.len();
+            if end > terms.len()
+                || terms[start..end]
+                    .iter()
+                    .zip(&place.words)
+                    .any(|(a, b)| a != b)
+            {
+                continue;
+            }
+            found(start..end, place);
+        }
+    }
+}
+
+/// The wilayas and communes whose names `words` hold (an ad that says `العلمة` or `Bab
+/// Ezzouar`), so that the ad can be found by the names' other spellings.
+pub fn places_named(words: &[&Word]) -> (Vec<i32>, Vec<i32>) {
+    let terms: Vec<&str> = words
+        .iter()
+        .filter(|w| !is_stop_word(&w.raw))
+        .map(|w| w.term.as_str())
+        .collect();
+    let (mut wilayas, mut communes) = (Vec::new(), Vec::new());
+    each_place(&terms, |_, place| {
+        if place.names_wilaya {
+            wilayas.extend(place.wilayas.iter().map(|w| *w as i32));
+        } else {
+            communes.extend(&place.communes);
+        }
+    });
+    wilayas.sort_unstable();
+    wilayas.dedup();
+    communes.sort_unstable();
+    communes.dedup();
+    (wilayas, communes)
+}
+
 /// What one word of a query stands for, besides itself (`Matching::Related`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WordIntent {
@@ -246,20 +308,14 @@ fn read(words: &[Word]) -> (Intent, Vec<WordIntent>) {
     let mut out = Intent::default();
     let mut each = vec![WordIntent::default(); words.len()];
     let mut in_place = vec![false; terms.len()];
-    for start in 0..terms.len() {
-        for (place, codes) in n.places.get(terms[start]).into_iter().flatten() {
-            let end = start + place.len();
-            if end > terms.len() || terms[start..end].iter().zip(place).any(|(a, b)| *a != b) {
-                continue;
-            }
-            in_place[start..end].fill(true);
-            for c in codes {
-                if !out.wilayas.contains(c) {
-                    out.wilayas.push(*c);
-                }
+    each_place(&terms, |at, place| {
+        in_place[at].fill(true);
+        for c in &place.wilayas {
+            if !out.wilayas.contains(c) {
+                out.wilayas.push(*c);
             }
         }
-    }
+    });
     // Each category word narrows what the others name (`villa` names sale, rent and holiday
     // rent, `à vendre` sale alone: a villa for sale); words that name unrelated categories
     // (`location voiture`) leave all of them.
@@ -504,6 +560,23 @@ mod tests {
         assert!(of("clé voiture").accessory);
         assert!(of("pièces voiture").accessory);
         assert!(of("phone case").accessory);
+    }
+
+    #[test]
+    fn an_ad_text_names_places_in_either_script() {
+        let named = |text: &str| {
+            let words = analyzer().words(text);
+            places_named(&words.iter().collect::<Vec<_>>())
+        };
+        let eulma = geography()
+            .communes()
+            .iter()
+            .find(|c| c.name_latin == "El Eulma")
+            .unwrap();
+        assert!(named("سيارة للبيع العلمة").1.contains(&eulma.id));
+        assert!(named("voiture a vendre el eulma").1.contains(&eulma.id));
+        assert_eq!(named("Oran centre").0, vec![31]);
+        assert_eq!(named("iphone 13 nqi"), (vec![], vec![]));
     }
 
     #[test]
