@@ -15,12 +15,12 @@ use souk_domain::{geography, AttributeValue, Attributes};
 use souk_search::query::Matching;
 use souk_search::{ListingDoc, SearchIndex, SearchRequest};
 
-/// Floors a little under the measured figures on the graded set (all 432 queries: recall@10
-/// 0.898, MRR@10 0.931, nDCG@10 0.866; search/relevance/README.md), with room for harmless
-/// reorderings among equally good ads.
-const RECALL_FLOOR: f64 = 0.88;
-const MRR_FLOOR: f64 = 0.91;
-const NDCG_FLOOR: f64 = 0.85;
+/// The targets of the ranking (issue 28), which the graded set meets (all 432 queries:
+/// recall@10 0.953, MRR@10 0.939, nDCG@10 0.911; search/relevance/README.md): a change that
+/// takes the set under one of them fails.
+const RECALL_FLOOR: f64 = 0.95;
+const MRR_FLOOR: f64 = 0.93;
+const NDCG_FLOOR: f64 = 0.90;
 
 const NOW: i64 = 1_800_000_000_000_000;
 const DAY: i64 = 86_400_000_000;
