@@ -20,6 +20,19 @@ use crate::schema::{Dictionary, TRAIT_ACCESSORY, TRAIT_RENTAL};
 /// Leaf categories whose ads are accessories or parts of the things other leaves sell.
 pub const ACCESSORY_CATEGORIES: &[&str] = &["phone-accessories", "vehicle-parts", "computer-parts"];
 
+/// Leaf categories of jobs offered and of people seeking one.
+const JOB_OFFERS: &str = "job-offers";
+const JOB_REQUESTS: &str = "job-requests";
+
+/// Words that, beside a job word, say the query seeks a job rather than offers one.
+const SEEKING: &[&str] = &["cherche", "recherche", "يبحث", "ابحث", "looking", "seeking"];
+
+fn is_seeking(term: &str) -> bool {
+    static SET: OnceLock<HashSet<String>> = OnceLock::new();
+    SET.get_or_init(|| SEEKING.iter().flat_map(|w| analyzer().tokens(w)).collect())
+        .contains(term)
+}
+
 /// Leaf categories of things for rent.
 pub const RENT_CATEGORIES: &[&str] = &["real-estate-rent", "real-estate-holiday-rent"];
 
@@ -205,6 +218,12 @@ pub struct Intent {
     pub wilayas: Vec<u64>,
     /// It names an accessory or a part (or a category of them): those are not demoted.
     pub accessory: bool,
+    /// It asks for an accessory or a part by a word that names nothing else (`coque`,
+    /// `phare`, `manette`): the things themselves rank lower.
+    pub only_accessories: bool,
+    /// It names jobs: whether it seeks a job (`يبحث عن عمل`, `cherche emploi`), so that
+    /// people seeking one come first, or (`None` when it names no job) asks for offers.
+    pub job_seeker: Option<bool>,
     /// It asks for a thing to rent (`location`, `كراء`, `kra`).
     pub rent: bool,
 }
@@ -321,6 +340,7 @@ fn read(words: &[Word]) -> (Intent, Vec<WordIntent>) {
     // (`location voiture`) leave all of them.
     let mut union: Vec<String> = Vec::new();
     let mut common: Option<Vec<String>> = None;
+    let mut seeking = false;
     let part_named = terms.iter().zip(&in_place).any(|(t, placed)| {
         !placed
             && (analyzer().is_accessory(t)
@@ -337,7 +357,15 @@ fn read(words: &[Word]) -> (Intent, Vec<WordIntent>) {
         }
         if analyzer().is_accessory(t) {
             out.accessory = true;
+            // `jeux` names games and the games category too: no strong ask.
+            let names_things = n.category.get(*t).is_some_and(|leaves| {
+                leaves
+                    .iter()
+                    .any(|l| !ACCESSORY_CATEGORIES.contains(&l.as_str()))
+            });
+            out.only_accessories |= !names_things;
         }
+        seeking |= is_seeking(t);
         if is_rent_word(t) {
             out.rent = true;
         }
@@ -383,6 +411,13 @@ fn read(words: &[Word]) -> (Intent, Vec<WordIntent>) {
     for w in &mut each {
         w.categories.retain(|l| out.categories.contains(l));
     }
+    if out
+        .categories
+        .iter()
+        .any(|c| c == JOB_OFFERS || c == JOB_REQUESTS)
+    {
+        out.job_seeker = Some(seeking);
+    }
     (out, each)
 }
 
@@ -411,6 +446,10 @@ pub struct Demotions {
     rent: Option<bool>,
     /// By leaf ordinal: a rent category.
     rent_leaves: Vec<bool>,
+    /// The query asks for accessories or parts only (`Intent::only_accessories`).
+    things: bool,
+    /// `Intent::job_seeker`, with the leaf ordinals of job offers and job requests.
+    jobs: Option<(bool, Option<u64>, Option<u64>)>,
 }
 
 impl Demotions {
@@ -426,6 +465,14 @@ impl Demotions {
             accessories: !intent.accessory,
             rent: Some(intent.rent),
             rent_leaves: by_ordinal(dict, RENT_CATEGORIES.iter().copied()),
+            things: intent.only_accessories,
+            jobs: intent.job_seeker.map(|seeking| {
+                (
+                    seeking,
+                    dict.category_ord(JOB_OFFERS),
+                    dict.category_ord(JOB_REQUESTS),
+                )
+            }),
         }
     }
 
@@ -434,7 +481,9 @@ impl Demotions {
         self.leaves.is_empty()
             && self.wilayas.is_empty()
             && !self.accessories
+            && !self.things
             && self.rent.is_none()
+            && self.jobs.is_none()
     }
 
     /// Calls `apply` with each demotion that applies to an ad and its factor.
@@ -455,6 +504,22 @@ impl Demotions {
         }
         if !self.wilayas.is_empty() && !wilaya.is_some_and(|w| self.wilayas.contains(&w)) {
             apply("outside the places the query names", OTHER_PLACE);
+        }
+        if self.things && traits & TRAIT_ACCESSORY == 0 {
+            apply(
+                "not an accessory or a part, which the query asks for",
+                ACCESSORY,
+            );
+        }
+        if let Some((seeking, offers, requests)) = self.jobs {
+            if seeking && leaf.is_some() && leaf == offers {
+                apply("a job offered, where the query seeks one", OTHER_DEAL);
+            } else if !seeking && leaf.is_some() && leaf == requests {
+                apply(
+                    "someone seeking a job, where the query asks for one",
+                    OTHER_DEAL,
+                );
+            }
         }
         if self.accessories && traits & TRAIT_ACCESSORY != 0 {
             apply(
@@ -485,8 +550,8 @@ pub struct Demoting {
 impl Demoting {
     pub fn new(demotions: &Demotions, cols: &SegmentColumns) -> Demoting {
         let d = demotions;
-        let needs_leaf = !d.leaves.is_empty() || d.rent == Some(true);
-        let needs_traits = d.accessories || d.rent.is_some();
+        let needs_leaf = !d.leaves.is_empty() || d.rent == Some(true) || d.jobs.is_some();
+        let needs_traits = d.accessories || d.things || d.rent.is_some();
         Demoting {
             demotions: demotions.clone(),
             leaf: needs_leaf.then(|| cols.leaf.clone()),
@@ -577,6 +642,24 @@ mod tests {
         assert!(named("voiture a vendre el eulma").1.contains(&eulma.id));
         assert_eq!(named("Oran centre").0, vec![31]);
         assert_eq!(named("iphone 13 nqi"), (vec![], vec![]));
+    }
+
+    #[test]
+    fn an_accessory_word_asks_for_accessories_only_when_it_names_nothing_else() {
+        assert!(of("coque iphone 15").only_accessories);
+        assert!(of("phare clio 5").only_accessories);
+        // `jeux` names the games-and-consoles category too.
+        assert!(!of("console de jeux").only_accessories);
+        assert!(!of("iphone 15").only_accessories);
+    }
+
+    #[test]
+    fn a_job_query_asks_for_offers_unless_it_seeks_one() {
+        assert_eq!(of("driver job").job_seeker, Some(false));
+        assert_eq!(of("توظيف").job_seeker, Some(false));
+        assert_eq!(of("سائق يبحث عن عمل").job_seeker, Some(true));
+        assert_eq!(of("chauffeur cherche emploi").job_seeker, Some(true));
+        assert_eq!(of("iphone 13").job_seeker, None);
     }
 
     #[test]

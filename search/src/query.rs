@@ -203,7 +203,7 @@ pub fn plan(
     let text = req
         .q
         .as_deref()
-        .and_then(|q| text_query(fields, dict, q, matching, df));
+        .and_then(|q| text_query(fields, dict, req.category.as_deref(), q, matching, df));
     let widens = text.as_ref().is_some_and(|t| t.widens);
     let (text, single_term, clauses, demotions) = match text {
         Some(t) => {

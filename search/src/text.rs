@@ -217,10 +217,12 @@ fn slip_of_lexicon_word(fields: &Fields, w: &Word, df: DocFreq) -> Option<&'stat
 /// Every word must match (in title or body). A glued word (`clio4`) matches as a whole or
 /// as all its pieces. Optional clauses rank the ads the query names first (`naming_clauses`).
 /// The flag says the query is one plain term, whose count is known without walking its
-/// postings.
+/// postings. Under `Matching::Related`, words stand for their categories too, those under
+/// `within` (the request's category) only.
 pub fn text_query(
     fields: &Fields,
     dict: &Dictionary,
+    within: Option<&str>,
     q: &str,
     matching: Matching,
     df: DocFreq,
@@ -240,7 +242,20 @@ pub fn text_query(
             Some(typed)
         })
         .collect();
-    let related = (matching == Matching::Related).then(|| word_intents(&words));
+    let related = (matching == Matching::Related).then(|| {
+        let mut intents = word_intents(&words);
+        // Only the categories the request may return: a word's others cannot widen it.
+        if let Some(within) = within {
+            let leaves = souk_domain::catalog().leaves_under(within);
+            for w in &mut intents {
+                w.categories.retain(|c| leaves.contains(&c.as_str()));
+                if w.categories.is_empty() {
+                    w.options.clear();
+                }
+            }
+        }
+        intents
+    });
     let some_not_descriptive = related
         .as_ref()
         .is_some_and(|r| r.iter().any(|w| !w.descriptive));

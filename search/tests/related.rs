@@ -128,3 +128,27 @@ fn a_word_that_describes_the_ad_only_ranks_when_widened() {
     assert_eq!(sorted(found[..3].to_vec()), vec![7, 10, 11], "{found:?}");
     assert_eq!(found[3..], [6], "{found:?}");
 }
+
+#[test]
+fn a_category_filter_bounds_what_the_words_stand_for() {
+    let index = index();
+    // Filtered to phones, the laptops the words stand for cannot widen the page.
+    let req = SearchRequest {
+        q: Some("حاسوب محمول".into()),
+        category: Some("smartphones".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    req.validate().unwrap();
+    let r = index.search(&req, NOW).unwrap();
+    assert!(!r.related);
+    assert_eq!(r.total, 0);
+    // Filtered to laptops, they do.
+    let req = SearchRequest {
+        category: Some("laptops".into()),
+        ..req
+    };
+    let r = index.search(&req, NOW).unwrap();
+    assert!(r.related);
+    assert_eq!(sorted(ids(&r)), vec![1, 2, 3, 8, 9]);
+}
