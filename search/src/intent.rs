@@ -242,6 +242,17 @@ fn each_place(terms: &[&str], mut found: impl FnMut(std::ops::Range<usize>, &Pla
             {
                 continue;
             }
+            // A one-word name that is also a word for renting, a category or a state (the
+            // commune إيجار, M'kira: `kira`) means that word far more often than the place.
+            let word = place.words[0].as_str();
+            if place.words.len() == 1
+                && (is_rent_word(word)
+                    || n.category.contains_key(word)
+                    || n.options.contains_key(word)
+                    || is_descriptive(word))
+            {
+                continue;
+            }
             found(start..end, place);
         }
     }
@@ -660,6 +671,16 @@ mod tests {
         assert_eq!(of("سائق يبحث عن عمل").job_seeker, Some(true));
         assert_eq!(of("chauffeur cherche emploi").job_seeker, Some(true));
         assert_eq!(of("iphone 13").job_seeker, None);
+    }
+
+    #[test]
+    fn a_word_for_renting_is_no_place() {
+        // Communes are named إيجار and M'kira: `location` and `كراء` ask for a rental.
+        for q in ["location", "كراء", "kira"] {
+            let i = of(q);
+            assert!(i.rent, "{q}: {i:?}");
+            assert!(i.wilayas.is_empty(), "{q}: {i:?}");
+        }
     }
 
     #[test]
