@@ -163,7 +163,8 @@ impl SearchIndex {
             }
         }
         // A page the words do not fill: the other ads of the categories they name.
-        if results.total < req.limit as u64 {
+        let q = req.q.as_deref().unwrap_or_default();
+        if results.total < req.limit as u64 && crate::text::may_widen(q, req.category.as_deref()) {
             let related = self.plan_at(req, Matching::Related, now_us);
             if related.widens() {
                 let retry =

@@ -186,7 +186,7 @@ pub fn register_tokenizer(index: &tantivy::Index) {
 }
 
 /// Bump when the code's idea of a document changes.
-const SCHEMA_VERSION: u32 = 11;
+const SCHEMA_VERSION: u32 = 12;
 
 /// The `cat_cell` term of a category ordinal in a cell (cells use the low 50 bits).
 pub fn cat_in_cell(category_ord: u64, cell: u64) -> u64 {

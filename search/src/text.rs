@@ -242,20 +242,7 @@ pub fn text_query(
             Some(typed)
         })
         .collect();
-    let related = (matching == Matching::Related).then(|| {
-        let mut intents = word_intents(&words);
-        // Only the categories the request may return: a word's others cannot widen it.
-        if let Some(within) = within {
-            let leaves = souk_domain::catalog().leaves_under(within);
-            for w in &mut intents {
-                w.categories.retain(|c| leaves.contains(&c.as_str()));
-                if w.categories.is_empty() {
-                    w.options.clear();
-                }
-            }
-        }
-        intents
-    });
+    let related = (matching == Matching::Related).then(|| related_intents(&words, within));
     let some_not_descriptive = related
         .as_ref()
         .is_some_and(|r| r.iter().any(|w| !w.descriptive));
@@ -347,6 +334,39 @@ pub fn text_query(
         widens,
         clauses: labelled,
         words,
+    })
+}
+
+/// What each word stands for under `Matching::Related`: only the categories under `within`
+/// (the request's category) count, since the request cannot return the others.
+fn related_intents(words: &[Word], within: Option<&str>) -> Vec<WordIntent> {
+    let mut intents = word_intents(words);
+    if let Some(within) = within {
+        let leaves = souk_domain::catalog().leaves_under(within);
+        for w in &mut intents {
+            w.categories.retain(|c| leaves.contains(&c.as_str()));
+            if w.categories.is_empty() {
+                w.options.clear();
+            }
+        }
+    }
+    intents
+}
+
+/// Whether `Matching::Related` could find more than the words do, without building its plan
+/// (which looks terms up in the index): some word, or the lexicon word it may be a slip of,
+/// names a category under `within` or an option, or describes an ad's state.
+pub fn may_widen(q: &str, within: Option<&str>) -> bool {
+    let mut words = analyzer().query_words(q);
+    for w in &mut words {
+        if let Some(meant) = crate::spelling::lexicon_word_near(&w.raw) {
+            w.term = meant.to_string();
+        }
+    }
+    let intents = related_intents(&words, within);
+    let some_not_descriptive = intents.iter().any(|w| !w.descriptive);
+    intents.iter().any(|w| {
+        !w.categories.is_empty() || !w.options.is_empty() || (w.descriptive && some_not_descriptive)
     })
 }
 
