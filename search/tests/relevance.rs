@@ -16,7 +16,7 @@ use souk_search::query::Matching;
 use souk_search::{ListingDoc, SearchIndex, SearchRequest};
 
 /// The targets of the ranking (issue 28), which the graded set meets (all 432 queries:
-/// recall@10 0.953, MRR@10 0.939, nDCG@10 0.911; search/relevance/README.md): a change that
+/// recall@10 0.958, MRR@10 0.958, nDCG@10 0.927; search/relevance/README.md): a change that
 /// takes the set under one of them fails.
 const RECALL_FLOOR: f64 = 0.95;
 const MRR_FLOOR: f64 = 0.93;
