@@ -17,7 +17,7 @@ use crate::schema::{
     FLAG_PHOTOS, FLAG_URGENT,
 };
 use crate::text::{text_query, DocFreq};
-pub use crate::text::{Lookup, Matching};
+pub use crate::text::{Labelled, Lookup, Matching};
 
 /// Which facet a filter belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -52,13 +52,6 @@ pub struct Plan {
     pub demotions: Demotions,
     /// The text query's scoring clauses, each with what it stands for (`explain`).
     pub clauses: Vec<Labelled>,
-}
-
-/// A clause of the text query and what it stands for, so that an explanation can say which
-/// ones an ad met and what each added.
-pub struct Labelled {
-    pub what: String,
-    pub query: Box<dyn Query>,
 }
 
 impl Plan {
@@ -132,13 +125,6 @@ impl Plan {
             _ => Box::new(BooleanQuery::new(clauses)),
         }
     }
-}
-
-pub(crate) fn term_q(field: Field, term: &str) -> Box<dyn Query> {
-    Box::new(TermQuery::new(
-        Term::from_field_text(field, term),
-        IndexRecordOption::WithFreqs,
-    ))
 }
 
 fn i64_range(field: Field, r: IntRange) -> Option<Box<dyn Query>> {

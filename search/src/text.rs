@@ -10,9 +10,22 @@ use tantivy::Term;
 
 use crate::analysis::{analyzer, Word};
 use crate::intent::{word_intents, WordIntent};
-use crate::query::{term_q, Labelled};
 use crate::schema::{Dictionary, Fields};
 use crate::sound::sound_keys;
+
+/// A clause of the text query and what it stands for, so that an explanation can say which
+/// ones an ad met and what each added.
+pub struct Labelled {
+    pub what: String,
+    pub query: Box<dyn Query>,
+}
+
+pub(crate) fn term_q(field: tantivy::schema::Field, term: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, term),
+        IndexRecordOption::WithFreqs,
+    ))
+}
 
 /// A query word in fewer documents than this is also looked up by sound (`sound`): it is
 /// probably a spelling the index does not know, and the exact term alone would find nothing
