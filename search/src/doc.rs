@@ -158,12 +158,17 @@ fn body_tokens(doc: &ListingDoc, title: &[Word], description: &[Word]) -> Vec<St
     let a = analyzer();
     let w = implied_words();
     let mut out: Vec<String> = terms_of(description).collect();
-    let written_words: Vec<&Word> = title.iter().chain(description).collect();
-    let implied: Vec<String> = written_words
+    // Words the text implies, once each, and only where they name the ad's category (a Poco
+    // F3 is a phone, not an apartment).
+    let mut implied: Vec<String> = title
         .iter()
+        .chain(description)
         .flat_map(|w| a.implied(&w.term))
+        .filter(|t| crate::intent::names_leaf(t, &doc.category))
         .cloned()
         .collect();
+    implied.sort();
+    implied.dedup();
     out.extend(implied);
     out.extend(w.category.get(&doc.category).into_iter().flatten().cloned());
     if let Some(leaf) = catalog().get(&doc.category) {
@@ -187,8 +192,10 @@ fn body_tokens(doc: &ListingDoc, title: &[Word], description: &[Word]) -> Vec<St
     }
     out.extend(w.wilaya.get(&doc.wilaya).into_iter().flatten().cloned());
     out.extend(w.commune.get(&doc.commune).into_iter().flatten().cloned());
-    // Places the text names, in their other spellings (`العلمة` is El Eulma).
-    let (wilayas, communes) = crate::intent::places_named(&written_words);
+    // Places the title names, in their other spellings (`العلمة` is El Eulma). Not the
+    // description's: it names places for other reasons (`10 min from Oran`), and every name
+    // read there is one more false reading (a word that is also a commune's name).
+    let (wilayas, communes) = crate::intent::places_named(&title.iter().collect::<Vec<_>>());
     for code in wilayas.iter().filter(|c| **c != doc.wilaya) {
         out.extend(w.wilaya.get(code).into_iter().flatten().cloned());
     }
@@ -266,7 +273,9 @@ pub fn units(words: &[Word]) -> Vec<&str> {
         if crate::analysis::is_stop_word(&w.raw) {
             continue;
         }
-        if w.parts.is_empty() {
+        // A name the lexicon knows whole (`ps5` from `playstation 5`) is one unit; a glued
+        // word it does not (`clio4`) is its pieces.
+        if w.parts.is_empty() || analyzer().is_canonical(&w.term) {
             units.push(&w.term);
         } else {
             units.extend(w.parts.iter().map(String::as_str));

@@ -20,6 +20,10 @@ use crate::SearchError;
 
 /// Below this many exact hits, a first page is retried with one typo allowed per long word.
 const FUZZY_BELOW: u64 = 3;
+/// Below this many hits (a default page), a first page by relevance is retried with what its
+/// words stand for (`Matching::Related`). A constant, not the page's size: the same query
+/// must find the same ads whatever page size a client asks for.
+const RELATED_BELOW: u64 = 20;
 
 #[derive(Serialize, Deserialize)]
 struct Cursor {
@@ -61,6 +65,13 @@ fn decode_cursor(s: &str, sort: Sort) -> Result<((f64, u64), Matching), SearchEr
         return Err(SearchError::BadCursor);
     }
     Ok(((rank, c.i), Matching::from_flags(c.f, c.p, c.w)))
+}
+
+/// Whether the related step could widen `req` (`text::may_widen`).
+fn may_widen(req: &SearchRequest) -> bool {
+    req.q
+        .as_deref()
+        .is_some_and(|q| crate::text::may_widen(q, req.category.as_deref()))
 }
 
 impl SearchIndex {
@@ -134,6 +145,15 @@ impl SearchIndex {
         } else {
             cursor_matching
         };
+        // A cursor is the client's to send back: it cannot ask for the related step on a
+        // query that could not take it (that would walk whole categories).
+        let cursor_matching = if cursor_matching == Matching::Related
+            && !(sort == Sort::Relevance && may_widen(req))
+        {
+            Matching::Exact
+        } else {
+            cursor_matching
+        };
         let given = (cursor_matching == Matching::Exact).then_some(exact);
         let mut results = self.run(req, sort, after, now_us, cursor_matching, given)?;
         let first_page = cursor_matching == Matching::Exact && after.is_none();
@@ -162,9 +182,8 @@ impl SearchIndex {
                 results = retry;
             }
         }
-        // A page the words do not fill: the other ads of the categories they name.
-        let q = req.q.as_deref().unwrap_or_default();
-        if results.total < req.limit as u64 && crate::text::may_widen(q, req.category.as_deref()) {
+        // Words that find less than a page: the other ads of the categories they name.
+        if results.total < RELATED_BELOW && sort == Sort::Relevance && may_widen(req) {
             let related = self.plan_at(req, Matching::Related, now_us);
             if related.widens() {
                 let retry =

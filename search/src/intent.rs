@@ -53,6 +53,8 @@ const ACCESSORY: f32 = 0.45;
 /// Enum options (`property_type=maison`) name their categories like a category's own name,
 /// for attributes few leaves declare (an option of every leaf, such as `condition`, names none).
 const MAX_LEAVES_OF_OPTION: usize = 3;
+/// Option labels of more words than this describe rather than name (`MAX_LEAVES_OF_OPTION`).
+const MAX_OPTION_LABEL_WORDS: usize = 2;
 /// Place names shorter than this are not read alone (`ain`, `el`, `bou`).
 const MIN_PLACE_CHARS: usize = 4;
 
@@ -129,22 +131,10 @@ fn names() -> &'static Names {
                 add_place(meaningful(name), c.wilaya_code as u64, Some(c.id));
             }
         }
-        // A place's one-word name is never read as a category word. A word of a longer name
-        // (`dar` of Dar El Beida, `maison` of Maison Carrée) is: the query reads the whole
-        // name as a place first.
-        let place_words: HashSet<String> = places
-            .values()
-            .flatten()
-            .filter(|p| p.words.len() == 1)
-            .flat_map(|p| p.words.clone())
-            .collect();
 
         let mut category: HashMap<String, Vec<String>> = HashMap::new();
         let mut name = |text: &str, leaves: &[String]| {
             for t in meaningful(text) {
-                if place_words.contains(&t) {
-                    continue;
-                }
                 let e = category.entry(t).or_default();
                 for l in leaves {
                     if !e.contains(l) {
@@ -185,9 +175,15 @@ fn names() -> &'static Names {
                 if let AttributeKind::Enum { options } = &spec.kind {
                     for o in options.iter().filter(|o| o.value != "other") {
                         for text in [&o.label.ar, &o.label.fr, &o.label.en] {
+                            // A label of a few words names a kind (`Villa`, `Local commercial`);
+                            // a longer one describes (`Deed in joint ownership`): its words
+                            // (`joint`) name nothing.
+                            if meaningful(text).len() > MAX_OPTION_LABEL_WORDS {
+                                continue;
+                            }
                             name(text, leaves);
                             for t in meaningful(text) {
-                                if place_words.contains(&t) || catalog_words.contains(&t) {
+                                if catalog_words.contains(&t) {
                                     continue;
                                 }
                                 let e = option_words.entry(t).or_default();
@@ -228,6 +224,15 @@ pub struct Intent {
     pub rent: bool,
 }
 
+/// Does `term` (analysed) name the leaf category `leaf` (`appartement` names the real-estate
+/// leaves through the property type)?
+pub fn names_leaf(term: &str, leaf: &str) -> bool {
+    names()
+        .category
+        .get(term)
+        .is_some_and(|leaves| leaves.iter().any(|l| l == leaf))
+}
+
 /// Calls `found` with the range of `terms` and the place, for each place name `terms` hold.
 fn each_place(terms: &[&str], mut found: impl FnMut(std::ops::Range<usize>, &Place)) {
     let n = names();
@@ -242,8 +247,10 @@ fn each_place(terms: &[&str], mut found: impl FnMut(std::ops::Range<usize>, &Pla
             {
                 continue;
             }
-            // A one-word name that is also a word for renting, a category or a state (the
-            // commune إيجار, M'kira: `kira`) means that word far more often than the place.
+            // A one-word name that is also a word for renting, a category, an option or a
+            // state (the communes إيجار and M'kira: `kira`; المزرعة: `ferme`) means that word
+            // far more often than the place. A word of a longer name (`dar` of Dar El Beida)
+            // is read as the place only with the rest of the name.
             let word = place.words[0].as_str();
             if place.words.len() == 1
                 && (is_rent_word(word)
@@ -352,29 +359,39 @@ fn read(words: &[Word]) -> (Intent, Vec<WordIntent>) {
     let mut union: Vec<String> = Vec::new();
     let mut common: Option<Vec<String>> = None;
     let mut seeking = false;
-    let part_named = terms.iter().zip(&in_place).any(|(t, placed)| {
-        !placed
-            && (analyzer().is_accessory(t)
-                || !(n.category.contains_key(*t)
-                    || n.options.contains_key(*t)
-                    || is_descriptive(t)
-                    || is_rent_word(t)
-                    || analyzer().is_brand(t)
-                    || t.chars().any(|c| c.is_ascii_digit())))
-    });
-    for ((t, placed), &at) in terms.iter().zip(&in_place).zip(&kept) {
+    // A word that may name a part: an accessory word anywhere, or a word the reference data
+    // does not know first in the query (`clé voiture`, `écran pc`; not `voiture pas cher`).
+    let first = in_place.iter().position(|p| !p);
+    let part_named = terms
+        .iter()
+        .zip(&in_place)
+        .enumerate()
+        .any(|(i, (t, placed))| {
+            !placed
+                && (analyzer().is_accessory(t)
+                    || Some(i) == first
+                        && !(n.category.contains_key(*t)
+                            || n.options.contains_key(*t)
+                            || is_descriptive(t)
+                            || is_rent_word(t)
+                            || analyzer().is_brand(t)
+                            || t.chars().any(|c| c.is_ascii_digit())))
+        });
+    for (i, ((t, placed), &at)) in terms.iter().zip(&in_place).zip(&kept).enumerate() {
         if *placed {
             continue;
         }
         if analyzer().is_accessory(t) {
             out.accessory = true;
-            // `jeux` names games and the games category too: no strong ask.
+            // `jeux` names games and the games category too: no strong ask. Nor is an
+            // accessory word after the thing (`clio boite automatique`, `golf 7 moteur 1.6`):
+            // the buyer names the part first (`boite clio`, `moteur golf 7`), as sellers do.
             let names_things = n.category.get(*t).is_some_and(|leaves| {
                 leaves
                     .iter()
                     .any(|l| !ACCESSORY_CATEGORIES.contains(&l.as_str()))
             });
-            out.only_accessories |= !names_things;
+            out.only_accessories |= !names_things && first == Some(i);
         }
         seeking |= is_seeking(t);
         if is_rent_word(t) {
@@ -671,6 +688,24 @@ mod tests {
         assert_eq!(of("سائق يبحث عن عمل").job_seeker, Some(true));
         assert_eq!(of("chauffeur cherche emploi").job_seeker, Some(true));
         assert_eq!(of("iphone 13").job_seeker, None);
+    }
+
+    #[test]
+    fn a_word_that_names_a_kind_of_thing_is_no_place() {
+        // The commune El Mezeraa (المزرعة) is a farm, `ferme` the property type.
+        for q in ["ferme", "مزرعة"] {
+            assert!(of(q).wilayas.is_empty(), "{q}: {:?}", of(q));
+        }
+        assert_eq!(of("oran").wilayas, vec![31]);
+    }
+
+    #[test]
+    fn an_accessory_word_asks_for_the_part_only_when_it_comes_first() {
+        assert!(of("boite clio").only_accessories);
+        assert!(!of("clio boite automatique").only_accessories);
+        assert!(!of("golf 7 moteur 1.6").only_accessories);
+        // Nor does a word after the category word name a part.
+        assert!(!of("voiture pas cher").accessory);
     }
 
     #[test]

@@ -21,12 +21,16 @@ pub const MAX_QUERY_WORDS: usize = 10;
 pub const MAX_FUZZY_WORDS: usize = 5;
 
 /// Words and pieces of `q` as the index sees them; a piece that is a number is no walk of
-/// the term dictionary (typo tolerance leaves numbers exact), so it does not count.
+/// the term dictionary (typo tolerance leaves numbers exact), so it does not count, nor do the
+/// halves of a name the lexicon knows whole (`ماك بوك`).
 pub fn query_words(q: &str) -> usize {
-    crate::analysis::analyzer()
-        .words(q)
+    let a = crate::analysis::analyzer();
+    a.words(q)
         .iter()
         .map(|w| {
+            if a.is_canonical(&w.term) {
+                return 1;
+            }
             let pieces = w
                 .parts
                 .iter()

@@ -42,8 +42,9 @@ pub struct SearchResults {
     pub fuzzy: bool,
     /// True when one word of several matched nothing and the results hold the others.
     pub partial: bool,
-    /// True when the words filled less than a page and the results also hold the ads of the
-    /// categories (or options) they name whose text lacks them (`Matching::Related`).
+    /// True when the words found fewer than a default page of ads and the results also hold
+    /// the ads of the categories (or options) they name whose text lacks them
+    /// (`Matching::Related`).
     pub related: bool,
     /// Featured ads matching the request, shown above the hits; one that was among this
     /// page's hits left them for its slot (never twice on a page).

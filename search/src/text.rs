@@ -210,21 +210,16 @@ fn model_clauses(fields: &Fields, words: &[Word]) -> Vec<Labelled> {
     out
 }
 
-/// A typed word is taken for a lexicon word one slip away (`spelling`) when the index barely
-/// knows it, or holds that word this many times more often.
-const SLIP_RATIO: u64 = 20;
-
 /// The token of the lexicon word `w` is a slip of (`frigidair` for `frigidaire`), when the
-/// index barely knows the word as typed or knows that one far better.
+/// index barely knows the word as typed: a word many ads use (`housse`, `coran`, `ville`) is
+/// a word of its own, not a slip of `house`, `oran` or `villa`; nor is an accessory word.
 fn slip_of_lexicon_word(fields: &Fields, w: &Word, df: DocFreq) -> Option<&'static str> {
-    if !w.parts.is_empty() {
+    if !w.parts.is_empty() || analyzer().is_accessory(&w.term) {
         return None;
     }
     let meant = crate::spelling::lexicon_word_near(&w.raw)?;
-    let count = |t: &str| (df.df)(&Term::from_field_text(fields.text, t));
-    let typed = count(&w.term);
-    let rare = typed < SOUND_BELOW_DF;
-    (meant != w.term && (rare || typed.saturating_mul(SLIP_RATIO) < count(meant))).then_some(meant)
+    let typed = (df.df)(&Term::from_field_text(fields.text, &w.term));
+    (meant != w.term && typed < SOUND_BELOW_DF).then_some(meant)
 }
 
 /// Every word must match (in title or body). A glued word (`clio4`) matches as a whole or

@@ -93,12 +93,29 @@ fn a_category_word_also_finds_the_ads_of_its_category_after_those_that_say_it() 
 }
 
 #[test]
-fn a_page_the_words_fill_is_not_widened() {
-    let index = index();
-    let r = search(&index, "حاسوب محمول", 3, None);
-    assert!(!r.related);
-    assert_eq!(sorted(ids(&r)), vec![1, 8, 9]);
-    assert_eq!(r.total, 3);
+fn words_that_find_a_page_of_ads_are_not_widened_whatever_the_page_size() {
+    let index = SearchIndex::in_memory().unwrap();
+    let mut ads: Vec<ListingDoc> = (1..=20)
+        .map(|i| ad(i, &format!("حاسوب محمول رقم {i}"), "laptops"))
+        .collect();
+    ads.push(ad(21, "Lenovo ThinkPad T480 i5", "laptops"));
+    index.upsert(&ads).unwrap();
+    index.commit(&Default::default()).unwrap();
+    for limit in [3, 20, 50] {
+        let r = search(&index, "حاسوب محمول", limit, None);
+        assert!(!r.related, "limit {limit}");
+        assert_eq!(r.total, 20, "limit {limit}");
+        assert!(!ids(&r).contains(&21), "limit {limit}");
+    }
+    // One ad fewer and the page size still does not decide: every size widens alike.
+    let index = SearchIndex::in_memory().unwrap();
+    index.upsert(&ads[1..]).unwrap();
+    index.commit(&Default::default()).unwrap();
+    for limit in [3, 50] {
+        let r = search(&index, "حاسوب محمول", limit, None);
+        assert!(r.related, "limit {limit}");
+        assert_eq!(r.total, 20, "limit {limit}");
+    }
 }
 
 #[test]
@@ -151,4 +168,48 @@ fn a_category_filter_bounds_what_the_words_stand_for() {
     let r = index.search(&req, NOW).unwrap();
     assert!(r.related);
     assert_eq!(sorted(ids(&r)), vec![1, 2, 3, 8, 9]);
+}
+
+#[test]
+fn a_word_many_ads_use_is_not_taken_for_a_slip() {
+    let index = SearchIndex::in_memory().unwrap();
+    index
+        .upsert(&[
+            ad(1, "Coran ancien", "books"),
+            ad(2, "Coran tajwid", "books"),
+            ad(3, "Coran hafs grand format", "books"),
+            ad(4, "Peugeot 208 Oran", "cars"),
+            ad(5, "Housse iPhone 13", "phone-accessories"),
+            ad(6, "Maison F4 Blida", "real-estate-sale"),
+        ])
+        .unwrap();
+    index.commit(&Default::default()).unwrap();
+    // `coran` is one edit from `oran`, `housse` from `house`: words of their own.
+    assert_eq!(
+        sorted(ids(&search(&index, "coran", 10, None))),
+        vec![1, 2, 3]
+    );
+    assert_eq!(ids(&search(&index, "housse", 10, None)), vec![5]);
+    // A word no ad uses is: `peugot` is `peugeot`.
+    assert_eq!(ids(&search(&index, "peugot", 10, None)), vec![4]);
+}
+
+#[test]
+fn a_forged_cursor_cannot_ask_a_query_that_names_no_category_for_the_related_step() {
+    use base64::Engine;
+    let index = index();
+    let forged = |q: &str| {
+        let cursor = serde_json::json!({
+            "s": "relevance", "r": f64::MAX.to_bits(), "i": u64::MAX, "f": true, "p": false, "w": true
+        });
+        let cursor = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(serde_json::to_vec(&cursor).unwrap());
+        search(&index, q, 10, Some(cursor))
+    };
+    // `lenovo` names no category: the flag is ignored.
+    let r = forged("lenovo");
+    assert!(!r.related);
+    assert_eq!(sorted(ids(&r)), vec![2, 9]);
+    // Category words may take it: it costs what a page of that category costs.
+    assert!(forged("حاسوب محمول").related);
 }

@@ -53,9 +53,10 @@ pub struct SearchPage {
     pub fuzzy: bool,
     /// True when no ad held every word together and the results hold all words but one.
     pub partial: bool,
-    /// True when the words filled less than a page, so the results also hold, after the ads
-    /// that say them, the other ads of the category a word names (`laptop`, `ثلاجة`) or of
-    /// the kind it names (`villa`); words that describe an ad (`propre`, `nqi`) then only rank.
+    /// True when the words found fewer than 20 ads (sorted by relevance), so the results also
+    /// hold, after the ads that say them, the other ads of the category a word names (`laptop`,
+    /// `ثلاجة`) within the request's category, or of the kind it names (`villa`); words that
+    /// describe an ad (`propre`, `nqi`) then only rank. Cursors keep it.
     pub related: bool,
     /// Up to 2 featured ads that match this page's query and filters, to show above `items`
     /// and marked as promoted; they take turns from page to page. One that is among this page's
