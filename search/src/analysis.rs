@@ -358,7 +358,7 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
-fn is_arabic(c: char) -> bool {
+pub(crate) fn is_arabic(c: char) -> bool {
     ('\u{0600}'..='\u{06FF}').contains(&c)
 }
 

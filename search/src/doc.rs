@@ -325,7 +325,7 @@ pub fn is_rental(category: &str, title: &[Word]) -> bool {
 
 /// Is the ad an accessory or a part (`schema::TRAIT_ACCESSORY`)?
 pub fn is_accessory(category: &str, title: &[Word]) -> bool {
-    crate::intent::ACCESSORY_CATEGORIES.contains(&category)
+    crate::intent::is_accessory_leaf(category)
         || title
             .iter()
             .find(|w| !crate::analysis::is_stop_word(&w.raw))

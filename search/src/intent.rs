@@ -18,7 +18,12 @@ use crate::columns::SegmentColumns;
 use crate::schema::{Dictionary, TRAIT_ACCESSORY, TRAIT_RENTAL};
 
 /// Leaf categories whose ads are accessories or parts of the things other leaves sell.
-pub const ACCESSORY_CATEGORIES: &[&str] = &["phone-accessories", "vehicle-parts", "computer-parts"];
+const ACCESSORY_CATEGORIES: &[&str] = &["phone-accessories", "vehicle-parts", "computer-parts"];
+
+/// Is `leaf` one of `ACCESSORY_CATEGORIES`?
+pub fn is_accessory_leaf(leaf: &str) -> bool {
+    ACCESSORY_CATEGORIES.contains(&leaf)
+}
 
 /// Leaf categories of jobs offered and of people seeking one.
 const JOB_OFFERS: &str = "job-offers";
@@ -233,6 +238,16 @@ pub fn names_leaf(term: &str, leaf: &str) -> bool {
         .is_some_and(|leaves| leaves.iter().any(|l| l == leaf))
 }
 
+/// Does `term` (analysed) say what kind of ad is sought: a category or option word, a word for
+/// renting, or one for an ad's state?
+fn names_a_kind(term: &str) -> bool {
+    let n = names();
+    n.category.contains_key(term)
+        || n.options.contains_key(term)
+        || is_rent_word(term)
+        || is_descriptive(term)
+}
+
 /// Calls `found` with the range of `terms` and the place, for each place name `terms` hold.
 fn each_place(terms: &[&str], mut found: impl FnMut(std::ops::Range<usize>, &Place)) {
     let n = names();
@@ -251,13 +266,7 @@ fn each_place(terms: &[&str], mut found: impl FnMut(std::ops::Range<usize>, &Pla
             // state (the communes إيجار and M'kira: `kira`; المزرعة: `ferme`) means that word
             // far more often than the place. A word of a longer name (`dar` of Dar El Beida)
             // is read as the place only with the rest of the name.
-            let word = place.words[0].as_str();
-            if place.words.len() == 1
-                && (is_rent_word(word)
-                    || n.category.contains_key(word)
-                    || n.options.contains_key(word)
-                    || is_descriptive(word))
-            {
+            if place.words.len() == 1 && names_a_kind(&place.words[0]) {
                 continue;
             }
             found(start..end, place);
@@ -370,10 +379,7 @@ fn read(words: &[Word]) -> (Intent, Vec<WordIntent>) {
             !placed
                 && (analyzer().is_accessory(t)
                     || Some(i) == first
-                        && !(n.category.contains_key(*t)
-                            || n.options.contains_key(*t)
-                            || is_descriptive(t)
-                            || is_rent_word(t)
+                        && !(names_a_kind(t)
                             || analyzer().is_brand(t)
                             || t.chars().any(|c| c.is_ascii_digit())))
         });
@@ -386,11 +392,10 @@ fn read(words: &[Word]) -> (Intent, Vec<WordIntent>) {
             // `jeux` names games and the games category too: no strong ask. Nor is an
             // accessory word after the thing (`clio boite automatique`, `golf 7 moteur 1.6`):
             // the buyer names the part first (`boite clio`, `moteur golf 7`), as sellers do.
-            let names_things = n.category.get(*t).is_some_and(|leaves| {
-                leaves
-                    .iter()
-                    .any(|l| !ACCESSORY_CATEGORIES.contains(&l.as_str()))
-            });
+            let names_things = n
+                .category
+                .get(*t)
+                .is_some_and(|leaves| leaves.iter().any(|l| !is_accessory_leaf(l)));
             out.only_accessories |= !names_things && first == Some(i);
         }
         seeking |= is_seeking(t);
@@ -405,13 +410,12 @@ fn read(words: &[Word]) -> (Intent, Vec<WordIntent>) {
         // A word that names a thing and the parts of it (`voiture`, through `pièces auto`;
         // `telephone`, through its accessories) names the thing, the parts' category only
         // mentions it; unless another word may name the part (`clé voiture`, `écran pc`).
-        let is_accessory = |l: &String| ACCESSORY_CATEGORIES.contains(&l.as_str());
-        let leaves: Vec<String> = if part_named || leaves.iter().all(is_accessory) {
+        let leaves: Vec<String> = if part_named || leaves.iter().all(|l| is_accessory_leaf(l)) {
             leaves.clone()
         } else {
             leaves
                 .iter()
-                .filter(|l| !is_accessory(l))
+                .filter(|l| !is_accessory_leaf(l))
                 .cloned()
                 .collect()
         };
@@ -429,7 +433,7 @@ fn read(words: &[Word]) -> (Intent, Vec<WordIntent>) {
     out.categories = common.filter(|c| !c.is_empty()).unwrap_or(union);
     // Words that name only accessory or parts categories (`pièces`) ask for those, and so may
     // a word beside them that names a part (`clé voiture`).
-    let accessory_leaf = |c: &String| ACCESSORY_CATEGORIES.contains(&c.as_str());
+    let accessory_leaf = |c: &String| is_accessory_leaf(c);
     if !out.categories.is_empty()
         && (out.categories.iter().all(accessory_leaf)
             || part_named && out.categories.iter().any(accessory_leaf))

@@ -16,7 +16,7 @@ use crate::schema::{
     cat_in_cell, cat_in_wilaya, Dictionary, Fields, FLAG_DELIVERS, FLAG_EXCHANGE, FLAG_NEGOTIABLE,
     FLAG_PHOTOS, FLAG_URGENT,
 };
-use crate::text::{text_query, DocFreq};
+use crate::text::{any_of, text_query, DocFreq};
 pub use crate::text::{Labelled, Lookup, Matching};
 
 /// Which facet a filter belongs to.
@@ -140,27 +140,13 @@ fn i64_range(field: Field, r: IntRange) -> Option<Box<dyn Query>> {
     Some(Box::new(RangeQuery::new(lo, hi)))
 }
 
-/// Documents with any of `values`, unscored. A union of term queries, not a `TermSetQuery`:
-/// that one fills a bitset as large as the segment from every posting of its terms, where
-/// posting lists can be skipped through in an intersection.
+/// Documents with any of `values` in `field`, unscored (`text::any_of`); none for no values.
 pub(crate) fn u64_set(field: Field, values: impl IntoIterator<Item = u64>) -> Box<dyn Query> {
-    let mut terms: Vec<Box<dyn Query>> = values
-        .into_iter()
-        .map(|v| -> Box<dyn Query> {
-            Box::new(TermQuery::new(
-                Term::from_field_u64(field, v),
-                IndexRecordOption::Basic,
-            ))
-        })
-        .collect();
-    let any: Box<dyn Query> = match terms.len() {
-        0 => return Box::new(EmptyQuery),
-        1 => terms.pop().unwrap_or_else(|| Box::new(EmptyQuery)),
-        _ => Box::new(BooleanQuery::new(
-            terms.into_iter().map(|t| (Occur::Should, t)).collect(),
-        )),
-    };
-    Box::new(ConstScoreQuery::new(any, 0.0))
+    let any = any_of(values.into_iter().map(|v| Term::from_field_u64(field, v)));
+    Box::new(ConstScoreQuery::new(
+        any.unwrap_or_else(|| Box::new(EmptyQuery)),
+        0.0,
+    ))
 }
 
 fn flag(fields: &Fields, value: Option<bool>, flag: u64) -> Option<Box<dyn Query>> {

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use crate::analysis::analyzer;
+use crate::analysis::{analyzer, is_arabic};
 
 /// Shorter words have too many neighbours one edit away to guess which was meant.
 const MIN_LATIN_CHARS: usize = 5;
@@ -33,7 +33,7 @@ fn deletions(word: &[char]) -> impl Iterator<Item = String> + '_ {
 }
 
 fn long_enough(word: &[char]) -> bool {
-    let arabic = word.iter().any(|c| ('\u{0600}'..='\u{06FF}').contains(c));
+    let arabic = word.iter().any(|c| is_arabic(*c));
     word.len()
         >= if arabic {
             MIN_ARABIC_CHARS

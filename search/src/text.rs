@@ -251,9 +251,6 @@ pub fn text_query(
         })
         .collect();
     let related = (matching == Matching::Related).then(|| related_intents(&words, within));
-    let some_not_descriptive = related
-        .as_ref()
-        .is_some_and(|r| r.iter().any(|w| !w.descriptive));
     let mut labelled: Vec<Labelled> = Vec::new();
     let fuzzy = matching.is_fuzzy();
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -289,7 +286,7 @@ pub fn text_query(
             ]))
         };
         let mut occur = Occur::Must;
-        if let Some(intent) = related.as_ref().map(|r| &r[i]) {
+        if let Some((intents, intent)) = related.as_ref().map(|r| (r, &r[i])) {
             one_plain_word = false;
             if let Some(stands) = stands_for(fields, dict, intent) {
                 widens = true;
@@ -302,7 +299,7 @@ pub fn text_query(
                     (Occur::Should, stands),
                 ]));
             }
-            if intent.descriptive && some_not_descriptive {
+            if only_ranks(intent, intents) {
                 widens = true;
                 occur = Occur::Should;
             }
@@ -372,10 +369,15 @@ pub fn may_widen(q: &str, within: Option<&str>) -> bool {
         }
     }
     let intents = related_intents(&words, within);
-    let some_not_descriptive = intents.iter().any(|w| !w.descriptive);
-    intents.iter().any(|w| {
-        !w.categories.is_empty() || !w.options.is_empty() || (w.descriptive && some_not_descriptive)
-    })
+    intents
+        .iter()
+        .any(|w| !w.categories.is_empty() || !w.options.is_empty() || only_ranks(w, &intents))
+}
+
+/// Under `Matching::Related`, a word that describes an ad's state only ranks, as long as
+/// another word says what the ad is.
+fn only_ranks(word: &WordIntent, all: &[WordIntent]) -> bool {
+    word.descriptive && all.iter().any(|w| !w.descriptive)
 }
 
 /// What an ad scores for being what a word stands for (`Matching::Related`) when its text
@@ -401,10 +403,17 @@ fn stands_for(fields: &Fields, dict: &Dictionary, intent: &WordIntent) -> Option
             })
             .collect()
     };
-    if terms.is_empty() {
-        return None;
-    }
-    let any = terms
+    Some(Box::new(ConstScoreQuery::new(
+        any_of(terms)?,
+        RELATED_WEIGHT,
+    )))
+}
+
+/// Documents with any of `terms`, unscored; `None` for no terms. A union of term queries,
+/// not a `TermSetQuery`: that one fills a bitset as large as the segment from every posting
+/// of its terms, where posting lists can be skipped through in an intersection.
+pub(crate) fn any_of(terms: impl IntoIterator<Item = Term>) -> Option<Box<dyn Query>> {
+    let mut any: Vec<(Occur, Box<dyn Query>)> = terms
         .into_iter()
         .map(|t| -> (Occur, Box<dyn Query>) {
             (
@@ -413,10 +422,11 @@ fn stands_for(fields: &Fields, dict: &Dictionary, intent: &WordIntent) -> Option
             )
         })
         .collect();
-    Some(Box::new(ConstScoreQuery::new(
-        Box::new(BooleanQuery::new(any)),
-        RELATED_WEIGHT,
-    )))
+    match any.len() {
+        0 => None,
+        1 => any.pop().map(|(_, q)| q),
+        _ => Some(Box::new(BooleanQuery::new(any))),
+    }
 }
 
 /// The text part of a plan (`text_query`).
