@@ -1,70 +1,44 @@
 //! A ranking explained: the named model first, then its neighbour, then the accessory that
 //! names it; the explanation says why (the model-name clause met, the accessory's demotion).
 
-use souk_domain::{geography, AttributeValue, Attributes};
+mod common;
+
+use common::{indexed, NOW};
+use souk_domain::{AttributeValue, Attributes};
 use souk_search::{ListingDoc, SearchIndex, SearchRequest};
 
-const NOW: i64 = 1_800_000_000_000_000;
-const DAY: i64 = 86_400_000_000;
-
+/// `common::ad`, described as in good repair, with Apple's `model` when it has one.
 fn ad(id: i64, title: &str, category: &str, model: Option<&str>, wilaya: i32) -> ListingDoc {
-    let mut attributes = Attributes::new();
+    let mut doc = common::ad(id, title, category, wilaya);
+    doc.description = format!("{title}, bon état");
     if let Some(m) = model {
+        let mut attributes = Attributes::new();
         attributes.insert("brand".into(), AttributeValue::Text("apple".into()));
         attributes.insert("model".into(), AttributeValue::Text(m.into()));
+        doc.attributes = attributes;
     }
-    let commune = geography().communes_of(wilaya).next().unwrap();
-    ListingDoc {
-        id,
-        title: title.into(),
-        description: format!("{title}, bon état"),
-        category: category.into(),
-        attributes,
-        price: Some(100_000),
-        negotiable: false,
-        exchange: false,
-        wilaya,
-        commune: commune.id,
-        lat: commune.lat,
-        lon: commune.lon,
-        // The accessory is the newest: freshness must not lift it.
-        created_at_us: NOW - DAY + id,
-        bumped_at_us: None,
-        featured_until_us: None,
-        urgent_until_us: None,
-        expires_at_us: NOW + 30 * DAY,
-        thumbnail: None,
-        seller_id: id,
-        seller_since_us: None,
-        store: None,
-        delivery: "none".into(),
-    }
+    doc
 }
 
 fn index() -> SearchIndex {
-    let index = SearchIndex::in_memory().unwrap();
-    index
-        .upsert(&[
-            ad(
-                1,
-                "iPhone 13 Pro 256 Go",
-                "smartphones",
-                Some("iPhone 13 Pro"),
-                16,
-            ),
-            ad(2, "iPhone 13 128 Go", "smartphones", Some("iPhone 13"), 16),
-            ad(3, "Coque iPhone 13 silicone", "phone-accessories", None, 16),
-            ad(
-                4,
-                "iPhone 13 128 Go Oran",
-                "smartphones",
-                Some("iPhone 13"),
-                31,
-            ),
-        ])
-        .unwrap();
-    index.commit(&Default::default()).unwrap();
-    index
+    indexed(&[
+        ad(
+            1,
+            "iPhone 13 Pro 256 Go",
+            "smartphones",
+            Some("iPhone 13 Pro"),
+            16,
+        ),
+        ad(2, "iPhone 13 128 Go", "smartphones", Some("iPhone 13"), 16),
+        ad(3, "Coque iPhone 13 silicone", "phone-accessories", None, 16),
+        ad(
+            4,
+            "iPhone 13 128 Go Oran",
+            "smartphones",
+            Some("iPhone 13"),
+            31,
+        ),
+    ])
 }
 
 fn search(index: &SearchIndex, q: &str) -> (Vec<i64>, Vec<souk_search::explain::Explanation>) {

@@ -1,59 +1,30 @@
 //! A page its words do not fill: the other ads of the category the words name come after the
 //! ads that say them (`Matching::Related`), through every page; a full page is left alone.
 
-use souk_domain::{geography, Attributes};
+mod common;
+
+use common::{indexed, NOW};
 use souk_search::{ListingDoc, SearchIndex, SearchRequest, SearchResults};
 
-const NOW: i64 = 1_800_000_000_000_000;
-const DAY: i64 = 86_400_000_000;
-
+/// An Algiers ad (`common::ad`).
 fn ad(id: i64, title: &str, category: &str) -> ListingDoc {
-    let commune = geography().communes_of(16).next().unwrap();
-    ListingDoc {
-        id,
-        title: title.into(),
-        description: title.into(),
-        category: category.into(),
-        attributes: Attributes::new(),
-        price: Some(100_000),
-        negotiable: false,
-        exchange: false,
-        wilaya: 16,
-        commune: commune.id,
-        lat: commune.lat,
-        lon: commune.lon,
-        created_at_us: NOW - DAY + id,
-        bumped_at_us: None,
-        featured_until_us: None,
-        urgent_until_us: None,
-        expires_at_us: NOW + 30 * DAY,
-        thumbnail: None,
-        seller_id: id,
-        seller_since_us: None,
-        store: None,
-        delivery: "none".into(),
-    }
+    common::ad(id, title, category, 16)
 }
 
 fn index() -> SearchIndex {
-    let index = SearchIndex::in_memory().unwrap();
-    index
-        .upsert(&[
-            ad(1, "حاسوب محمول أسوس", "laptops"),
-            ad(2, "Lenovo ThinkPad T480 i5", "laptops"),
-            ad(3, "MacBook Air M1 256Go", "laptops"),
-            ad(4, "حاسوب مكتبي HP", "desktops"),
-            ad(5, "Samsung Galaxy A52", "smartphones"),
-            ad(6, "iPhone 13 128Go bleu", "smartphones"),
-            ad(7, "iphone 13 nqi", "smartphones"),
-            ad(8, "حاسوب محمول ديل", "laptops"),
-            ad(9, "حاسوب محمول لينوفو", "laptops"),
-            ad(10, "iphone 13 nqi 128", "smartphones"),
-            ad(11, "iphone 13 nqi bleu", "smartphones"),
-        ])
-        .unwrap();
-    index.commit(&Default::default()).unwrap();
-    index
+    indexed(&[
+        ad(1, "حاسوب محمول أسوس", "laptops"),
+        ad(2, "Lenovo ThinkPad T480 i5", "laptops"),
+        ad(3, "MacBook Air M1 256Go", "laptops"),
+        ad(4, "حاسوب مكتبي HP", "desktops"),
+        ad(5, "Samsung Galaxy A52", "smartphones"),
+        ad(6, "iPhone 13 128Go bleu", "smartphones"),
+        ad(7, "iphone 13 nqi", "smartphones"),
+        ad(8, "حاسوب محمول ديل", "laptops"),
+        ad(9, "حاسوب محمول لينوفو", "laptops"),
+        ad(10, "iphone 13 nqi 128", "smartphones"),
+        ad(11, "iphone 13 nqi bleu", "smartphones"),
+    ])
 }
 
 fn search(index: &SearchIndex, q: &str, limit: usize, cursor: Option<String>) -> SearchResults {
@@ -94,13 +65,11 @@ fn a_category_word_also_finds_the_ads_of_its_category_after_those_that_say_it() 
 
 #[test]
 fn words_that_find_a_page_of_ads_are_not_widened_whatever_the_page_size() {
-    let index = SearchIndex::in_memory().unwrap();
     let mut ads: Vec<ListingDoc> = (1..=20)
         .map(|i| ad(i, &format!("حاسوب محمول رقم {i}"), "laptops"))
         .collect();
     ads.push(ad(21, "Lenovo ThinkPad T480 i5", "laptops"));
-    index.upsert(&ads).unwrap();
-    index.commit(&Default::default()).unwrap();
+    let index = indexed(&ads);
     for limit in [3, 20, 50] {
         let r = search(&index, "حاسوب محمول", limit, None);
         assert!(!r.related, "limit {limit}");
@@ -108,9 +77,7 @@ fn words_that_find_a_page_of_ads_are_not_widened_whatever_the_page_size() {
         assert!(!ids(&r).contains(&21), "limit {limit}");
     }
     // One ad fewer and the page size still does not decide: every size widens alike.
-    let index = SearchIndex::in_memory().unwrap();
-    index.upsert(&ads[1..]).unwrap();
-    index.commit(&Default::default()).unwrap();
+    let index = indexed(&ads[1..]);
     for limit in [3, 50] {
         let r = search(&index, "حاسوب محمول", limit, None);
         assert!(r.related, "limit {limit}");
@@ -172,18 +139,14 @@ fn a_category_filter_bounds_what_the_words_stand_for() {
 
 #[test]
 fn a_word_many_ads_use_is_not_taken_for_a_slip() {
-    let index = SearchIndex::in_memory().unwrap();
-    index
-        .upsert(&[
-            ad(1, "Coran ancien", "books"),
-            ad(2, "Coran tajwid", "books"),
-            ad(3, "Coran hafs grand format", "books"),
-            ad(4, "Peugeot 208 Oran", "cars"),
-            ad(5, "Housse iPhone 13", "phone-accessories"),
-            ad(6, "Maison F4 Blida", "real-estate-sale"),
-        ])
-        .unwrap();
-    index.commit(&Default::default()).unwrap();
+    let index = indexed(&[
+        ad(1, "Coran ancien", "books"),
+        ad(2, "Coran tajwid", "books"),
+        ad(3, "Coran hafs grand format", "books"),
+        ad(4, "Peugeot 208 Oran", "cars"),
+        ad(5, "Housse iPhone 13", "phone-accessories"),
+        ad(6, "Maison F4 Blida", "real-estate-sale"),
+    ]);
     // `coran` is one edit from `oran`, `housse` from `house`: words of their own.
     assert_eq!(
         sorted(ids(&search(&index, "coran", 10, None))),
