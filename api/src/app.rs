@@ -180,6 +180,7 @@ pub fn build_state(config: Config) -> Result<(AppState, bool), StartError> {
         None => None,
     };
     let decode_slots = config.decode_slots;
+    let password_nice = config.password_nice;
     let uploads = crate::upload_gate::UploadGate::new(
         config.upload_buffer_bytes,
         config.uploads_per_account,
@@ -203,7 +204,12 @@ pub fn build_state(config: Config) -> Result<(AppState, bool), StartError> {
         events: Arc::new(crate::live::EventHub::new(redis.clone())),
         seller_ratings: Default::default(),
         redis,
-        passwords: Arc::new(BoundedWork::new(cores, "souk_password_hashes_total")),
+        passwords: Arc::new(BoundedWork::on_own_threads(
+            cores,
+            "souk_password_hashes_total",
+            "souk-argon2",
+            password_nice,
+        )?),
         searches: Arc::new(BoundedWork::new(2 * cores, "souk_search_runs_total")),
         decodes: Arc::new(BoundedWork::new(decode_slots, "souk_image_decodes_total")),
         uploads,

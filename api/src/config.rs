@@ -87,6 +87,9 @@ pub struct Config {
     pub metrics_public: bool,
     /// Image decodes allowed at once; more waits.
     pub decode_slots: usize,
+    /// How much lower than the rest the threads hashing passwords run (`SOUK_PASSWORD_NICE`,
+    /// a nice increment, 0 to 19).
+    pub password_nice: i32,
     /// Bytes of upload bodies this process reads at once (`SOUK_UPLOAD_BUFFER_MB`).
     pub upload_buffer_bytes: usize,
     /// Uploads one account may have under way at once (`SOUK_UPLOADS_PER_ACCOUNT`).
@@ -346,6 +349,7 @@ impl Config {
                 }
             })?,
             decode_slots: bounded("SOUK_IMAGE_DECODE_SLOTS", cores() as i64, 1..=256)? as usize,
+            password_nice: bounded("SOUK_PASSWORD_NICE", 10, 0..=19)? as i32,
             upload_buffer_bytes: bounded("SOUK_UPLOAD_BUFFER_MB", 64, 11..=65_536)? as usize
                 * 1024
                 * 1024,

@@ -252,6 +252,9 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path) -> Config {
         },
         proxies: Default::default(),
         decode_slots: 2,
+        // Own threads as in production, at the normal priority: the suites' processes share
+        // the machine, and the priority's effect is the load benchmark's to show.
+        password_nice: 0,
         upload_buffer_bytes: 64 * 1024 * 1024,
         uploads_per_account: 2,
         upload_wait_secs: 3,
