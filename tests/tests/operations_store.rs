@@ -93,6 +93,44 @@ fn jobs_are_claimed_once_retried_and_end_dead() {
 }
 
 #[test]
+fn a_job_whose_workers_keep_dying_is_buried_not_run_again() {
+    with_store(|conn, _| {
+        use diesel::prelude::*;
+        use souk_store::schema::jobs::dsl as j;
+        let id = jobs::enqueue(conn, "send_email", &serde_json::json!({})).unwrap();
+        let other = jobs::enqueue(conn, "send_email", &serde_json::json!({})).unwrap();
+        diesel::update(j::jobs.find(id))
+            .set(j::max_attempts.eq(2))
+            .execute(conn)
+            .unwrap();
+        // Two runs whose worker died (their lease ran out at once): the second spends it.
+        let gone = chrono::Duration::milliseconds(-1);
+        let first = jobs::claim_next(conn, gone).unwrap().unwrap();
+        let second = jobs::claim_next(conn, gone).unwrap().unwrap();
+        assert_eq!((first.id, second.id, second.attempts), (id, id, 2));
+        // Spent: the next claim takes the other job, not a third run of this one.
+        let next = jobs::claim_next(conn, chrono::Duration::minutes(5))
+            .unwrap()
+            .unwrap();
+        assert_eq!(next.id, other);
+        assert!(jobs::claim_next(conn, chrono::Duration::minutes(5))
+            .unwrap()
+            .is_none());
+        // The worker's periodic pass buries it, with the reason, for an admin to see.
+        assert_eq!(jobs::bury_abandoned(conn).unwrap(), 1);
+        let dead = jobs::list_by_status(conn, STATUS_DEAD, 10).unwrap();
+        assert_eq!(dead.len(), 1);
+        assert_eq!(dead[0].id, id);
+        assert!(dead[0]
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("stopped before finishing")));
+        // The other job, running under a live lease, is untouched.
+        assert_eq!(jobs::bury_abandoned(conn).unwrap(), 0);
+    });
+}
+
+#[test]
 fn parallel_claims_never_share_a_job() {
     with_store(|conn, pool| {
         for i in 0..40 {

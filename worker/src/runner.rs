@@ -97,6 +97,14 @@ impl Worker {
 
     /// One pass of every periodic task. Each is safe to run in several workers at once.
     pub async fn run_periodic(&self) {
+        match self.db(jobs::bury_abandoned).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                jobs = n,
+                "jobs whose workers stopped with their attempts spent are dead"
+            ),
+            Err(e) => tracing::error!(error = %e, "burying abandoned jobs failed"),
+        }
         if let Err(e) = crate::lifecycle::warn_expiring(self).await {
             tracing::error!(error = %e, "expiry warnings failed");
         }
