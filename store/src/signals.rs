@@ -122,6 +122,7 @@ pub fn photo_key(conn: &mut DbConn, photo_id: i64) -> StoreResult<Option<i64>> {
 
 /// Rows read for one fingerprint: its band keys, with room to spare.
 const ROWS_PER_FINGERPRINT_READ: i64 = 16;
+const _: () = assert!(souk_domain::signals::BANDS as i64 <= ROWS_PER_FINGERPRINT_READ);
 
 /// Which fingerprints to look at around `hash`.
 pub enum Among {

@@ -44,11 +44,20 @@ async fn check_address_delay(state: &AppState, email: &str) -> ApiResult<()> {
             retry_after_secs: (ready_at_ms - now_ms).div_ceil(1000),
         });
     }
+    // Held until this attempt's answer (both outcomes release it), not only for the wait:
+    // under load a hash can outlast a one-second wait, and a second guess would run beside it.
     state
         .limiter
-        .claim(&login_slot_key(email), std::time::Duration::from_secs(wait))
+        .claim(
+            &login_slot_key(email),
+            std::time::Duration::from_secs(wait.max(LOGIN_SLOT_HOLD_SECS)),
+        )
         .await
 }
+
+/// The longest one attempt on a waiting address may hold its slot (a stopped process's slot
+/// frees after it).
+const LOGIN_SLOT_HOLD_SECS: u64 = 60;
 
 /// After a successful login or a password reset: the address's failures stop counting.
 pub async fn end_address_wait(state: &AppState, email: &str) {
@@ -122,10 +131,17 @@ pub async fn check_credentials(
         .as_ref()
         .map(|u| u.password_hash.clone())
         .unwrap_or_else(|| dummy_hash().to_string());
-    let ok = state
+    let ok = match state
         .passwords
         .run(move || verify_password(&password, &hash))
-        .await?;
+        .await
+    {
+        Ok(ok) => ok,
+        Err(e) => {
+            limiter.release(&login_slot_key(&email)).await;
+            return Err(e);
+        }
+    };
     let user = match user {
         Some(u) if ok => u,
         _ => {
