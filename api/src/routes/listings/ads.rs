@@ -92,7 +92,9 @@ pub async fn create_listing(
             crate::usecases::posting::take_posting_quota(conn, user.id)?;
             let l = listings::insert_listing(conn, user.id, &valid, expires)?;
             souk_worker::signals::queue_check(conn, l.id, fair)?;
-            load_view(conn, l)
+            // The seller was read above, and a new ad has no photos yet.
+            let store = stores::find_by_owner(conn, l.user_id)?.map(|s| StoreBadge::from(&s));
+            listing_view(l, &[], &me, store)
         })
         .await?;
     state.wake_worker().await;
