@@ -36,8 +36,18 @@ fn load_view(conn: &mut DbConn, l: Listing) -> ApiResult<ListingView> {
 /// The view of an ad whose seller is already loaded: its photos and the seller's store.
 fn view_with_seller(conn: &mut DbConn, l: Listing, seller: &User) -> ApiResult<ListingView> {
     let photos = photos::list_photos(conn, l.id)?;
+    view_with_photos(conn, l, &photos, seller)
+}
+
+/// The view of an ad whose seller and photos are already loaded: the seller's store.
+fn view_with_photos(
+    conn: &mut DbConn,
+    l: Listing,
+    photos: &[photos::Photo],
+    seller: &User,
+) -> ApiResult<ListingView> {
     let store = stores::find_by_owner(conn, l.user_id)?.map(|s| StoreBadge::from(&s));
-    listing_view(l, &photos, seller, store)
+    listing_view(l, photos, seller, store)
 }
 
 fn expiry(state: &AppState) -> chrono::NaiveDateTime {
@@ -93,8 +103,7 @@ pub async fn create_listing(
             let l = listings::insert_listing(conn, user.id, &valid, expires)?;
             souk_worker::signals::queue_check(conn, l.id, fair)?;
             // The seller was read above, and a new ad has no photos yet.
-            let store = stores::find_by_owner(conn, l.user_id)?.map(|s| StoreBadge::from(&s));
-            listing_view(l, &[], &me, store)
+            view_with_photos(conn, l, &[], &me)
         })
         .await?;
     state.wake_worker().await;
