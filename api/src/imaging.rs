@@ -2,6 +2,7 @@
 //! apply the EXIF orientation, then re-encode. Re-encoding writes pixels only, so EXIF
 //! (GPS position, camera serial) never reaches disk.
 
+use std::borrow::Cow;
 use std::io::Cursor;
 
 use image::codecs::jpeg::JpegEncoder;
@@ -66,15 +67,14 @@ pub fn process(bytes: &[u8]) -> Result<Processed, ImageError> {
         DynamicImage::from_decoder(decoder).map_err(|e| ImageError::Corrupt(e.to_string()))?;
     img.apply_orientation(orientation);
 
-    let large = shrink(img, LARGE_SIDE);
+    let large = shrink(&img, LARGE_SIDE);
     let large_jpeg = encode_jpeg(&large, 85)?;
-    let fits_thumb = large.width() <= THUMB_SIDE && large.height() <= THUMB_SIDE;
+    let thumb = shrink(&large, THUMB_SIDE);
+    let phash = perceptual_hash(&thumb);
     // A photo already within the thumbnail's size is its own thumbnail: one encode, not two.
-    let (phash, thumb_jpeg) = if fits_thumb {
-        (perceptual_hash(&large), large_jpeg.clone())
-    } else {
-        let thumb = shrink(large.clone(), THUMB_SIDE);
-        (perceptual_hash(&thumb), encode_jpeg(&thumb, 80)?)
+    let thumb_jpeg = match thumb {
+        Cow::Borrowed(_) => large_jpeg.clone(),
+        Cow::Owned(thumb) => encode_jpeg(&thumb, 80)?,
     };
     Ok(Processed {
         phash,
@@ -85,29 +85,29 @@ pub fn process(bytes: &[u8]) -> Result<Processed, ImageError> {
     })
 }
 
-/// `img` fitted within `side` × `side`, never enlarged. Big shrinks first average whole blocks
-/// of pixels (an integer factor, so each output pixel is the mean of an equal square), then a
-/// triangle filter covers the rest (a ratio under 2). `thumbnail` alone aliases when the
-/// ratio is not whole (fine fabric, text); the block step makes the 1600 → 400 thumbnail exact.
-fn shrink(img: DynamicImage, side: u32) -> DynamicImage {
+/// `img` fitted within `side` × `side`, never enlarged: `img` itself when it fits. Big shrinks
+/// first average whole blocks of pixels (an integer factor, so each output pixel is the mean
+/// of an equal square), then a triangle filter covers the rest (a ratio under 2). `thumbnail`
+/// alone aliases when the ratio is not whole (fine fabric, text); the block step makes the
+/// 1600 → 400 thumbnail exact.
+fn shrink(img: &DynamicImage, side: u32) -> Cow<'_, DynamicImage> {
     let longest = img.width().max(img.height());
     if longest <= side {
-        return img;
+        return Cow::Borrowed(img);
     }
     let factor = longest / side;
-    let img = if factor >= 2 {
-        img.thumbnail(
-            (img.width() / factor).max(1),
-            (img.height() / factor).max(1),
-        )
-    } else {
-        img
-    };
-    if img.width().max(img.height()) <= side {
-        img
-    } else {
-        img.resize(side, side, FilterType::Triangle)
+    if factor < 2 {
+        return Cow::Owned(img.resize(side, side, FilterType::Triangle));
     }
+    let blocks = img.thumbnail(
+        (img.width() / factor).max(1),
+        (img.height() / factor).max(1),
+    );
+    Cow::Owned(if blocks.width().max(blocks.height()) <= side {
+        blocks
+    } else {
+        blocks.resize(side, side, FilterType::Triangle)
+    })
 }
 
 /// Side of the grey square the hash is computed on.
