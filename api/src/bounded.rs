@@ -67,7 +67,8 @@ impl BoundedWork {
         })
     }
 
-    /// Runs `work` on the blocking pool once a slot is free. The slot travels with the work:
+    /// Runs `work` on the blocking pool, or on this kind's own threads (`on_own_threads`), once
+    /// a slot is free. The slot travels with the work:
     /// a client that hangs up while it runs does not free the slot before the work ends.
     pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
     where
